@@ -1,0 +1,37 @@
+// swift-tools-version:6.0
+// Rehearse: a deterministic simulation and capacity-planning testbed for Gitaly fleets.
+// Modules follow ../shared/ARCHITECTURE.md; arrows point one way:
+// CGSL ← SimKernel ← Stochastics ← GitalyModel / Traffic ← Bench ← rehearse.
+import PackageDescription
+
+let package = Package(
+    name: "Rehearse",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "rehearse", targets: ["rehearse"]),
+        .library(name: "SimKernel", targets: ["SimKernel"]),
+        .library(name: "Stochastics", targets: ["Stochastics"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // GSL through the system library (Debian: libgsl-dev); a C shim keeps Swift 6 away
+        // from GSL's global mutable state (its error handler).
+        .systemLibrary(name: "CGSL", path: "Sources/CGSL", providers: [.apt(["libgsl-dev"])]),
+        .target(name: "SimKernel", dependencies: ["CGSL"]),
+        .target(name: "Stochastics", dependencies: ["CGSL", "SimKernel"]),
+        .target(name: "Bench", dependencies: ["SimKernel", "Stochastics"]),
+        .executableTarget(
+            name: "rehearse",
+            dependencies: [
+                "SimKernel", "Stochastics", "Bench",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "Stochastics"]),
+        .testTarget(name: "StochasticsTests", dependencies: ["Stochastics", "SimKernel"]),
+        .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
+        .testTarget(name: "RehearseCLITests", dependencies: ["rehearse"]),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,206 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// Bandwidth resources (disks, network links) shared by flows, each flow crossing one or more
+/// resources and optionally carrying its own rate cap, at max-min fair rates.
+///
+/// Max-min fairness by progressive filling (Bertsekas and Gallager, "Data Networks", 2nd ed.,
+/// 6.5.2): all unfrozen flows grow at the same pace until a resource saturates or a flow reaches
+/// its cap; those flows freeze and the rest keep growing. Rates are recomputed whenever a flow
+/// starts or ends or a capacity changes, and between recomputations every flow drains at a
+/// constant rate, so its completion time is exact: remaining bytes / rate.
+///
+/// Protocol with the event loop: after any change, `nextCompletion()` gives the earliest
+/// completion time and the pool's `version`; the model schedules an event carrying both. When
+/// it fires with the current version, `finishDue(at:)` returns the finished flows; an event
+/// carrying an older version is stale and ignored.
+public struct BandwidthPool: Sendable {
+    public struct ResourceID: Hashable, Sendable { public let index: Int }
+    public struct FlowID: Hashable, Sendable, Comparable {
+        public let slot: Int
+        public let generation: UInt32
+        public static func < (a: FlowID, b: FlowID) -> Bool { (a.slot, a.generation) < (b.slot, b.generation) }
+    }
+
+    struct Flow: Sendable {
+        var resources: [Int]
+        var cap: Double
+        var remaining: Double
+        var total: Double
+        var rate: Double = 0
+        var generation: UInt32
+    }
+
+    public private(set) var capacities: [Double] = []
+    public private(set) var names: [String] = []
+    var flows: [Flow?] = []
+    var generations: [UInt32] = []
+    var freeSlots: [Int] = []
+    public private(set) var lastUpdate: SimTime = .zero
+    /// Bumped on every recomputation: completion events carry it to detect staleness.
+    public private(set) var version: UInt64 = 0
+    public private(set) var activeFlows = 0
+    /// Bytes moved through each resource so far.
+    public private(set) var bytesThrough: [Double] = []
+
+    public init() {}
+
+    /// Adds a resource with a capacity in bytes per second.
+    public mutating func addResource(named name: String, bytesPerSecond capacity: Double) -> ResourceID {
+        precondition(capacity >= 0 && capacity.isFinite, "resource \(name): capacity must be finite and ≥ 0, got \(capacity)")
+        capacities.append(capacity)
+        names.append(name)
+        bytesThrough.append(0)
+        return ResourceID(index: capacities.count - 1)
+    }
+
+    /// Changes a resource's capacity (a disk slowing down, a link degrading) at `now`.
+    public mutating func setCapacity(_ r: ResourceID, bytesPerSecond capacity: Double, at now: SimTime) {
+        precondition(capacity >= 0 && capacity.isFinite, "capacity must be finite and ≥ 0, got \(capacity)")
+        advance(to: now)
+        capacities[r.index] = capacity
+        recompute()
+    }
+
+    /// Starts a flow of `bytes` through `resources` (each used once), capped at `capBytesPerSecond`.
+    public mutating func start(bytes: Double, through resources: [ResourceID], capBytesPerSecond cap: Double = .infinity, at now: SimTime) -> FlowID {
+        precondition(bytes >= 0 && bytes.isFinite, "flow size must be finite and ≥ 0, got \(bytes)")
+        precondition(cap > 0, "flow cap must be > 0, got \(cap)")
+        precondition(!resources.isEmpty || cap.isFinite, "a flow needs a resource or a finite cap")
+        precondition(Set(resources.map(\.index)).count == resources.count, "a flow crosses each resource once")
+        advance(to: now)
+        let slot: Int
+        if let s = freeSlots.popLast() { slot = s } else {
+            slot = flows.count
+            flows.append(nil)
+            generations.append(0)
+        }
+        generations[slot] &+= 1
+        flows[slot] = Flow(resources: resources.map(\.index), cap: cap, remaining: bytes, total: bytes, generation: generations[slot])
+        activeFlows += 1
+        recompute()
+        return FlowID(slot: slot, generation: generations[slot])
+    }
+
+    /// Stops a flow before it finishes; returns the bytes it had left.
+    @discardableResult
+    public mutating func cancel(_ id: FlowID, at now: SimTime) -> Double {
+        advance(to: now)
+        guard let f = flow(id) else { return 0 }
+        remove(id.slot)
+        recompute()
+        return Swift.max(0, f.remaining)
+    }
+
+    public func isActive(_ id: FlowID) -> Bool { flow(id) != nil }
+    public func rate(of id: FlowID) -> Double? { flow(id)?.rate }
+    /// Bytes left as of the last update (call `advance(to:)` first for the present value).
+    public func remaining(of id: FlowID) -> Double? { flow(id).map { Swift.max(0, $0.remaining) } }
+
+    /// The earliest time a flow finishes at current rates, with the version it is valid for.
+    public func nextCompletion() -> (time: SimTime, version: UInt64)? {
+        var best = Double.infinity
+        for f in flows { if let f, f.rate > 0 { best = Swift.min(best, f.remaining / f.rate) } }
+        guard best.isFinite else { return nil }
+        // Round up to the next nanosecond so the flow has surely drained when the event fires.
+        let ns = (Swift.max(0, best) * 1e9).rounded(.up)
+        return (lastUpdate + SimTime(nanoseconds: Int64(ns)), version)
+    }
+
+    /// Advances to `now` and removes every flow that has drained, in slot order; rates are then
+    /// recomputed for the flows that remain.
+    public mutating func finishDue(at now: SimTime) -> [FlowID] {
+        advance(to: now)
+        var done: [FlowID] = []
+        for slot in flows.indices {
+            guard let f = flows[slot] else { continue }
+            // A flow is done when what is left is within rounding of zero: one nanosecond of
+            // its rate, or a relative 1e-12 of its size.
+            if f.remaining <= Swift.max(f.rate * 1e-9, f.total * 1e-12) {
+                done.append(FlowID(slot: slot, generation: f.generation))
+                remove(slot)
+            }
+        }
+        if !done.isEmpty { recompute() }
+        return done
+    }
+
+    /// Drains every flow at its current rate up to `now`.
+    public mutating func advance(to now: SimTime) {
+        precondition(now >= lastUpdate, "bandwidth pool moved back in time")
+        let dt = (now - lastUpdate).seconds
+        if dt > 0 {
+            for slot in flows.indices {
+                guard var f = flows[slot], f.rate > 0 else { continue }
+                let moved = Swift.min(f.remaining, f.rate * dt)
+                f.remaining -= f.rate * dt
+                for r in f.resources { bytesThrough[r] += moved }
+                flows[slot] = f
+            }
+        }
+        lastUpdate = now
+    }
+
+    /// Current utilisation of a resource, 0...1.
+    public func utilisation(_ r: ResourceID) -> Double {
+        let cap = capacities[r.index]
+        guard cap > 0 else { return 0 }
+        var used = 0.0
+        for f in flows { if let f, f.resources.contains(r.index) { used += f.rate } }
+        return used / cap
+    }
+
+    private func flow(_ id: FlowID) -> Flow? {
+        guard id.slot < flows.count, let f = flows[id.slot], f.generation == id.generation else { return nil }
+        return f
+    }
+
+    private mutating func remove(_ slot: Int) {
+        flows[slot] = nil
+        freeSlots.append(slot)
+        activeFlows -= 1
+    }
+
+    /// Progressive filling. Every iteration freezes at least one flow, so it ends after at most
+    /// as many iterations as there are flows.
+    mutating func recompute() {
+        version &+= 1
+        var residual = capacities
+        var unfrozenOn = [Int](repeating: 0, count: capacities.count)
+        var unfrozen: [Int] = []
+        for slot in flows.indices {
+            guard flows[slot] != nil else { continue }
+            flows[slot]!.rate = 0
+            unfrozen.append(slot)
+            for r in flows[slot]!.resources { unfrozenOn[r] += 1 }
+        }
+        var iterations = 0
+        while !unfrozen.isEmpty {
+            iterations += 1
+            precondition(iterations <= flows.count + 1, "progressive filling did not converge")
+            var delta = Double.infinity
+            for r in residual.indices where unfrozenOn[r] > 0 { delta = Swift.min(delta, residual[r] / Double(unfrozenOn[r])) }
+            for slot in unfrozen { let f = flows[slot]!; delta = Swift.min(delta, f.cap - f.rate) }
+            delta = Swift.max(0, delta)
+            for slot in unfrozen {
+                flows[slot]!.rate += delta
+                for r in flows[slot]!.resources { residual[r] -= delta }
+            }
+            var still: [Int] = []
+            for slot in unfrozen {
+                let f = flows[slot]!
+                let atCap = f.rate >= f.cap * (1 - 1e-12)
+                let saturated = f.resources.contains { residual[$0] <= capacities[$0] * 1e-12 }
+                if atCap || saturated {
+                    for r in f.resources { unfrozenOn[r] -= 1 }
+                } else {
+                    still.append(slot)
+                }
+            }
+            unfrozen = still
+        }
+    }
+}
