@@ -19,9 +19,9 @@ let package = Package(
         // GSL through the system library (Debian: libgsl-dev); a C shim keeps Swift 6 away
         // from GSL's global mutable state (its error handler).
         .systemLibrary(name: "CGSL", path: "Sources/CGSL", providers: [.apt(["libgsl-dev"])]),
-        .target(name: "SimKernel", dependencies: ["CGSL"]),
+        .target(name: "SimKernel", dependencies: ["CGSL"], exclude: ["README.md"]),
         .target(name: "Stochastics", dependencies: ["CGSL", "SimKernel"]),
-        .target(name: "Bench", dependencies: ["SimKernel", "Stochastics"]),
+        .target(name: "Bench", dependencies: ["SimKernel", "Stochastics"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",
             dependencies: [

@@ -34,39 +34,46 @@ public struct DaryHeapEventQueue<Payload, Arity: HeapArity>: EventQueue {
         let e = Entry(time: time.nanoseconds, seq: nextSeq, payload: payload)
         nextSeq &+= 1
         items.append(e)
+        // Sift up with a hole: move parents down until e's place is found, then write e once.
         let d = Arity.d
-        items.withUnsafeMutableBufferPointer { a in
-            var i = a.count - 1
-            while i > 0 {
-                let p = (i - 1) / d
-                if e.before(a[p]) { a[i] = a[p]; i = p } else { break }
-            }
-            a[i] = e
+        var i = items.count - 1
+        while i > 0 {
+            let p = (i - 1) / d
+            if e.before(items[p]) { items[i] = items[p]; i = p } else { break }
         }
+        items[i] = e
     }
 
     @inlinable public mutating func pop() -> (time: SimTime, payload: Payload)? {
         guard let tail = items.popLast() else { return nil }
         if items.isEmpty { lastPopped = tail.time; return (SimTime(nanoseconds: tail.time), tail.payload) }
         let top = items[0]
+        // Sift the former last element down from the root, again with a hole.
         let d = Arity.d
-        items.withUnsafeMutableBufferPointer { a in
-            let n = a.count
-            var i = 0
-            while true {
-                let first = d * i + 1
-                if first >= n { break }
-                var c = first
-                let end = Swift.min(first + d, n)
-                var k = first + 1
-                while k < end { if a[k].before(a[c]) { c = k }; k += 1 }
-                if a[c].before(tail) { a[i] = a[c]; i = c } else { break }
-            }
-            a[i] = tail
+        let n = items.count
+        var i = 0
+        while true {
+            let first = d * i + 1
+            if first >= n { break }
+            var c = first
+            let end = Swift.min(first + d, n)
+            var k = first + 1
+            while k < end { if items[k].before(items[c]) { c = k }; k += 1 }
+            if items[c].before(tail) { items[i] = items[c]; i = c } else { break }
         }
+        items[i] = tail
         lastPopped = top.time
         return (SimTime(nanoseconds: top.time), top.payload)
     }
 
     public mutating func removeAll() { items.removeAll(keepingCapacity: true) }
+
+    /// The last time popped: nothing earlier may be pushed.
+    public var floor: SimTime { SimTime(nanoseconds: lastPopped) }
+
+    /// Empties the queue and sets the floor below which nothing may be pushed.
+    public mutating func reset(floor: SimTime) {
+        items.removeAll(keepingCapacity: true)
+        lastPopped = floor.nanoseconds
+    }
 }

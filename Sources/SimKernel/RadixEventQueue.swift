@@ -98,6 +98,15 @@ public struct RadixEventQueue<Payload>: EventQueue {
         swap(&moving, &buckets[i])
     }
 
+    /// The last time popped: nothing earlier may be pushed.
+    public var floor: SimTime { SimTime(nanoseconds: Int64(bitPattern: last)) }
+
+    /// Empties the queue and sets the floor (used when events migrate in from another queue).
+    public mutating func reset(floor: SimTime) {
+        removeAll()
+        last = UInt64(bitPattern: floor.nanoseconds)
+    }
+
     public mutating func removeAll() {
         for i in buckets.indices { buckets[i].removeAll(keepingCapacity: true) }
         head0 = 0

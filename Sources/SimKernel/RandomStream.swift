@@ -36,6 +36,12 @@ public struct RandomStream: Sendable {
         precondition(s0 | s1 | s2 | s3 != 0)
     }
 
+    /// A stream with the given raw state (for reproducing published test vectors); not all zero.
+    public init(state s: (UInt64, UInt64, UInt64, UInt64)) {
+        precondition(s.0 | s.1 | s.2 | s.3 != 0, "xoshiro256** state must not be all zero")
+        (s0, s1, s2, s3) = s
+    }
+
     @inlinable public mutating func next() -> UInt64 {
         let result = ((s1 &* 5) << 7 | (s1 &* 5) >> 57) &* 9
         let t = s1 << 17

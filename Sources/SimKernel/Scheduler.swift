@@ -4,7 +4,7 @@
 public struct EventScheduler<Event> {
     @usableFromInline var _now: SimTime = .zero
     @inlinable public var now: SimTime { _now }
-    @usableFromInline var queue = RadixEventQueue<Event>()
+    @usableFromInline var queue = AdaptiveEventQueue<Event>()
     /// Events handed to the model so far.
     @usableFromInline var _eventsProcessed: Int = 0
     @inlinable public var eventsProcessed: Int { _eventsProcessed }

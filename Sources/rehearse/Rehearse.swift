@@ -23,8 +23,18 @@ struct Rehearse: ParsableCommand {
                 print(fullMessage(for: error))
                 Foundation.exit(0)
             }
-            printError((error as? InputError)?.description ?? fullMessage(for: error))
+            printError(oneLine(error))
             Foundation.exit(2)
         }
     }
+}
+
+/// The first sentence of an error, without the usage block ArgumentParser appends: one line
+/// saying which flag and why.
+func oneLine(_ error: Error) -> String {
+    if let input = error as? InputError { return "rehearse: " + input.description }
+    let full = Rehearse.fullMessage(for: error)
+    let kept = full.split(separator: "\n", omittingEmptySubsequences: false).prefix { !$0.hasPrefix("Usage:") && !$0.hasPrefix("Help:") }
+    let text = kept.joined(separator: " ").trimmingCharacters(in: .whitespaces)
+    return "rehearse: " + (text.hasPrefix("Error: ") ? String(text.dropFirst(7)) : text)
 }

@@ -1,0 +1,64 @@
+import Foundation
+import Testing
+
+/// Runs the built `rehearse` binary (it sits next to the test bundle) and captures its output.
+func rehearse(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+    var dir = bundle
+    // The test binary lives at .build/<config>/<Package>PackageTests.xctest (a file on Linux).
+    while !FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("rehearse").path), dir.path != "/" {
+        dir.deleteLastPathComponent()
+    }
+    let process = Process()
+    process.executableURL = dir.appendingPathComponent("rehearse")
+    process.arguments = arguments
+    let out = Pipe(), err = Pipe()
+    process.standardOutput = out
+    process.standardError = err
+    try process.run()
+    let o = out.fileHandleForReading.readDataToEndOfFile()
+    let e = err.fileHandleForReading.readDataToEndOfFile()
+    process.waitUntilExit()
+    return (process.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+}
+
+@Suite struct BenchKernelCLITests {
+    @Test(arguments: [
+        (["--servers", "0"], "rehearse: --servers must be at least 1, got 0\n"),
+        (["--arrival-rate=-1"], "rehearse: --arrival-rate must be a positive number, got -1.0\n"),
+        (["--service-rate", "0"], "rehearse: --service-rate must be a positive number, got 0.0\n"),
+        (["--customers", "0"], "rehearse: --customers must be at least 1, got 0\n"),
+    ])
+    func badFlagsGiveOneLineAndExitCode2(args: [String], message: String) throws {
+        let r = try rehearse(["bench", "kernel"] + args)
+        #expect(r.status == 2)
+        #expect(r.err == message)
+        #expect(r.out.isEmpty)
+    }
+
+    @Test func unknownModelNamesTheFlag() throws {
+        let r = try rehearse(["bench", "kernel", "--model", "mm1"])
+        #expect(r.status == 2)
+        #expect(r.err.hasPrefix("rehearse: The value 'mm1' is invalid for '--model <model>'"))
+        #expect(r.err.split(separator: "\n").count == 1)
+    }
+
+    @Test func jsonOutputHasTheDocumentedKeys() throws {
+        let r = try rehearse(["bench", "kernel", "--model", "mmc", "--customers", "20000", "--seed", "5", "--json"])
+        #expect(r.status == 0)
+        let object = try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any]
+        for key in ["model", "events", "events_per_second", "wall_seconds", "seed", "wq_simulated", "wq_ci99_low", "wq_ci99_high", "wq_analytic"] {
+            #expect(object?[key] != nil, "missing \(key)")
+        }
+        #expect(object?["events"] as? Int == 40_000)
+        #expect(object?["seed"] as? Int == 5)
+    }
+
+    @Test func helpListsEveryOption() throws {
+        let r = try rehearse(["bench", "kernel", "--help"])
+        #expect(r.status == 0)
+        for option in ["--model", "--servers", "--arrival-rate", "--service-rate", "--customers", "--seed", "--json"] {
+            #expect(r.out.contains(option), "help lacks \(option)")
+        }
+    }
+}

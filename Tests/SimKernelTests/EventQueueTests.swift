@@ -1,0 +1,100 @@
+import Testing
+@testable import SimKernel
+
+/// Goal: every queue structure releases events in exactly the order of the reference binary
+/// heap, which states the (time, insertion sequence) rule explicitly. Method: drive each queue
+/// and the reference with the same seeded mix of pushes (many equal times) and pops.
+@Suite struct EventQueueTests {
+    struct Op { var push: Bool; var delay: Int64 }
+
+    /// A seeded script of operations: delays drawn from a tiny set so that ties are common.
+    static func script(seed: UInt64, count: Int, pushBias: Double) -> [Op] {
+        var rng = RandomStream(seed: seed)
+        return (0..<count).map { _ in
+            Op(push: rng.nextDouble() < pushBias, delay: [0, 0, 1, 5, 1_000, 1 << 20, 1 << 40][rng.below(7)])
+        }
+    }
+
+    static func replay<Q: EventQueue>(_ type: Q.Type, _ ops: [Op]) -> [(Int64, Int)] where Q.Payload == Int {
+        var q = Q()
+        var now: Int64 = 0
+        var id = 0
+        var out: [(Int64, Int)] = []
+        for op in ops {
+            if op.push {
+                q.push(SimTime(nanoseconds: now + op.delay), id)
+                id += 1
+            } else if let (t, p) = q.pop() {
+                now = t.nanoseconds
+                out.append((t.nanoseconds, p))
+            }
+        }
+        while let (t, p) = q.pop() { out.append((t.nanoseconds, p)) }
+        return out
+    }
+
+    @Test(arguments: [1, 2, 3, 4] as [UInt64])
+    func radixHeapMatchesReferenceOrderIncludingTies(seed: UInt64) {
+        let ops = Self.script(seed: seed, count: 20_000, pushBias: 0.55)
+        let reference = Self.replay(BinaryHeapEventQueue<Int>.self, ops)
+        let radix = Self.replay(RadixEventQueue<Int>.self, ops)
+        #expect(radix.map(\.0) == reference.map(\.0), "seed \(seed)")
+        #expect(radix.map(\.1) == reference.map(\.1), "seed \(seed)")
+    }
+
+    @Test(arguments: [5, 6] as [UInt64])
+    func quaternaryHeapMatchesReferenceOrder(seed: UInt64) {
+        let ops = Self.script(seed: seed, count: 20_000, pushBias: 0.55)
+        let reference = Self.replay(BinaryHeapEventQueue<Int>.self, ops)
+        #expect(Self.replay(QuaternaryHeapEventQueue<Int>.self, ops).map(\.1) == reference.map(\.1), "seed \(seed)")
+    }
+
+    /// The adaptive queue migrates between its two structures; order must survive both ways.
+    @Test func adaptiveQueueKeepsOrderAcrossMigrations() {
+        // Grow past the radix threshold, shrink below the heap threshold, grow again.
+        var ops = Self.script(seed: 7, count: 90_000, pushBias: 0.9)
+        ops += Self.script(seed: 8, count: 90_000, pushBias: 0.1)
+        ops += Self.script(seed: 9, count: 90_000, pushBias: 0.9)
+        let reference = Self.replay(BinaryHeapEventQueue<Int>.self, ops)
+        let adaptive = Self.replay(AdaptiveEventQueue<Int>.self, ops)
+        #expect(adaptive.count == reference.count)
+        #expect(adaptive.map(\.1) == reference.map(\.1))
+    }
+
+    @Test func adaptiveQueueSwitchesStructureWithHysteresis() {
+        var q = AdaptiveEventQueue<Int>()
+        for i in 0...AdaptiveEventQueue<Int>.radixAbove { q.push(SimTime(nanoseconds: Int64(i % 97)), i) }
+        #expect(q.isRadix)
+        while q.count >= AdaptiveEventQueue<Int>.heapBelow { _ = q.pop() }
+        #expect(!q.isRadix)
+        // Pushing right at the clock's floor must still be accepted after migrating back.
+        q.push(SimTime(nanoseconds: 96), -1)
+        #expect(q.count == AdaptiveEventQueue<Int>.heapBelow)
+    }
+
+    @Test func equalTimesLeaveInInsertionOrder() {
+        var q = RadixEventQueue<Int>()
+        for i in 0..<100 { q.push(SimTime(nanoseconds: 1_000), i) }
+        q.push(SimTime(nanoseconds: 10), -1)
+        #expect(q.pop()!.payload == -1)
+        for i in 0..<100 { #expect(q.pop()!.payload == i) }
+        #expect(q.pop() == nil)
+    }
+
+    @Test func peekingNeverChangesOrder() {
+        let ops = Self.script(seed: 11, count: 5_000, pushBias: 0.6)
+        var a = RadixEventQueue<Int>()
+        var ref = BinaryHeapEventQueue<Int>()
+        var id = 0, now: Int64 = 0
+        for op in ops {
+            if op.push {
+                a.push(SimTime(nanoseconds: now + op.delay), id); ref.push(SimTime(nanoseconds: now + op.delay), id); id += 1
+            } else {
+                #expect(a.peekTime() == ref.peekTime())
+                let x = a.pop(), y = ref.pop()
+                #expect(x?.payload == y?.payload)
+                if let x { now = x.time.nanoseconds }
+            }
+        }
+    }
+}

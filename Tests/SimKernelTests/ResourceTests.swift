@@ -1,0 +1,118 @@
+import Testing
+@testable import SimKernel
+
+@Suite struct ServerTests {
+    /// Hand-built: 2 slots, room for 1 waiting. The third arrival waits, the fourth is turned
+    /// away as Gitaly's limiter does at max_queue_size.
+    @Test func admitsQueuesAndRejectsLikeAConcurrencyLimiter() {
+        var s = Server<String>(servers: 2, queueLimit: 1)
+        #expect(s.arrive("a", at: .zero) == .started)
+        #expect(s.arrive("b", at: .zero) == .started)
+        #expect(s.arrive("c", at: .seconds(1)) == .queued(ticket: 0))
+        #expect(s.arrive("d", at: .seconds(1)) == .rejected(.queueFull))
+        let next = s.release(at: .seconds(3))!
+        #expect(next.job == "c" && next.waited == .seconds(2))
+        #expect(s.release(at: .seconds(4)) == nil)
+        #expect(s.busy == 1 && s.rejectedQueueFull == 1)
+    }
+
+    /// A timeout removes the job only while it still waits (Gitaly's max_queue_wait).
+    @Test func abandonRemovesOnlyStillWaitingJobs() {
+        var s = Server<Int>(servers: 1, maxQueueWait: .seconds(1))
+        _ = s.arrive(0, at: .zero)
+        guard case .queued(let t1) = s.arrive(1, at: .zero), case .queued(let t2) = s.arrive(2, at: .milliseconds(500)) else {
+            Issue.record("expected both to queue"); return
+        }
+        // Job 1 times out at 1 s while still waiting.
+        #expect(s.abandon(ticket: t1) == 1)
+        // Job 2 gets the slot at 1.2 s, so its timeout at 1.5 s finds nothing.
+        #expect(s.release(at: .milliseconds(1_200))?.job == 2)
+        #expect(s.abandon(ticket: t2) == nil)
+        #expect(s.rejectedWaitedTooLong == 1)
+    }
+}
+
+@Suite struct BandwidthPoolTests {
+    /// Drives a pool the way a model does: jump to each completion and collect finished flows.
+    static func completions(_ pool: inout BandwidthPool) -> [(BandwidthPool.FlowID, SimTime)] {
+        var out: [(BandwidthPool.FlowID, SimTime)] = []
+        while let (t, _) = pool.nextCompletion() {
+            for id in pool.finishDue(at: t) { out.append((id, t)) }
+        }
+        return out
+    }
+
+    @Test func transferThroughBottleneckLastsBytesOverRate() {
+        var pool = BandwidthPool()
+        let disk = pool.addResource(named: "disk", bytesPerSecond: 400e6)
+        let link = pool.addResource(named: "link", bytesPerSecond: 125e6)
+        let f = pool.start(bytes: 10e9, through: [disk, link], at: .zero)
+        #expect(pool.rate(of: f) == 125e6)
+        let done = Self.completions(&pool)
+        #expect(done.count == 1)
+        // 10 GB / 125 MB/s = 80 s, to the nanosecond.
+        #expect(abs(done[0].1.nanoseconds - 80_000_000_000) <= 1)
+    }
+
+    /// Two flows on one 100 MB/s disk: 100 MB and 200 MB. Both run at 50 MB/s until the first
+    /// finishes at 2 s; the second then has 100 MB left at 100 MB/s and finishes at 3 s.
+    @Test func twoFlowsOnOneDiskFinishAsMaxMinPredicts() {
+        var pool = BandwidthPool()
+        let disk = pool.addResource(named: "disk", bytesPerSecond: 100e6)
+        let a = pool.start(bytes: 100e6, through: [disk], at: .zero)
+        let b = pool.start(bytes: 200e6, through: [disk], at: .zero)
+        let done = Self.completions(&pool)
+        #expect(done.map(\.0) == [a, b])
+        #expect(abs(done[0].1.nanoseconds - 2_000_000_000) <= 1)
+        #expect(abs(done[1].1.nanoseconds - 3_000_000_000) <= 1)
+    }
+
+    /// Capacity 100 shared by a flow capped at 10 and two uncapped flows: 10, 45, 45.
+    @Test func cappedFlowLeavesItsShareToOthers() {
+        var pool = BandwidthPool()
+        let r = pool.addResource(named: "net", bytesPerSecond: 100)
+        let capped = pool.start(bytes: 1e9, through: [r], capBytesPerSecond: 10, at: .zero)
+        let x = pool.start(bytes: 1e9, through: [r], at: .zero)
+        let y = pool.start(bytes: 1e9, through: [r], at: .zero)
+        #expect(pool.rate(of: capped) == 10)
+        #expect(abs(pool.rate(of: x)! - 45) < 1e-9 && abs(pool.rate(of: y)! - 45) < 1e-9)
+    }
+
+    /// Hand case over two resources: X = 10, Y = 4; flow 1 uses X, flow 2 uses X and Y, flow 3
+    /// uses Y. Y is the bottleneck for flows 2 and 3 (2 each); flow 1 takes the rest of X, 8.
+    @Test func progressiveFillingAcrossTwoResources() {
+        var pool = BandwidthPool()
+        let x = pool.addResource(named: "X", bytesPerSecond: 10)
+        let y = pool.addResource(named: "Y", bytesPerSecond: 4)
+        let f1 = pool.start(bytes: 1e6, through: [x], at: .zero)
+        let f2 = pool.start(bytes: 1e6, through: [x, y], at: .zero)
+        let f3 = pool.start(bytes: 1e6, through: [y], at: .zero)
+        #expect(abs(pool.rate(of: f1)! - 8) < 1e-9)
+        #expect(abs(pool.rate(of: f2)! - 2) < 1e-9)
+        #expect(abs(pool.rate(of: f3)! - 2) < 1e-9)
+        #expect(abs(pool.utilisation(x) - 1) < 1e-9 && abs(pool.utilisation(y) - 1) < 1e-9)
+    }
+
+    /// A disk that halves its speed halfway through: 100 MB at 100 MB/s for 0.5 s (50 MB), then
+    /// 50 MB at 50 MB/s takes 1 s more: done at 1.5 s. The old completion event goes stale.
+    @Test func capacityChangeRetimesCompletion() {
+        var pool = BandwidthPool()
+        let disk = pool.addResource(named: "disk", bytesPerSecond: 100e6)
+        _ = pool.start(bytes: 100e6, through: [disk], at: .zero)
+        let (_, oldVersion) = pool.nextCompletion()!
+        pool.setCapacity(disk, bytesPerSecond: 50e6, at: .milliseconds(500))
+        let (t, v) = pool.nextCompletion()!
+        #expect(v != oldVersion)
+        #expect(abs(t.nanoseconds - 1_500_000_000) <= 1)
+        #expect(abs(pool.bytesThrough[disk.index] - 50e6) < 1)
+    }
+
+    @Test func cancelledFlowReportsRemainingBytes() {
+        var pool = BandwidthPool()
+        let disk = pool.addResource(named: "disk", bytesPerSecond: 10)
+        let f = pool.start(bytes: 100, through: [disk], at: .zero)
+        #expect(abs(pool.cancel(f, at: .seconds(3)) - 70) < 1e-9)
+        #expect(!pool.isActive(f))
+        #expect(pool.nextCompletion() == nil)
+    }
+}

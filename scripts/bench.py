@@ -1,0 +1,133 @@
+#!/usr/bin/env python3
+"""Runs Rehearse's benchmarks side by side with the anchors of ../shared/anchors/des and writes
+the medians and ratios into BENCHMARKS.md.
+
+Runs alternate (baseline, rehearse, baseline, rehearse, ...) so that a noisy machine slows both
+alike; ratios are taken between medians of the same session. Peak memory is each child's
+ru_maxrss, read with wait4, so every figure comes from the same process that did the work.
+"""
+import argparse, json, os, re, shutil, statistics, subprocess, sys, time
+
+
+def run_rss(cmd, cwd=None):
+    """Runs cmd via fork/exec and wait4 to get this child's own peak RSS (KiB)."""
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        os.close(r)
+        os.dup2(w, 1)
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, 2)
+        if cwd: os.chdir(cwd)
+        try:
+            os.execvp(cmd[0], cmd)
+        finally:
+            os._exit(127)
+    os.close(w)
+    chunks = []
+    while True:
+        b = os.read(r, 65536)
+        if not b: break
+        chunks.append(b)
+    os.close(r)
+    _, status, usage = os.wait4(pid, 0)
+    if os.waitstatus_to_exitcode(status) != 0:
+        sys.exit(f"bench: {' '.join(cmd)} failed with status {status}")
+    return b"".join(chunks).decode(), usage.ru_maxrss
+
+def kv(line):
+    return dict(re.findall(r"(\w+)=([^\s]+)", line))
+
+def median(xs): return statistics.median(xs) if xs else float("nan")
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rehearse", required=True)
+    ap.add_argument("--shared", default="../shared")
+    ap.add_argument("--out", default="BENCHMARKS.md")
+    ap.add_argument("--runs", type=int, default=int(os.environ.get("RUNS", "3")))
+    ap.add_argument("--customers", type=int, default=1_000_000)
+    ap.add_argument("--hold-events", type=int, default=10_000_000)
+    ap.add_argument("--simpy-customers", type=int, default=200_000)
+    a = ap.parse_args()
+    anchors = os.path.join(a.shared, "anchors", "des")
+    scratch = os.path.abspath(".build-baseline")
+    print("bench: building the plain-Swift baseline", file=sys.stderr)
+    subprocess.run(["swift", "build", "-c", "release", "--package-path", os.path.join(anchors, "baseline-swift"),
+                    "--scratch-path", scratch], check=True, stdout=subprocess.DEVNULL)
+    desbench = os.path.join(scratch, "release", "desbench")
+    have_simpy = subprocess.run([sys.executable, "-c", "import simpy"], capture_output=True).returncode == 0
+    reh = a.rehearse
+    N = str(a.customers)
+    models = {
+        "mmc": ([desbench, "mmc", N, "42"], [reh, "bench", "kernel", "--model", "mmc", "--customers", N, "--seed", "42", "--json"]),
+        "storage": ([desbench, "storage", N, "42"], [reh, "bench", "kernel", "--model", "storage", "--customers", N, "--seed", "42", "--json"]),
+        "hold": ([desbench, "hold", "1000000", str(a.hold_events), "42"],
+                 [reh, "bench", "kernel", "--model", "hold", "--pending", "1000000", "--events", str(a.hold_events), "--seed", "42", "--json"]),
+    }
+    rows = []
+    for name, (base_cmd, our_cmd) in models.items():
+        b_eps, b_rss, o_eps, o_rss, s_eps = [], [], [], [], []
+        for i in range(a.runs):
+            print(f"bench: {name} run {i + 1}/{a.runs}", file=sys.stderr)
+            out, rss = run_rss(base_cmd)
+            b_eps.append(float(kv(out)["events_per_s"])); b_rss.append(rss)
+            out, rss = run_rss(our_cmd)
+            o_eps.append(json.loads(out)["events_per_second"]); o_rss.append(rss)
+            if have_simpy and name in ("mmc", "storage"):
+                out, _ = run_rss([sys.executable, os.path.join(anchors, "simpy_models.py"), name, str(a.simpy_customers), "42"])
+                s_eps.append(float(re.search(r"'events_per_s': ([0-9.e+]+)", out).group(1)))
+        rows.append((name, median(b_eps), median(o_eps), median(b_rss), median(o_rss), median(s_eps) if s_eps else None))
+
+    queue_rows = []
+    for pending in (10, 1_000, 10_000, 100_000, 1_000_000):
+        figures = {}
+        for q in ("binary", "quaternary", "radix", "kernel"):
+            eps = []
+            for _ in range(a.runs):
+                out, _ = run_rss([reh, "bench", "kernel", "--model", "hold", "--pending", str(pending), "--events", "5000000", "--queue", q, "--json"])
+                eps.append(json.loads(out)["events_per_second"])
+            figures[q] = median(eps)
+        queue_rows.append((pending, figures))
+
+    cpu = "unknown"
+    try:
+        with open("/proc/cpuinfo") as f:
+            m = re.search(r"model name\s*:\s*(.*)", f.read()); cpu = m.group(1) if m else cpu
+    except OSError:
+        pass
+    lines = [
+        "# Benchmarks", "",
+        "Figures from `make bench` (scripts/bench.py): medians of "
+        f"{a.runs} alternating runs per engine in one session, on {os.cpu_count()} cores ({cpu}), "
+        f"written {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}. The machines are noisy: compare the ratios, "
+        "which come from the same session, not the absolute rates. Peak memory is each process's own ru_maxrss.", "",
+        "## Event kernel against the anchors", "",
+        f"Models of ../shared/anchors/des/README.md: M/M/8 at utilisation 0.9 with {a.customers:,} customers; the "
+        f"three-node storage model with {a.customers:,} arrivals; hold with 10^6 pending events and {a.hold_events:,} events. "
+        f"SimPy (process per customer) runs {a.simpy_customers:,} customers; its rate is per event, so it compares directly.", "",
+        "| model | baseline events/s | SimKernel events/s | SimKernel / baseline | bar | SimPy events/s | SimKernel / SimPy | baseline peak MiB | SimKernel peak MiB | memory ratio |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    bars = {"mmc": "≥ 0.8", "storage": "≥ 0.8", "hold": "≥ 1.5"}
+    for name, b, o, brss, orss, s in rows:
+        simpy = f"{s:,.0f}" if s else "not installed"
+        simpy_ratio = f"{o / s:,.0f}×" if s else "-"
+        lines.append(f"| {name} | {b:,.0f} | {o:,.0f} | {o / b:.2f} | {bars[name]} | {simpy} | {simpy_ratio} | "
+                     f"{brss / 1024:.1f} | {orss / 1024:.1f} | {orss / brss:.2f} |")
+    lines += ["", "Bars (issue 2): SimKernel at 0.8× the baseline or better on mmc and storage, 1.5× or better on hold "
+              "with 10^6 pending; at least 100× SimPy's process-per-customer model; peak memory within 2× the baseline's on mmc.", "",
+              "## Event queue", "",
+              "The hold model (each event reschedules itself at now + Exp(1)) on each queue structure alone, 5,000,000 events, "
+              "events per second. `kernel` is the run loop with its adaptive queue (4-ary heap below 8,192 pending, "
+              "radix heap above 32,768), which is why it follows the better structure at each size.", "",
+              "| pending | binary heap | 4-ary heap | radix heap | kernel (adaptive) |", "|---|---|---|---|---|"]
+    for pending, f in queue_rows:
+        lines.append(f"| {pending:,} | {f['binary']:,.0f} | {f['quaternary']:,.0f} | {f['radix']:,.0f} | {f['kernel']:,.0f} |")
+    lines.append("")
+    with open(a.out, "w") as f:
+        f.write("\n".join(lines))
+    print("\n".join(lines))
+
+if __name__ == "__main__":
+    main()

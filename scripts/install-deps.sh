@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs the system libraries Rehearse links against, only when missing:
+# GSL (statistics), SQLite (trace store and results), zlib (gzip-compressed logs).
+set -euo pipefail
+needed=(libgsl-dev libsqlite3-dev zlib1g-dev)
+missing=()
+for p in "${needed[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+echo "installing ${missing[*]}" >&2
+sudo=""
+if [ "$(id -u)" -ne 0 ]; then
+  command -v sudo >/dev/null || { echo "need root or sudo to install ${missing[*]}" >&2; exit 1; }
+  sudo="sudo"
+fi
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
