@@ -27,16 +27,16 @@ struct KernelBenchCommand: ParsableCommand {
     @Option(help: "The model to run: mmc, storage or hold.")
     var model: Model = .mmc
 
-    @Option(help: ArgumentHelp("Servers c of the M/M/c queue.", valueName: "count"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Servers c of the M/M/c queue.", valueName: "count"))
     var servers: Int = 8
 
-    @Option(name: .customLong("arrival-rate"), help: ArgumentHelp("Arrival rate λ, customers per second (mmc).", valueName: "rate"))
+    @Option(name: .customLong("arrival-rate"), parsing: .unconditional, help: ArgumentHelp("Arrival rate λ, customers per second (mmc).", valueName: "rate"))
     var arrivalRate: Double = 7.2
 
-    @Option(name: .customLong("service-rate"), help: ArgumentHelp("Service rate μ per server, per second (mmc).", valueName: "rate"))
+    @Option(name: .customLong("service-rate"), parsing: .unconditional, help: ArgumentHelp("Service rate μ per server, per second (mmc).", valueName: "rate"))
     var serviceRate: Double = 1.0
 
-    @Option(help: ArgumentHelp("Customers (mmc) or arrivals (storage) to simulate.", valueName: "count"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Customers (mmc) or arrivals (storage) to simulate.", valueName: "count"))
     var customers: Int = 1_000_000
 
     @Option(help: ArgumentHelp("Pending events held (hold).", valueName: "count"))

@@ -25,7 +25,8 @@ func rehearse(_ arguments: [String]) throws -> (status: Int32, out: String, err:
 @Suite struct BenchKernelCLITests {
     @Test(arguments: [
         (["--servers", "0"], "rehearse: --servers must be at least 1, got 0\n"),
-        (["--arrival-rate=-1"], "rehearse: --arrival-rate must be a positive number, got -1.0\n"),
+        (["--arrival-rate", "-1"], "rehearse: --arrival-rate must be a positive number, got -1.0\n"),
+        (["--servers", "-3"], "rehearse: --servers must be at least 1, got -3\n"),
         (["--service-rate", "0"], "rehearse: --service-rate must be a positive number, got 0.0\n"),
         (["--customers", "0"], "rehearse: --customers must be at least 1, got 0\n"),
     ])
