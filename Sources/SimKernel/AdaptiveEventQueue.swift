@@ -65,6 +65,17 @@ public struct AdaptiveEventQueue<Payload>: EventQueue {
         usingRadix = false
     }
 
+    /// Checks the active structure and that the idle one is empty.
+    public func checkInvariants() {
+        if usingRadix {
+            precondition(heap.isEmpty, "both structures hold events")
+            radix.checkInvariants()
+        } else {
+            precondition(radix.isEmpty, "both structures hold events")
+            heap.checkInvariants()
+        }
+    }
+
     public mutating func removeAll() {
         heap.removeAll()
         radix.removeAll()

@@ -68,6 +68,14 @@ public struct DaryHeapEventQueue<Payload, Arity: HeapArity>: EventQueue {
 
     public mutating func removeAll() { items.removeAll(keepingCapacity: true) }
 
+    /// Checks the heap order: no entry comes before its parent, none is below the floor. O(n).
+    public func checkInvariants() {
+        for i in items.indices {
+            precondition(items[i].time >= lastPopped, "entry below the floor")
+            if i > 0 { precondition(!items[i].before(items[(i - 1) / Arity.d]), "heap order broken at \(i)") }
+        }
+    }
+
     /// The last time popped: nothing earlier may be pushed.
     public var floor: SimTime { SimTime(nanoseconds: lastPopped) }
 

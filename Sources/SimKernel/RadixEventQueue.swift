@@ -98,6 +98,23 @@ public struct RadixEventQueue<Payload>: EventQueue {
         swap(&moving, &buckets[i])
     }
 
+    /// Checks the structure: every key sits in the bucket its distance from `last` names, no
+    /// key is below `last`, the occupancy bits and the count agree with the buckets. Tests call
+    /// it after mutations; it costs O(n).
+    public func checkInvariants() {
+        var total = buckets[0].count - head0
+        precondition(head0 <= buckets[0].count)
+        for k in head0..<buckets[0].count { precondition(buckets[0][k].key == last, "bucket 0 holds a key other than the floor") }
+        for i in 1...64 {
+            precondition((occupied >> UInt64(i - 1)) & 1 == (buckets[i].isEmpty ? 0 : 1), "occupancy bit \(i) disagrees with its bucket")
+            for e in buckets[i] {
+                precondition(e.key > last && Self.bucketIndex(e.key, last) == i, "key \(e.key) is in bucket \(i)")
+            }
+            total += buckets[i].count
+        }
+        precondition(total == count, "count \(count) but buckets hold \(total)")
+    }
+
     /// The last time popped: nothing earlier may be pushed.
     public var floor: SimTime { SimTime(nanoseconds: Int64(bitPattern: last)) }
 

@@ -20,7 +20,8 @@ import Testing
         var now: Int64 = 0
         var id = 0
         var out: [(Int64, Int)] = []
-        for op in ops {
+        for (n, op) in ops.enumerated() {
+            if n % 997 == 0 { check(q) }
             if op.push {
                 q.push(SimTime(nanoseconds: now + op.delay), id)
                 id += 1
@@ -30,7 +31,19 @@ import Testing
             }
         }
         while let (t, p) = q.pop() { out.append((t.nanoseconds, p)) }
+        check(q)
         return out
+    }
+
+    /// Runs the structure's own invariant check, whichever queue it is.
+    static func check<Q: EventQueue>(_ q: Q) {
+        switch q {
+        case let r as RadixEventQueue<Int>: r.checkInvariants()
+        case let h as BinaryHeapEventQueue<Int>: h.checkInvariants()
+        case let h as QuaternaryHeapEventQueue<Int>: h.checkInvariants()
+        case let a as AdaptiveEventQueue<Int>: a.checkInvariants()
+        default: Issue.record("no invariant check for \(Q.self)")
+        }
     }
 
     @Test(arguments: [1, 2, 3, 4] as [UInt64])
