@@ -39,6 +39,8 @@ public struct FitResult<D: ContinuousDistribution>: Sendable {
     }
 }
 
+extension FitResult: Equatable where D: Equatable {}
+
 /// Maximum-likelihood fits. Each rejects non-finite observations, and observations outside the
 /// family's support, with a `DistributionError.invalidData` naming the first offending index.
 public enum Fit {

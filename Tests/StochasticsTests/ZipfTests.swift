@@ -60,3 +60,22 @@ func zipfProbabilitiesSumToOne(_ n: Int, _ s: Double) throws {
     var rng = stream("zipf one")
     for _ in 0..<100 { #expect(z.sample(&rng) == 1) }
 }
+
+// Goal: the table stays exact at the sizes it is meant for (millions of repositories).
+// Method: compare H(n, s) with the Euler–Maclaurin expansion, an analytic truth:
+// H(n, 1) = ln n + γ + 1/(2n) - 1/(12n²) + O(n⁻⁴), and for s ≠ 1
+// H(n, s) = ζ(s) - n^{1-s}/(s-1) + n^{-s}/2 - s n^{-s-1}/12 + O(n^{-s-3}), with ζ(1.2) computed outside this code.
+@Test func zipfNormalisingConstantIsExactForMillionsOfRanks() throws {
+    let n = 2_000_000
+    let nd = Double(n)
+    let harmonic = try Zipf(count: n, exponent: 1)
+    let eulerGamma = 0.5772156649015329
+    let expected1 = log(nd) + eulerGamma + 1 / (2 * nd) - 1 / (12 * nd * nd)
+    #expect(abs(harmonic.harmonicNumber - expected1) < 1e-13 * expected1, "H = \(harmonic.harmonicNumber) vs \(expected1)")
+    let s = 1.2
+    let zeta = 5.591582441177751884   // ζ(1.2), from mpmath at 25 digits
+    let expected = zeta - pow(nd, 1 - s) / (s - 1) + pow(nd, -s) / 2 - s * pow(nd, -s - 1) / 12
+    let z = try Zipf(count: n, exponent: s)
+    #expect(abs(z.harmonicNumber - expected) < 1e-13 * expected, "H = \(z.harmonicNumber) vs \(expected)")
+    #expect(z.cdf(n - 1) < 1 && z.cdf(n - 1) > 1 - 2 * z.probability(n))
+}
