@@ -20,7 +20,7 @@ let package = Package(
         // from GSL's global mutable state (its error handler).
         .systemLibrary(name: "CGSL", path: "Sources/CGSL", providers: [.apt(["libgsl-dev"])]),
         .target(name: "SimKernel", dependencies: ["CGSL"], exclude: ["README.md"]),
-        .target(name: "Stochastics", dependencies: ["CGSL", "SimKernel"]),
+        .target(name: "Stochastics", dependencies: ["CGSL", "SimKernel"], exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",
