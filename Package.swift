@@ -14,6 +14,7 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // GSL through the system library (Debian: libgsl-dev); a C shim keeps Swift 6 away
@@ -21,17 +22,19 @@ let package = Package(
         .systemLibrary(name: "CGSL", path: "Sources/CGSL", providers: [.apt(["libgsl-dev"])]),
         .target(name: "SimKernel", dependencies: ["CGSL"]),
         .target(name: "Stochastics", dependencies: ["CGSL", "SimKernel"]),
+        .target(name: "GitalyModel", dependencies: ["SimKernel", .product(name: "Yams", package: "Yams")]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics"]),
         .executableTarget(
             name: "rehearse",
             dependencies: [
-                "SimKernel", "Stochastics", "Bench",
+                "SimKernel", "Stochastics", "Bench", "GitalyModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "Stochastics"]),
         .testTarget(name: "StochasticsTests", dependencies: ["Stochastics", "SimKernel"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse"]),
+        .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel"]),
     ],
     swiftLanguageModes: [.v6]
 )

@@ -1,0 +1,126 @@
+/// A set of a virtual storage's members as a bit mask: bit i is member slot i. Virtual storages
+/// hold at most 64 storages (checked by `Fleet.build`), so set operations on the hot path are
+/// single instructions and allocate nothing.
+public typealias MemberSet = UInt64
+
+extension MemberSet {
+    static func single(_ slot: Int) -> MemberSet { 1 << UInt64(slot) }
+    func contains(slot: Int) -> Bool { self & (1 << UInt64(slot)) != 0 }
+    /// Member slots in ascending order.
+    public var slots: [Int] {
+        var out: [Int] = []
+        var m = self
+        while m != 0 {
+            out.append(m.trailingZeroBitCount)
+            m &= m - 1
+        }
+        return out
+    }
+    /// The k-th set slot (0-based) in ascending order.
+    func slot(at k: Int) -> Int {
+        var m = self
+        for _ in 0..<k { m &= m - 1 }
+        return m.trailingZeroBitCount
+    }
+}
+
+/// Praefect's metadata for one repository: the rows of `repositories`,
+/// `storage_repositories` and `repository_assignments` (gitaly `datastore/repository_store.go`,
+/// PRAEFECT.md §2 and §6), indexed by member slot of its virtual storage.
+public struct RepositoryRecord: Sendable, Equatable {
+    /// A replica that does not exist on its storage.
+    public static let missing: Int64 = -1
+
+    public var virtualStorage: Int
+    /// `repositories.generation`: the latest generation of the repository.
+    public private(set) var generation: Int64
+    /// `storage_repositories.generation` per member slot, or `missing`.
+    public private(set) var replicas: [Int64]
+    /// `repository_assignments`: the storages that should hold a replica.
+    public var assigned: MemberSet
+    /// `repositories."primary"`: always an assigned slot.
+    public private(set) var primary: Int
+    public var sizeBytes: Double
+
+    /// A repository just created on `assigned` with `primary`, every assigned replica at
+    /// generation 0.
+    public init(virtualStorage: Int, members: Int, assigned: MemberSet, primary: Int, sizeBytes: Double) {
+        precondition(assigned.contains(slot: primary), "the primary must be assigned")
+        self.virtualStorage = virtualStorage
+        generation = 0
+        replicas = (0..<members).map { assigned.contains(slot: $0) ? 0 : Self.missing }
+        self.assigned = assigned
+        self.primary = primary
+        self.sizeBytes = sizeBytes
+    }
+
+    public var memberCount: Int { replicas.count }
+
+    /// Replicas at the latest generation: Praefect's "consistent" storages.
+    public var upToDate: MemberSet {
+        var m: MemberSet = 0
+        for i in replicas.indices where replicas[i] == generation { m |= 1 << UInt64(i) }
+        return m
+    }
+
+    /// Replicas that exist at all (whatever their generation).
+    public var existing: MemberSet {
+        var m: MemberSet = 0
+        for i in replicas.indices where replicas[i] != Self.missing { m |= 1 << UInt64(i) }
+        return m
+    }
+
+    public func replicaGeneration(_ slot: Int) -> Int64 { replicas[slot] }
+
+    /// `IncrementGeneration`: bumps the repository and those of `replicas` that were at the
+    /// latest generation; the others stay behind (gitaly `datastore/repository_store.go`).
+    /// Returns the new generation.
+    @discardableResult
+    public mutating func incrementGeneration(on slots: MemberSet) -> Int64 {
+        let next = generation + 1
+        for i in slots.slots where replicas[i] == generation { replicas[i] = next }
+        generation = next
+        checkInvariants()
+        return next
+    }
+
+    /// A replication job finished on `target` with the source generation read at its start.
+    /// A target already at or past it is left alone: the downgrade guard of gitaly
+    /// `replicator.go`, which also keeps generations from ever going down.
+    public mutating func replicated(to target: Int, sourceGeneration: Int64) {
+        if replicas[target] < sourceGeneration { replicas[target] = sourceGeneration }
+        checkInvariants()
+    }
+
+    /// The replica's data is gone (disk loss, or the metadata verifier found it missing):
+    /// its row is deleted but the repository row stays, so the loss is visible
+    /// (gitaly `verifier.go`, PRAEFECT.md §7).
+    public mutating func replicaLost(_ slot: Int) {
+        replicas[slot] = Self.missing
+    }
+
+    /// `SetAuthoritativeReplica` (accept-dataloss): the chosen replica alone moves to a new
+    /// latest generation, so every other replica becomes outdated and is overwritten from it
+    /// (gitaly `subcmd_accept_dataloss.go`). Returns the new generation.
+    @discardableResult
+    public mutating func setAuthoritative(_ slot: Int) -> Int64 {
+        precondition(replicas[slot] != Self.missing, "accept-dataloss needs an existing replica")
+        generation += 1
+        replicas[slot] = generation
+        checkInvariants()
+        return generation
+    }
+
+    /// The elector picked a new primary; it must be assigned.
+    public mutating func setPrimary(_ slot: Int) {
+        primary = slot
+        checkInvariants()
+    }
+
+    /// Checks what every transition must leave true. Always on (the cost is a few compares);
+    /// a failure is a bug in the model, not an operating condition.
+    public func checkInvariants() {
+        precondition(assigned.contains(slot: primary), "primary \(primary) is not assigned (\(assigned.slots))")
+        for g in replicas { precondition(g <= generation, "a replica at \(g) is ahead of the repository's generation \(generation)") }
+    }
+}
