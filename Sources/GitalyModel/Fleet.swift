@@ -255,3 +255,31 @@ struct Validator {
         }
     }
 }
+
+extension Fleet {
+    /// A few lines describing the fleet, for `rehearse model check`.
+    public var summary: String {
+        var lines: [String] = []
+        let capacity = storages.map(\.capacityBytes).reduce(0, +)
+        let used = storages.map(\.initialUsedBytes).reduce(0, +)
+        lines.append("fleet \(name): \(nodes.count) nodes, \(storages.count) storages, \(zones.count) zones, \(Units.formatBytes(used)) used of \(Units.formatBytes(capacity))")
+        for n in nodes {
+            let kind = n.host.kind == .vm ? "VM" : "pod"
+            lines.append("  node \(n.name) (\(kind), zone \(zones[n.zone])): \(n.cpuCores) cores, disk \(Units.formatRate(n.disk.readBytesPerSecond)) read / \(Units.formatRate(n.disk.writeBytesPerSecond)) write, network \(Units.formatRate(n.networkBytesPerSecond)), storages \(n.storages.map { storages[$0].name }.joined(separator: ", "))")
+        }
+        if let p = praefect {
+            lines.append("  praefect: \(p.instances.count) instances (\(p.instances.map(\.name).joined(separator: ", "))), queue \(p.queue.rawValue)")
+        }
+        for v in virtualStorages {
+            let members = v.members.map { storages[$0].name }.joined(separator: ", ")
+            if v.viaPraefect {
+                lines.append("  virtual storage \(v.name): \(members), replication factor \(v.replicationFactor), \(v.consistency.rawValue) consistency, weight \(v.weight)")
+            } else {
+                lines.append("  storage \(v.name): weight \(v.weight)")
+            }
+        }
+        lines.append("  faults: \(faults.schedule.count) scheduled, random: \([("nodeCrash", faults.nodeCrash), ("diskSlowdown", faults.diskSlowdown), ("partition", faults.partition), ("praefectLoss", faults.praefectLoss), ("zoneOutage", faults.zoneOutage)].filter { $0.1 != nil }.map(\.0).joined(separator: ", "))")
+        if !repositories.isEmpty { lines.append("  repositories placed by hand: \(repositories.count)") }
+        return lines.joined(separator: "\n")
+    }
+}
