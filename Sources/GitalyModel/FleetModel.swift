@@ -82,6 +82,17 @@ public enum RPCClass: String, CaseIterable, Sendable {
     /// Housekeeping (OptimizeRepository): best effort on every routed node.
     case maintenance
 
+    /// A dense index for arrays keyed by class.
+    public var index: Int {
+        switch self {
+        case .uploadPack: return 0
+        case .receivePack: return 1
+        case .read: return 2
+        case .write: return 3
+        case .maintenance: return 4
+        }
+    }
+
     public var isMutator: Bool {
         switch self {
         case .receivePack, .write: return true

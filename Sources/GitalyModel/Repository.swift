@@ -42,13 +42,15 @@ public struct RepositoryRecord: Sendable, Equatable {
     public private(set) var primary: Int
     public var sizeBytes: Double
 
-    /// A repository just created on `assigned` with `primary`, every assigned replica at
-    /// generation 0.
-    public init(virtualStorage: Int, members: Int, assigned: MemberSet, primary: Int, sizeBytes: Double) {
+    /// A repository on `assigned` with `primary`, every replica in `present` (all assigned
+    /// ones by default) at `generation`: 0 for a new repository, the source's generation for a
+    /// copy made by a storage move, so acknowledged writes keep their numbers.
+    public init(virtualStorage: Int, members: Int, assigned: MemberSet, primary: Int, sizeBytes: Double, generation: Int64 = 0, present: MemberSet? = nil) {
         precondition(assigned.contains(slot: primary), "the primary must be assigned")
+        let present = present ?? assigned
         self.virtualStorage = virtualStorage
-        generation = 0
-        replicas = (0..<members).map { assigned.contains(slot: $0) ? 0 : Self.missing }
+        self.generation = generation
+        replicas = (0..<members).map { present.contains(slot: $0) ? generation : Self.missing }
         self.assigned = assigned
         self.primary = primary
         self.sizeBytes = sizeBytes
