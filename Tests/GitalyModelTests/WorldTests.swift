@@ -1,0 +1,269 @@
+import Testing
+import SimKernel
+@testable import GitalyModel
+
+/// A plain two-storage fleet where the source disk's read bandwidth (100 MB/s) is the only
+/// bottleneck: every other resource is 10× faster.
+func shardedFleet(sidekiq: Int = 5, extra: String = "") throws -> Fleet {
+    let yaml = """
+    name: two
+    nodes:
+      - name: a
+        disk: {readBandwidth: 100MB/s, writeBandwidth: 1000MB/s}
+        network: {bandwidth: 1000MB/s}
+        storages: [{name: sa, capacity: 100GB}]
+      - name: b
+        disk: {readBandwidth: 1000MB/s, writeBandwidth: 1000MB/s}
+        network: {bandwidth: 1000MB/s}
+        storages: [{name: sb, capacity: 100GB}]
+      - name: c
+        disk: {readBandwidth: 1000MB/s, writeBandwidth: 1000MB/s}
+        network: {bandwidth: 1000MB/s}
+        storages: [{name: sc, capacity: 100GB}]
+    gitlab: {weights: {sa: 100}, sidekiqConcurrency: \(sidekiq), apiLatency: 0s}
+    repositories:
+      - {path: r0.git, storage: sa, size: 1GB}
+      - {path: r1.git, storage: sa, size: 3GB}
+    \(extra)
+    """
+    return try Fleet.build(FleetModel.parse(yaml, file: "two.yaml"))
+}
+
+func makeSim(_ fleet: Fleet, _ configure: (inout WorldConfig) -> Void = { _ in }) -> Simulation<World> {
+    var config = WorldConfig(seed: 7)
+    configure(&config)
+    var sim = Simulation(model: World(fleet: fleet, config: config))
+    sim.model.start(&sim)
+    return sim
+}
+
+/// Runs until the move reaches a terminal state; returns the time it did.
+func runMove(_ sim: inout Simulation<World>, _ id: Int, limit: Double = 1000) -> SimTime {
+    while !sim.model.move(id).state.isTerminal && sim.now < .seconds(limit) {
+        sim.run(until: sim.now + .milliseconds(100))
+    }
+    return sim.now
+}
+
+/// Goal: a bulk copy of B bytes through a bottleneck of R lasts B/R. Method: move a 1 GB
+/// repository off a 100 MB/s disk; the move takes the copy (10 s) plus the fixed checksum and
+/// cleanup seconds.
+@Test func transferThroughBottleneckLastsBytesOverRate() throws {
+    var sim = makeSim(try shardedFleet())
+    let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
+    var finishedAt: SimTime?
+    while finishedAt == nil {
+        sim.run(until: sim.now + .milliseconds(1))
+        if sim.model.move(id).state == .replicated && finishedAt == nil { finishedAt = sim.now }
+        if sim.now > .seconds(60) { break }
+    }
+    let copySeconds = finishedAt!.seconds - World.checksumTime.seconds
+    #expect(abs(copySeconds - 10) < 0.002, "copy took \(copySeconds) s")
+}
+
+/// Goal: two flows on one disk share it max-min. Method: move 1 GB and 3 GB off the same
+/// 100 MB/s disk to two destinations at once. Both get 50 MB/s until the first ends at
+/// 2·1/0.1 = 20 s; the second then has the disk alone and ends at (1 + 3)/0.1 = 40 s.
+@Test func twoFlowsOnOneDiskFinishAsMaxMinPredicts() throws {
+    var sim = makeSim(try shardedFleet())
+    let a = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
+    let b = try World.scheduleMove(&sim, repository: 1, destination: 2).result.get()
+    var replicatedAt: [Int: SimTime] = [:]
+    while replicatedAt.count < 2 && sim.now < .seconds(100) {
+        sim.run(until: sim.now + .milliseconds(1))
+        for id in [a, b] where replicatedAt[id] == nil && sim.model.move(id).state == .replicated { replicatedAt[id] = sim.now }
+    }
+    let checksum = World.checksumTime.seconds
+    #expect(abs(replicatedAt[a]!.seconds - checksum - 20) < 0.002)
+    #expect(abs(replicatedAt[b]!.seconds - checksum - 40) < 0.002)
+}
+
+@Test func successfulMoveSwitchesStorageAndFreesTheSource() throws {
+    var sim = makeSim(try shardedFleet())
+    let fleet = sim.model.fleet
+    let sa = fleet.storage(named: "sa")!, sb = fleet.storage(named: "sb")!
+    let usedBefore = sim.model.storageUsedBytes[sa]
+    let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
+    #expect(sim.model.move(id).state == .scheduled)
+    #expect(sim.model.readOnly[0], "read-only from scheduled")
+    sim.run(until: .seconds(5))
+    #expect(sim.model.move(id).state == .started && sim.model.readOnly[0])
+    _ = runMove(&sim, id)
+    #expect(sim.model.move(id).state == .finished)
+    #expect(!sim.model.readOnly[0])
+    #expect(sim.model.repositories[0].virtualStorage == fleet.virtualStorage(named: "sb"))
+    #expect(sim.model.storageUsedBytes[sa] == usedBefore - 1e9)
+    #expect(sim.model.storageUsedBytes[sb] == 1e9)
+}
+
+@Test func moveWaitingForPushesTimesOutAndBecomesWritable() throws {
+    var sim = makeSim(try shardedFleet())
+    sim.model.inflightPushes[0] = 1  // a push that never ends (a stuck counter)
+    let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
+    let end = runMove(&sim, id)
+    #expect(sim.model.move(id).state == .failed)
+    #expect(sim.model.move(id).failureReason == "Timeout waiting for project repository pushes")
+    // Three polls 10 s apart: the third, at 20 s, gives up.
+    #expect(abs(end.seconds - 20) <= 0.1)
+    #expect(!sim.model.readOnly[0], "a failure after started sets the repository writable")
+}
+
+@Test func moveFailedBeforeStartLeavesRepositoryReadOnly() throws {
+    var sim = makeSim(try shardedFleet(sidekiq: 1))
+    let first = try World.scheduleMove(&sim, repository: 1, destination: 1).result.get()
+    let second = try World.scheduleMove(&sim, repository: 0, destination: 2).result.get()
+    sim.run(until: .seconds(1))
+    #expect(sim.model.move(second).state == .scheduled, "waits for the one Sidekiq thread")
+    World.failMove(&sim, second, reason: "operator do_fail!")
+    #expect(sim.model.move(second).state == .failed)
+    #expect(sim.model.readOnly[0], "gitlab#385309: read-only stays after a failure before started")
+    #expect(World.scheduleMove(&sim, repository: 0, destination: 2).result == .failure(.repositoryReadOnly), "a new move fails validation until an operator clears the flag")
+    _ = runMove(&sim, first)
+    #expect(sim.model.move(first).state == .finished, "the failed move gave its thread back")
+    sim.model.clearReadOnly(0, at: sim.now)
+    #expect(!sim.model.readOnly[0])
+}
+
+@Test func destinationCrashDuringCopyFailsTheMoveAndRemovesTheCopy() throws {
+    var sim = makeSim(try shardedFleet(extra: "faults: {schedule: [{at: 3s, kind: nodeCrash, target: b, duration: 1m}]}"))
+    let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
+    _ = runMove(&sim, id)
+    #expect(sim.model.move(id).state == .failed)
+    #expect(sim.model.move(id).failureReason == "ReplicateRepository failed")
+    #expect(!sim.model.readOnly[0])
+    #expect(sim.model.storageUsedBytes[sim.model.fleet.storage(named: "sb")!] == 0)
+    #expect(sim.model.repositories[0].virtualStorage == 0, "still on its source")
+}
+
+@Test func checksumMismatchFailsTheMove() throws {
+    var sim = makeSim(try shardedFleet()) { $0.moveChecksumMismatchProbability = 1 }
+    let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
+    _ = runMove(&sim, id)
+    #expect(sim.model.move(id).state == .failed)
+    #expect(sim.model.storageUsedBytes[sim.model.fleet.storage(named: "sb")!] == 0)
+}
+
+@Test func sourceDownAtCleanupGivesCleanupFailed() throws {
+    // The copy ends at 10 s, the switch at 11 s; the source crashes at 11.5 s.
+    var sim = makeSim(try shardedFleet(extra: "faults: {schedule: [{at: 11500ms, kind: nodeCrash, target: a, duration: 1m}]}"))
+    let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
+    _ = runMove(&sim, id)
+    #expect(sim.model.move(id).state == .cleanupFailed)
+    #expect(sim.model.repositories[0].virtualStorage == 1, "the switch happened")
+    #expect(!sim.model.readOnly[0])
+}
+
+@Test func moveOfReadOnlyRepositoryFailsValidation() throws {
+    var sim = makeSim(try shardedFleet())
+    _ = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
+    #expect(World.scheduleMove(&sim, repository: 0, destination: 2).result == .failure(.repositoryReadOnly))
+}
+
+/// Goal: a rolling update of three pods never has two down at once. Method: watch the
+/// time-weighted count of down nodes; its maximum must be 1, and the update must take three
+/// outages of stop + start + readiness (30 + 20 + 30 s) back to back.
+@Test func rollingUpdateOfThreePodsNeverHasTwoDown() throws {
+    let yaml = (1...3).map { "  - {name: p\($0), host: {kind: pod, stopTime: 30s, startTime: 20s, readinessDelay: 30s}, storages: [{name: s\($0), capacity: 1TB}]}" }.joined(separator: "\n")
+    let fleet = try Fleet.build(FleetModel.parse("name: pods\nnodes:\n\(yaml)\n", file: "pods.yaml"))
+    var sim = makeSim(fleet) { $0.repositoryCount = 3 }
+    World.startRollingUpdate(&sim, nodes: [0, 1, 2])
+    var wentDown = Set<Int>()
+    while sim.model.rollingUpdateInProgress && sim.now < .seconds(1000) {
+        sim.run(until: sim.now + .seconds(1))
+        for n in 0..<3 where !sim.model.nodes[n].up { wentDown.insert(n) }
+    }
+    #expect(sim.model.nodesDown.max == 1)
+    #expect(wentDown == [0, 1, 2])
+    #expect(abs(sim.now.seconds - 240) <= 1)
+    #expect(sim.model.nodes.allSatisfy { $0.up })
+}
+
+/// A 3-node cluster with one repository whose primary is on n1.
+func clusterFleet(consistency: ConsistencyMode, faults: String) throws -> Fleet {
+    let yaml = """
+    name: c3
+    nodes:
+      - {name: n1, storages: [{name: s1, capacity: 1TB}]}
+      - {name: n2, storages: [{name: s2, capacity: 1TB}]}
+      - {name: n3, storages: [{name: s3, capacity: 1TB}]}
+    praefect:
+      instances: [{name: p1}, {name: p2}, {name: p3}]
+      virtualStorages: [{name: default, storages: [s1, s2, s3], replicationFactor: 3, consistency: \(consistency.rawValue)}]
+    repositories:
+      - {path: r.git, storage: default, size: 10MB, replicas: [s1, s2, s3], primary: s1}
+    faults:
+      schedule:
+    \(faults)
+    """
+    return try Fleet.build(FleetModel.parse(yaml, file: "c3.yaml"))
+}
+
+/// Goal: in eventual mode, losing the primary loses exactly the writes not yet replicated.
+/// Method: 5 writes at 1–5 s replicate freely; at 15 s both secondaries are cut off from every
+/// Praefect, so the 5 writes at 20–24 s stay on the primary only; at 30 s the primary's disk
+/// is lost. By hand: 10 acknowledged, 5 lost.
+@Test func eventualPrimaryLossInWorldLosesTheUnreplicatedWrites() throws {
+    var cuts: [String] = []
+    for p in ["p1", "p2", "p3"] { for n in ["n2", "n3"] { cuts.append("    - {at: 15s, kind: partition, target: \(n), praefect: \(p)}") } }
+    cuts.append("    - {at: 30s, kind: diskLoss, target: n1}")
+    var sim = makeSim(try clusterFleet(consistency: .eventual, faults: cuts.joined(separator: "\n")))
+    for t in [1.0, 2, 3, 4, 5, 20, 21, 22, 23, 24] { World.submit(&sim, repository: 0, rpcClass: .write, at: .seconds(t)) }
+    sim.run(until: .seconds(40))
+    let report = sim.model.report(at: sim.now)
+    #expect(report.acknowledgedWrites == 10)
+    #expect(report.lostWrites == 5)
+}
+
+/// Goal: strong mode with one node down loses no acknowledged write when the primary is then
+/// lost. Method: n3 crashes for good at 0.5 s; 10 writes; the primary's disk is lost at 30 s.
+/// The surviving secondary voted on every write, so nothing is lost.
+@Test func strongModeWithOneNodeDownLosesNothingInWorld() throws {
+    let faults = "    - {at: 500ms, kind: nodeCrash, target: n3, duration: 1000h}\n    - {at: 30s, kind: diskLoss, target: n1}"
+    var sim = makeSim(try clusterFleet(consistency: .strong, faults: faults))
+    for t in [1.0, 2, 3, 4, 5, 20, 21, 22, 23, 24] { World.submit(&sim, repository: 0, rpcClass: .write, at: .seconds(t)) }
+    sim.run(until: .seconds(60))
+    let report = sim.model.report(at: sim.now)
+    #expect(report.acknowledgedWrites >= 8, "writes before the health checks noticed n3 may fail")
+    #expect(report.lostWrites == 0)
+    // The election is lazy: n1 stays primary until a write needs one. A write at 70 s, after
+    // consensus dropped n1, elects n2, the only up-to-date survivor, and succeeds.
+    #expect(sim.model.repositories[0].primary == 0)
+    World.submit(&sim, repository: 0, rpcClass: .write, at: .seconds(70))
+    sim.run(until: .seconds(80))
+    #expect(sim.model.repositories[0].primary == 1)
+    #expect(sim.model.report(at: sim.now).acknowledgedWrites == report.acknowledgedWrites + 1)
+}
+
+/// Goal: a repository whose only up-to-date replica is down is unavailable until it returns.
+/// Method: eventual mode, secondaries cut off so writes stay on n1; n1 crashes for 60 s.
+/// `praefect dataloss` lists it during the outage and not after; write-unavailable seconds
+/// cover the outage.
+@Test func repositoryUnavailableUntilUpToDateReplicaReturnsInWorld() throws {
+    var lines: [String] = []
+    for p in ["p1", "p2", "p3"] { for n in ["n2", "n3"] { lines.append("    - {at: 5s, kind: partition, target: \(n), praefect: \(p), duration: 200s}") } }
+    lines.append("    - {at: 20s, kind: nodeCrash, target: n1, duration: 60s}")
+    var sim = makeSim(try clusterFleet(consistency: .eventual, faults: lines.joined(separator: "\n")))
+    World.submit(&sim, repository: 0, rpcClass: .write, at: .seconds(10))
+    sim.run(until: .seconds(50))
+    #expect(sim.model.dataloss().map(\.relativePath) == ["r.git"])
+    #expect(sim.model.repositories[0].primary == 0, "no outdated replica is elected")
+    sim.run(until: .seconds(250))
+    #expect(sim.model.dataloss().isEmpty)
+    let report = sim.model.report(at: sim.now)
+    #expect(report.lostWrites == 0 && report.acknowledgedWrites == 1)
+    // n1 is down from 20 s for 60 s plus its 120 s reboot; consensus notices within ~11 s and
+    // the next health rounds after it serves again.
+    #expect(report.writeUnavailableRepositorySeconds > 150 && report.writeUnavailableRepositorySeconds < 200)
+}
+
+@Test func sameSeedGivesTheSameTrace() throws {
+    func digest() throws -> UInt64 {
+        var sim = makeSim(try clusterFleet(consistency: .strong, faults: "    - {at: 3s, kind: nodeCrash, target: n2, duration: 5s}")) {
+            $0.traffic = .readWrite(ratePerSecond: 200)
+        }
+        var d = TraceDigest<WorldEvent>()
+        sim.run(until: .seconds(20), observer: &d)
+        return d.value
+    }
+    #expect(try digest() == digest())
+}
