@@ -82,6 +82,9 @@ public enum RPCClass: String, CaseIterable, Sendable {
     /// Housekeeping (OptimizeRepository): best effort on every routed node.
     case maintenance
 
+    /// The number of classes, without building `allCases`.
+    public static let count = 5
+
     /// A dense index for arrays keyed by class.
     public var index: Int {
         switch self {
@@ -90,6 +93,17 @@ public enum RPCClass: String, CaseIterable, Sendable {
         case .read: return 2
         case .write: return 3
         case .maintenance: return 4
+        }
+    }
+
+    /// The class with a dense index (the inverse of `index`).
+    public init(index: Int) {
+        switch index {
+        case 0: self = .uploadPack
+        case 1: self = .receivePack
+        case 2: self = .read
+        case 3: self = .write
+        default: self = .maintenance
         }
     }
 

@@ -6,21 +6,24 @@ public typealias MemberSet = UInt64
 extension MemberSet {
     static func single(_ slot: Int) -> MemberSet { 1 << UInt64(slot) }
     func contains(slot: Int) -> Bool { self & (1 << UInt64(slot)) != 0 }
-    /// Member slots in ascending order.
-    public var slots: [Int] {
-        var out: [Int] = []
-        var m = self
-        while m != 0 {
-            out.append(m.trailingZeroBitCount)
-            m &= m - 1
-        }
-        return out
-    }
+    /// Member slots in ascending order, without allocating.
+    public var slots: MemberSlots { MemberSlots(bits: self) }
     /// The k-th set slot (0-based) in ascending order.
     func slot(at k: Int) -> Int {
         var m = self
         for _ in 0..<k { m &= m - 1 }
         return m.trailingZeroBitCount
+    }
+}
+
+/// The set bits of a `MemberSet`, lowest first.
+public struct MemberSlots: Sequence, IteratorProtocol, Sendable {
+    var bits: UInt64
+    public mutating func next() -> Int? {
+        guard bits != 0 else { return nil }
+        let slot = bits.trailingZeroBitCount
+        bits &= bits - 1
+        return slot
     }
 }
 
@@ -54,15 +57,19 @@ public struct RepositoryRecord: Sendable, Equatable {
         self.assigned = assigned
         self.primary = primary
         self.sizeBytes = sizeBytes
+        recomputeUpToDate()
     }
 
     public var memberCount: Int { replicas.count }
 
-    /// Replicas at the latest generation: Praefect's "consistent" storages.
-    public var upToDate: MemberSet {
+    /// Replicas at the latest generation: Praefect's "consistent" storages. Kept with the
+    /// generations (every mutation recomputes it), because routing reads it on every request.
+    public private(set) var upToDate: MemberSet = 0
+
+    mutating func recomputeUpToDate() {
         var m: MemberSet = 0
         for i in replicas.indices where replicas[i] == generation { m |= 1 << UInt64(i) }
-        return m
+        upToDate = m
     }
 
     /// Replicas that exist at all (whatever their generation).
@@ -82,6 +89,7 @@ public struct RepositoryRecord: Sendable, Equatable {
         let next = generation + 1
         for i in slots.slots where replicas[i] == generation { replicas[i] = next }
         generation = next
+        recomputeUpToDate()
         checkInvariants()
         return next
     }
@@ -91,6 +99,7 @@ public struct RepositoryRecord: Sendable, Equatable {
     /// `replicator.go`, which also keeps generations from ever going down.
     public mutating func replicated(to target: Int, sourceGeneration: Int64) {
         if replicas[target] < sourceGeneration { replicas[target] = sourceGeneration }
+        recomputeUpToDate()
         checkInvariants()
     }
 
@@ -99,6 +108,7 @@ public struct RepositoryRecord: Sendable, Equatable {
     /// (gitaly `verifier.go`, PRAEFECT.md §7).
     public mutating func replicaLost(_ slot: Int) {
         replicas[slot] = Self.missing
+        recomputeUpToDate()
     }
 
     /// `SetAuthoritativeReplica` (accept-dataloss): the chosen replica alone moves to a new
@@ -109,6 +119,7 @@ public struct RepositoryRecord: Sendable, Equatable {
         precondition(replicas[slot] != Self.missing, "accept-dataloss needs an existing replica")
         generation += 1
         replicas[slot] = generation
+        recomputeUpToDate()
         checkInvariants()
         return generation
     }
@@ -122,7 +133,10 @@ public struct RepositoryRecord: Sendable, Equatable {
     /// Checks what every transition must leave true. Always on (the cost is a few compares);
     /// a failure is a bug in the model, not an operating condition.
     public func checkInvariants() {
-        precondition(assigned.contains(slot: primary), "primary \(primary) is not assigned (\(assigned.slots))")
+        precondition(assigned.contains(slot: primary), "primary \(primary) is not assigned (\(Array(assigned.slots)))")
         for g in replicas { precondition(g <= generation, "a replica at \(g) is ahead of the repository's generation \(generation)") }
+        var m: MemberSet = 0
+        for i in replicas.indices where replicas[i] == generation { m |= 1 << UInt64(i) }
+        precondition(m == upToDate, "the cached up-to-date set is stale")
     }
 }

@@ -46,14 +46,18 @@ public struct TrafficSpec: Sendable, Equatable {
         TrafficSpec(ratePerSecond: ratePerSecond, mix: [(.read, 0.7), (.write, 0.3)])
     }
 
-    func pickClass(_ random: inout RandomStream) -> RPCClass {
+    /// Cumulative shares, normalised to end at 1, for `pickClass`.
+    var cumulativeMix: [Double] {
         let total = mix.reduce(0, +)
-        var u = random.nextDouble() * total
-        for c in RPCClass.allCases {
-            u -= mix[c.index]
-            if u < 0 { return c }
-        }
-        return RPCClass.allCases.last { mix[$0.index] > 0 } ?? .read
+        var acc = 0.0
+        return mix.map { acc += $0 / total; return acc }
+    }
+
+    /// A class drawn by the mix, from cumulative shares (see `cumulativeMix`).
+    static func pickClass(cumulative: [Double], _ random: inout RandomStream) -> RPCClass {
+        let u = random.nextDouble()
+        for i in 0..<RPCClass.count where u < cumulative[i] { return RPCClass(index: i) }
+        return RPCClass(index: RPCClass.count - 1)
     }
 }
 

@@ -25,12 +25,11 @@ extension World {
     /// storage: its node is up and the replica exists).
     func isWriteUnavailable(_ r: Int) -> Bool {
         if readOnly[r] { return true }
-        let record = repositories[r]
-        let vs = record.virtualStorage
-        if fleet.virtualStorages[vs].viaPraefect {
-            return Praefect.isUnavailable(record, consensusHealthy: praefect!.consensusMasks[vs])
+        let vs = repositories[r].virtualStorage
+        if vsViaPraefect[vs] {
+            return Praefect.isUnavailable(repositories[r], consensusHealthy: consensusMask[vs])
         }
-        return !nodes[node(vs, 0)].up || record.existing == 0
+        return !nodes[node(vs, 0)].up || repositories[r].existing == 0
     }
 
     /// Re-evaluates one repository and keeps the count of write-unavailable repositories,

@@ -82,6 +82,7 @@ extension World {
     mutating func setPraefect(_ p: Int, up: Bool, _ now: SimTime) {
         praefect!.up[p] = up
         refreshHealth(now)
+        copyPraefectMasks()
     }
 
     mutating func scheduledFault(_ i: Int, _ s: inout EventScheduler<WorldEvent>) {

@@ -4,11 +4,11 @@ import SimKernel
 /// limiter, the node's cores, and the transaction and finalizer of mutators.
 extension World {
     mutating func trafficArrival(_ s: inout EventScheduler<WorldEvent>) {
-        guard let t = config.traffic, !repositories.isEmpty else { return }
+        guard trafficRatePerSecond > 0, !repositories.isEmpty else { return }
         let r = trafficRandom.below(repositories.count)
-        let c = t.pickClass(&trafficRandom)
+        let c = TrafficSpec.pickClass(cumulative: trafficCumulativeMix, &trafficRandom)
         arrive(repository: r, rpcClass: c, &s)
-        s.schedule(after: SimTime(seconds: trafficRandom.exponential(rate: t.ratePerSecond)), .trafficArrival)
+        s.schedule(after: SimTime(seconds: trafficRandom.exponential(rate: trafficRatePerSecond)), .trafficArrival)
     }
 
     /// Schedules an RPC from outside (replayed or fitted traffic).
@@ -18,50 +18,48 @@ extension World {
 
     /// A Praefect picked by the load balancer: uniformly among the running ones.
     mutating func pickPraefect() -> Int? {
-        guard let p = praefect else { return nil }
-        let running = p.up.indices.filter { p.up[$0] }
-        guard !running.isEmpty else { return nil }
-        return running.count == 1 ? running[0] : running[routingRandom.below(running.count)]
+        let n = runningPraefects.count
+        guard n > 0 else { return nil }
+        return n == 1 ? runningPraefects[0] : runningPraefects[routingRandom.below(n)]
     }
 
     mutating func arrive(repository r: Int, rpcClass c: RPCClass, _ s: inout EventScheduler<WorldEvent>) {
         let now = s.now
-        var rpc = RPC(repository: Int32(r), rpcClass: c, arrivedAt: now, transaction: -1, member: 0, epoch: 0)
-        let record = repositories[r]
-        let vs = fleet.virtualStorages[record.virtualStorage]
+        var rpc = RPC(arrivedAt: now, repository: Int32(r), transaction: -1, epoch: 0, rpcClass: c, member: 0)
+        let vsIndex = repositories[r].virtualStorage
         // Rails refuses pushes to a read-only repository before they reach Gitaly.
         if c.isMutator && readOnly[r] { return finish(rpc, .readOnly, now) }
-        guard vs.viaPraefect else {
+        guard vsViaPraefect[vsIndex] else {
             // A plain storage: the request goes straight to its one node.
             if c.isMutator { rpc.transaction = Int32(openTransaction(repository: r, route: MutatorRoute(primary: 0, secondaries: 0, replicationTargets: 0), rpcClass: c, now: now)) }
-            return dispatch(rpc, node: node(record.virtualStorage, 0), &s)
+            return dispatch(rpc, node: node(vsIndex, 0), &s)
         }
         guard let p = pickPraefect() else { return finish(rpc, .unavailable, now) }
-        let healthy = praefect!.locallyHealthy(praefect: p, virtualStorage: record.virtualStorage)
+        let healthy = locallyHealthy(praefect: p, virtualStorage: vsIndex)
         if !c.isMutator {
-            switch Praefect.routeAccessor(record, locallyHealthy: healthy, random: &routingRandom) {
+            switch Praefect.routeAccessor(repositories[r], locallyHealthy: healthy, random: &routingRandom) {
             case .success(let slot):
                 rpc.member = Int8(slot)
-                dispatch(rpc, node: node(record.virtualStorage, slot), &s)
+                dispatch(rpc, node: node(vsIndex, slot), &s)
             case .failure:
                 finish(rpc, .noSuitableNode, now)
             }
             return
         }
         // Mutators need the primary, which the lazy elector settles first.
-        if Praefect.electPrimary(&repositories[r], consensusHealthy: praefect!.consensusMasks[record.virtualStorage], random: &electionRandom) {
+        if Praefect.electPrimary(&repositories[r], consensusHealthy: consensusMask[vsIndex], random: &electionRandom) {
             refreshAvailability(r, now)
         }
-        switch Praefect.routeMutator(repositories[r], locallyHealthy: healthy, mode: vs.consistency) {
+        switch Praefect.routeMutator(repositories[r], locallyHealthy: healthy, mode: vsConsistency[vsIndex]) {
         case .success(let route):
             let tx = openTransaction(repository: r, route: route, rpcClass: c, now: now)
             rpc.transaction = Int32(tx)
             if c == .receivePack { inflightPushes[r] += 1 }
             rpc.member = Int8(route.primary)
-            dispatch(rpc, node: node(record.virtualStorage, route.primary), &s)
+            dispatch(rpc, node: node(vsIndex, route.primary), &s)
             for slot in route.secondaries.slots {
                 rpc.member = Int8(slot)
-                dispatch(rpc, node: node(record.virtualStorage, slot), &s)
+                dispatch(rpc, node: node(vsIndex, slot), &s)
             }
         case .failure(let e):
             switch e {
@@ -86,10 +84,9 @@ extension World {
         var rpc = rpc
         guard nodes[n].up else { return nodeAnswered(rpc, ok: false, outcome: .unavailable, s.now, &s) }
         rpc.epoch = nodes[n].epoch
-        if let limit = fleet.nodes[n].limits[rpc.rpcClass.index] {
+        if let limit = limitParams[n * RPCClass.count + rpc.rpcClass.index] {
             let key = limiterKey(rpc)
-            var server = nodes[n].limiters[key] ?? Server(servers: limit.maxPerRepo, queueLimit: limit.maxQueueSize,
-                                                          maxQueueWait: limit.maxQueueWaitSeconds.map(SimTime.seconds))
+            var server = nodes[n].limiters[key] ?? Server(servers: limit.maxPerRepo, queueLimit: limit.maxQueueSize, maxQueueWait: limit.maxQueueWait)
             let admission = server.arrive(rpc, at: s.now)
             nodes[n].limiters[key] = server
             switch admission {
@@ -118,12 +115,11 @@ extension World {
     /// as bandwidth flows, so that millions of small requests stay cheap; bulk transfers
     /// (replication, moves) are flows.
     mutating func serviceTime(_ rpc: RPC, node n: Int) -> SimTime {
-        let profile = config.traffic?.profiles[rpc.rpcClass.index] ?? RPCProfile.defaultProfile(rpc.rpcClass)
-        let disk = fleet.nodes[n].disk
+        let profile = profiles[rpc.rpcClass.index]
         let f = nodes[n].slowdownFactor
         var t = serviceRandom.exponential(rate: 1 / profile.cpuSecondsMean)
-        if profile.bytesRead > 0 { t += profile.bytesRead / max(1, disk.readBytesPerSecond * f) }
-        if profile.bytesWritten > 0 { t += profile.bytesWritten / max(1, disk.writeBytesPerSecond * f) }
+        if profile.bytesRead > 0 { t += profile.bytesRead / max(1, diskReadBytesPerSecond[n] * f) }
+        if profile.bytesWritten > 0 { t += profile.bytesWritten / max(1, diskWriteBytesPerSecond[n] * f) }
         return SimTime(seconds: t)
     }
 
@@ -143,7 +139,7 @@ extension World {
     }
 
     mutating func releaseLimiter(_ rpc: RPC, node n: Int, _ s: inout EventScheduler<WorldEvent>) {
-        guard fleet.nodes[n].limits[rpc.rpcClass.index] != nil else { return }
+        guard limitParams[n * RPCClass.count + rpc.rpcClass.index] != nil else { return }
         let key = limiterKey(rpc)
         guard var server = nodes[n].limiters[key] else { return }
         let next = server.release(at: s.now)
@@ -174,13 +170,12 @@ extension World {
         let r = tx.repository
         if tx.rpcClass == .receivePack && inflightPushes[r] > 0 { inflightPushes[r] -= 1 }
         let vsIndex = repositories[r].virtualStorage
-        let vs = fleet.virtualStorages[vsIndex]
-        guard vs.viaPraefect else {
+        guard vsViaPraefect[vsIndex] else {
             // A plain storage acknowledges what its one node wrote.
             if tx.primaryCommitted { ledger.acknowledge(repository: r, generation: repositories[r].incrementGeneration(on: 1)) }
             return finish(rpc, tx.primaryCommitted ? .ok : outcome, now)
         }
-        let result = Praefect.finalize(&repositories[r], route: tx.route, mode: vs.consistency,
+        let result = Praefect.finalize(&repositories[r], route: tx.route, mode: vsConsistency[vsIndex],
                                        outcome: MutatorOutcome(primaryCommitted: tx.primaryCommitted, secondariesCommitted: tx.secondariesCommitted))
         if let g = result.generation, result.acknowledged { ledger.acknowledge(repository: r, generation: g) }
         for target in result.outdated.slots {

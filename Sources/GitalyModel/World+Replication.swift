@@ -36,7 +36,9 @@ extension World {
     /// are re-checked for availability.
     mutating func refreshHealth(_ now: SimTime) {
         guard praefect != nil else { return }
-        for vs in praefect!.refreshMasks(at: now) {
+        let changed = praefect!.refreshMasks(at: now)
+        copyPraefectMasks()
+        for vs in changed {
             for r in repositoriesByStorage[vs] { refreshAvailability(r, now) }
         }
     }

@@ -18,13 +18,14 @@ public struct WorldConfig: Sendable {
 
 /// One RPC in flight: small and copyable, carried inside events.
 public struct RPC: Sendable {
-    public var repository: Int32
-    public var rpcClass: RPCClass
+    // Widest field first: events carry RPCs, and a smaller event moves faster in the queue.
     public var arrivedAt: SimTime
+    public var repository: Int32
     /// The pending mutator it belongs to, or -1 for an accessor.
     var transaction: Int32
-    var member: Int8
     var epoch: UInt32
+    public var rpcClass: RPCClass
+    var member: Int8
 }
 
 /// Everything that can happen in the world. Every case is handled by an exhaustive switch.
@@ -113,6 +114,13 @@ struct PendingMutator {
     var secondariesCommitted: MemberSet = 0
 }
 
+/// A concurrency limit without its source line, for the event loop.
+struct LimitParams {
+    var maxPerRepo: Int
+    var maxQueueSize: Int?
+    var maxQueueWait: SimTime?
+}
+
 /// A replication worker of one Praefect on one virtual storage.
 struct WorkerState {
     var praefect: Int
@@ -138,6 +146,23 @@ public struct World: DiscreteEventModel {
 
     public let fleet: Fleet
     public let config: WorldConfig
+    // Hot-path copies of the fleet, flat and free of strings, so the event loop never copies
+    // a struct holding names (STYLE.md "Hot paths").
+    let vsOffset: [Int]
+    let memberNode: [Int]
+    let vsViaPraefect: [Bool]
+    let vsConsistency: [ConsistencyMode]
+    /// Indexed node × class count + class index.
+    let limitParams: [LimitParams?]
+    let profiles: [RPCProfile]
+    let trafficRatePerSecond: Double
+    let trafficCumulativeMix: [Double]
+    let diskReadBytesPerSecond: [Double]
+    let diskWriteBytesPerSecond: [Double]
+    /// Copies of the Praefect masks, refreshed with them.
+    var localMask: [MemberSet] = []
+    var consensusMask: [MemberSet] = []
+    var runningPraefects: [Int] = []
     var nodes: [NodeState]
     public internal(set) var storageUsedBytes: [Double]
     public internal(set) var repositories: [RepositoryRecord]
@@ -178,6 +203,24 @@ public struct World: DiscreteEventModel {
     public init(fleet: Fleet, config: WorldConfig) {
         self.fleet = fleet
         self.config = config
+        var offsets: [Int] = []
+        var flat: [Int] = []
+        for vs in fleet.virtualStorages {
+            offsets.append(flat.count)
+            flat.append(contentsOf: vs.members.map { fleet.storages[$0].node })
+        }
+        vsOffset = offsets
+        memberNode = flat
+        vsViaPraefect = fleet.virtualStorages.map(\.viaPraefect)
+        vsConsistency = fleet.virtualStorages.map(\.consistency)
+        limitParams = fleet.nodes.flatMap { n in
+            n.limits.map { l in l.map { LimitParams(maxPerRepo: $0.maxPerRepo, maxQueueSize: $0.maxQueueSize, maxQueueWait: $0.maxQueueWaitSeconds.map(SimTime.seconds)) } }
+        }
+        profiles = config.traffic?.profiles ?? RPCClass.allCases.map(RPCProfile.defaultProfile)
+        trafficRatePerSecond = config.traffic?.ratePerSecond ?? 0
+        trafficCumulativeMix = config.traffic?.cumulativeMix ?? []
+        diskReadBytesPerSecond = fleet.nodes.map(\.disk.readBytesPerSecond)
+        diskWriteBytesPerSecond = fleet.nodes.map(\.disk.writeBytesPerSecond)
         let streams = RandomStreams(seed: config.seed, replication: config.replication)
         trafficRandom = streams.stream("traffic")
         routingRandom = streams.stream("praefect.routing")
@@ -226,6 +269,7 @@ public struct World: DiscreteEventModel {
                 }
             }
         }
+        copyPraefectMasks()
         checkInvariants()
     }
 
@@ -260,7 +304,7 @@ public struct World: DiscreteEventModel {
                 if assigned == 0 {
                     assigned = Praefect.placeNewRepository(members: members.count, replicationFactor: fleet.virtualStorages[vs].replicationFactor, locallyHealthy: ~0, random: &routingRandom)!.assigned
                 }
-                let primary = r.primary.map { members.firstIndex(of: fleet.storage(named: $0)!)! } ?? assigned.slots[0]
+                let primary = r.primary.map { members.firstIndex(of: fleet.storage(named: $0)!)! } ?? assigned.trailingZeroBitCount
                 addRepository(path: r.path, record: RepositoryRecord(virtualStorage: vs, members: members.count, assigned: assigned, primary: primary, sizeBytes: r.sizeBytes))
             }
             return
@@ -287,7 +331,17 @@ public struct World: DiscreteEventModel {
     }
 
     /// The node of a member slot of a virtual storage.
-    func node(_ vs: Int, _ slot: Int) -> Int { fleet.storages[fleet.virtualStorages[vs].members[slot]].node }
+    func node(_ vs: Int, _ slot: Int) -> Int { memberNode[vsOffset[vs] + slot] }
+
+    /// Refreshes the hot-path copies of Praefect's masks and running instances.
+    mutating func copyPraefectMasks() {
+        guard let p = praefect else { return }
+        localMask = p.localMasks
+        consensusMask = p.consensusMasks
+        runningPraefects = p.up.indices.filter { p.up[$0] }
+    }
+
+    func locallyHealthy(praefect p: Int, virtualStorage vs: Int) -> MemberSet { localMask[p * fleet.virtualStorages.count + vs] }
 
     public mutating func handle(_ event: WorldEvent, scheduler: inout EventScheduler<WorldEvent>) {
         switch event {
