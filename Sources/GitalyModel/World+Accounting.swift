@@ -16,6 +16,7 @@ public struct WorldReport: Sendable {
     public var outcomes: [RPCOutcome: Int]
     public var replicationJobsRun: Int
     public var replicationJobsDead: Int
+    /// Per storage: the highest used / capacity seen during the run.
     public var peakStorageFill: [Double]
 }
 
@@ -85,7 +86,7 @@ extension World {
                            unavailableRepositories: dataloss(), writeUnavailableRepositorySeconds: writeUnavailableCount.integral(at: now),
                            windows: windows + [window], rpcsCompleted: rpcsCompleted, outcomes: outcomeCounts,
                            replicationJobsRun: praefect?.replicationJobsRun ?? 0, replicationJobsDead: praefect?.queue.deadJobs ?? 0,
-                           peakStorageFill: fleet.storages.indices.map { storageUsedBytes[$0] / max(1, fleet.storages[$0].capacityBytes) })
+                           peakStorageFill: fleet.storages.indices.map { peakStorageUsedBytes[$0] / max(1, fleet.storages[$0].capacityBytes) })
     }
 
     /// The invariants every transition must keep (STYLE.md "Assertions"): generations never

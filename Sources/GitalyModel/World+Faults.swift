@@ -211,3 +211,19 @@ extension World {
 
     public var rollingUpdateInProgress: Bool { rollingUpdate != nil }
 }
+
+extension World {
+    /// A planned restart of a node's host (an upgrade, a VM resize): it stops and starts again,
+    /// a pod also waiting for its readiness delay. Returns when it will serve again.
+    @discardableResult
+    public static func restartHost(_ sim: inout Simulation<World>, node n: Int) -> SimTime {
+        let h = sim.model.fleet.nodes[n].host
+        let outage: SimTime
+        switch h.kind {
+        case .vm: outage = .seconds(h.stopSeconds + h.startSeconds)
+        case .pod: outage = .seconds(h.stopSeconds + h.startSeconds + h.readinessDelaySeconds)
+        }
+        sim.model.nodeDown(n, for: outage, &sim.scheduler)
+        return sim.now + outage
+    }
+}

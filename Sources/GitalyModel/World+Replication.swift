@@ -15,6 +15,8 @@ extension World {
     /// a round with an unreachable node lands when its check times out.
     mutating func healthRound(praefect p: Int, _ s: inout EventScheduler<WorldEvent>) {
         guard let spec = praefect?.spec else { return }
+        // A round still waiting for a timed-out check lands first: its timeout has passed.
+        if healthApplyPending[p] { healthApply(praefect: p, &s) }
         s.schedule(after: .seconds(spec.health.checkIntervalSeconds), .healthRound(praefect: Int32(p)))
         guard praefect!.up[p] else { return }
         var all = true
@@ -23,10 +25,13 @@ extension World {
             pendingHealth[p][n] = ok
             all = all && ok
         }
+        healthApplyPending[p] = true
         if all { healthApply(praefect: p, &s) } else { s.schedule(after: .seconds(spec.health.checkTimeoutSeconds), .healthApply(praefect: Int32(p))) }
     }
 
     mutating func healthApply(praefect p: Int, _ s: inout EventScheduler<WorldEvent>) {
+        guard healthApplyPending[p] else { return }
+        healthApplyPending[p] = false
         guard praefect!.up[p] else { return }
         for n in nodes.indices { praefect!.health.recordCheck(praefect: p, node: n, at: s.now, healthy: pendingHealth[p][n]) }
         refreshHealth(s.now)

@@ -164,7 +164,10 @@ public struct World: DiscreteEventModel {
     var consensusMask: [MemberSet] = []
     var runningPraefects: [Int] = []
     var nodes: [NodeState]
-    public internal(set) var storageUsedBytes: [Double]
+    public internal(set) var storageUsedBytes: [Double] {
+        didSet { for i in storageUsedBytes.indices where storageUsedBytes[i] > peakStorageUsedBytes[i] { peakStorageUsedBytes[i] = storageUsedBytes[i] } }
+    }
+    public internal(set) var peakStorageUsedBytes: [Double]
     public internal(set) var repositories: [RepositoryRecord]
     public internal(set) var repositoryPaths: [String]
     public internal(set) var readOnly: [Bool]
@@ -178,6 +181,7 @@ public struct World: DiscreteEventModel {
     var freeTransactions: [Int] = []
     var workers: [WorkerState] = []
     var pendingHealth: [[Bool]]
+    var healthApplyPending: [Bool]
     var partitioned: [Bool]
     public internal(set) var ledger: WriteLedger
     var writeUnavailable: [Bool]
@@ -237,6 +241,7 @@ public struct World: DiscreteEventModel {
                       network: pool.addResource(named: "\(n.name).network", bytesPerSecond: n.networkBytesPerSecond))
         }
         self.pool = pool
+        peakStorageUsedBytes = fleet.storages.map(\.initialUsedBytes)
         storageUsedBytes = fleet.storages.map(\.initialUsedBytes)
         repositories = []
         repositoryPaths = []
@@ -252,6 +257,7 @@ public struct World: DiscreteEventModel {
             praefect = p
         }
         pendingHealth = Array(repeating: Array(repeating: true, count: fleet.nodes.count), count: fleet.praefects.count)
+        healthApplyPending = Array(repeating: false, count: fleet.praefects.count)
         partitioned = Array(repeating: false, count: fleet.praefects.count * fleet.nodes.count)
         ledger = WriteLedger()
         writeUnavailable = []
