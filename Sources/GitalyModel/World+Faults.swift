@@ -164,8 +164,12 @@ extension World {
         }
         guard let rate else { return }
         let repair = faultRandom.exponentialTime(mean: .seconds(rate.mttrSeconds))
+        // The next failure comes an exponential up-time after this one is over (an alternating
+        // renewal process: MTBF is the mean time between a repair and the next failure).
+        var outage = repair
         switch kind {
         case .nodeCrash, .diskSlowdown, .diskLoss, .podEviction:
+            if kind == .nodeCrash { outage = repair + crashRecovery(target) }
             apply(kind, target: fleet.nodes[target].name, praefectName: nil, duration: repair, factor: 0.1, &s)
         case .partition:
             guard !fleet.praefects.isEmpty else { return }
@@ -177,7 +181,7 @@ extension World {
         case .zoneOutage:
             apply(kind, target: fleet.zones[faultRandom.below(fleet.zones.count)], praefectName: nil, duration: repair, factor: 1, &s)
         }
-        s.schedule(after: faultRandom.exponentialTime(mean: .seconds(rate.mtbfSeconds)), .randomFault(kind: kind, target: Int32(target)))
+        s.schedule(after: outage + faultRandom.exponentialTime(mean: .seconds(rate.mtbfSeconds)), .randomFault(kind: kind, target: Int32(target)))
     }
 
     // MARK: Rolling updates
