@@ -54,3 +54,22 @@ public struct DatalossEntry: Equatable, Sendable, CustomStringConvertible {
         "\(virtualStorage)/\(relativePath): primary \(primary)\(unavailable ? " (unavailable)" : ""), in sync: \(inSync.joined(separator: ", ")), outdated: \(outdated.joined(separator: ", "))"
     }
 }
+
+extension Praefect {
+    /// `praefect set-replication-factor`: the primary stays assigned; other storages are added
+    /// or removed at random until `factor` are assigned; the reconciler then creates or deletes
+    /// replicas (gitaly `datastore/assignment.go`, `subcmd_set_replication_factor.go`).
+    public static func setReplicationFactor(_ record: inout RepositoryRecord, factor: Int, random: inout RandomStream) {
+        precondition(factor >= 1 && factor <= record.memberCount, "replication factor \(factor) outside 1...\(record.memberCount)")
+        let all: MemberSet = record.memberCount == 64 ? ~0 : (1 << UInt64(record.memberCount)) - 1
+        while record.assigned.nonzeroBitCount > factor {
+            let removable = record.assigned & ~MemberSet.single(record.primary)
+            record.assigned &= ~MemberSet.single(removable.slot(at: random.below(removable.nonzeroBitCount)))
+        }
+        while record.assigned.nonzeroBitCount < factor {
+            let free = all & ~record.assigned
+            record.assigned |= .single(free.slot(at: random.below(free.nonzeroBitCount)))
+        }
+        record.checkInvariants()
+    }
+}

@@ -77,6 +77,14 @@ extension World {
         refreshAvailability(r, now)
     }
 
+    /// `praefect set-replication-factor` for every repository of a virtual storage; the
+    /// reconciler carries it out on its next runs.
+    public mutating func setReplicationFactor(virtualStorage vs: Int, factor: Int) -> Result<Void, AdminError> {
+        guard fleet.virtualStorages[vs].viaPraefect, factor >= 1, factor <= fleet.virtualStorages[vs].members.count else { return .failure(.replicationFactorOutOfRange) }
+        for r in repositoriesByStorage[vs] { Praefect.setReplicationFactor(&repositories[r], factor: factor, random: &replicationRandom) }
+        return .success(())
+    }
+
     public func report(at now: SimTime) -> WorldReport {
         var lost = 0
         for r in repositories.indices { lost += ledger.lost(repository: r, record: repositories[r]) }

@@ -37,6 +37,8 @@ public enum AdminError: Error, Equatable, Sendable {
     case noDestination
     case sameStorage
     case weightOutOfRange
+    /// set-replication-factor takes 1 up to the virtual storage's storage count.
+    case replicationFactorOutOfRange
 }
 
 /// An admin API answer and how long the call took.

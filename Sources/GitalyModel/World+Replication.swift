@@ -104,6 +104,7 @@ extension World {
             if ok, record.existing.contains(slot: job.target), !record.assigned.contains(slot: job.target) {
                 repositories[r].replicaLost(job.target)
                 storageUsedBytes[fleet.virtualStorages[job.virtualStorage].members[job.target]] -= record.sizeBytes
+                refreshAvailability(r, s.now)
             }
             praefect!.queue.acknowledge(slot, success: ok)
             return false
@@ -159,7 +160,8 @@ extension World {
 
     /// The reconciler (gitaly `reconciler/reconciler.go`): every interval, with at least two
     /// healthy storages, an `update` job for each assigned, healthy, outdated or missing
-    /// replica from a random healthy up-to-date source.
+    /// replica from a random healthy up-to-date source, and a `delete_replica` job for one
+    /// healthy unassigned replica at or below the lowest assigned generation.
     mutating func reconcile(_ s: inout EventScheduler<WorldEvent>) {
         guard let p = praefect else { return }
         s.schedule(after: .seconds(p.spec.reconcilerIntervalSeconds), .reconcile)
@@ -173,6 +175,10 @@ extension World {
                 for target in (record.assigned & healthy & ~record.upToDate).slots {
                     let source = sources.slot(at: replicationRandom.below(sources.nonzeroBitCount))
                     praefect!.queue.enqueue(repository: r, virtualStorage: vs, source: source, target: target, change: .update, at: s.now)
+                }
+                let minimumAssigned = record.assigned.slots.map { record.replicaGeneration($0) }.min() ?? 0
+                if let extra = (record.existing & ~record.assigned & healthy).slots.first(where: { record.replicaGeneration($0) <= minimumAssigned }) {
+                    praefect!.queue.enqueue(repository: r, virtualStorage: vs, source: record.primary, target: extra, change: .deleteReplica, at: s.now)
                 }
             }
         }
@@ -198,13 +204,25 @@ extension World {
 
     mutating func flowsDue(version: UInt64, _ s: inout EventScheduler<WorldEvent>) {
         guard version == pool.version else { return }
-        for id in pool.finishDue(at: s.now) { flowEnded(id.slot, success: true, &s) }
+        // Take every finished flow's owner out before any owner reacts: a reaction may start a
+        // flow that reuses a finished flow's slot.
+        let owners = pool.finishDue(at: s.now).compactMap { takeOwner($0) }
+        for owner in owners { ownerEnded(owner, success: true, &s) }
+        // The event for this version has fired: if rounding left a flow a hair short of done,
+        // the same version needs a new event.
+        if pool.version == version { lastFlowVersionScheduled = .max }
         scheduleFlowCheck(&s)
     }
 
-    mutating func flowEnded(_ slot: Int, success: Bool, _ s: inout EventScheduler<WorldEvent>) {
-        guard let (_, owner) = flowOwners[slot] else { return }
-        flowOwners[slot] = nil
+    /// Removes and returns the owner of a flow, if that flow (slot and generation) is still
+    /// the one recorded.
+    mutating func takeOwner(_ id: BandwidthPool.FlowID) -> FlowOwner? {
+        guard id.slot < flowOwners.count, let (recorded, owner) = flowOwners[id.slot], recorded == id else { return nil }
+        flowOwners[id.slot] = nil
+        return owner
+    }
+
+    mutating func ownerEnded(_ owner: FlowOwner, success: Bool, _ s: inout EventScheduler<WorldEvent>) {
         switch owner {
         case .replication(let w, let job, let g, _): replicationFlowEnded(worker: w, job: job, sourceGeneration: g, success: success, &s)
         case .moveCopy(let m, _): moveCopyEnded(m, success: success, &s)
@@ -213,20 +231,22 @@ extension World {
 
     /// A node went down: every flow through it stops and its owner sees a failure.
     mutating func cancelFlows(touching n: Int, _ s: inout EventScheduler<WorldEvent>) {
-        var hit: [(BandwidthPool.FlowID, Int)] = []
-        for slot in flowOwners.indices {
-            guard let (id, owner) = flowOwners[slot] else { continue }
+        var hit: [BandwidthPool.FlowID] = []
+        for entry in flowOwners {
+            guard let (id, owner) = entry else { continue }
             let ends: (Int, Int)
             switch owner {
             case .replication(_, _, _, let e): ends = e
             case .moveCopy(_, let e): ends = e
             }
-            if ends.0 == n || ends.1 == n { hit.append((id, slot)) }
+            if ends.0 == n || ends.1 == n { hit.append(id) }
         }
-        for (id, slot) in hit {
+        var owners: [FlowOwner] = []
+        for id in hit {
             pool.cancel(id, at: s.now)
-            flowEnded(slot, success: false, &s)
+            if let owner = takeOwner(id) { owners.append(owner) }
         }
+        for owner in owners { ownerEnded(owner, success: false, &s) }
         scheduleFlowCheck(&s)
     }
 }

@@ -327,3 +327,21 @@ func clusterFleet(consistency: ConsistencyMode, faults: String) throws -> Fleet 
     #expect((w[1].errorRatio ?? 0) > 0.8)
     #expect((w[0].apdex ?? 0) > 0.99)
 }
+
+/// Goal: lowering and raising the replication factor is carried out by the reconciler.
+/// Method: 20 repositories at RF 3 on 3 storages; RF 2 leaves exactly 2 replicas each after
+/// the next reconciler run (5 min), the primary among them; RF 3 brings the third back.
+@Test func replicationFactorChangesAreReconciled() throws {
+    var sim = makeSim(benchmarkFleet()) { $0.repositoryCount = 20; $0.repositorySizeBytes = 1e6 }
+    let primaries = sim.model.repositories.map(\.primary)
+    #expect(throws: Never.self) { try sim.model.setReplicationFactor(virtualStorage: 0, factor: 2).get() }
+    sim.run(until: .seconds(330))
+    #expect(sim.model.repositories.allSatisfy { $0.existing.nonzeroBitCount == 2 && $0.existing == $0.assigned })
+    #expect(sim.model.repositories.map(\.primary) == primaries)
+    let used: Double = sim.model.storageUsedBytes.reduce(0, +)
+    #expect(abs(used - 40e6) < 1)
+    #expect(throws: Never.self) { try sim.model.setReplicationFactor(virtualStorage: 0, factor: 3).get() }
+    sim.run(until: .seconds(630))
+    #expect(sim.model.repositories.allSatisfy { $0.upToDate == 0b111 })
+    #expect(throws: AdminError.replicationFactorOutOfRange) { try sim.model.setReplicationFactor(virtualStorage: 0, factor: 4).get() }
+}
