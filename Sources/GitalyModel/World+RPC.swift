@@ -30,7 +30,9 @@ extension World {
         // Rails refuses pushes to a read-only repository before they reach Gitaly.
         if c.isMutator && readOnly[r] { return finish(rpc, .readOnly, now) }
         guard vsViaPraefect[vsIndex] else {
-            // A plain storage: the request goes straight to its one node.
+            // A plain storage: the request goes straight to its one node, and fails when the
+            // repository is gone from it (a lost disk).
+            if repositories[r].existing == 0 { return finish(rpc, .unavailable, now) }
             if c.isMutator { rpc.transaction = Int32(openTransaction(repository: r, route: MutatorRoute(primary: 0, secondaries: 0, replicationTargets: 0), rpcClass: c, now: now)) }
             return dispatch(rpc, node: node(vsIndex, 0), &s)
         }

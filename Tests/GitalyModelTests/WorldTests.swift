@@ -345,3 +345,19 @@ func clusterFleet(consistency: ConsistencyMode, faults: String) throws -> Fleet 
     #expect(sim.model.repositories.allSatisfy { $0.upToDate == 0b111 })
     #expect(throws: AdminError.replicationFactorOutOfRange) { try sim.model.setReplicationFactor(virtualStorage: 0, factor: 4).get() }
 }
+
+/// Goal: on a plain storage, a lost disk loses every acknowledged write and the repository
+/// stays unavailable even after the node is rebuilt. Method: 3 writes, disk loss at 10 s for
+/// 30 s, one more write at 200 s, which must fail.
+@Test func plainStorageDiskLossLosesEverythingForGood() throws {
+    var sim = makeSim(try shardedFleet(extra: "faults: {schedule: [{at: 10s, kind: diskLoss, target: a, duration: 30s}]}"))
+    for t in [1.0, 2, 3] { World.submit(&sim, repository: 0, rpcClass: .write, at: .seconds(t)) }
+    World.submit(&sim, repository: 0, rpcClass: .write, at: .seconds(200))
+    sim.run(until: .seconds(250))
+    let report = sim.model.report(at: sim.now)
+    #expect(report.acknowledgedWrites == 3)
+    #expect(report.lostWrites == 3)
+    #expect(sim.model.nodes[0].up)
+    #expect(sim.model.writeUnavailableRepositories == 2)
+    #expect(report.outcomes[.unavailable] == 1)
+}
