@@ -22,7 +22,7 @@ public func runRPCBenchmark<C: Clock>(rpcs: Int = 2_000_000, seed: UInt64 = 1, c
     // 3 × 8 cores at a mean service time near 15 ms: about 1,600 RPC/s of capacity; offer 1,000.
     config.traffic = .readWrite(ratePerSecond: 1000)
     var sim = Simulation(model: World(fleet: fleet, config: config))
-    sim.model.start(&sim)
+    World.start(&sim)
     let start = clock.now
     // Run in slices so the RPC target is met without a per-event check.
     while sim.model.rpcsCompleted < rpcs {

@@ -37,6 +37,8 @@ public enum AdminError: Error, Equatable, Sendable {
     case noDestination
     case sameStorage
     case weightOutOfRange
+    /// The chosen storage has no room for the repository.
+    case storageFull
     /// set-replication-factor takes 1 up to the virtual storage's storage count.
     case replicationFactorOutOfRange
 }
@@ -66,22 +68,23 @@ extension World {
     /// storage picked by the weights when nil (gitlab!45338). Returns the move id.
     public static func scheduleMove(_ sim: inout Simulation<World>, repository r: Int, destination: Int?) -> AdminResponse<Int> {
         let now = sim.now
-        var world = sim.model
-        let response = world.adminCall { w -> Result<Int, AdminError> in
-            guard r >= 0 && r < w.repositories.count else { return .failure(.unknownRepository) }
-            let source = w.repositories[r].virtualStorage
-            guard let d = destination ?? StorageWeights.pick(w.weights, excluding: source, random: &w.gitlabRandom) else { return .failure(.noDestination) }
-            guard d != source else { return .failure(.sameStorage) }
-            var m = RepositoryStorageMove(id: w.moves.count, repository: r, sourceStorage: source, destinationStorage: d)
-            let effects: [MoveSideEffect]
-            do { effects = try m.apply(.schedule, containerReadOnly: w.readOnly[r]) } catch { return .failure(.repositoryReadOnly) }
-            w.moves.append(MoveProcess(move: m))
-            w.perform(effects, move: m.id, now)
-            return .success(m.id)
-        }
-        sim.model = world
+        let response = sim.model.adminCall { w in w.scheduleMoveNow(repository: r, destination: destination, now) }
         if case .success(let id) = response.result, sim.model.moves[id].holdsWorker { sim.schedule(at: now, .moveStep(move: Int32(id))) }
         return response
+    }
+
+    /// The effect of a move request, without the API's latency and errors.
+    mutating func scheduleMoveNow(repository r: Int, destination: Int?, _ now: SimTime) -> Result<Int, AdminError> {
+        guard r >= 0 && r < repositories.count else { return .failure(.unknownRepository) }
+        let source = repositories[r].virtualStorage
+        guard let d = destination ?? StorageWeights.pick(weights, excluding: source, random: &gitlabRandom) else { return .failure(.noDestination) }
+        guard d != source else { return .failure(.sameStorage) }
+        var m = RepositoryStorageMove(id: moves.count, repository: r, sourceStorage: source, destinationStorage: d)
+        let effects: [MoveSideEffect]
+        do { effects = try m.apply(.schedule, containerReadOnly: readOnly[r]) } catch { return .failure(.repositoryReadOnly) }
+        moves.append(MoveProcess(move: m))
+        perform(effects, move: m.id, now)
+        return .success(m.id)
     }
 
     /// `GET .../repository_storage_moves/:id`.
@@ -100,9 +103,7 @@ extension World {
 
     /// An operator's `do_fail!` on a stuck move (runbook `move-repositories.md`).
     public static func failMove(_ sim: inout Simulation<World>, _ id: Int, reason: String) {
-        var world = sim.model
-        world.failMove(id, reason: reason, &sim.scheduler)
-        sim.model = world
+        sim.model.failMove(id, reason: reason, &sim.scheduler)
     }
 
     /// An operator clears a repository's read-only flag (after a move failed before `started`).
@@ -256,6 +257,54 @@ extension World {
         if let (next, _) = sidekiq.release(at: s.now) {
             moves[next].holdsWorker = true
             s.schedule(at: s.now, .moveStep(move: Int32(next)))
+        }
+    }
+}
+
+extension World {
+    /// Bulk `POST /project_repository_storage_moves {source_storage_name, destination_storage_name?}`:
+    /// schedules a move for every repository on `source`, skipping the ones that fail
+    /// validation (already read-only), as `ScheduleBulkRepositoryShardMovesService` does.
+    /// Returns the ids of the moves scheduled.
+    public static func scheduleBulkMove(_ sim: inout Simulation<World>, source: Int, destination: Int?) -> AdminResponse<[Int]> {
+        let latency = SimTime.seconds(sim.model.fleet.gitlab.apiLatencySeconds)
+        if sim.model.gitlabRandom.bernoulli(sim.model.fleet.gitlab.apiErrorRate) { return AdminResponse(result: .failure(.serverError), latency: latency) }
+        var ids: [Int] = []
+        for r in sim.model.repositoriesByStorage[source] where !sim.model.readOnly[r] {
+            let now = sim.now
+            if case .success(let id) = sim.model.scheduleMoveNow(repository: r, destination: destination, now) {
+                ids.append(id)
+                if sim.model.moves[id].holdsWorker { sim.schedule(at: now, .moveStep(move: Int32(id))) }
+            }
+        }
+        return AdminResponse(result: .success(ids), latency: latency)
+    }
+
+    /// A new repository (a project created in GitLab): its storage is drawn by the weights
+    /// and, in a cluster, its primary and secondaries by Praefect's creation routing. Fails
+    /// when no storage has a weight or the chosen storages lack room.
+    public mutating func createRepository(path: String, sizeBytes: Double, at now: SimTime) -> AdminResponse<Int> {
+        adminCall { w -> Result<Int, AdminError> in
+            guard let vs = StorageWeights.pick(w.weights, random: &w.gitlabRandom) else { return .failure(.noDestination) }
+            let v = w.fleet.virtualStorages[vs]
+            var healthy: MemberSet = 0
+            for slot in v.members.indices where w.nodes[w.node(vs, slot)].up { healthy |= .single(slot) }
+            guard let (assigned, primary) = Praefect.placeNewRepository(members: v.members.count, replicationFactor: v.replicationFactor, locallyHealthy: healthy, random: &w.routingRandom) else {
+                return .failure(.noDestination)
+            }
+            // Unhealthy picks become replication targets: they get the repository later.
+            let present = assigned & healthy
+            for slot in present.slots where w.storageUsedBytes[v.members[slot]] + sizeBytes > w.fleet.storages[v.members[slot]].capacityBytes {
+                return .failure(.storageFull)
+            }
+            let record = RepositoryRecord(virtualStorage: vs, members: v.members.count, assigned: assigned, primary: primary, sizeBytes: sizeBytes, present: present)
+            w.addRepository(path: path, record: record)
+            let id = w.repositories.count - 1
+            for target in (assigned & ~present).slots {
+                w.praefect?.queue.enqueue(repository: id, virtualStorage: vs, source: primary, target: target, change: .update, at: now)
+            }
+            w.refreshAvailability(id, now)
+            return .success(id)
         }
     }
 }

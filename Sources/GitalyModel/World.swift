@@ -280,22 +280,20 @@ public struct World: DiscreteEventModel {
     }
 
     /// Schedules the world's own recurring events; call once before running.
-    public func start(_ sim: inout Simulation<World>) {
-        if config.traffic != nil { sim.schedule(at: .zero, .trafficArrival) }
-        if let p = praefect {
+    public static func start(_ sim: inout Simulation<World>) {
+        if sim.model.config.traffic != nil { sim.schedule(at: .zero, .trafficArrival) }
+        if let p = sim.model.praefect {
             let interval = SimTime.seconds(p.spec.health.checkIntervalSeconds)
             // Praefects start their rounds spread over one interval, as independent processes do.
             for i in 0..<p.praefectCount {
                 sim.schedule(at: SimTime(nanoseconds: interval.nanoseconds * Int64(i) / Int64(p.praefectCount)), .healthRound(praefect: Int32(i)))
             }
-            for w in workers.indices { sim.schedule(at: .zero, .workerWake(worker: Int32(w), token: 0)) }
+            for w in sim.model.workers.indices { sim.schedule(at: .zero, .workerWake(worker: Int32(w), token: 0)) }
             sim.schedule(at: .seconds(p.spec.reconcilerIntervalSeconds), .reconcile)
         }
-        for (i, f) in fleet.faults.schedule.enumerated() { sim.schedule(at: .seconds(f.atSeconds), .scheduledFault(index: Int32(i))) }
-        var model = sim.model
-        model.scheduleRandomFaults(&sim.scheduler)
-        sim.model = model
-        sim.schedule(at: .seconds(config.windowSeconds), .windowClose)
+        for (i, f) in sim.model.fleet.faults.schedule.enumerated() { sim.schedule(at: .seconds(f.atSeconds), .scheduledFault(index: Int32(i))) }
+        sim.model.scheduleRandomFaults(&sim.scheduler)
+        sim.schedule(at: .seconds(sim.model.config.windowSeconds), .windowClose)
     }
 
     /// Places the model's hand-built repositories, or generates `repositoryCount` of them

@@ -33,7 +33,7 @@ func makeSim(_ fleet: Fleet, _ configure: (inout WorldConfig) -> Void = { _ in }
     var config = WorldConfig(seed: 7)
     configure(&config)
     var sim = Simulation(model: World(fleet: fleet, config: config))
-    sim.model.start(&sim)
+    World.start(&sim)
     return sim
 }
 
@@ -360,4 +360,29 @@ func clusterFleet(consistency: ConsistencyMode, faults: String) throws -> Fleet 
     #expect(sim.model.nodes[0].up)
     #expect(sim.model.writeUnavailableRepositories == 2)
     #expect(report.outcomes[.unavailable] == 1)
+}
+
+@Test func bulkMoveSchedulesEveryWritableRepositoryOfTheShard() throws {
+    var sim = makeSim(try shardedFleet(sidekiq: 1))
+    _ = try World.scheduleMove(&sim, repository: 1, destination: 2).result.get()
+    // Repository 1 is read-only now: the bulk move skips it and schedules repository 0 only.
+    let ids = try World.scheduleBulkMove(&sim, source: 0, destination: 1).result.get()
+    #expect(ids.map { sim.model.move($0).repository } == [0])
+    while !sim.model.move(ids[0]).state.isTerminal && sim.now < .seconds(500) { sim.run(until: sim.now + .seconds(1)) }
+    #expect(sim.model.move(ids[0]).state == .finished)
+    #expect(sim.model.repositoriesByStorage[0].isEmpty)
+}
+
+/// Goal: new repositories follow the weights and respect capacity. Method: weights sa 0,
+/// sb 100: every new repository lands on sb; one larger than sb's room is refused.
+@Test func newRepositoriesFollowWeightsAndCapacity() throws {
+    var sim = makeSim(try shardedFleet())
+    #expect(throws: Never.self) { try sim.model.setWeight(storage: 0, weight: 0).result.get() }
+    #expect(throws: Never.self) { try sim.model.setWeight(storage: 1, weight: 100).result.get() }
+    for i in 0..<5 {
+        let id = try sim.model.createRepository(path: "new-\(i).git", sizeBytes: 1e9, at: sim.now).result.get()
+        #expect(sim.model.repositories[id].virtualStorage == 1)
+    }
+    #expect(throws: AdminError.storageFull) { try sim.model.createRepository(path: "huge.git", sizeBytes: 99e9, at: sim.now).result.get() }
+    #expect(throws: AdminError.weightOutOfRange) { try sim.model.setWeight(storage: 0, weight: 101).result.get() }
 }
