@@ -7,32 +7,51 @@
 /// runs of generations, stored as closed ranges: memory follows the gaps (writes that were not
 /// acknowledged, accept-dataloss bumps), not the number of writes.
 public struct WriteLedger: Sendable {
-    /// Per repository: disjoint, ascending ranges of acknowledged generations.
+    /// Per repository: disjoint, ascending ranges of acknowledged generations, except the
+    /// newest run.
     var acked: [[ClosedRange<Int64>]] = []
+    /// Per repository: the newest run of acknowledged generations, kept flat because every
+    /// acknowledged write extends it (`runLower > runUpper` when there is none).
+    var runLower: [Int64] = []
+    var runUpper: [Int64] = []
     public private(set) var acknowledgedTotal = 0
     /// Writes discarded for good by accept-dataloss.
     public private(set) var discardedTotal = 0
 
-    public init(repositories: Int = 0) { acked = Array(repeating: [], count: repositories) }
+    public init(repositories: Int = 0) {
+        for _ in 0..<repositories { addRepository() }
+    }
 
-    public mutating func addRepository() { acked.append([]) }
+    public mutating func addRepository() {
+        acked.append([])
+        runLower.append(0)
+        runUpper.append(-1)
+    }
 
     public mutating func acknowledge(repository r: Int, generation g: Int64) {
         acknowledgedTotal += 1
-        if let last = acked[r].last {
-            precondition(g > last.upperBound, "acknowledged generations rise: \(g) after \(last.upperBound)")
-            if g == last.upperBound + 1 {
-                acked[r][acked[r].count - 1] = last.lowerBound...g
+        let upper = runUpper[r]
+        if runLower[r] <= upper {
+            precondition(g > upper, "acknowledged generations rise: \(g) after \(upper)")
+            if g == upper + 1 {
+                runUpper[r] = g
                 return
             }
+            acked[r].append(runLower[r]...upper)
         }
-        acked[r].append(g...g)
+        runLower[r] = g
+        runUpper[r] = g
+    }
+
+    /// Every run of a repository, oldest first.
+    func runs(_ r: Int) -> [ClosedRange<Int64>] {
+        runLower[r] <= runUpper[r] ? acked[r] + [runLower[r]...runUpper[r]] : acked[r]
     }
 
     /// Acknowledged writes of `r` at a generation above `g`: the ones a replica at `g` lacks.
     public func acknowledged(repository r: Int, above g: Int64) -> Int {
         var n: Int64 = 0
-        for range in acked[r] where range.upperBound > g {
+        for range in runs(r) where range.upperBound > g {
             n += range.upperBound - max(range.lowerBound, g + 1) + 1
         }
         return Int(n)
@@ -45,9 +64,17 @@ public struct WriteLedger: Sendable {
     @discardableResult
     public mutating func discard(repository r: Int, above g: Int64) -> Int {
         let n = acknowledged(repository: r, above: g)
-        acked[r] = acked[r].compactMap { range in
+        var kept = runs(r).compactMap { range in
             range.lowerBound > g ? nil : range.lowerBound...min(range.upperBound, g)
         }
+        if let last = kept.popLast() {
+            runLower[r] = last.lowerBound
+            runUpper[r] = last.upperBound
+        } else {
+            runLower[r] = 0
+            runUpper[r] = -1
+        }
+        acked[r] = kept
         discardedTotal += n
         return n
     }

@@ -160,3 +160,25 @@ func electionNeverPicksAnOutdatedReplica(seed: UInt64) {
         #expect(assigned.contains(slot: primary))
     }
 }
+
+/// Goal: the ledger counts exactly, across gaps. Method: a second implementation, a plain set
+/// of acknowledged generations, fed the same random history.
+@Test(arguments: [1 as UInt64, 2, 3])
+func writeLedgerAgreesWithAPlainSet(seed: UInt64) {
+    var random = RandomStreams(seed: seed).stream("ledger")
+    var ledger = WriteLedger(repositories: 1)
+    var set: [Int64] = []
+    var g: Int64 = 0
+    for _ in 0..<300 {
+        g += 1
+        if random.bernoulli(0.8) { ledger.acknowledge(repository: 0, generation: g); set.append(g) }
+        if random.bernoulli(0.02) {
+            let cut = Int64(random.below(Int(g) + 1))
+            let expected = set.filter { $0 > cut }.count
+            #expect(ledger.discard(repository: 0, above: cut) == expected, "seed \(seed)")
+            set.removeAll { $0 > cut }
+        }
+        let probe = Int64(random.below(Int(g) + 2)) - 1
+        #expect(ledger.acknowledged(repository: 0, above: probe) == set.filter { $0 > probe }.count, "seed \(seed)")
+    }
+}
