@@ -71,7 +71,7 @@ extension FleetModel {
     }
 
     static func parsePraefect(_ c: YAMLCursor) throws -> PraefectSpec {
-        let m = try c.mapping(allowed: ["instances", "virtualStorages", "queue", "replication", "health", "reconcilerInterval"])
+        let m = try c.mapping(allowed: ["instances", "virtualStorages", "queue", "replication", "health", "reconcilerInterval", "verificationInterval"])
         let instances = try m.required("instances").list().map { ic -> PraefectInstanceSpec in
             let im = try ic.mapping(allowed: ["name", "zone"])
             var i = PraefectInstanceSpec(name: try im.required("name").string())
@@ -91,6 +91,7 @@ extension FleetModel {
         p.source = SourceLine(line: c.line, path: c.path)
         p.queue = try m.get("queue", p.queue) { try $0.oneOf(QueueBackend.self) }
         p.reconcilerIntervalSeconds = try m.get("reconcilerInterval", p.reconcilerIntervalSeconds) { try $0.seconds() }
+        p.verificationIntervalSeconds = try m.get("verificationInterval", p.verificationIntervalSeconds) { try $0.seconds() }
         if let r = m["replication"] {
             let rm = try r.mapping(allowed: ["batchSize", "workersPerVirtualStorage", "attempts", "idleBackoffInitial", "idleBackoffMax"])
             p.replication.batchSize = try rm.get("batchSize", p.replication.batchSize) { try $0.int() }

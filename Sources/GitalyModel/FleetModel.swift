@@ -213,6 +213,9 @@ public struct PraefectSpec: Equatable, Sendable {
     public var health = HealthSpec()
     /// gitaly `reconciler/reconciler.go`: every 5 min by default since v13.4.
     public var reconcilerIntervalSeconds = 300.0
+    /// Metadata verifier: each replica is re-verified after this interval (gitaly `verifier.go`,
+    /// `verification_interval`, 7 days by default since v15.0).
+    public var verificationIntervalSeconds = 7 * 86_400.0
     public var source = SourceLine()
     public init(instances: [PraefectInstanceSpec], virtualStorages: [VirtualStorageSpec]) {
         self.instances = instances

@@ -72,12 +72,14 @@ public enum RPCOutcome: Int, CaseIterable, Sendable {
     case readOnly
     /// No healthy up-to-date replica for a read (`ErrNoSuitableNode`).
     case noSuitableNode
+    /// The node has no such repository (its data was lost): NotFound.
+    case notFound
 
     /// Whether GitLab's error ratio counts it: ResourceExhausted and FailedPrecondition are
     /// excluded (runbooks `metrics-catalog/services/gitaly.jsonnet`, GITALY_LOGS.md §5).
     public var countsAsError: Bool {
         switch self {
-        case .ok, .resourceExhausted, .readOnly: return false
+        case .ok, .resourceExhausted, .readOnly, .notFound: return false
         case .unavailable, .noSuitableNode: return true
         }
     }

@@ -30,7 +30,7 @@ extension World {
         if vsViaPraefect[vs] {
             return Praefect.isUnavailable(repositories[r], consensusHealthy: consensusMask[vs])
         }
-        return !nodes[node(vs, 0)].up || repositories[r].existing == 0
+        return !nodes[node(vs, 0)].up || dataPresent[r] == 0
     }
 
     /// Re-evaluates one repository and keeps the count of write-unavailable repositories,
@@ -87,7 +87,7 @@ extension World {
 
     public func report(at now: SimTime) -> WorldReport {
         var lost = 0
-        for r in repositories.indices { lost += ledger.lost(repository: r, record: repositories[r]) }
+        for r in repositories.indices { lost += ledger.lost(repository: r, record: repositories[r], holding: dataPresent[r]) }
         var outcomeCounts: [RPCOutcome: Int] = [:]
         for o in RPCOutcome.allCases { outcomeCounts[o] = outcomes[o.rawValue] }
         return WorldReport(acknowledgedWrites: ledger.acknowledgedTotal, lostWrites: lost, discardedWrites: ledger.discardedTotal,

@@ -56,16 +56,18 @@ extension World {
         }
     }
 
-    /// The disk is gone: every replica on the node's storages is lost, and the node is down
-    /// until it is rebuilt with empty disks.
+    /// The disk is gone: every replica on the node's storages loses its data, and the node is
+    /// down until it is rebuilt with empty disks. Praefect's metadata still lists the replicas
+    /// until the metadata verifier finds them missing; a plain storage has no such metadata.
     mutating func diskLoss(_ n: Int, for duration: SimTime?, _ s: inout EventScheduler<WorldEvent>) {
         nodeDown(n, for: duration, &s)
         for sid in fleet.nodes[n].storages {
             storageUsedBytes[sid] = 0
             for vs in fleet.virtualStorages.indices {
                 guard let slot = fleet.virtualStorages[vs].members.firstIndex(of: sid) else { continue }
-                for r in repositoriesByStorage[vs] where repositories[r].existing.contains(slot: slot) {
-                    repositories[r].replicaLost(slot)
+                for r in repositoriesByStorage[vs] where dataPresent[r].contains(slot: slot) {
+                    dataPresent[r] &= ~MemberSet.single(slot)
+                    if !vsViaPraefect[vs] { repositories[r].replicaLost(slot) }
                     refreshAvailability(r, s.now)
                 }
             }

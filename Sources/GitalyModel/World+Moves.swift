@@ -23,6 +23,8 @@ struct MoveProcess {
     var copied: MemberSet = 0
     var copyGeneration: Int64 = 0
     var sourceRecord: RepositoryRecord?
+    /// The source replicas that held data at the switch, to clean up.
+    var sourceData: MemberSet = 0
 }
 
 /// Why an admin API call failed.
@@ -155,10 +157,11 @@ extension World {
         case .cleanup:
             let old = moves[m].sourceRecord!
             let members = fleet.virtualStorages[old.virtualStorage].members
-            guard old.existing.slots.allSatisfy({ nodes[fleet.storages[members[$0]].node].up }) else {
+            let held = moves[m].sourceData
+            guard held.slots.allSatisfy({ nodes[fleet.storages[members[$0]].node].up }) else {
                 return failMove(m, reason: "source storage unreachable during cleanup", &s)
             }
-            for slot in old.existing.slots { storageUsedBytes[members[slot]] -= old.sizeBytes }
+            for slot in held.slots { storageUsedBytes[members[slot]] -= old.sizeBytes }
             perform(try! moves[m].move.apply(.finishCleanup), move: m, s.now)
             endMove(m, &s)
         case .done:
@@ -173,7 +176,7 @@ extension World {
         let r = moves[m].move.repository
         let source = repositories[r]
         let sv = source.virtualStorage
-        let candidates = source.upToDate.slots.filter { nodes[node(sv, $0)].up }
+        let candidates = (source.upToDate & dataPresent[r]).slots.filter { nodes[node(sv, $0)].up }
         guard let from = candidates.first(where: { $0 == source.primary }) ?? candidates.first else {
             return failMove(m, reason: "source repository unavailable", &s)
         }
@@ -224,9 +227,12 @@ extension World {
         let record = RepositoryRecord(virtualStorage: dv, members: fleet.virtualStorages[dv].members.count, assigned: moves[m].destinationAssigned,
                                       primary: moves[m].destinationPrimary, sizeBytes: old.sizeBytes, generation: g, present: moves[m].copied)
         moves[m].sourceRecord = old
+        moves[m].sourceData = dataPresent[r]
         repositoriesByStorage[old.virtualStorage].removeAll { $0 == r }
         repositoriesByStorage[dv].append(r)
         repositories[r] = record
+        dataPresent[r] = moves[m].copied
+        for slot in moves[m].copied.slots { enqueueVerification(r, slot, due: now + verificationInterval) }
         if fleet.virtualStorages[dv].viaPraefect {
             for target in (record.assigned & ~record.existing).slots {
                 praefect!.queue.enqueue(repository: r, virtualStorage: dv, source: record.primary, target: target, change: .update, at: now)
@@ -300,6 +306,7 @@ extension World {
             let record = RepositoryRecord(virtualStorage: vs, members: v.members.count, assigned: assigned, primary: primary, sizeBytes: sizeBytes, present: present)
             w.addRepository(path: path, record: record)
             let id = w.repositories.count - 1
+            for slot in present.slots { w.enqueueVerification(id, slot, due: now + w.verificationInterval) }
             for target in (assigned & ~present).slots {
                 w.praefect?.queue.enqueue(repository: id, virtualStorage: vs, source: primary, target: target, change: .update, at: now)
             }

@@ -32,7 +32,7 @@ extension World {
         guard vsViaPraefect[vsIndex] else {
             // A plain storage: the request goes straight to its one node, and fails when the
             // repository is gone from it (a lost disk).
-            if repositories[r].existing == 0 { return finish(rpc, .unavailable, now) }
+            if dataPresent[r] == 0 { return finish(rpc, .unavailable, now) }
             if c.isMutator { rpc.transaction = Int32(openTransaction(repository: r, route: MutatorRoute(primary: 0, secondaries: 0, replicationTargets: 0), rpcClass: c, now: now)) }
             return dispatch(rpc, node: node(vsIndex, 0), &s)
         }
@@ -85,6 +85,10 @@ extension World {
     mutating func dispatch(_ rpc: RPC, node n: Int, _ s: inout EventScheduler<WorldEvent>) {
         var rpc = rpc
         guard nodes[n].up else { return nodeAnswered(rpc, ok: false, outcome: .unavailable, s.now, &s) }
+        // Praefect routed to a replica whose data is gone: Gitaly answers NotFound.
+        guard dataPresent[Int(rpc.repository)] & MemberSet.single(Int(rpc.member)) != 0 else {
+            return nodeAnswered(rpc, ok: false, outcome: .notFound, s.now, &s)
+        }
         rpc.epoch = nodes[n].epoch
         if let limit = limitParams[n * RPCClass.count + rpc.rpcClass.index] {
             let key = limiterKey(rpc)

@@ -103,7 +103,10 @@ extension World {
             let ok = reachable(praefect: p, node: targetNode)
             if ok, record.existing.contains(slot: job.target), !record.assigned.contains(slot: job.target) {
                 repositories[r].replicaLost(job.target)
-                storageUsedBytes[fleet.virtualStorages[job.virtualStorage].members[job.target]] -= record.sizeBytes
+                if dataPresent[r].contains(slot: job.target) {
+                    dataPresent[r] &= ~MemberSet.single(job.target)
+                    storageUsedBytes[fleet.virtualStorages[job.virtualStorage].members[job.target]] -= record.sizeBytes
+                }
                 refreshAvailability(r, s.now)
             }
             praefect!.queue.acknowledge(slot, success: ok)
@@ -114,6 +117,7 @@ extension World {
         // A job fails when either end is unreachable, or by the injected failure rate.
         let failed = !reachable(praefect: p, node: sourceNode) || !reachable(praefect: p, node: targetNode)
             || record.replicaGeneration(job.source) == RepositoryRecord.missing
+            || !dataPresent[r].contains(slot: job.source)
             || replicationRandom.bernoulli(fleet.faults.replicationJobFailureProbability)
         if failed {
             praefect!.queue.acknowledge(slot, success: false)
@@ -130,7 +134,7 @@ extension World {
         // one fetches what it lacks, charged as the writes' bytes since its generation.
         let writeBytes = (config.traffic?.profiles[RPCClass.write.index] ?? RPCProfile.defaultProfile(.write)).bytesWritten
         let bytes = targetGeneration == RepositoryRecord.missing ? record.sizeBytes : min(record.sizeBytes, Double(sourceGeneration - targetGeneration) * writeBytes)
-        if targetGeneration == RepositoryRecord.missing {
+        if !dataPresent[r].contains(slot: job.target) {
             let storage = fleet.virtualStorages[job.virtualStorage].members[job.target]
             guard storageUsedBytes[storage] + record.sizeBytes <= fleet.storages[storage].capacityBytes else {
                 praefect!.queue.acknowledge(slot, success: false)
@@ -145,11 +149,14 @@ extension World {
 
     mutating func replicationFlowEnded(worker w: Int, job slot: Int, sourceGeneration: Int64, success: Bool, _ s: inout EventScheduler<WorldEvent>) {
         if let job = praefect!.queue.job(slot) {
+            let r = job.repository
             if success {
-                repositories[job.repository].replicated(to: job.target, sourceGeneration: sourceGeneration)
-                refreshAvailability(job.repository, s.now)
-            } else if repositories[job.repository].replicaGeneration(job.target) == RepositoryRecord.missing {
-                storageUsedBytes[fleet.virtualStorages[job.virtualStorage].members[job.target]] -= repositories[job.repository].sizeBytes
+                if repositories[r].replicaGeneration(job.target) == RepositoryRecord.missing { enqueueVerification(r, job.target, due: s.now + verificationInterval) }
+                repositories[r].replicated(to: job.target, sourceGeneration: sourceGeneration)
+                dataPresent[r] |= .single(job.target)
+                refreshAvailability(r, s.now)
+            } else if !dataPresent[r].contains(slot: job.target) {
+                storageUsedBytes[fleet.virtualStorages[job.virtualStorage].members[job.target]] -= repositories[r].sizeBytes
             }
             praefect!.queue.acknowledge(slot, success: success)
         }

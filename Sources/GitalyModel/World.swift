@@ -39,6 +39,7 @@ public enum WorldEvent: Sendable {
     case healthApply(praefect: Int32)
     case workerWake(worker: Int32, token: UInt32)
     case reconcile
+    case verify
     case nodeDownEnd(node: Int32)
     case scheduledFault(index: Int32)
     case faultEnd(FaultEnd)
@@ -67,6 +68,7 @@ extension WorldEvent: TraceableEvent {
         case .healthApply(let p): return 7 | UInt64(p) << 8
         case .workerWake(let w, let t): return 8 | UInt64(w) << 8 | UInt64(t) << 32
         case .reconcile: return 9
+        case .verify: return 19
         case .nodeDownEnd(let n): return 10 | UInt64(n) << 8
         case .scheduledFault(let i): return 11 | UInt64(i) << 8
         case .faultEnd(let e):
@@ -169,6 +171,14 @@ public struct World: DiscreteEventModel {
     }
     public internal(set) var peakStorageUsedBytes: [Double]
     public internal(set) var repositories: [RepositoryRecord]
+    /// Per repository: the member slots whose storage really holds the repository's data.
+    /// Praefect's metadata (`RepositoryRecord.existing`) can claim more, after a disk loss,
+    /// until the metadata verifier notices.
+    public internal(set) var dataPresent: [MemberSet] = []
+    /// Replicas waiting for the metadata verifier, in due order, and the ones marked by
+    /// `praefect verify`, which go first.
+    var verifierQueue = RingBuffer<VerifyEntry>()
+    var verifierPriority = RingBuffer<VerifyEntry>()
     public internal(set) var repositoryPaths: [String]
     public internal(set) var readOnly: [Bool]
     var inflightPushes: [Int32]
@@ -276,6 +286,7 @@ public struct World: DiscreteEventModel {
             }
         }
         copyPraefectMasks()
+        seedVerifier()
         checkInvariants()
     }
 
@@ -290,6 +301,7 @@ public struct World: DiscreteEventModel {
             }
             for w in sim.model.workers.indices { sim.schedule(at: .zero, .workerWake(worker: Int32(w), token: 0)) }
             sim.schedule(at: .seconds(p.spec.reconcilerIntervalSeconds), .reconcile)
+            sim.schedule(at: World.verifierPeriod, .verify)
         }
         for (i, f) in sim.model.fleet.faults.schedule.enumerated() { sim.schedule(at: .seconds(f.atSeconds), .scheduledFault(index: Int32(i))) }
         sim.model.scheduleRandomFaults(&sim.scheduler)
@@ -324,6 +336,7 @@ public struct World: DiscreteEventModel {
     mutating func addRepository(path: String, record: RepositoryRecord) {
         let id = repositories.count
         repositories.append(record)
+        dataPresent.append(record.existing)
         repositoryPaths.append(path)
         readOnly.append(false)
         inflightPushes.append(0)
@@ -358,6 +371,7 @@ public struct World: DiscreteEventModel {
         case .healthApply(let p): healthApply(praefect: Int(p), &scheduler)
         case .workerWake(let w, let token): workerWake(Int(w), token: token, &scheduler)
         case .reconcile: reconcile(&scheduler)
+        case .verify: verify(&scheduler)
         case .nodeDownEnd(let n): nodeDownEnd(Int(n), &scheduler)
         case .scheduledFault(let i): scheduledFault(Int(i), &scheduler)
         case .faultEnd(let e): faultEnd(e, &scheduler)

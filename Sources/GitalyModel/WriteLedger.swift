@@ -80,9 +80,10 @@ public struct WriteLedger: Sendable {
     }
 
     /// Writes of a repository that no surviving replica holds: those above the best existing
-    /// replica's generation (all of them when no replica exists).
-    public func lost(repository r: Int, record: RepositoryRecord) -> Int {
-        let best = record.existing.slots.map { record.replicaGeneration($0) }.max() ?? -1
+    /// replica's generation (all of them when no replica exists). `holding` limits the
+    /// replicas to those whose data is really there.
+    public func lost(repository r: Int, record: RepositoryRecord, holding: MemberSet = ~0) -> Int {
+        let best = (record.existing & holding).slots.map { record.replicaGeneration($0) }.max() ?? -1
         return acknowledged(repository: r, above: best)
     }
 }
