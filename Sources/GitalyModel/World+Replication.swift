@@ -50,8 +50,6 @@ extension World {
 
     // MARK: Replication workers
 
-    func workerIndex(_ w: Int) -> WorkerState { workers[w] }
-
     mutating func workerWake(_ w: Int, token: UInt32, _ s: inout EventScheduler<WorldEvent>) {
         guard token == workers[w].token, !workers[w].busy else { return }
         let p = workers[w].praefect
