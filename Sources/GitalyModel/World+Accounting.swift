@@ -16,6 +16,9 @@ public struct WorldReport: Sendable {
     public var outcomes: [RPCOutcome: Int]
     public var replicationJobsRun: Int
     public var replicationJobsDead: Int
+    /// Job creation to start (`gitaly_praefect_replication_delay`); Praefect's
+    /// `replicator_queue` apdex is satisfied at 300 s (GITALY_LOGS.md §5).
+    public var replicationDelaySeconds: Tally
     /// Per storage: the highest used / capacity seen during the run.
     public var peakStorageFill: [Double]
 }
@@ -93,7 +96,7 @@ extension World {
         return WorldReport(acknowledgedWrites: ledger.acknowledgedTotal, lostWrites: lost, discardedWrites: ledger.discardedTotal,
                            unavailableRepositories: dataloss(), writeUnavailableRepositorySeconds: writeUnavailableCount.integral(at: now),
                            windows: windows + [window], rpcsCompleted: rpcsCompleted, outcomes: outcomeCounts,
-                           replicationJobsRun: praefect?.replicationJobsRun ?? 0, replicationJobsDead: praefect?.queue.deadJobs ?? 0,
+                           replicationJobsRun: praefect?.replicationJobsRun ?? 0, replicationJobsDead: praefect?.queue.deadJobs ?? 0, replicationDelaySeconds: replicationDelaySeconds,
                            peakStorageFill: fleet.storages.indices.map { peakStorageUsedBytes[$0] / max(1, fleet.storages[$0].capacityBytes) })
     }
 

@@ -91,6 +91,7 @@ extension World {
     mutating func startJob(_ slot: Int, worker w: Int, _ s: inout EventScheduler<WorldEvent>) -> Bool {
         guard let job = praefect!.queue.job(slot) else { return false }
         praefect!.replicationJobsRun += 1
+        replicationDelaySeconds.add((s.now - job.createdAt).seconds)
         let r = job.repository
         let record = repositories[r]
         let sourceNode = node(job.virtualStorage, job.source)

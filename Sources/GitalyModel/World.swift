@@ -200,6 +200,8 @@ public struct World: DiscreteEventModel {
     var window: WindowStats
     public internal(set) var outcomes: [Int]
     public internal(set) var rpcsCompleted = 0
+    /// `gitaly_praefect_replication_delay`: seconds from a job's creation to its start.
+    public internal(set) var replicationDelaySeconds = Tally()
     var moves: [MoveProcess] = []
     var sidekiq: Server<Int>
     /// `repository_storages_weighted`, by GitLab storage index; the admin API changes it.

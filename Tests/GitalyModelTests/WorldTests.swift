@@ -436,3 +436,17 @@ func clusterFleet(consistency: ConsistencyMode, faults: String) throws -> Fleet 
     sim.run(until: .seconds(139))
     #expect(rowsOnN3() == 0)
 }
+
+/// Goal: replication lag follows the workers' idle backoff. Method: with no work since 0 s,
+/// every target re-enters at 1, 3, 7, 12, 17 s (backoff 1, 2, 4, 5, 5 s); an eventual-mode
+/// write at 10 s enqueues jobs for the two secondaries, which start at 12 s: a delay of 2 s.
+@Test func replicationDelayFollowsTheIdleBackoff() throws {
+    // A fault long after the run keeps the schedule list non-empty.
+    var sim = makeSim(try clusterFleet(consistency: .eventual, faults: "    - {at: 1000s, kind: nodeCrash, target: n3}"))
+    World.submit(&sim, repository: 0, rpcClass: .write, at: .seconds(10))
+    sim.run(until: .seconds(20))
+    let delay = sim.model.report(at: sim.now).replicationDelaySeconds
+    #expect(delay.count == 2)
+    #expect(abs(delay.min - 2) < 0.05 && abs(delay.max - 2) < 0.05, "delays \(delay.min)…\(delay.max)")
+    #expect(sim.model.repositories[0].upToDate == 0b111)
+}
