@@ -11,9 +11,11 @@ let package = Package(
         .executable(name: "rehearse", targets: ["rehearse"]),
         .library(name: "SimKernel", targets: ["SimKernel"]),
         .library(name: "Stochastics", targets: ["Stochastics"]),
+        .library(name: "GitalyModel", targets: ["GitalyModel"]),
     ],
     dependencies: [
-        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // GSL through the system library (Debian: libgsl-dev); a C shim keeps Swift 6 away
@@ -21,15 +23,17 @@ let package = Package(
         .systemLibrary(name: "CGSL", path: "Sources/CGSL", providers: [.apt(["libgsl-dev"])]),
         .target(name: "SimKernel", dependencies: ["CGSL"], exclude: ["README.md"]),
         .target(name: "Stochastics", dependencies: ["CGSL", "SimKernel"], exclude: ["README.md"]),
-        .target(name: "Bench", dependencies: ["SimKernel", "Stochastics"], exclude: ["README.md"]),
+        .target(name: "GitalyModel", dependencies: ["SimKernel", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
+        .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",
             dependencies: [
-                "SimKernel", "Stochastics", "Bench",
+                "SimKernel", "Stochastics", "Bench", "GitalyModel",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "Stochastics"]),
         .testTarget(name: "StochasticsTests", dependencies: ["Stochastics", "SimKernel"]),
+        .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse"]),
     ],

@@ -7,7 +7,7 @@ struct BenchCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Measure Rehearse's own speed: the event kernel and the models built on it.",
-        subcommands: [KernelBenchCommand.self])
+        subcommands: [KernelBenchCommand.self, RPCBenchCommand.self])
 }
 
 struct KernelBenchCommand: ParsableCommand {
@@ -113,6 +113,40 @@ struct KernelBenchCommand: ParsableCommand {
         lines.append("  wall seconds        \(fixed(r.wallSeconds, 3))")
         lines.append("  peak memory         \(r.peakResidentKiB / 1024) MiB")
         return lines.joined(separator: "\n")
+    }
+}
+
+struct RPCBenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "rpc",
+        abstract: "Run RPC-level traffic through a simulated Gitaly Cluster and report simulated RPCs per second.",
+        discussion: """
+            The fleet of models/gitaly-cluster-3.yaml: 3 Gitaly nodes behind 3 Praefects, replication \
+            factor 3, strong consistency, 800 RPC/s of 70% reads and 30% writes. With --hours the \
+            run covers a fixed simulated horizon instead of a number of RPCs (for the memory check: \
+            peak memory must not grow with simulated time).
+            """)
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("RPCs to complete.", valueName: "count"))
+    var rpcs: Int = 2_000_000
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Run for this many simulated hours instead of --rpcs.", valueName: "hours"))
+    var hours: Double?
+
+    @Option(help: ArgumentHelp("Seed of the run; the same seed gives the same result.", valueName: "seed"))
+    var seed: UInt64 = 1
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate() throws {
+        guard rpcs >= 1 else { throw InputError("--rpcs must be at least 1, got \(rpcs)") }
+        if let hours, !(hours > 0 && hours.isFinite) { throw InputError("--hours must be a positive number, got \(hours)") }
+    }
+
+    func run() throws {
+        let r = hours.map { ModelBench.horizon(hours: $0, seed: seed) } ?? ModelBench.rpc(rpcs: rpcs, seed: seed)
+        print(json ? KernelBenchCommand.json(r) : KernelBenchCommand.text(r))
     }
 }
 

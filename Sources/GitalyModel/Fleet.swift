@@ -1,0 +1,285 @@
+/// A validated fleet with names interned to integer ids, ready for the event loop.
+///
+/// `build` checks everything a model can get wrong beyond its syntax, and names the object and
+/// field: a virtual storage naming an unknown storage, a replication factor above the storage
+/// count, a negative capacity or bandwidth, a weight outside 0–100. No check is left for the run.
+public struct Fleet: Sendable {
+    public struct Node: Sendable {
+        public var name: String
+        public var zone: Int
+        public var host: HostSpec
+        public var cpuCores: Int
+        public var disk: DiskSpec
+        public var networkBytesPerSecond: Double
+        public var storages: [Int]
+        /// Indexed by `RPCClass` declaration order; nil: that class is not limited.
+        public var limits: [ConcurrencyLimitSpec?]
+    }
+    public struct Storage: Sendable {
+        public var name: String
+        public var node: Int
+        public var capacityBytes: Double
+        public var initialUsedBytes: Double
+    }
+    /// A storage as GitLab sees it: a Praefect virtual storage, or a plain Gitaly storage, which
+    /// the model treats as a virtual storage of one member reached without Praefect.
+    public struct VirtualStorage: Sendable {
+        public var name: String
+        public var members: [Int]
+        /// Resolved: never 0 (0 in the file means every member, gitaly `config/config.go`).
+        public var replicationFactor: Int
+        public var consistency: ConsistencyMode
+        public var viaPraefect: Bool
+        /// `repository_storages_weighted` for this storage.
+        public var weight: Int
+    }
+
+    public let name: String
+    public let file: String
+    public let nodes: [Node]
+    public let storages: [Storage]
+    public let virtualStorages: [VirtualStorage]
+    public let zones: [String]
+    public let praefects: [PraefectInstanceSpec]
+    public let praefectZones: [Int]
+    public let praefect: PraefectSpec?
+    public let gitlab: GitLabSpec
+    public let faults: FaultSpec
+    public let repositories: [RepositorySpec]
+
+    public var isCluster: Bool { praefect != nil }
+
+    public func node(named name: String) -> Int? { nodes.firstIndex { $0.name == name } }
+    public func storage(named name: String) -> Int? { storages.firstIndex { $0.name == name } }
+    public func virtualStorage(named name: String) -> Int? { virtualStorages.firstIndex { $0.name == name } }
+    public func praefect(named name: String) -> Int? { praefects.firstIndex { $0.name == name } }
+
+    public static func build(_ model: FleetModel) throws -> Fleet {
+        var v = Validator(file: model.file)
+        return try v.build(model)
+    }
+
+    init(model: FleetModel, nodes: [Node], storages: [Storage], virtualStorages: [VirtualStorage], zones: [String], praefectZones: [Int]) {
+        name = model.name
+        file = model.file
+        self.nodes = nodes
+        self.storages = storages
+        self.virtualStorages = virtualStorages
+        self.zones = zones
+        praefects = model.praefect?.instances ?? []
+        self.praefectZones = praefectZones
+        praefect = model.praefect
+        gitlab = model.gitlab
+        faults = model.faults
+        repositories = model.repositories
+    }
+}
+
+/// The build-time checks, kept apart from the fleet's shape.
+struct Validator {
+    let file: String
+
+    func fail(_ src: SourceLine, _ field: String, _ message: String) -> ModelError {
+        let path = [src.path, field].filter { !$0.isEmpty }.joined(separator: ".")
+        return ModelError(file: file, line: src.line, field: path, message: message)
+    }
+
+    func nonNegative(_ x: Double, _ src: SourceLine, _ field: String, _ object: String, format: (Double) -> String) throws {
+        guard x >= 0 else { throw fail(src, field, "\(object): must be at least 0, got \(format(x))") }
+    }
+
+    func unique(_ names: [(String, SourceLine)], kind: String) throws {
+        var seen: [String] = []
+        for (n, src) in names {
+            if seen.contains(n) { throw fail(src, "name", "\(kind) name \"\(n)\" is used twice") }
+            seen.append(n)
+        }
+    }
+
+    mutating func build(_ model: FleetModel) throws -> Fleet {
+        guard !model.nodes.isEmpty else { throw fail(SourceLine(path: "nodes"), "", "a fleet needs at least one node") }
+        try unique(model.nodes.map { ($0.name, $0.source) }, kind: "node")
+        try unique(model.nodes.flatMap { n in n.storages.map { ($0.name, $0.source) } }, kind: "storage")
+        var zones: [String] = []
+        func zoneID(_ z: String) -> Int {
+            if let i = zones.firstIndex(of: z) { return i }
+            zones.append(z)
+            return zones.count - 1
+        }
+        var nodes: [Fleet.Node] = []
+        var storages: [Fleet.Storage] = []
+        for n in model.nodes {
+            let object = "node \(n.name)"
+            guard n.cpuCores >= 1 else { throw fail(n.source, "cpuCores", "\(object): needs at least 1 core, got \(n.cpuCores)") }
+            try nonNegative(n.disk.readBytesPerSecond, n.source, "disk.readBandwidth", object, format: Units.formatRate)
+            try nonNegative(n.disk.writeBytesPerSecond, n.source, "disk.writeBandwidth", object, format: Units.formatRate)
+            try nonNegative(n.networkBytesPerSecond, n.source, "network.bandwidth", object, format: Units.formatRate)
+            for (field, t) in [("startTime", n.host.startSeconds), ("stopTime", n.host.stopSeconds), ("rebootTime", n.host.rebootSeconds),
+                               ("restartDelay", n.host.restartDelaySeconds), ("readinessDelay", n.host.readinessDelaySeconds),
+                               ("volumeAttachTime", n.host.volumeAttachSeconds)] {
+                try nonNegative(t, n.source, "host.\(field)", object) { "\($0)s" }
+            }
+            guard !n.storages.isEmpty else { throw fail(n.source, "storages", "\(object): needs at least one storage") }
+            var ids: [Int] = []
+            for s in n.storages {
+                let so = "storage \(s.name)"
+                try nonNegative(s.capacityBytes, s.source, "capacity", so, format: Units.formatBytes)
+                try nonNegative(s.usedBytes, s.source, "used", so, format: Units.formatBytes)
+                guard s.usedBytes <= s.capacityBytes else {
+                    throw fail(s.source, "used", "\(so): \(Units.formatBytes(s.usedBytes)) used exceeds its capacity of \(Units.formatBytes(s.capacityBytes))")
+                }
+                ids.append(storages.count)
+                storages.append(Fleet.Storage(name: s.name, node: nodes.count, capacityBytes: s.capacityBytes, initialUsedBytes: s.usedBytes))
+            }
+            var limits = [ConcurrencyLimitSpec?](repeating: nil, count: RPCClass.allCases.count)
+            for l in n.limits {
+                guard l.maxPerRepo >= 1 else { throw fail(l.source, "maxPerRepo", "\(object): must be at least 1, got \(l.maxPerRepo)") }
+                if let q = l.maxQueueSize, q < 0 { throw fail(l.source, "maxQueueSize", "\(object): must be at least 0, got \(q)") }
+                if let w = l.maxQueueWaitSeconds { try nonNegative(w, l.source, "maxQueueWait", object) { "\($0)s" } }
+                let i = RPCClass.allCases.firstIndex(of: l.rpc)!
+                guard limits[i] == nil else { throw fail(l.source, "rpc", "\(object): a second limit for \(l.rpc.rawValue)") }
+                limits[i] = l
+            }
+            nodes.append(Fleet.Node(name: n.name, zone: zoneID(n.zone), host: n.host, cpuCores: n.cpuCores, disk: n.disk,
+                                    networkBytesPerSecond: n.networkBytesPerSecond, storages: ids, limits: limits))
+        }
+        func storageID(_ name: String) -> Int? { storages.firstIndex { $0.name == name } }
+
+        var vstorages: [Fleet.VirtualStorage] = []
+        var praefectZones: [Int] = []
+        var clustered = Set<Int>()
+        if let p = model.praefect {
+            guard !p.instances.isEmpty else { throw fail(p.source, "instances", "praefect: needs at least one instance") }
+            try unique(p.instances.map { ($0.name, $0.source) }, kind: "Praefect")
+            praefectZones = p.instances.map { zoneID($0.zone) }
+            guard !p.virtualStorages.isEmpty else { throw fail(p.source, "virtualStorages", "praefect: needs at least one virtual storage") }
+            try unique(p.virtualStorages.map { ($0.name, $0.source) }, kind: "virtual storage")
+            let r = p.replication
+            for (field, value) in [("replication.batchSize", r.batchSize), ("replication.workersPerVirtualStorage", r.workersPerVirtualStorage), ("replication.attempts", r.attempts)] where value < 1 {
+                throw fail(p.source, field, "praefect: must be at least 1, got \(value)")
+            }
+            for vs in p.virtualStorages {
+                let object = "virtual storage \(vs.name)"
+                guard !vs.storages.isEmpty else { throw fail(vs.source, "storages", "\(object): needs at least one storage") }
+                var members: [Int] = []
+                for (i, s) in vs.storages.enumerated() {
+                    guard let id = storageID(s) else {
+                        throw fail(vs.source, "storages[\(i)]", "\(object): unknown storage \"\(s)\"; the nodes define \(storages.map(\.name).joined(separator: ", "))")
+                    }
+                    guard !clustered.contains(id) else { throw fail(vs.source, "storages[\(i)]", "\(object): storage \(s) already belongs to a virtual storage") }
+                    clustered.insert(id)
+                    members.append(id)
+                }
+                guard members.count <= 64 else { throw fail(vs.source, "storages", "\(object): at most 64 storages are supported, got \(members.count)") }
+                guard vs.replicationFactor >= 0 else { throw fail(vs.source, "replicationFactor", "\(object): must be at least 0 (0 means every storage), got \(vs.replicationFactor)") }
+                guard vs.replicationFactor <= members.count else {
+                    throw fail(vs.source, "replicationFactor", "\(object): replication factor \(vs.replicationFactor) exceeds its \(members.count) storages")
+                }
+                vstorages.append(Fleet.VirtualStorage(name: vs.name, members: members, replicationFactor: vs.replicationFactor == 0 ? members.count : vs.replicationFactor,
+                                                      consistency: vs.consistency, viaPraefect: true, weight: 0))
+            }
+        }
+        for (id, s) in storages.enumerated() where !clustered.contains(id) {
+            vstorages.append(Fleet.VirtualStorage(name: s.name, members: [id], replicationFactor: 1, consistency: .strong, viaPraefect: false, weight: 0))
+        }
+        try applyWeights(model.gitlab, to: &vstorages)
+        let g = model.gitlab
+        guard g.sidekiqConcurrency >= 1 else { throw fail(SourceLine(path: "gitlab"), "sidekiqConcurrency", "gitlab: must be at least 1, got \(g.sidekiqConcurrency)") }
+        guard (0...1).contains(g.apiErrorRate) else { throw fail(SourceLine(path: "gitlab"), "apiErrorRate", "gitlab: must be within 0 and 1, got \(g.apiErrorRate)") }
+        let fleet = Fleet(model: model, nodes: nodes, storages: storages, virtualStorages: vstorages, zones: zones, praefectZones: praefectZones)
+        try checkFaults(model.faults, fleet)
+        try checkRepositories(model.repositories, fleet)
+        return fleet
+    }
+
+    func applyWeights(_ g: GitLabSpec, to vstorages: inout [Fleet.VirtualStorage]) throws {
+        if g.weights.isEmpty {
+            // GitLab's default: the storage named `default` takes every new repository
+            // (docs.gitlab.com/ee/administration/repository_storage_paths.html).
+            if let i = vstorages.firstIndex(where: { $0.name == "default" }) { vstorages[i].weight = 100 }
+            return
+        }
+        for (name, weight) in g.weights {
+            guard let i = vstorages.firstIndex(where: { $0.name == name }) else {
+                throw fail(g.weightsSource, name, "gitlab weights: unknown storage \"\(name)\"; GitLab sees \(vstorages.map(\.name).joined(separator: ", "))")
+            }
+            guard (0...100).contains(weight) else { throw fail(g.weightsSource, name, "gitlab weights: a weight is 0 to 100, got \(weight)") }
+            vstorages[i].weight = weight
+        }
+    }
+
+    func checkFaults(_ f: FaultSpec, _ fleet: Fleet) throws {
+        guard (0...1).contains(f.replicationJobFailureProbability) else {
+            throw fail(SourceLine(path: "faults"), "replicationJobFailure", "faults: a probability is within 0 and 1, got \(f.replicationJobFailureProbability)")
+        }
+        for rate in [f.nodeCrash, f.diskSlowdown, f.partition, f.praefectLoss, f.zoneOutage].compactMap({ $0 }) where rate.mtbfSeconds <= 0 || rate.mttrSeconds < 0 {
+            throw fail(SourceLine(path: "faults"), "", "faults: mtbf must be above 0 and mttr at least 0")
+        }
+        for e in f.schedule {
+            let object = "\(e.kind.rawValue) fault"
+            switch e.kind {
+            case .nodeCrash, .diskSlowdown, .diskLoss, .podEviction, .partition:
+                guard fleet.node(named: e.target) != nil else { throw fail(e.source, "target", "\(object): unknown node \"\(e.target)\"") }
+            case .zoneOutage:
+                guard fleet.zones.contains(e.target) else { throw fail(e.source, "target", "\(object): unknown zone \"\(e.target)\"; zones are \(fleet.zones.joined(separator: ", "))") }
+            case .praefectLoss:
+                guard fleet.praefect(named: e.target) != nil else { throw fail(e.source, "target", "\(object): unknown Praefect \"\(e.target)\"") }
+            }
+            if e.kind == .partition {
+                guard let p = e.praefect, fleet.praefect(named: p) != nil else { throw fail(e.source, "praefect", "\(object): needs the name of a known Praefect") }
+            }
+            if e.kind == .diskSlowdown, !(e.factor > 0 && e.factor <= 1) { throw fail(e.source, "factor", "\(object): the bandwidth left is a fraction in (0, 1], got \(e.factor)") }
+            if e.kind == .podEviction, fleet.nodes[fleet.node(named: e.target)!].host.kind != .pod {
+                throw fail(e.source, "target", "\(object): node \(e.target) runs on a VM, not in a pod")
+            }
+        }
+    }
+
+    func checkRepositories(_ repos: [RepositorySpec], _ fleet: Fleet) throws {
+        try unique(repos.map { ($0.path, $0.source) }, kind: "repository")
+        for r in repos {
+            let object = "repository \(r.path)"
+            try nonNegative(r.sizeBytes, r.source, "size", object, format: Units.formatBytes)
+            guard let v = fleet.virtualStorage(named: r.storage) else { throw fail(r.source, "storage", "\(object): unknown storage \"\(r.storage)\"") }
+            let vs = fleet.virtualStorages[v]
+            for (i, name) in r.replicas.enumerated() {
+                guard let s = fleet.storage(named: name) else { throw fail(r.source, "replicas[\(i)]", "\(object): replica on unknown storage \"\(name)\"") }
+                guard vs.members.contains(s) else { throw fail(r.source, "replicas[\(i)]", "\(object): storage \(name) is not in virtual storage \(vs.name)") }
+            }
+            guard r.replicas.count <= vs.members.count, Set(r.replicas).count == r.replicas.count else {
+                throw fail(r.source, "replicas", "\(object): replicas must name distinct storages of \(vs.name)")
+            }
+            if let p = r.primary, !(r.replicas.isEmpty ? vs.members.map({ fleet.storages[$0].name }) : r.replicas).contains(p) {
+                throw fail(r.source, "primary", "\(object): primary \(p) is not one of its replicas")
+            }
+        }
+    }
+}
+
+extension Fleet {
+    /// A few lines describing the fleet, for `rehearse model check`.
+    public var summary: String {
+        var lines: [String] = []
+        let capacity = storages.map(\.capacityBytes).reduce(0, +)
+        let used = storages.map(\.initialUsedBytes).reduce(0, +)
+        lines.append("fleet \(name): \(nodes.count) nodes, \(storages.count) storages, \(zones.count) zones, \(Units.formatBytes(used)) used of \(Units.formatBytes(capacity))")
+        for n in nodes {
+            let kind = n.host.kind == .vm ? "VM" : "pod"
+            lines.append("  node \(n.name) (\(kind), zone \(zones[n.zone])): \(n.cpuCores) cores, disk \(Units.formatRate(n.disk.readBytesPerSecond)) read / \(Units.formatRate(n.disk.writeBytesPerSecond)) write, network \(Units.formatRate(n.networkBytesPerSecond)), storages \(n.storages.map { storages[$0].name }.joined(separator: ", "))")
+        }
+        if let p = praefect {
+            lines.append("  praefect: \(p.instances.count) instances (\(p.instances.map(\.name).joined(separator: ", "))), queue \(p.queue.rawValue)")
+        }
+        for v in virtualStorages {
+            let members = v.members.map { storages[$0].name }.joined(separator: ", ")
+            if v.viaPraefect {
+                lines.append("  virtual storage \(v.name): \(members), replication factor \(v.replicationFactor), \(v.consistency.rawValue) consistency, weight \(v.weight)")
+            } else {
+                lines.append("  storage \(v.name): weight \(v.weight)")
+            }
+        }
+        lines.append("  faults: \(faults.schedule.count) scheduled, random: \([("nodeCrash", faults.nodeCrash), ("diskSlowdown", faults.diskSlowdown), ("partition", faults.partition), ("praefectLoss", faults.praefectLoss), ("zoneOutage", faults.zoneOutage)].filter { $0.1 != nil }.map(\.0).joined(separator: ", "))")
+        if !repositories.isEmpty { lines.append("  repositories placed by hand: \(repositories.count)") }
+        return lines.joined(separator: "\n")
+    }
+}

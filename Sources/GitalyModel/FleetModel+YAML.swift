@@ -1,0 +1,165 @@
+import Foundation
+
+/// Reading a fleet model from YAML. Every field is checked against the schema in
+/// `models/README.md`; unknown fields, wrong types and wrong units are errors with file, line
+/// and field path. Cross-references (a virtual storage naming a storage) are checked later, by
+/// `Fleet.build`, which also knows the line of each object.
+extension FleetModel {
+    public static func load(path: String) throws -> FleetModel {
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw ModelError(file: path, line: nil, field: "", message: "cannot read the file: \(error.localizedDescription)")
+        }
+        return try parse(text, file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> FleetModel {
+        let root = try YAMLCursor.document(text, file: file).mapping(allowed: ["name", "nodes", "praefect", "gitlab", "faults", "repositories"])
+        let nodes = try root.required("nodes").list().map(parseNode)
+        var model = FleetModel(name: try root.required("name").string(), nodes: nodes, praefect: try root["praefect"].map(parsePraefect))
+        model.file = file
+        if let g = root["gitlab"] { model.gitlab = try parseGitLab(g) }
+        if let f = root["faults"] { model.faults = try parseFaults(f) }
+        if let r = root["repositories"] { model.repositories = try r.list().map(parseRepository) }
+        return model
+    }
+
+    static func parseNode(_ c: YAMLCursor) throws -> NodeSpec {
+        let m = try c.mapping(allowed: ["name", "zone", "host", "cpuCores", "disk", "network", "storages", "limits"])
+        var n = NodeSpec(name: try m.required("name").string(), storages: try m.required("storages").list().map(parseStorage))
+        n.source = SourceLine(line: c.line, path: c.path)
+        n.zone = try m.get("zone", n.zone) { try $0.string() }
+        n.cpuCores = try m.get("cpuCores", n.cpuCores) { try $0.int() }
+        if let h = m["host"] {
+            let hm = try h.mapping(allowed: ["kind", "startTime", "stopTime", "rebootTime", "restartDelay", "readinessDelay", "volumeAttachTime"])
+            n.host.kind = try hm.get("kind", n.host.kind) { try $0.oneOf(HostKind.self) }
+            n.host.startSeconds = try hm.get("startTime", n.host.startSeconds) { try $0.seconds() }
+            n.host.stopSeconds = try hm.get("stopTime", n.host.stopSeconds) { try $0.seconds() }
+            n.host.rebootSeconds = try hm.get("rebootTime", n.host.rebootSeconds) { try $0.seconds() }
+            n.host.restartDelaySeconds = try hm.get("restartDelay", n.host.restartDelaySeconds) { try $0.seconds() }
+            n.host.readinessDelaySeconds = try hm.get("readinessDelay", n.host.readinessDelaySeconds) { try $0.seconds() }
+            n.host.volumeAttachSeconds = try hm.get("volumeAttachTime", n.host.volumeAttachSeconds) { try $0.seconds() }
+        }
+        if let d = m["disk"] {
+            let dm = try d.mapping(allowed: ["readBandwidth", "writeBandwidth"])
+            n.disk.readBytesPerSecond = try dm.get("readBandwidth", n.disk.readBytesPerSecond) { try $0.rate() }
+            n.disk.writeBytesPerSecond = try dm.get("writeBandwidth", n.disk.writeBytesPerSecond) { try $0.rate() }
+        }
+        if let net = m["network"] {
+            let nm = try net.mapping(allowed: ["bandwidth"])
+            n.networkBytesPerSecond = try nm.get("bandwidth", n.networkBytesPerSecond) { try $0.rate() }
+        }
+        if let l = m["limits"] { n.limits = try l.list().map(parseLimit) }
+        return n
+    }
+
+    static func parseStorage(_ c: YAMLCursor) throws -> StorageSpec {
+        let m = try c.mapping(allowed: ["name", "capacity", "used"])
+        var s = StorageSpec(name: try m.required("name").string(), capacityBytes: try m.required("capacity").bytes())
+        s.usedBytes = try m.get("used", 0) { try $0.bytes() }
+        s.source = SourceLine(line: c.line, path: c.path)
+        return s
+    }
+
+    static func parseLimit(_ c: YAMLCursor) throws -> ConcurrencyLimitSpec {
+        let m = try c.mapping(allowed: ["rpc", "maxPerRepo", "maxQueueSize", "maxQueueWait"])
+        var l = ConcurrencyLimitSpec(rpc: try m.required("rpc").oneOf(RPCClass.self), maxPerRepo: try m.required("maxPerRepo").int())
+        l.maxQueueSize = try m["maxQueueSize"].map { try $0.int() }
+        l.maxQueueWaitSeconds = try m["maxQueueWait"].map { try $0.seconds() }
+        l.source = SourceLine(line: c.line, path: c.path)
+        return l
+    }
+
+    static func parsePraefect(_ c: YAMLCursor) throws -> PraefectSpec {
+        let m = try c.mapping(allowed: ["instances", "virtualStorages", "queue", "replication", "health", "reconcilerInterval", "verificationInterval"])
+        let instances = try m.required("instances").list().map { ic -> PraefectInstanceSpec in
+            let im = try ic.mapping(allowed: ["name", "zone"])
+            var i = PraefectInstanceSpec(name: try im.required("name").string())
+            i.zone = try im.get("zone", i.zone) { try $0.string() }
+            i.source = SourceLine(line: ic.line, path: ic.path)
+            return i
+        }
+        let vstorages = try m.required("virtualStorages").list().map { vc -> VirtualStorageSpec in
+            let vm = try vc.mapping(allowed: ["name", "storages", "replicationFactor", "consistency"])
+            var v = VirtualStorageSpec(name: try vm.required("name").string(), storages: try vm.required("storages").stringList())
+            v.replicationFactor = try vm.get("replicationFactor", 0) { try $0.int() }
+            v.consistency = try vm.get("consistency", .strong) { try $0.oneOf(ConsistencyMode.self) }
+            v.source = SourceLine(line: vc.line, path: vc.path)
+            return v
+        }
+        var p = PraefectSpec(instances: instances, virtualStorages: vstorages)
+        p.source = SourceLine(line: c.line, path: c.path)
+        p.queue = try m.get("queue", p.queue) { try $0.oneOf(QueueBackend.self) }
+        p.reconcilerIntervalSeconds = try m.get("reconcilerInterval", p.reconcilerIntervalSeconds) { try $0.seconds() }
+        p.verificationIntervalSeconds = try m.get("verificationInterval", p.verificationIntervalSeconds) { try $0.seconds() }
+        if let r = m["replication"] {
+            let rm = try r.mapping(allowed: ["batchSize", "workersPerVirtualStorage", "attempts", "idleBackoffInitial", "idleBackoffMax"])
+            p.replication.batchSize = try rm.get("batchSize", p.replication.batchSize) { try $0.int() }
+            p.replication.workersPerVirtualStorage = try rm.get("workersPerVirtualStorage", p.replication.workersPerVirtualStorage) { try $0.int() }
+            p.replication.attempts = try rm.get("attempts", p.replication.attempts) { try $0.int() }
+            p.replication.idleBackoffInitialSeconds = try rm.get("idleBackoffInitial", p.replication.idleBackoffInitialSeconds) { try $0.seconds() }
+            p.replication.idleBackoffMaxSeconds = try rm.get("idleBackoffMax", p.replication.idleBackoffMaxSeconds) { try $0.seconds() }
+        }
+        if let h = m["health"] {
+            let hm = try h.mapping(allowed: ["checkInterval", "checkTimeout", "consensusWindow", "activeWindow"])
+            p.health.checkIntervalSeconds = try hm.get("checkInterval", p.health.checkIntervalSeconds) { try $0.seconds() }
+            p.health.checkTimeoutSeconds = try hm.get("checkTimeout", p.health.checkTimeoutSeconds) { try $0.seconds() }
+            p.health.consensusWindowSeconds = try hm.get("consensusWindow", p.health.consensusWindowSeconds) { try $0.seconds() }
+            p.health.activeWindowSeconds = try hm.get("activeWindow", p.health.activeWindowSeconds) { try $0.seconds() }
+        }
+        return p
+    }
+
+    static func parseGitLab(_ c: YAMLCursor) throws -> GitLabSpec {
+        let m = try c.mapping(allowed: ["weights", "sidekiqConcurrency", "apiLatency", "apiErrorRate", "pushWaitPolls", "pushWaitInterval"])
+        var g = GitLabSpec()
+        if let w = m["weights"] {
+            g.weights = try w.namedEntries().map { (name: $0.0, weight: try $0.1.int()) }
+            g.weightsSource = SourceLine(line: w.line, path: w.path)
+        }
+        g.sidekiqConcurrency = try m.get("sidekiqConcurrency", g.sidekiqConcurrency) { try $0.int() }
+        g.apiLatencySeconds = try m.get("apiLatency", g.apiLatencySeconds) { try $0.seconds() }
+        g.apiErrorRate = try m.get("apiErrorRate", g.apiErrorRate) { try $0.double() }
+        g.pushWaitPolls = try m.get("pushWaitPolls", g.pushWaitPolls) { try $0.int() }
+        g.pushWaitIntervalSeconds = try m.get("pushWaitInterval", g.pushWaitIntervalSeconds) { try $0.seconds() }
+        return g
+    }
+
+    static func parseFaultRate(_ c: YAMLCursor) throws -> FaultRate {
+        let m = try c.mapping(allowed: ["mtbf", "mttr"])
+        return FaultRate(mtbfSeconds: try m.required("mtbf").seconds(), mttrSeconds: try m.required("mttr").seconds())
+    }
+
+    static func parseFaults(_ c: YAMLCursor) throws -> FaultSpec {
+        let m = try c.mapping(allowed: ["nodeCrash", "diskSlowdown", "partition", "praefectLoss", "zoneOutage", "replicationJobFailure", "schedule"])
+        var f = FaultSpec()
+        f.nodeCrash = try m["nodeCrash"].map(parseFaultRate)
+        f.diskSlowdown = try m["diskSlowdown"].map(parseFaultRate)
+        f.partition = try m["partition"].map(parseFaultRate)
+        f.praefectLoss = try m["praefectLoss"].map(parseFaultRate)
+        f.zoneOutage = try m["zoneOutage"].map(parseFaultRate)
+        f.replicationJobFailureProbability = try m.get("replicationJobFailure", 0) { try $0.double() }
+        if let s = m["schedule"] {
+            f.schedule = try s.list().map { sc -> ScheduledFault in
+                let sm = try sc.mapping(allowed: ["at", "kind", "target", "duration", "praefect", "factor"])
+                var e = ScheduledFault(atSeconds: try sm.required("at").seconds(), kind: try sm.required("kind").oneOf(FaultKind.self), target: try sm.required("target").string())
+                e.durationSeconds = try sm["duration"].map { try $0.seconds() }
+                e.praefect = try sm["praefect"].map { try $0.string() }
+                e.factor = try sm.get("factor", e.factor) { try $0.double() }
+                e.source = SourceLine(line: sc.line, path: sc.path)
+                return e
+            }
+        }
+        return f
+    }
+
+    static func parseRepository(_ c: YAMLCursor) throws -> RepositorySpec {
+        let m = try c.mapping(allowed: ["path", "storage", "size", "replicas", "primary"])
+        var r = RepositorySpec(path: try m.required("path").string(), storage: try m.required("storage").string())
+        r.sizeBytes = try m.get("size", r.sizeBytes) { try $0.bytes() }
+        r.replicas = try m.get("replicas", []) { try $0.stringList() }
+        r.primary = try m["primary"].map { try $0.string() }
+        r.source = SourceLine(line: c.line, path: c.path)
+        return r
+    }
+}

@@ -1,0 +1,320 @@
+/// A fleet as written in a model file (`models/*.yaml`, schema in `models/README.md`): names,
+/// not ids, and every default already filled in. `Fleet.build(_:)` validates it and interns the
+/// names to integer ids for the event loop.
+public struct FleetModel: Equatable, Sendable {
+    public var name: String
+    public var file: String = "<memory>"
+    public var nodes: [NodeSpec]
+    public var praefect: PraefectSpec?
+    public var gitlab = GitLabSpec()
+    public var faults = FaultSpec()
+    public var repositories: [RepositorySpec] = []
+
+    public init(name: String, nodes: [NodeSpec], praefect: PraefectSpec? = nil) {
+        self.name = name
+        self.nodes = nodes
+        self.praefect = praefect
+    }
+}
+
+/// Where a line of the model file came from, for build-time errors.
+public struct SourceLine: Equatable, Sendable {
+    public var line: Int?
+    public var path: String
+    public init(line: Int? = nil, path: String = "") { self.line = line; self.path = path }
+}
+
+/// How Gitaly nodes run: on a virtual machine, or as the single pod of a StatefulSet on a
+/// Kubernetes node (the GitLab Helm chart runs one Gitaly pod per StatefulSet replica).
+public enum HostKind: String, CaseIterable, Sendable {
+    case vm
+    case pod
+}
+
+public struct HostSpec: Equatable, Sendable {
+    public var kind: HostKind = .vm
+    /// VM: boot to serving. Pod: container start to serving, before the readiness delay.
+    public var startSeconds: Double = 60
+    /// Time a graceful stop takes (drain, shutdown).
+    public var stopSeconds: Double = 30
+    /// VM: a reboot after a crash, until Gitaly serves again.
+    public var rebootSeconds: Double = 120
+    /// Pod: the kubelet's back-off before restarting a crashed container.
+    public var restartDelaySeconds: Double = 10
+    /// Pod: the readiness probe's initial delay plus one period before traffic returns.
+    public var readinessDelaySeconds: Double = 30
+    /// Pod: detaching and attaching the persistent volume when the pod moves to another node.
+    public var volumeAttachSeconds: Double = 60
+    public init() {}
+}
+
+public struct DiskSpec: Equatable, Sendable {
+    public var readBytesPerSecond: Double = 400e6
+    public var writeBytesPerSecond: Double = 200e6
+    public init() {}
+}
+
+/// A Gitaly storage: one directory of repositories, with a capacity.
+public struct StorageSpec: Equatable, Sendable {
+    public var name: String
+    public var capacityBytes: Double
+    public var usedBytes: Double = 0
+    public var source = SourceLine()
+    public init(name: String, capacityBytes: Double, usedBytes: Double = 0) {
+        self.name = name
+        self.capacityBytes = capacityBytes
+        self.usedBytes = usedBytes
+    }
+}
+
+/// The RPC classes the model limits and accounts separately. The concurrency limiter in Gitaly
+/// is configured per RPC (`[[concurrency]] rpc = "/gitaly.SmartHTTPService/PostUploadPackWithSidechannel"`,
+/// docs "Concurrency limiting"); the model groups RPCs into the classes that matter for load.
+public enum RPCClass: String, CaseIterable, Sendable {
+    /// Clones and fetches (PostUploadPackWithSidechannel, SSHUploadPackWithSidechannel).
+    case uploadPack
+    /// Pushes (PostReceivePack, SSHReceivePack): transactional mutators.
+    case receivePack
+    /// Other unary reads (FindCommit, TreeEntry, ...).
+    case read
+    /// Other unary writes (UserCommitFiles, WriteRef, ...): transactional mutators.
+    case write
+    /// Housekeeping (OptimizeRepository): best effort on every routed node.
+    case maintenance
+
+    /// The number of classes, without building `allCases`.
+    public static let count = 5
+
+    /// A dense index for arrays keyed by class.
+    public var index: Int {
+        switch self {
+        case .uploadPack: return 0
+        case .receivePack: return 1
+        case .read: return 2
+        case .write: return 3
+        case .maintenance: return 4
+        }
+    }
+
+    /// The class with a dense index (the inverse of `index`).
+    public init(index: Int) {
+        switch index {
+        case 0: self = .uploadPack
+        case 1: self = .receivePack
+        case 2: self = .read
+        case 3: self = .write
+        default: self = .maintenance
+        }
+    }
+
+    public var isMutator: Bool {
+        switch self {
+        case .receivePack, .write: return true
+        case .uploadPack, .read, .maintenance: return false
+        }
+    }
+}
+
+/// One `[[concurrency]]` entry of Gitaly's config (gitaly `internal/limiter`, GITALY_LOGS.md §1).
+public struct ConcurrencyLimitSpec: Equatable, Sendable {
+    public var rpc: RPCClass
+    public var maxPerRepo: Int
+    /// Nil: unbounded queue (Gitaly's default when `max_queue_size` is unset).
+    public var maxQueueSize: Int?
+    public var maxQueueWaitSeconds: Double?
+    public var source = SourceLine()
+    public init(rpc: RPCClass, maxPerRepo: Int, maxQueueSize: Int? = nil, maxQueueWaitSeconds: Double? = nil) {
+        self.rpc = rpc
+        self.maxPerRepo = maxPerRepo
+        self.maxQueueSize = maxQueueSize
+        self.maxQueueWaitSeconds = maxQueueWaitSeconds
+    }
+}
+
+public struct NodeSpec: Equatable, Sendable {
+    public var name: String
+    public var zone: String = "default"
+    public var host = HostSpec()
+    public var cpuCores: Int = 8
+    public var disk = DiskSpec()
+    public var networkBytesPerSecond: Double = 1.25e9
+    public var storages: [StorageSpec]
+    public var limits: [ConcurrencyLimitSpec] = []
+    public var source = SourceLine()
+    public init(name: String, storages: [StorageSpec]) {
+        self.name = name
+        self.storages = storages
+    }
+}
+
+/// The consistency switch: transactional replication as Praefect does for its ~45 transactional
+/// mutators (gitaly `coordinator.go`), or primary-only writes with asynchronous replication, as
+/// non-transactional RPCs and pre-13.x set-ups behave.
+public enum ConsistencyMode: String, CaseIterable, Sendable {
+    case strong
+    case eventual
+}
+
+public struct VirtualStorageSpec: Equatable, Sendable {
+    public var name: String
+    public var storages: [String]
+    /// 0 means every storage holds a replica (gitaly `config/config.go`: unset or 0).
+    public var replicationFactor: Int = 0
+    public var consistency: ConsistencyMode = .strong
+    public var source = SourceLine()
+    public init(name: String, storages: [String], replicationFactor: Int = 0, consistency: ConsistencyMode = .strong) {
+        self.name = name
+        self.storages = storages
+        self.replicationFactor = replicationFactor
+        self.consistency = consistency
+    }
+}
+
+/// Where the replication queue lives. Production Praefect keeps it in PostgreSQL
+/// (gitaly `datastore/queue.go`); the in-memory queue was for tests and is gone upstream.
+public enum QueueBackend: String, CaseIterable, Sendable {
+    case postgres
+    case memory
+}
+
+/// Praefect's replication worker settings; defaults from gitaly `replicator.go` and
+/// `internal/cli/praefect/serve.go` (PRAEFECT.md §2).
+public struct ReplicationSpec: Equatable, Sendable {
+    public var batchSize = 10
+    public var workersPerVirtualStorage = 1
+    public var attempts = 3
+    public var idleBackoffInitialSeconds = 1.0
+    public var idleBackoffMaxSeconds = 5.0
+    public init() {}
+}
+
+/// Health checking and consensus; defaults from gitaly `nodes/health_manager.go` and the
+/// `healthy_storages` view (PRAEFECT.md §4).
+public struct HealthSpec: Equatable, Sendable {
+    public var checkIntervalSeconds = 1.0
+    public var checkTimeoutSeconds = 1.0
+    public var consensusWindowSeconds = 10.0
+    public var activeWindowSeconds = 60.0
+    public init() {}
+}
+
+public struct PraefectInstanceSpec: Equatable, Sendable {
+    public var name: String
+    public var zone: String = "default"
+    public var source = SourceLine()
+    public init(name: String, zone: String = "default") { self.name = name; self.zone = zone }
+}
+
+public struct PraefectSpec: Equatable, Sendable {
+    public var instances: [PraefectInstanceSpec]
+    public var virtualStorages: [VirtualStorageSpec]
+    public var queue: QueueBackend = .postgres
+    public var replication = ReplicationSpec()
+    public var health = HealthSpec()
+    /// gitaly `reconciler/reconciler.go`: every 5 min by default since v13.4.
+    public var reconcilerIntervalSeconds = 300.0
+    /// Metadata verifier: each replica is re-verified after this interval (gitaly `verifier.go`,
+    /// `verification_interval`, 7 days by default since v15.0).
+    public var verificationIntervalSeconds = 7 * 86_400.0
+    public var source = SourceLine()
+    public init(instances: [PraefectInstanceSpec], virtualStorages: [VirtualStorageSpec]) {
+        self.instances = instances
+        self.virtualStorages = virtualStorages
+    }
+}
+
+/// GitLab Rails settings the model needs: storage weights and the move worker's throttle.
+public struct GitLabSpec: Equatable, Sendable {
+    /// `repository_storages_weighted`, 0–100 per GitLab storage (a plain storage or a virtual
+    /// storage). Empty means GitLab's default: `default` = 100, others 0
+    /// (docs.gitlab.com/ee/administration/repository_storage_paths.html).
+    public var weights: [(name: String, weight: Int)] = []
+    /// Concurrent `Projects::UpdateRepositoryStorageWorker` jobs (the `gitaly_throttled`
+    /// Sidekiq shard's concurrency, PRAEFECT.md §9).
+    public var sidekiqConcurrency = 5
+    public var apiLatencySeconds = 0.05
+    public var apiErrorRate = 0.0
+    /// The wait for in-flight pushes before a move copies a repository: 3 polls, 10 s apart
+    /// (gitlab `update_repository_storage_methods.rb`, PRAEFECT.md §8).
+    public var pushWaitPolls = 3
+    public var pushWaitIntervalSeconds = 10.0
+    public var weightsSource = SourceLine()
+    public init() {}
+
+    public static func == (a: GitLabSpec, b: GitLabSpec) -> Bool {
+        a.weights.map(\.name) == b.weights.map(\.name) && a.weights.map(\.weight) == b.weights.map(\.weight)
+            && a.sidekiqConcurrency == b.sidekiqConcurrency && a.apiLatencySeconds == b.apiLatencySeconds
+            && a.apiErrorRate == b.apiErrorRate && a.pushWaitPolls == b.pushWaitPolls
+            && a.pushWaitIntervalSeconds == b.pushWaitIntervalSeconds
+    }
+}
+
+/// A recurring fault: mean time between failures and mean time to repair, both exponential.
+public struct FaultRate: Equatable, Sendable {
+    public var mtbfSeconds: Double
+    public var mttrSeconds: Double
+    public init(mtbfSeconds: Double, mttrSeconds: Double) { self.mtbfSeconds = mtbfSeconds; self.mttrSeconds = mttrSeconds }
+}
+
+public enum FaultKind: String, CaseIterable, Sendable {
+    case nodeCrash
+    case diskSlowdown
+    case diskLoss
+    case partition
+    case praefectLoss
+    case zoneOutage
+    case podEviction
+}
+
+/// One scheduled fault.
+public struct ScheduledFault: Equatable, Sendable {
+    public var atSeconds: Double
+    public var kind: FaultKind
+    /// A node name, a zone name (zoneOutage) or a Praefect name (praefectLoss).
+    public var target: String
+    /// How long it lasts; nil for a permanent fault (diskLoss is always permanent).
+    public var durationSeconds: Double?
+    /// partition: the Praefect cut off from `target`.
+    public var praefect: String?
+    /// diskSlowdown: the fraction of bandwidth left.
+    public var factor: Double = 0.1
+    public var source = SourceLine()
+    public init(atSeconds: Double, kind: FaultKind, target: String, durationSeconds: Double? = nil) {
+        self.atSeconds = atSeconds
+        self.kind = kind
+        self.target = target
+        self.durationSeconds = durationSeconds
+    }
+}
+
+public struct FaultSpec: Equatable, Sendable {
+    public var nodeCrash: FaultRate?
+    public var diskSlowdown: FaultRate?
+    public var partition: FaultRate?
+    public var praefectLoss: FaultRate?
+    public var zoneOutage: FaultRate?
+    /// Probability that one replication job fails (replication job failure fault).
+    public var replicationJobFailureProbability = 0.0
+    public var schedule: [ScheduledFault] = []
+    public init() {}
+}
+
+/// A repository placed by hand (hand-built scenarios); generated populations come from the
+/// inventory instead.
+public struct RepositorySpec: Equatable, Sendable {
+    public var path: String
+    /// A virtual storage name (cluster) or a storage name (sharded).
+    public var storage: String
+    public var sizeBytes: Double = 100e6
+    /// Cluster only: assigned storages; empty means chosen at creation.
+    public var replicas: [String] = []
+    public var primary: String?
+    public var source = SourceLine()
+    public init(path: String, storage: String, sizeBytes: Double = 100e6, replicas: [String] = [], primary: String? = nil) {
+        self.path = path
+        self.storage = storage
+        self.sizeBytes = sizeBytes
+        self.replicas = replicas
+        self.primary = primary
+    }
+}

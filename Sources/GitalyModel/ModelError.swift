@@ -1,0 +1,27 @@
+/// A problem in a fleet model file: what is wrong, in which file, on which line, in which field.
+///
+/// Parse errors (YAML syntax, an unknown field, a wrong unit or type) and build errors (a
+/// storage nobody defined, a replication factor above the storage count, a negative capacity)
+/// share this shape so that the command line prints them the same way:
+/// `models/x.yaml:12: nodes[2].disk.readBandwidth: expected a rate like "400MB/s", got "fast"`.
+public struct ModelError: Error, Equatable, Sendable, CustomStringConvertible {
+    public var file: String
+    /// 1-based line, when the problem has a place in the file.
+    public var line: Int?
+    /// The field path from the document root, e.g. `nodes[2].disk.readBandwidth`; empty for
+    /// problems with the whole document.
+    public var field: String
+    public var message: String
+
+    public init(file: String, line: Int?, field: String, message: String) {
+        self.file = file
+        self.line = line
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String {
+        let place = line.map { "\(file):\($0)" } ?? file
+        return field.isEmpty ? "\(place): \(message)" : "\(place): \(field): \(message)"
+    }
+}

@@ -1,0 +1,121 @@
+import SimKernel
+
+/// What one RPC of a class costs a Gitaly node. The defaults are placeholders of the right
+/// order of magnitude for a mid-sized repository, not measurements: the Traffic module fits
+/// real ones from Gitaly logs (`grpc.time_ms`, `command.cpu_time_ms`, byte counts).
+public struct RPCProfile: Sendable, Equatable {
+    public var cpuSecondsMean: Double
+    public var bytesRead: Double
+    public var bytesWritten: Double
+    public init(cpuSecondsMean: Double, bytesRead: Double, bytesWritten: Double) {
+        self.cpuSecondsMean = cpuSecondsMean
+        self.bytesRead = bytesRead
+        self.bytesWritten = bytesWritten
+    }
+
+    public static func defaultProfile(_ c: RPCClass) -> RPCProfile {
+        switch c {
+        case .uploadPack: return RPCProfile(cpuSecondsMean: 0.2, bytesRead: 20e6, bytesWritten: 0)
+        case .receivePack: return RPCProfile(cpuSecondsMean: 0.1, bytesRead: 0, bytesWritten: 1e6)
+        case .read: return RPCProfile(cpuSecondsMean: 0.005, bytesRead: 64e3, bytesWritten: 0)
+        case .write: return RPCProfile(cpuSecondsMean: 0.02, bytesRead: 0, bytesWritten: 16e3)
+        case .maintenance: return RPCProfile(cpuSecondsMean: 2, bytesRead: 100e6, bytesWritten: 100e6)
+        }
+    }
+}
+
+/// Poisson RPC traffic generated inside the world: a rate, a mix of classes and a profile per
+/// class, repositories picked uniformly. Replayed or fitted traffic comes from the Traffic
+/// module through `World.submit`.
+public struct TrafficSpec: Sendable, Equatable {
+    public var ratePerSecond: Double
+    /// Share of each class, indexed by `RPCClass.index`; need not sum to 1.
+    public var mix: [Double]
+    public var profiles: [RPCProfile]
+
+    public init(ratePerSecond: Double, mix: [(RPCClass, Double)]) {
+        self.ratePerSecond = ratePerSecond
+        var m = [Double](repeating: 0, count: RPCClass.allCases.count)
+        for (c, share) in mix { m[c.index] = share }
+        self.mix = m
+        profiles = RPCClass.allCases.map(RPCProfile.defaultProfile)
+    }
+
+    /// The benchmark mix: 70% reads, 30% writes.
+    public static func readWrite(ratePerSecond: Double) -> TrafficSpec {
+        TrafficSpec(ratePerSecond: ratePerSecond, mix: [(.read, 0.7), (.write, 0.3)])
+    }
+
+    /// Cumulative shares, normalised to end at 1, for `pickClass`.
+    var cumulativeMix: [Double] {
+        let total = mix.reduce(0, +)
+        var acc = 0.0
+        return mix.map { acc += $0 / total; return acc }
+    }
+
+    /// A class drawn by the mix, from cumulative shares (see `cumulativeMix`).
+    static func pickClass(cumulative: [Double], _ random: inout RandomStream) -> RPCClass {
+        let u = random.nextDouble()
+        for i in 0..<RPCClass.count where u < cumulative[i] { return RPCClass(index: i) }
+        return RPCClass(index: RPCClass.count - 1)
+    }
+}
+
+/// How an RPC ended, with the gRPC code Gitaly or Praefect would return.
+public enum RPCOutcome: Int, CaseIterable, Sendable {
+    case ok
+    /// The concurrency limiter refused it (queue full or waited too long): ResourceExhausted.
+    case resourceExhausted
+    /// The node was down, or a transaction lost its quorum: Unavailable / Internal.
+    case unavailable
+    /// The repository is read-only (a move in progress, an outdated primary): FailedPrecondition.
+    case readOnly
+    /// No healthy up-to-date replica for a read (`ErrNoSuitableNode`).
+    case noSuitableNode
+    /// The node has no such repository (its data was lost): NotFound.
+    case notFound
+
+    /// Whether GitLab's error ratio counts it: ResourceExhausted and FailedPrecondition are
+    /// excluded (runbooks `metrics-catalog/services/gitaly.jsonnet`, GITALY_LOGS.md §5).
+    public var countsAsError: Bool {
+        switch self {
+        case .ok, .resourceExhausted, .readOnly, .notFound: return false
+        case .unavailable, .noSuitableNode: return true
+        }
+    }
+}
+
+/// Requests, errors and apdex over one time window.
+public struct WindowStats: Sendable, Equatable {
+    public var start: SimTime
+    public var requests = 0
+    public var errors = 0
+    public var apdexSatisfied = 0
+    public var apdexTolerated = 0
+    public var apdexCounted = 0
+    public init(start: SimTime) { self.start = start }
+
+    /// Apdex = (satisfied + tolerated / 2) / counted; nil when nothing counted.
+    public var apdex: Double? { apdexCounted == 0 ? nil : (Double(apdexSatisfied) + Double(apdexTolerated) / 2) / Double(apdexCounted) }
+    public var errorRatio: Double? { requests == 0 ? nil : Double(errors) / Double(requests) }
+
+    /// Apdex thresholds of GitLab's Gitaly service (GITALY_LOGS.md §5): unary methods
+    /// satisfied at 0.5 s and tolerated at 1 s; OperationService writes at 10 s and 30 s;
+    /// streaming clones and pushes and housekeeping are not counted.
+    static func apdexThresholds(_ c: RPCClass) -> (Double, Double)? {
+        switch c {
+        case .read: return (0.5, 1)
+        case .write: return (10, 30)
+        case .uploadPack, .receivePack, .maintenance: return nil
+        }
+    }
+
+    mutating func record(_ c: RPCClass, outcome: RPCOutcome, latencySeconds: Double) {
+        requests += 1
+        if outcome.countsAsError { errors += 1 }
+        if let (s, t) = Self.apdexThresholds(c) {
+            apdexCounted += 1
+            if latencySeconds <= s { apdexSatisfied += 1 } else if latencySeconds <= t { apdexTolerated += 1 }
+        }
+    }
+}

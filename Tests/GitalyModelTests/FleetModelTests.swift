@@ -1,0 +1,119 @@
+import Testing
+import Foundation
+@testable import GitalyModel
+
+/// A small valid cluster model; tests replace one line to break it.
+let clusterYAML = """
+name: t
+nodes:
+  - name: n1
+    storages: [{name: s1, capacity: 1TB}]
+  - name: n2
+    storages: [{name: s2, capacity: 1TB}]
+  - name: n3
+    disk:
+      readBandwidth: 400MB/s
+    storages: [{name: s3, capacity: 1TB}]
+praefect:
+  instances: [{name: p1}, {name: p2}, {name: p3}]
+  virtualStorages:
+    - name: default
+      storages: [s1, s2, s3]
+      replicationFactor: 3
+"""
+
+func loadError(_ text: String) -> ModelError? {
+    do { _ = try Fleet.build(FleetModel.parse(text, file: "models/x.yaml")); return nil } catch let e as ModelError { return e } catch { return nil }
+}
+
+@Test func unitsParseDecimalBinaryAndBits() {
+    let tebibyte: Double = 1024 * 1024 * 1024 * 1024
+    #expect(Units.bytes("2TiB") == 2 * tebibyte)
+    #expect(Units.bytes("500GB") == 500e9)
+    #expect(Units.bytes("1024") == 1024)
+    #expect(Units.bytesPerSecond("400MB/s") == 400e6)
+    #expect(Units.bytesPerSecond("10Gbit/s") == 1.25e9)
+    #expect(Units.seconds("250ms") == 0.25)
+    #expect(Units.seconds("5m") == 300)
+    #expect(Units.seconds("2h") == 7200)
+    #expect(Units.bytes("fast") == nil)
+    #expect(Units.bytesPerSecond("400MB") == nil, "a rate needs /s")
+    #expect(Units.seconds("30") == nil, "a duration needs a unit")
+}
+
+@Test func validClusterModelBuildsWithDefaults() throws {
+    let fleet = try Fleet.build(FleetModel.parse(clusterYAML, file: "m.yaml"))
+    #expect(fleet.nodes.count == 3 && fleet.storages.count == 3)
+    #expect(fleet.virtualStorages.count == 1)
+    #expect(fleet.virtualStorages[0].replicationFactor == 3)
+    #expect(fleet.virtualStorages[0].weight == 100, "GitLab's default weights give `default` 100")
+    #expect(fleet.praefect?.replication.batchSize == 10)
+    #expect(fleet.praefect?.health.consensusWindowSeconds == 10)
+    #expect(fleet.nodes[0].disk.writeBytesPerSecond == 200e6)
+}
+
+@Test func badRateNamesFileLineAndField() {
+    let e = loadError(clusterYAML.replacingOccurrences(of: "readBandwidth: 400MB/s", with: "readBandwidth: fast"))
+    #expect(e?.description == #"models/x.yaml:9: nodes[2].disk.readBandwidth: expected a rate like "400MB/s", got "fast""#)
+}
+
+@Test func unknownFieldIsRejected() {
+    let e = loadError(clusterYAML.replacingOccurrences(of: "  - name: n2\n", with: "  - name: n2\n    cpus: 4\n"))
+    #expect(e?.line == 6)
+    #expect(e?.field == "nodes[1].cpus")
+    #expect(e?.message.hasPrefix("unknown field") == true)
+}
+
+@Test func wrongTypeIsRejected() {
+    let e = loadError(clusterYAML.replacingOccurrences(of: "replicationFactor: 3", with: "replicationFactor: three"))
+    #expect(e?.field == "praefect.virtualStorages[0].replicationFactor")
+    #expect(e?.line == 16)
+}
+
+@Test func yamlSyntaxErrorCarriesItsLine() {
+    let e = loadError("name: t\nnodes:\n  - name: [n1\n")
+    #expect(e != nil)
+    #expect(e?.message.hasPrefix("YAML syntax error") == true)
+    #expect(e?.line != nil)
+}
+
+@Test func replicationFactorAboveStorageCountIsABuildError() {
+    let e = loadError(clusterYAML.replacingOccurrences(of: "replicationFactor: 3", with: "replicationFactor: 4"))
+    #expect(e?.field == "praefect.virtualStorages[0].replicationFactor")
+    #expect(e?.message == "virtual storage default: replication factor 4 exceeds its 3 storages")
+    #expect(e?.line == 14, "the line of the virtual storage that is wrong")
+}
+
+@Test func replicaOnUnknownStorageIsABuildError() {
+    let e = loadError(clusterYAML.replacingOccurrences(of: "storages: [s1, s2, s3]", with: "storages: [s1, s2, s9]"))
+    #expect(e?.field == "praefect.virtualStorages[0].storages[2]")
+    #expect(e?.message.hasPrefix("virtual storage default: unknown storage \"s9\"") == true)
+    let repo = loadError(clusterYAML + "\nrepositories:\n  - {path: a.git, storage: default, replicas: [s1, s7]}\n")
+    #expect(repo?.field == "repositories[0].replicas[1]")
+    #expect(repo?.message == "repository a.git: replica on unknown storage \"s7\"")
+}
+
+@Test func negativeCapacityAndBandwidthAreBuildErrors() {
+    let cap = loadError(clusterYAML.replacingOccurrences(of: "{name: s2, capacity: 1TB}", with: "{name: s2, capacity: -1TB}"))
+    #expect(cap?.field == "nodes[1].storages[0].capacity")
+    #expect(cap?.message.hasPrefix("storage s2: must be at least 0") == true)
+    let bw = loadError(clusterYAML.replacingOccurrences(of: "readBandwidth: 400MB/s", with: "readBandwidth: -400MB/s"))
+    #expect(bw?.field == "nodes[2].disk.readBandwidth")
+    #expect(bw?.message == "node n3: must be at least 0, got -400MB/s")
+}
+
+@Test func weightOnUnknownStorageIsABuildError() {
+    let e = loadError(clusterYAML + "\ngitlab:\n  weights: {default: 50, nfs-file09: 10}\n")
+    #expect(e?.field == "gitlab.weights.nfs-file09")
+}
+
+@Test(arguments: ["gitaly-cluster-3.yaml", "sharded-vms.yaml", "k8s-pods.yaml"])
+func shippedModelsBuild(file: String) throws {
+    let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../models/\(file)").path
+    let fleet = try Fleet.build(FleetModel.load(path: path))
+    #expect(!fleet.nodes.isEmpty)
+    if file == "gitaly-cluster-3.yaml" {
+        #expect(fleet.praefects.count == 3 && fleet.virtualStorages[0].replicationFactor == 3 && fleet.praefect?.queue == .postgres)
+    }
+    if file == "k8s-pods.yaml" { #expect(fleet.nodes.allSatisfy { $0.host.kind == .pod }) }
+}
