@@ -14,6 +14,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
     ],
     targets: [
         // GSL through the system library (Debian: libgsl-dev); a C shim keeps Swift 6 away
@@ -22,16 +24,26 @@ let package = Package(
         .target(name: "SimKernel", dependencies: ["CGSL"]),
         .target(name: "Stochastics", dependencies: ["CGSL", "SimKernel"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics"]),
+        // zlib through the system library (Debian: zlib1g-dev), for gzip-compressed trace input.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "Traffic",
+            dependencies: [
+                "SimKernel", "Stochastics", "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+            ]),
         .executableTarget(
             name: "rehearse",
             dependencies: [
-                "SimKernel", "Stochastics", "Bench",
+                "SimKernel", "Stochastics", "Bench", "Traffic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "Stochastics"]),
         .testTarget(name: "StochasticsTests", dependencies: ["Stochastics", "SimKernel"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse"]),
+        .testTarget(name: "TrafficTests", dependencies: ["Traffic", "SimKernel", "Stochastics", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]
 )

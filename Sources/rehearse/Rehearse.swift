@@ -9,6 +9,7 @@ struct Rehearse: ParsableCommand {
         abstract: "Rehearse Gitaly fleet migrations in a deterministic simulator before running them for real.",
         subcommands: [
             BenchCommand.self,
+            TraceCommand.self,
         ])
 
     /// Runs the command line. Every failure that comes from the user's input (a bad flag, a bad

@@ -1,0 +1,265 @@
+import SimKernel
+import GRDB
+
+/// A line that could not be read, for the first few the import reports.
+public struct MalformedLine: Sendable, Equatable {
+    public var source: String
+    public var line: Int
+    public var reason: String
+}
+
+/// What one import did. `rpcs` counts access lines read, `inserted` the new rows, `duplicates`
+/// the access lines already in the store.
+public struct ImportSummary: Sendable, Equatable {
+    public var lines = 0
+    public var rpcs = 0
+    public var inserted = 0
+    public var duplicates = 0
+    public var skipped = 0
+    public var malformed = 0
+    public var firstArrivalNs: Int64?
+    public var lastArrivalNs: Int64?
+    /// The first `TraceImporter.malformedReportLimit` malformed lines.
+    public var malformedExamples: [MalformedLine] = []
+}
+
+/// Imports logs into a `TraceStore` in one transaction.
+///
+/// Duplicates: every row carries a 64-bit hash of its line's bytes under a UNIQUE index, and a
+/// line whose hash is present is not inserted again. We key on content rather than on (file,
+/// line number) because the same lines reach us under different names: logrotate renames
+/// `current` to `current.1` and gzips it to `current.1.gz`, and standard input has no name at
+/// all; a content key makes all of these one import. Two distinct access lines with identical
+/// bytes cannot occur in practice (each carries its own end time and duration, to the
+/// microsecond, and a correlation id), and a 64-bit hash over 10^8 rows collides with probability
+/// about n²/2⁶⁵ ≈ 3·10⁻⁴, costing one row.
+///
+/// Atomicity: everything happens inside one write transaction, so a missing file, a truncated
+/// gzip stream or any other error rolls the database back to what it was before.
+public struct TraceImporter {
+    public static let malformedReportLimit = 5
+    public let store: TraceStore
+
+    public init(store: TraceStore) { self.store = store }
+
+    /// Imports each input (`-` is standard input) in order.
+    public func importFiles(_ paths: [String]) throws -> ImportSummary {
+        try store.queue.write { db in
+            var session = try ImportSession(db: db)
+            for path in paths {
+                try session.importInput(path)
+            }
+            try session.finish(sources: paths)
+            return session.summary
+        }
+    }
+
+    /// Imports records that were built in memory (tests, generators) under a synthetic source
+    /// name; each record's key is the hash of its CSV rendering.
+    public func importRecords(_ records: [RPCRecord], source: String) throws -> ImportSummary {
+        try store.queue.write { db in
+            var session = try ImportSession(db: db)
+            for r in records {
+                session.summary.lines += 1
+                let text = TraceCSV.render(r)
+                let hash = text.utf8.withContiguousStorageIfAvailable { LineHash.of($0) } ?? LineHash.of(Array(text.utf8))
+                try session.insert(r, hash: hash)
+            }
+            try session.finish(sources: [source])
+            return session.summary
+        }
+    }
+}
+
+/// The state of one import transaction: interned ids and the prepared insert.
+struct ImportSession {
+    let db: Database
+    var summary = ImportSummary()
+    var methods: [String: (id: Int64, op: OperationType)] = [:]
+    var storages: [String: Int64] = [:]
+    var clients: [String: Int64] = [:]
+    var codes: [String: Int64] = [:]
+    var repositories: [RepositoryKey: Int64] = [:]
+    let insertRPC: Statement
+    let insertMethod: Statement
+    let insertStorage: Statement
+    let insertClient: Statement
+    let insertCode: Statement
+    let insertRepository: Statement
+
+    struct RepositoryKey: Hashable {
+        var storage: Int64
+        var path: String
+    }
+
+    init(db: Database) throws {
+        self.db = db
+        for row in try Row.fetchAll(db, sql: "SELECT id, service, name, operation FROM method") {
+            let key = (row["service"] as String) + "/" + (row["name"] as String)
+            methods[key] = (row["id"], OperationType(rawValue: row["operation"]) ?? .unknown)
+        }
+        for (table, _) in [("storage", 0), ("client", 1), ("code", 2)] {
+            for row in try Row.fetchAll(db, sql: "SELECT id, name FROM \(table)") {
+                switch table {
+                case "storage": storages[row["name"]] = row["id"]
+                case "client": clients[row["name"]] = row["id"]
+                default: codes[row["name"]] = row["id"]
+                }
+            }
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT id, storage_id, relative_path FROM repository") {
+            repositories[RepositoryKey(storage: row["storage_id"], path: row["relative_path"])] = row["id"]
+        }
+        insertRPC = try db.makeStatement(sql: """
+            INSERT INTO rpc (line_hash, arrival_ns, duration_ns, method_id, operation, storage_id, repository_id,
+                client_id, code_id, request_bytes, response_bytes, pack_bytes, cpu_ms, route_node_id, route_secondaries)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(line_hash) DO NOTHING
+            """)
+        insertMethod = try db.makeStatement(sql: "INSERT INTO method (service, name, operation) VALUES (?, ?, ?)")
+        insertStorage = try db.makeStatement(sql: "INSERT INTO storage (name) VALUES (?)")
+        insertClient = try db.makeStatement(sql: "INSERT INTO client (name) VALUES (?)")
+        insertCode = try db.makeStatement(sql: "INSERT INTO code (name) VALUES (?)")
+        insertRepository = try db.makeStatement(sql: "INSERT INTO repository (storage_id, relative_path, project_path, gl_repository) VALUES (?, ?, ?, ?)")
+    }
+
+    mutating func importInput(_ path: String) throws {
+        let source = path == "-" ? "<stdin>" : path
+        var format: TraceFormat?
+        var csv = TraceCSV.Header()
+        try LineReader(path: path).forEachLine { line, number in
+            summary.lines += 1
+            if format == nil {
+                if Self.isBlank(line) { summary.skipped += 1; return }
+                if let header = TraceCSV.Header(line: line) {
+                    format = .csv
+                    csv = header
+                    summary.skipped += 1
+                    return
+                }
+                format = .json
+            }
+            let outcome: LineOutcome
+            switch format! {
+            case .json: outcome = Self.isBlank(line) ? .skipped : GitalyLogParser.parse(line: line)
+            case .csv: outcome = csv.parse(line: line)
+            }
+            switch outcome {
+            case .rpc(let record):
+                try insert(record, hash: LineHash.of(line))
+            case .skipped:
+                summary.skipped += 1
+            case .malformed(let reason):
+                summary.malformed += 1
+                if summary.malformedExamples.count < TraceImporter.malformedReportLimit {
+                    summary.malformedExamples.append(MalformedLine(source: source, line: number, reason: reason))
+                }
+            }
+        }
+    }
+
+    static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        line.allSatisfy { $0 == 0x20 || $0 == 0x09 }
+    }
+
+    mutating func insert(_ r: RPCRecord, hash: Int64) throws {
+        summary.rpcs += 1
+        if summary.firstArrivalNs.map({ r.arrivalNs < $0 }) ?? true { summary.firstArrivalNs = r.arrivalNs }
+        if summary.lastArrivalNs.map({ r.arrivalNs > $0 }) ?? true { summary.lastArrivalNs = r.arrivalNs }
+        let methodId = try method(r)
+        let storageId = try r.storage.map { try intern($0, in: &storages, with: insertStorage) }
+        var repositoryId: Int64?
+        if let path = r.repositoryPath {
+            // A repository is named by its storage and relative path; one without a storage
+            // (never seen in Gitaly's logs, possible in CSV) goes to the empty storage name.
+            let sid = try storageId ?? intern("", in: &storages, with: insertStorage)
+            let key = RepositoryKey(storage: sid, path: path)
+            if let id = repositories[key] {
+                repositoryId = id
+            } else {
+                try insertRepository.execute(arguments: [sid, path, r.projectPath, r.glRepository])
+                let id = db.lastInsertedRowID
+                repositories[key] = id
+                repositoryId = id
+            }
+        }
+        let clientId = try r.client.map { try intern($0, in: &clients, with: insertClient) }
+        let codeId = try intern(r.code, in: &codes, with: insertCode)
+        let routeId = try r.routeNode.map { try intern($0, in: &storages, with: insertStorage) }
+        try insertRPC.execute(arguments: [
+            hash, r.arrivalNs, r.durationNs, methodId, r.operation.rawValue, storageId, repositoryId,
+            clientId, codeId, r.requestBytes, r.responseBytes, r.packBytes, r.cpuTimeMs, routeId, r.routeSecondaries,
+        ])
+        if db.changesCount == 1 { summary.inserted += 1 } else { summary.duplicates += 1 }
+    }
+
+    mutating func method(_ r: RPCRecord) throws -> Int64 {
+        let key = r.service + "/" + r.method
+        if let m = methods[key] {
+            // The method row keeps the first known op type; an unknown one is upgraded when a
+            // later line names it.
+            if m.op == .unknown && r.operation != .unknown {
+                try db.execute(sql: "UPDATE method SET operation = ? WHERE id = ?", arguments: [r.operation.rawValue, m.id])
+                methods[key] = (m.id, r.operation)
+            }
+            return m.id
+        }
+        try insertMethod.execute(arguments: [r.service, r.method, r.operation.rawValue])
+        let id = db.lastInsertedRowID
+        methods[key] = (id, r.operation)
+        return id
+    }
+
+    func intern(_ name: String, in table: inout [String: Int64], with statement: Statement) throws -> Int64 {
+        if let id = table[name] { return id }
+        try statement.execute(arguments: [name])
+        let id = db.lastInsertedRowID
+        table[name] = id
+        return id
+    }
+
+    mutating func finish(sources: [String]) throws {
+        try db.execute(sql: """
+            INSERT INTO import_run (sources, lines, rpcs, inserted, duplicates, skipped, malformed)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [sources.joined(separator: "\n"), summary.lines, summary.rpcs, summary.inserted,
+                             summary.duplicates, summary.skipped, summary.malformed])
+    }
+}
+
+enum TraceFormat {
+    case json
+    case csv
+}
+
+/// A 64-bit hash of a line's bytes, for duplicate detection: eight bytes at a time through a
+/// multiply-xorshift step, finished with SplitMix64's finaliser so that every input bit reaches
+/// every output bit. Stable across platforms and runs (never Swift's seeded `Hasher`).
+enum LineHash {
+    static func of<C: Collection>(_ bytes: C) -> Int64 where C.Element == UInt8 {
+        if let h = bytes.withContiguousStorageIfAvailable({ of(buffer: $0) }) { return h }
+        return Array(bytes).withUnsafeBufferPointer { of(buffer: $0) }
+    }
+
+    static func of(buffer b: UnsafeBufferPointer<UInt8>) -> Int64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(b.count)
+        var i = 0
+        let n = b.count
+        let raw = UnsafeRawBufferPointer(b)
+        while i + 8 <= n {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            tail |= UInt64(b[i]) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        var sm = SplitMix64(state: h)
+        return Int64(bitPattern: sm.next())
+    }
+}
