@@ -153,26 +153,37 @@ public struct LineReader {
 /// (RFC 1952 §2.2).
 struct GzipInflater {
     let path: String
-    var stream = z_stream()
+    /// zlib keeps a pointer back to its `z_stream` and refuses a moved one (`inflateStateCheck`),
+    /// so the stream lives at a fixed heap address rather than inside this struct.
+    let stream: UnsafeMutablePointer<z_stream>
     /// True when the last member ended exactly at its trailer and no input is pending.
     var finished = false
     var output = [UInt8](repeating: 0, count: 1 << 18)
 
     init(path: String) throws {
         self.path = path
-        let rc = inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
-        guard rc == Z_OK else { throw TraceInputError.corruptGzip(path: path, line: 0, reason: "inflateInit2 failed with code \(rc)") }
+        stream = .allocate(capacity: 1)
+        stream.initialize(to: z_stream())
+        let rc = inflateInit2_(stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard rc == Z_OK else {
+            stream.deallocate()
+            throw TraceInputError.corruptGzip(path: path, line: 0, reason: "inflateInit2 failed with code \(rc)")
+        }
     }
 
-    mutating func end() { inflateEnd(&stream) }
+    mutating func end() {
+        inflateEnd(stream)
+        stream.deinitialize(count: 1)
+        stream.deallocate()
+    }
 
     /// One call of `inflate` into the output buffer; hands what it produced to `sink`.
     mutating func step(_ sink: (UnsafeBufferPointer<UInt8>) throws -> Void) throws -> (Int32, Int) {
         let (rc, produced) = output.withUnsafeMutableBufferPointer { out -> (Int32, Int) in
-            stream.next_out = out.baseAddress
-            stream.avail_out = UInt32(out.count)
-            let rc = inflate(&stream, Z_NO_FLUSH)
-            return (rc, out.count - Int(stream.avail_out))
+            stream.pointee.next_out = out.baseAddress
+            stream.pointee.avail_out = UInt32(out.count)
+            let rc = inflate(stream, Z_NO_FLUSH)
+            return (rc, out.count - Int(stream.pointee.avail_out))
         }
         if produced > 0 { try output.withUnsafeBufferPointer { try sink(UnsafeBufferPointer(rebasing: $0[0..<produced])) } }
         return (rc, produced)
@@ -184,12 +195,12 @@ struct GzipInflater {
         guard !input.isEmpty else { return }
         var input = input
         try input.withUnsafeMutableBufferPointer { inBuf in
-            stream.next_in = inBuf.baseAddress
-            stream.avail_in = UInt32(inBuf.count)
-            while stream.avail_in > 0 {
+            stream.pointee.next_in = inBuf.baseAddress
+            stream.pointee.avail_in = UInt32(inBuf.count)
+            while stream.pointee.avail_in > 0 {
                 if finished {
                     // Another member follows the one that ended.
-                    inflateReset(&stream)
+                    inflateReset(stream)
                     finished = false
                 }
                 let (rc, produced) = try step(sink)
@@ -201,7 +212,7 @@ struct GzipInflater {
                 case Z_STREAM_END:
                     finished = true
                 default:
-                    let message = stream.msg.map { String(cString: $0) } ?? "zlib code \(rc)"
+                    let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib code \(rc)"
                     throw TraceInputError.corruptGzip(path: path, line: lines(), reason: message)
                 }
             }
@@ -211,11 +222,11 @@ struct GzipInflater {
                 if rc == Z_STREAM_END { finished = true; break }
                 if rc == Z_BUF_ERROR || produced == 0 { break }
                 if rc != Z_OK {
-                    let message = stream.msg.map { String(cString: $0) } ?? "zlib code \(rc)"
+                    let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib code \(rc)"
                     throw TraceInputError.corruptGzip(path: path, line: lines(), reason: message)
                 }
             }
-            stream.next_in = nil
+            stream.pointee.next_in = nil
         }
     }
 }

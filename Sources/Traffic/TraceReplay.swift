@@ -1,0 +1,232 @@
+import GRDB
+import SimKernel
+
+/// How a trace is replayed into a model.
+public struct ReplayOptions: Sendable {
+    /// First arrival replayed (Unix-epoch ns, inclusive); nil starts at the trace's first arrival.
+    public var windowStartNs: Int64?
+    /// End of the window (exclusive); nil runs to the end of the trace.
+    public var windowEndNs: Int64?
+    /// Simulated arrival = (recorded arrival − window start) / speedUp: 2 replays an hour of
+    /// traffic in half an hour of simulated time. Costs are not scaled (an RPC costs what it cost).
+    public var speedUp: Double = 1
+    /// Below 1, each RPC is kept with this probability (independent thinning keeps a Poisson
+    /// process Poisson at the thinned rate). Above 1, each RPC is replayed once plus
+    /// ⌊m⌋ − 1 copies plus one more with probability m − ⌊m⌋, each copy shifted later by a uniform
+    /// jitter so that copies do not arrive in lockstep with their original.
+    public var rateMultiplier: Double = 1
+    /// Copies land uniformly in [original, original + jitter) of simulated time.
+    public var copyJitter: SimTime = .seconds(1)
+    /// Trace storage name → model storage name. Storages not listed keep their name when the
+    /// model has it, else are spread over the model's storages by a stable hash of the name.
+    public var storageMap: [String: String] = [:]
+    /// Trace repository relative path → model repository name, with the same fallbacks.
+    public var repositoryMap: [String: String] = [:]
+    /// Seed and replication of the random streams (thinning, copies, jitter).
+    public var seed: UInt64 = 1
+    public var replication: Int = 0
+    /// Rows read from SQLite per query; bounds memory with the copy jitter.
+    public var batchSize: Int = 8192
+
+    public init() {}
+}
+
+/// The model's names that a replay maps the trace onto.
+public struct ReplayTarget: Sendable {
+    public var storages: [String]
+    public var repositories: [String]
+    public init(storages: [String], repositories: [String]) {
+        self.storages = storages
+        self.repositories = repositories
+    }
+}
+
+public enum ReplayError: Error, Equatable, CustomStringConvertible {
+    case invalidOption(name: String, value: String, reason: String)
+    case unknownTarget(kind: String, traceName: String, modelName: String)
+
+    public var description: String {
+        switch self {
+        case .invalidOption(let name, let value, let reason): "replay option \(name) = \(value): \(reason)"
+        case .unknownTarget(let kind, let traceName, let modelName):
+            "replay \(kind) map: \(traceName) → \(modelName), but the model has no \(kind) called \(modelName)"
+        }
+    }
+}
+
+/// Streams a stored trace in arrival order, a batch of rows at a time (keyset pagination on the
+/// `(arrival_ns, id)` index), so that a trace of any length replays in bounded memory: the batch,
+/// plus the copies a rate multiplier above 1 holds back, about rate × jitter of them.
+///
+/// Names are mapped to the model's integer ids once, when the replay opens; the rows carry only
+/// integers.
+public struct TraceReplay: ArrivalSource {
+    public let options: ReplayOptions
+    public let methods: [MethodName]
+    let queue: DatabaseQueue
+    /// Trace ids → model indices (-1 for none), indexed by the trace's interned id.
+    let storageIndex: [Int32]
+    let repositoryIndex: [Int32]
+    let methodOperation: [OperationType]
+    let startNs: Int64
+    let endNs: Int64
+    var lastArrivalNs: Int64
+    var lastId: Int64 = 0
+    var buffer: [Arrival] = []
+    var bufferPosition = 0
+    var exhausted = false
+    var copies = CopyHeap()
+    var sampling: RandomStream
+    var jitter: RandomStream
+
+    public init(store: TraceStore, target: ReplayTarget, options: ReplayOptions = ReplayOptions()) throws {
+        guard options.speedUp.isFinite, options.speedUp > 0 else {
+            throw ReplayError.invalidOption(name: "speedUp", value: "\(options.speedUp)", reason: "must be a positive number")
+        }
+        guard options.rateMultiplier.isFinite, options.rateMultiplier > 0, options.rateMultiplier <= 1000 else {
+            throw ReplayError.invalidOption(name: "rateMultiplier", value: "\(options.rateMultiplier)", reason: "must be in (0, 1000]")
+        }
+        guard options.batchSize >= 1 else {
+            throw ReplayError.invalidOption(name: "batchSize", value: "\(options.batchSize)", reason: "must be at least 1")
+        }
+        self.options = options
+        self.queue = store.queue
+        let streams = RandomStreams(seed: options.seed, replication: options.replication)
+        sampling = streams.stream("traffic.replay.sampling")
+        jitter = streams.stream("traffic.replay.jitter")
+        let loaded = try store.queue.read { db -> ([MethodName], [OperationType], [Int32], [Int32], Int64?) in
+            var methods: [MethodName] = []
+            var ops: [OperationType] = []
+            for r in try Row.fetchAll(db, sql: "SELECT id, service, name, operation FROM method ORDER BY id") {
+                let id: Int = r["id"]
+                let op = OperationType(rawValue: r["operation"]) ?? .unknown
+                while methods.count < id { methods.append(MethodName(service: "", method: "", operation: .unknown)); ops.append(.unknown) }
+                methods.append(MethodName(service: r["service"], method: r["name"], operation: op))
+                ops.append(op)
+            }
+            let storageNames = try TraceStore.names(db, table: "storage")
+            let storageIdx = try Self.map(storageNames, kind: "storage", explicit: options.storageMap, onto: target.storages)
+            let repoRows = try Row.fetchAll(db, sql: "SELECT id, relative_path FROM repository ORDER BY id")
+            var repoNames = [String](repeating: "", count: (repoRows.last.map { $0["id"] as Int } ?? 0) + 1)
+            for r in repoRows { repoNames[r["id"] as Int] = r["relative_path"] }
+            let repoIdx = try Self.map(repoNames, kind: "repository", explicit: options.repositoryMap, onto: target.repositories)
+            let first = try Int64.fetchOne(db, sql: "SELECT MIN(arrival_ns) FROM rpc")
+            return (methods, ops, storageIdx, repoIdx, first)
+        }
+        methods = loaded.0
+        methodOperation = loaded.1
+        storageIndex = loaded.2
+        repositoryIndex = loaded.3
+        startNs = options.windowStartNs ?? loaded.4 ?? 0
+        endNs = options.windowEndNs ?? Int64.max
+        lastArrivalNs = startNs
+        if loaded.4 == nil { exhausted = true }
+    }
+
+    /// Maps interned trace names (index = id; index 0 unused) onto model indices.
+    static func map(_ names: [String], kind: String, explicit: [String: String], onto model: [String]) throws -> [Int32] {
+        var byName: [String: Int32] = [:]
+        for (i, n) in model.enumerated() where byName[n] == nil { byName[n] = Int32(i) }
+        // Explicit entries must name something the model has: a typo would otherwise silently
+        // fall back to hashing.
+        for key in explicit.keys.sorted() where byName[explicit[key]!] == nil {
+            throw ReplayError.unknownTarget(kind: kind, traceName: key, modelName: explicit[key]!)
+        }
+        var out = [Int32](repeating: -1, count: names.count)
+        guard !model.isEmpty else { return out }
+        for (id, name) in names.enumerated() where id > 0 {
+            if let m = explicit[name], let i = byName[m] {
+                out[id] = i
+            } else if let i = byName[name] {
+                out[id] = i
+            } else {
+                out[id] = Int32(Self.stableHash(name) % UInt64(model.count))
+            }
+        }
+        return out
+    }
+
+    /// FNV-1a over UTF-8 bytes: the same name lands on the same model storage or repository in
+    /// every run and on every machine.
+    static func stableHash(_ s: String) -> UInt64 {
+        var h: UInt64 = 0xcbf2_9ce4_8422_2325
+        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        return h
+    }
+
+    public mutating func next() throws -> Arrival? {
+        while true {
+            if bufferPosition == buffer.count && !exhausted { try refill() }
+            let original = bufferPosition < buffer.count ? buffer[bufferPosition] : nil
+            // A held-back copy goes first when it is due strictly before the next original;
+            // ties go to the original, so the order is fixed by the seed alone.
+            if let t = copies.minTime, original.map({ t < $0.time }) ?? true {
+                return copies.pop()
+            }
+            guard var a = original else { return nil }
+            bufferPosition += 1
+            let m = options.rateMultiplier
+            if m < 1 {
+                if !sampling.bernoulli(m) { continue }
+                return a
+            }
+            var extra = Int(m) - 1
+            if sampling.bernoulli(m - m.rounded(.down)) { extra += 1 }
+            if extra > 0 {
+                a.isCopy = true
+                let base = a.time
+                let span = Double(options.copyJitter.nanoseconds)
+                for _ in 0..<extra {
+                    a.time = base + SimTime(nanoseconds: Int64(jitter.nextDouble() * span))
+                    copies.push(a)
+                }
+                a.time = base
+                a.isCopy = false
+            }
+            return a
+        }
+    }
+
+    /// Reads the next batch of rows after (lastArrivalNs, lastId).
+    mutating func refill() throws {
+        // Take the buffer's storage out of `self` so that appending does not copy it.
+        var rows: [Arrival] = []
+        swap(&rows, &buffer)
+        rows.removeAll(keepingCapacity: true)
+        bufferPosition = 0
+        let (fromNs, fromId, endNs, limit) = (lastArrivalNs, lastId, endNs, options.batchSize)
+        let (startNs, speedUp) = (self.startNs, options.speedUp)
+        let (storageIndex, repositoryIndex) = (self.storageIndex, self.repositoryIndex)
+        var last = (fromNs, fromId)
+        try queue.read { db in
+            let statement = try db.cachedStatement(sql: """
+                SELECT id, arrival_ns, duration_ns, method_id, operation, storage_id, repository_id,
+                       cpu_ms, request_bytes, response_bytes, pack_bytes
+                FROM rpc WHERE arrival_ns >= ? AND arrival_ns < ? AND (arrival_ns, id) > (?, ?)
+                ORDER BY arrival_ns, id LIMIT ?
+                """)
+            let cursor = try Row.fetchCursor(statement, arguments: [fromNs, endNs, fromNs, fromId, limit])
+            while let row = try cursor.next() {
+                let id: Int64 = row[0]
+                let arrival: Int64 = row[1]
+                last = (arrival, id)
+                let storageId = row[5] as Int? ?? 0
+                let repositoryId = row[6] as Int? ?? 0
+                let cpuMs = row[7] as Double? ?? 0
+                let delta = Double(arrival - startNs) / speedUp
+                rows.append(Arrival(
+                    time: SimTime(nanoseconds: Int64(delta.rounded())),
+                    method: Int32(row[3] as Int),
+                    operation: OperationType(rawValue: row[4]) ?? .unknown,
+                    storage: storageId > 0 && storageId < storageIndex.count ? storageIndex[storageId] : -1,
+                    repository: repositoryId > 0 && repositoryId < repositoryIndex.count ? repositoryIndex[repositoryId] : -1,
+                    cost: RPCCost(durationNs: row[2], cpuNs: Int64((cpuMs * 1e6).rounded()),
+                                  requestBytes: row[8] as Int64? ?? 0, responseBytes: row[9] as Int64? ?? 0,
+                                  packBytes: row[10] as Int64? ?? 0)))
+            }
+        }
+        if rows.count < limit { exhausted = true }
+        (lastArrivalNs, lastId) = last
+        buffer = rows
+    }
+}
