@@ -7,13 +7,15 @@ struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace",
         abstract: "Import Gitaly and Praefect access logs into SQLite, summarise them, and fit a traffic profile.",
-        subcommands: [Import.self, Stats.self])
+        subcommands: [Import.self, Stats.self, Fit.self, Generate.self, Replay.self])
 
     /// Turns the Traffic module's typed errors into one-line input errors (exit code 2).
     static func inputError(_ error: Error) -> Error {
         switch error {
         case let e as TraceInputError: InputError(e.description)
         case let e as TraceStoreError: InputError(e.description)
+        case let e as TrafficProfileError: InputError(e.description)
+        case let e as ReplayError: InputError(e.description)
         default: error
         }
     }
@@ -154,4 +156,167 @@ enum TraceJSON {
     static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
     static func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
     static func lpad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
+}
+
+extension TraceCommand {
+    struct Fit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fit a traffic profile (rates with daily and weekly shape, service-time and size distributions, repository popularity) to a trace database.")
+
+        @Option(help: ArgumentHelp("The trace database (SQLite).", valueName: "path"))
+        var db: String
+
+        @Option(help: ArgumentHelp("Where to write the profile (YAML).", valueName: "path"))
+        var out: String
+
+        @Option(help: ArgumentHelp("Seed of the reservoir samples the fits use.", valueName: "n"))
+        var seed: UInt64 = 1
+
+        func run() throws {
+            let store = try TraceCommand.openStore(db, create: false)
+            var options = TraceFit.Options()
+            options.seed = seed
+            let text: String
+            do {
+                let profile = try TraceFit.fit(store, options: options)
+                text = try profile.encodeYAML(header: """
+                    Traffic profile fitted by `rehearse trace fit --db \(db) --seed \(seed)`.
+                    Rates are per second (mean over a week); hourOfDay and dayOfWeek are relative (mean 1, UTC,
+                    Monday first); serviceTimeMs and cpuMs in milliseconds, sizes in bytes. `ks` is the
+                    Kolmogorov-Smirnov statistic of the chosen family, `candidates` those of every family tried.
+                    """)
+            } catch {
+                throw TraceCommand.inputError(error)
+            }
+            do {
+                try text.write(toFile: out, atomically: true, encoding: .utf8)
+            } catch {
+                throw InputError("\(out): cannot write the profile: \(error.localizedDescription)")
+            }
+            print("wrote \(out)")
+        }
+    }
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Draw synthetic traffic from a profile and write it as a CSV trace (importable with `trace import`).")
+
+        @Option(help: ArgumentHelp("The traffic profile (YAML), from `trace fit` or written by hand.", valueName: "path"))
+        var profile: String
+
+        @Option(help: ArgumentHelp("Length of the synthetic trace in hours.", valueName: "hours"))
+        var hours: Double = 1
+
+        @Option(help: ArgumentHelp("Multiplies every rate of the profile (1.3 = 30% more traffic).", valueName: "factor"))
+        var growth: Double = 1
+
+        @Option(help: ArgumentHelp("Seed of the random streams.", valueName: "n"))
+        var seed: UInt64 = 1
+
+        @Option(help: ArgumentHelp("Where to write the CSV trace; '-' for standard output.", valueName: "path"))
+        var out: String = "-"
+
+        func validate() throws {
+            guard hours.isFinite, hours > 0 else { throw ValidationError("--hours must be a positive number, got \(hours)") }
+            guard growth.isFinite, growth > 0 else { throw ValidationError("--growth must be a positive number, got \(growth)") }
+        }
+
+        func run() throws {
+            let text: String
+            do { text = try String(contentsOfFile: profile, encoding: .utf8) } catch {
+                throw InputError("\(profile): cannot read the profile: \(error.localizedDescription)")
+            }
+            do {
+                let p = try TrafficProfile.decode(yaml: text, path: profile)
+                let storages = p.storages?.map(\.name) ?? ["default"]
+                let repositoryCount = min(p.repositories?.count ?? p.repositories?.weights?.count ?? 1, 1 << 20)
+                let repositories = (1...max(1, repositoryCount)).map { "repo-\($0).git" }
+                var source = try SyntheticTraffic(
+                    profile: p, target: ReplayTarget(storages: storages, repositories: repositories),
+                    horizon: .hours(hours), growth: growth, seed: seed)
+                let startNs = p.start.flatMap(Timestamp.parseNs) ?? 4 * 86_400 * 1_000_000_000
+                printError("seed \(seed)")
+                var output = ""
+                output.reserveCapacity(1 << 20)
+                let handle: FileHandle
+                if out == "-" {
+                    handle = .standardOutput
+                } else {
+                    guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out) else {
+                        throw InputError("\(out): cannot create the CSV file")
+                    }
+                    handle = h
+                }
+                output += TraceCSV.header + "\n"
+                var count = 0
+                while let a = try source.next() {
+                    let m = source.methods[Int(a.method)]
+                    output += TraceCSV.render(RPCRecord(
+                        arrivalNs: startNs + a.time.nanoseconds, durationNs: a.cost.durationNs, service: m.service,
+                        method: m.method, operation: m.operation, storage: a.storage >= 0 ? storages[Int(a.storage)] : nil,
+                        repositoryPath: a.repository >= 0 ? repositories[Int(a.repository)] : nil, code: "OK",
+                        requestBytes: a.cost.requestBytes, responseBytes: a.cost.responseBytes, packBytes: a.cost.packBytes,
+                        cpuTimeMs: Double(a.cost.cpuNs) / 1e6)) + "\n"
+                    count += 1
+                    if output.utf8.count > 1 << 20 {
+                        handle.write(Data(output.utf8))
+                        output.removeAll(keepingCapacity: true)
+                    }
+                }
+                handle.write(Data(output.utf8))
+                if out != "-" { try handle.close() }
+                printError("\(count) RPCs over \(hours) h (\(source.accepted) of \(source.candidates) thinning candidates kept)")
+            } catch {
+                throw TraceCommand.inputError(error)
+            }
+        }
+    }
+
+    struct Replay: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay a trace database into an event loop that counts arrivals: checks a replay configuration and measures replay speed.")
+
+        @Option(help: ArgumentHelp("The trace database (SQLite).", valueName: "path"))
+        var db: String
+
+        @Option(help: ArgumentHelp("Start of the window (RFC 3339); default the first arrival.", valueName: "time"))
+        var from: String?
+
+        @Option(help: ArgumentHelp("End of the window, exclusive (RFC 3339); default the end of the trace.", valueName: "time"))
+        var to: String?
+
+        @Option(help: ArgumentHelp("Replay this many times faster than recorded.", valueName: "factor"))
+        var speedUp: Double = 1
+
+        @Option(help: ArgumentHelp("Multiply the call rate: below 1 thins, above 1 adds jittered copies.", valueName: "factor"))
+        var rate: Double = 1
+
+        @Option(help: ArgumentHelp("Seed of the thinning and copy streams.", valueName: "n"))
+        var seed: UInt64 = 1
+
+        @Flag(help: "Print one JSON object instead of text.")
+        var json = false
+
+        func run() throws {
+            let store = try TraceCommand.openStore(db, create: false)
+            var options = ReplayOptions()
+            func time(_ text: String?, _ flag: String) throws -> Int64? {
+                guard let text else { return nil }
+                guard let ns = Timestamp.parseNs(text) else { throw InputError("\(flag) \"\(text)\" is not an RFC 3339 time") }
+                return ns
+            }
+            options.windowStartNs = try time(from, "--from")
+            options.windowEndNs = try time(to, "--to")
+            options.speedUp = speedUp
+            options.rateMultiplier = rate
+            options.seed = seed
+            let result: TrafficBenchmark.Result
+            do { result = try TrafficBenchmark.replay(store: store, options: options) } catch { throw TraceCommand.inputError(error) }
+            if json {
+                print(#"{"rows":\#(result.rows),"seconds":\#(result.seconds),"rows_per_second":\#(result.rowsPerSecond),"seed":\#(seed)}"#)
+            } else {
+                print("seed \(seed): replayed \(result.rows) arrivals in \(TraceJSON.fixed(result.seconds, 3)) s (\(TraceJSON.fixed(result.rowsPerSecond, 0)) rows/s)")
+            }
+        }
+    }
 }

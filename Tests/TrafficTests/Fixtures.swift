@@ -76,6 +76,8 @@ enum Fixtures {
         var ratePerSecond: Double
         var mu: Double
         var sigma: Double
+        /// Relative rate by hour of day (UTC); nil is flat.
+        var hourOfDay: [Double]? = nil
     }
 
     struct GeneratedCall {
@@ -83,37 +85,52 @@ enum Fixtures {
         var line: String
         var method: String
         var durationMs: Double
+        var repository: String
     }
 
     /// Generates a log covering `seconds` from `startNs`, lines in end-time order (as a log is
-    /// written). Normal variates come from Box–Muller here, independently of Stochastics, so the
-    /// test's truth does not depend on the code under test. Repositories are drawn uniformly
-    /// from `repositories` names.
+    /// written). Arrivals are exact for a piecewise-constant intensity: exponential gaps at the
+    /// current hour's rate, restarted at each hour boundary (memorylessness), which is a
+    /// different algorithm from the thinning under test. Normal variates come from Box–Muller
+    /// here, independently of Stochastics. Repositories are drawn from a Zipf law with exponent
+    /// `zipfExponent` over `repositories` ranks by inversion of its explicit CDF.
     static func generate(seed: UInt64, startNs: Int64, seconds: Double, methods: [GeneratedMethod],
-                         repositories: Int = 20) -> [GeneratedCall] {
+                         repositories: Int = 20, zipfExponent: Double = 0) -> [GeneratedCall] {
         var rng = RandomStream(seed: seed)
+        var cdf: [Double] = []
+        var acc = 0.0
+        for k in 1...repositories { acc += pow(Double(k), -zipfExponent); cdf.append(acc) }
+        cdf = cdf.map { $0 / acc }
         var calls: [(end: Int64, call: GeneratedCall)] = []
         var n = 0
         for m in methods {
             var t = 0.0
-            while true {
-                t += rng.exponential(rate: m.ratePerSecond)
+            while t < seconds {
+                let absolute = Double(startNs) / 1e9 + t
+                let hourEnd = (absolute / 3600).rounded(.down) * 3600 + 3600 - Double(startNs) / 1e9
+                let hour = Int((absolute / 3600).rounded(.down)) % 24
+                let rate = m.ratePerSecond * (m.hourOfDay?[hour] ?? 1)
+                let gap = rate > 0 ? rng.exponential(rate: rate) : .infinity
+                if t + gap >= hourEnd { t = hourEnd; continue }
+                t += gap
                 if t >= seconds { break }
                 let z = (-2 * log(rng.nextOpenUnit())).squareRoot() * cos(2 * Double.pi * rng.nextDouble())
                 // Rounded to the microsecond, as Gitaly logs grpc.time_ms with three decimals.
-                let ms = (exp(m.mu + m.sigma * z) * 1000).rounded() / 1000
+                let ms = max(0.001, (exp(m.mu + m.sigma * z) * 1000).rounded() / 1000)
                 // The line's time has millisecond precision: the arrival the importer derives
                 // is that time minus the duration.
                 let trueArrival = startNs + Int64(t * 1e9)
                 let endMs = (trueArrival + Int64(ms * 1e6)) / 1_000_000
                 let endNs = endMs * 1_000_000
                 let arrival = endNs - Int64((ms * 1e6).rounded())
-                let repo = "@hashed/\(rng.below(repositories)).git"
+                let u = rng.nextDouble()
+                let rank = (cdf.firstIndex { $0 > u } ?? (repositories - 1)) + 1
+                let repo = "@hashed/\(rank).git"
                 n += 1
                 let line = accessLine(endNs: endNs, durationMs: ms, service: m.service, method: m.method,
                                       storage: "default", repository: repo, cpuMs: 1, responseBytes: 100,
                                       correlation: "c\(n)")
-                calls.append((endNs, GeneratedCall(arrivalNs: arrival, line: line, method: m.method, durationMs: ms)))
+                calls.append((endNs, GeneratedCall(arrivalNs: arrival, line: line, method: m.method, durationMs: ms, repository: repo)))
             }
         }
         calls.sort { ($0.end, $0.call.line) < ($1.end, $1.call.line) }
