@@ -58,46 +58,53 @@ public struct LineReader {
         defer { if fd != 0 { close(fd) } }
         var source = RawSource(fd: fd, path: path)
         var splitter = LineSplitter(path: path)
-        let first = try source.read()
-        if first.count >= 2 && first[0] == 0x1f && first[1] == 0x8b {
-            var inflater = try GzipInflater(path: path)
-            defer { inflater.end() }
-            var input = first
-            while true {
-                try inflater.feed(input, lines: splitter.lines) { try splitter.append($0, body) }
-                if input.isEmpty { break }
-                input = try source.read()
-                if input.isEmpty {
-                    guard inflater.finished else { throw TraceInputError.truncatedGzip(path: path, line: splitter.lines) }
-                    break
-                }
+        var inflater: GzipInflater?
+        defer { inflater?.end() }
+        var firstChunk = true
+        while true {
+            let n = try source.fill()
+            if firstChunk {
+                firstChunk = false
+                if n >= 2 && source.buffer[0] == 0x1f && source.buffer[1] == 0x8b { inflater = try GzipInflater(path: path) }
             }
-        } else {
-            var input = first
-            while !input.isEmpty {
-                try input.withUnsafeBufferPointer { try splitter.append($0, body) }
-                input = try source.read()
+            if n == 0 {
+                if let inflater, !inflater.finished { throw TraceInputError.truncatedGzip(path: path, line: splitter.lines) }
+                break
+            }
+            try source.buffer.withUnsafeBufferPointer { b in
+                let chunk = UnsafeBufferPointer(rebasing: b[0..<n])
+                if inflater != nil {
+                    try inflater!.feed(chunk, lines: splitter.lines) { try splitter.append($0, body) }
+                } else {
+                    try splitter.append(chunk, body)
+                }
             }
         }
         try splitter.finish(body)
         return splitter.lines
     }
 
-    /// Unbuffered reads of one file descriptor.
+    /// Reads of one file descriptor into one reused buffer.
     struct RawSource {
         let fd: Int32
         let path: String
         var lines = 0
-        mutating func read() throws -> [UInt8] {
-            var buffer = [UInt8](repeating: 0, count: LineReader.chunkBytes)
+        var buffer = [UInt8](repeating: 0, count: LineReader.chunkBytes)
+
+        init(fd: Int32, path: String) {
+            self.fd = fd
+            self.path = path
+        }
+
+        /// Reads the next chunk into `buffer`; returns its length, 0 at the end of the input.
+        mutating func fill() throws -> Int {
             while true {
                 let n = buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw TraceInputError.readFailed(path: path, line: lines, reason: String(cString: strerror(errno)))
                 }
-                buffer.removeLast(buffer.count - n)
-                return buffer
+                return n
             }
         }
     }
@@ -191,43 +198,41 @@ struct GzipInflater {
 
     /// Inflates `input` completely, handing each block of output to `sink`. An empty input
     /// inflates nothing.
-    mutating func feed(_ input: [UInt8], lines: @autoclosure () -> Int, _ sink: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
-        guard !input.isEmpty else { return }
-        var input = input
-        try input.withUnsafeMutableBufferPointer { inBuf in
-            stream.pointee.next_in = inBuf.baseAddress
-            stream.pointee.avail_in = UInt32(inBuf.count)
-            while stream.pointee.avail_in > 0 {
-                if finished {
-                    // Another member follows the one that ended.
-                    inflateReset(stream)
-                    finished = false
-                }
-                let (rc, produced) = try step(sink)
-                switch rc {
-                case Z_OK:
-                    continue
-                case Z_BUF_ERROR where produced > 0:
-                    continue
-                case Z_STREAM_END:
-                    finished = true
-                default:
-                    let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib code \(rc)"
-                    throw TraceInputError.corruptGzip(path: path, line: lines(), reason: message)
-                }
+    mutating func feed(_ input: UnsafeBufferPointer<UInt8>, lines: @autoclosure () -> Int, _ sink: (UnsafeBufferPointer<UInt8>) throws -> Void) throws {
+        guard let base = input.baseAddress, !input.isEmpty else { return }
+        // zlib reads through next_in but never writes it (zlib.h: "next input byte").
+        stream.pointee.next_in = UnsafeMutablePointer(mutating: base)
+        stream.pointee.avail_in = UInt32(input.count)
+        while stream.pointee.avail_in > 0 {
+            if finished {
+                // Another member follows the one that ended.
+                inflateReset(stream)
+                finished = false
             }
-            // Output may still be pending with all input consumed; drain it.
-            while !finished {
-                let (rc, produced) = try step(sink)
-                if rc == Z_STREAM_END { finished = true; break }
-                if rc == Z_BUF_ERROR || produced == 0 { break }
-                if rc != Z_OK {
-                    let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib code \(rc)"
-                    throw TraceInputError.corruptGzip(path: path, line: lines(), reason: message)
-                }
+            let (rc, produced) = try step(sink)
+            switch rc {
+            case Z_OK:
+                continue
+            case Z_BUF_ERROR where produced > 0:
+                continue
+            case Z_STREAM_END:
+                finished = true
+            default:
+                let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib code \(rc)"
+                throw TraceInputError.corruptGzip(path: path, line: lines(), reason: message)
             }
-            stream.pointee.next_in = nil
         }
+        // Output may still be pending with all input consumed; drain it.
+        while !finished {
+            let (rc, produced) = try step(sink)
+            if rc == Z_STREAM_END { finished = true; break }
+            if rc == Z_BUF_ERROR || produced == 0 { break }
+            if rc != Z_OK {
+                let message = stream.pointee.msg.map { String(cString: $0) } ?? "zlib code \(rc)"
+                throw TraceInputError.corruptGzip(path: path, line: lines(), reason: message)
+            }
+        }
+        stream.pointee.next_in = nil
     }
 }
 

@@ -25,14 +25,15 @@ public struct ImportSummary: Sendable, Equatable {
 
 /// Imports logs into a `TraceStore` in one transaction.
 ///
-/// Duplicates: every row carries a 64-bit hash of its line's bytes under a UNIQUE index, and a
-/// line whose hash is present is not inserted again. We key on content rather than on (file,
+/// Duplicates: every row is keyed by its arrival and a 64-bit hash of its line's bytes, and a
+/// line whose key is present is not inserted again. We key on content rather than on (file,
 /// line number) because the same lines reach us under different names: logrotate renames
 /// `current` to `current.1` and gzips it to `current.1.gz`, and standard input has no name at
 /// all; a content key makes all of these one import. Two distinct access lines with identical
 /// bytes cannot occur in practice (each carries its own end time and duration, to the
-/// microsecond, and a correlation id), and a 64-bit hash over 10^8 rows collides with probability
-/// about n²/2⁶⁵ ≈ 3·10⁻⁴, costing one row.
+/// microsecond, and a correlation id), and two different lines collide only if they share the
+/// arrival nanosecond and a 64-bit hash, a chance of about 2⁻⁶⁴ per pair of lines that arrive in
+/// the same nanosecond.
 ///
 /// Atomicity: everything happens inside one write transaction, so a missing file, a truncated
 /// gzip stream or any other error rolls the database back to what it was before.
@@ -113,7 +114,7 @@ struct ImportSession {
         insertRPC = try db.makeStatement(sql: """
             INSERT INTO rpc (line_hash, arrival_ns, duration_ns, method_id, operation, storage_id, repository_id,
                 client_id, code_id, request_bytes, response_bytes, pack_bytes, cpu_ms, route_node_id, route_secondaries)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT(line_hash) DO NOTHING
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
             """)
         insertMethod = try db.makeStatement(sql: "INSERT INTO method (service, name, operation) VALUES (?, ?, ?)")
         insertStorage = try db.makeStatement(sql: "INSERT INTO storage (name) VALUES (?)")

@@ -55,7 +55,7 @@ public enum ReplayError: Error, Equatable, CustomStringConvertible {
 }
 
 /// Streams a stored trace in arrival order, a batch of rows at a time (keyset pagination on the
-/// `(arrival_ns, id)` index), so that a trace of any length replays in bounded memory: the batch,
+/// table's clustering key `(arrival_ns, line_hash)`), so that a trace of any length replays in bounded memory: the batch,
 /// plus the copies a rate multiplier above 1 holds back, about rate × jitter of them.
 ///
 /// Names are mapped to the model's integer ids once, when the replay opens; the rows carry only
@@ -71,7 +71,9 @@ public struct TraceReplay: ArrivalSource {
     let startNs: Int64
     let endNs: Int64
     var lastArrivalNs: Int64
-    var lastId: Int64 = 0
+    /// The key of the last row read; rows after it come next.
+    var lastHash: Int64 = .min
+    var started = false
     var buffer: [Arrival] = []
     var bufferPosition = 0
     var exhausted = false
@@ -187,29 +189,32 @@ public struct TraceReplay: ArrivalSource {
         }
     }
 
-    /// Reads the next batch of rows after (lastArrivalNs, lastId).
+    /// Reads the next batch of rows after (lastArrivalNs, lastHash).
     mutating func refill() throws {
         // Take the buffer's storage out of `self` so that appending does not copy it.
         var rows: [Arrival] = []
         swap(&rows, &buffer)
         rows.removeAll(keepingCapacity: true)
         bufferPosition = 0
-        let (fromNs, fromId, endNs, limit) = (lastArrivalNs, lastId, endNs, options.batchSize)
+        let (fromNs, fromHash, endNs, limit) = (lastArrivalNs, lastHash, endNs, options.batchSize)
+        // The first batch includes the window's first instant; later ones start after the last row.
+        let after = started ? ">" : ">="
+        started = true
         let (startNs, speedUp) = (self.startNs, options.speedUp)
         let (storageIndex, repositoryIndex) = (self.storageIndex, self.repositoryIndex)
-        var last = (fromNs, fromId)
+        var last = (fromNs, fromHash)
         try queue.read { db in
             let statement = try db.cachedStatement(sql: """
-                SELECT id, arrival_ns, duration_ns, method_id, operation, storage_id, repository_id,
+                SELECT line_hash, arrival_ns, duration_ns, method_id, operation, storage_id, repository_id,
                        cpu_ms, request_bytes, response_bytes, pack_bytes
-                FROM rpc WHERE arrival_ns >= ? AND arrival_ns < ? AND (arrival_ns, id) > (?, ?)
-                ORDER BY arrival_ns, id LIMIT ?
+                FROM rpc WHERE arrival_ns >= ? AND arrival_ns < ? AND (arrival_ns, line_hash) \(after) (?, ?)
+                ORDER BY arrival_ns, line_hash LIMIT ?
                 """)
-            let cursor = try Row.fetchCursor(statement, arguments: [fromNs, endNs, fromNs, fromId, limit])
+            let cursor = try Row.fetchCursor(statement, arguments: [fromNs, endNs, fromNs, fromHash, limit])
             while let row = try cursor.next() {
-                let id: Int64 = row[0]
+                let hash: Int64 = row[0]
                 let arrival: Int64 = row[1]
-                last = (arrival, id)
+                last = (arrival, hash)
                 let storageId = row[5] as Int? ?? 0
                 let repositoryId = row[6] as Int? ?? 0
                 let cpuMs = row[7] as Double? ?? 0
@@ -226,7 +231,7 @@ public struct TraceReplay: ArrivalSource {
             }
         }
         if rows.count < limit { exhausted = true }
-        (lastArrivalNs, lastId) = last
+        (lastArrivalNs, lastHash) = last
         buffer = rows
     }
 }

@@ -28,10 +28,14 @@ public enum TraceStoreError: Error, Equatable, CustomStringConvertible {
 ///   `code(id, name)`: interned names.
 /// - `repository(id, storage_id, relative_path, project_path, gl_repository)`: one row per
 ///   (storage, relative path).
-/// - `rpc(id, line_hash, arrival_ns, duration_ns, method_id, operation, storage_id,
-///   repository_id, client_id, code_id, request_bytes, response_bytes, pack_bytes, cpu_ms,
-///   route_node_id, route_secondaries)`, indexed on `arrival_ns`. `line_hash` is unique, which is
-///   what makes a second import of the same lines a no-op (see `TraceImporter`).
+/// - `rpc(arrival_ns, line_hash, duration_ns, method_id, operation, storage_id, repository_id,
+///   client_id, code_id, request_bytes, response_bytes, pack_bytes, cpu_ms, route_node_id,
+///   route_secondaries)`, a WITHOUT ROWID table clustered on its primary key
+///   (arrival_ns, line_hash). The key makes a second import of the same lines a no-op (a line's
+///   arrival is a function of its bytes, so the pair is as unique as the hash; see
+///   `TraceImporter`), and the clustering stores rows in arrival order: replay is a sequential
+///   scan and an import of a log, written nearly in arrival order, appends. One B-tree instead of
+///   a rowid table plus two indexes made inserts five times cheaper (BENCHMARKS.md, "trace import").
 /// - `import_run(id, sources, lines, rpcs, inserted, duplicates, skipped, malformed)`: one row per
 ///   import, as an audit trail.
 public struct TraceStore {
@@ -47,6 +51,17 @@ public struct TraceStore {
         }
         var config = Configuration()
         config.label = "rehearse-traces"
+        // The REFERENCES clauses document the schema; enforcing them would make SQLite look up
+        // five parent rows per inserted call, which was a third of an import's time. The importer
+        // inserts a call only with ids it has just interned, in the same transaction.
+        config.foreignKeysEnabled = false
+        config.prepareDatabase { db in
+            // An import inserts into two B-trees keyed at random points (the line-hash index) and
+            // holds every changed page until it commits; with SQLite's default 2 MiB page cache
+            // those pages spill to disk and are read back, which made import five times slower
+            // (BENCHMARKS.md, "trace import"). 128 MiB keeps a day of a node's lines in memory.
+            try db.execute(sql: "PRAGMA cache_size = -131072")
+        }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
         } catch let error as DatabaseError {
@@ -74,9 +89,8 @@ public struct TraceStore {
                     relative_path TEXT NOT NULL, project_path TEXT, gl_repository TEXT,
                     UNIQUE(storage_id, relative_path));
                 CREATE TABLE rpc (
-                    id INTEGER PRIMARY KEY,
-                    line_hash INTEGER NOT NULL UNIQUE,
                     arrival_ns INTEGER NOT NULL,
+                    line_hash INTEGER NOT NULL,
                     duration_ns INTEGER NOT NULL,
                     method_id INTEGER NOT NULL REFERENCES method(id),
                     operation INTEGER NOT NULL,
@@ -85,8 +99,8 @@ public struct TraceStore {
                     client_id INTEGER REFERENCES client(id),
                     code_id INTEGER NOT NULL REFERENCES code(id),
                     request_bytes INTEGER, response_bytes INTEGER, pack_bytes INTEGER, cpu_ms REAL,
-                    route_node_id INTEGER REFERENCES storage(id), route_secondaries TEXT);
-                CREATE INDEX rpc_by_arrival ON rpc(arrival_ns, id);
+                    route_node_id INTEGER REFERENCES storage(id), route_secondaries TEXT,
+                    PRIMARY KEY (arrival_ns, line_hash)) WITHOUT ROWID;
                 CREATE TABLE import_run (
                     id INTEGER PRIMARY KEY, sources TEXT NOT NULL, lines INTEGER NOT NULL,
                     rpcs INTEGER NOT NULL, inserted INTEGER NOT NULL, duplicates INTEGER NOT NULL,

@@ -44,12 +44,20 @@ struct TraceCommand: ParsableCommand {
         @Flag(help: "Print one JSON object with the counts instead of text.")
         var json = false
 
+        func validate() throws {
+            guard !files.isEmpty else { throw ValidationError("name at least one log file to import, or '-' for standard input") }
+        }
+
         func run() throws {
-            let store = try TraceCommand.openStore(db, create: true)
+            // A database this import creates is removed again if the import fails, so that a
+            // failed import leaves the file system as it found it.
+            let existed = FileManager.default.fileExists(atPath: db)
             let summary: ImportSummary
             do {
+                let store = try TraceCommand.openStore(db, create: true)
                 summary = try TraceImporter(store: store).importFiles(files)
             } catch {
+                if !existed { try? FileManager.default.removeItem(atPath: db) }
                 throw TraceCommand.inputError(error)
             }
             if json {
