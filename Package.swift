@@ -31,6 +31,7 @@ let package = Package(
             dependencies: [
                 "SimKernel", "Stochastics", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
             ]),
         .executableTarget(

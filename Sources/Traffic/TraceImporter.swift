@@ -1,5 +1,7 @@
 import SimKernel
+import Foundation
 import GRDB
+import GRDBSQLite
 
 /// A line that could not be read, for the first few the import reports.
 public struct MalformedLine: Sendable, Equatable {
@@ -95,6 +97,11 @@ struct ImportSession {
 
     init(db: Database) throws {
         self.db = db
+        // An import inserts into the rpc B-tree and the name tables and holds every changed page
+        // until it commits; with SQLite's default 2 MiB page cache those pages spill to disk and
+        // are read back (BENCHMARKS.md, "trace import"). 128 MiB keeps a day of a node's lines in
+        // memory; replay and statistics, which read sequentially, keep the default.
+        try db.execute(sql: "PRAGMA cache_size = -131072")
         for row in try Row.fetchAll(db, sql: "SELECT id, service, name, operation FROM method") {
             let key = (row["service"] as String) + "/" + (row["name"] as String)
             methods[key] = (row["id"], OperationType(rawValue: row["operation"]) ?? .unknown)
@@ -123,36 +130,30 @@ struct ImportSession {
         insertRepository = try db.makeStatement(sql: "INSERT INTO repository (storage_id, relative_path, project_path, gl_repository) VALUES (?, ?, ?, ?)")
     }
 
+    /// Reads one input on a second thread while this one writes: parsing a line and inserting
+    /// it cost about the same, so the two overlap (BENCHMARKS.md, "trace import"). The reader
+    /// hands over batches through a channel of bounded capacity, so memory stays bounded.
     mutating func importInput(_ path: String) throws {
         let source = path == "-" ? "<stdin>" : path
-        var format: TraceFormat?
-        var csv = TraceCSV.Header()
-        try LineReader(path: path).forEachLine { line, number in
-            summary.lines += 1
-            if format == nil {
-                if Self.isBlank(line) { summary.skipped += 1; return }
-                if let header = TraceCSV.Header(line: line) {
-                    format = .csv
-                    csv = header
-                    summary.skipped += 1
-                    return
-                }
-                format = .json
-            }
-            let outcome: LineOutcome
-            switch format! {
-            case .json: outcome = Self.isBlank(line) ? .skipped : GitalyLogParser.parse(line: line)
-            case .csv: outcome = csv.parse(line: line)
-            }
-            switch outcome {
-            case .rpc(let record):
-                try insert(record, hash: LineHash.of(line))
-            case .skipped:
-                summary.skipped += 1
-            case .malformed(let reason):
-                summary.malformed += 1
-                if summary.malformedExamples.count < TraceImporter.malformedReportLimit {
-                    summary.malformedExamples.append(MalformedLine(source: source, line: number, reason: reason))
+        let channel = ParsedBatchChannel()
+        let reader = Thread { LineParsing.produce(path: path, into: channel) }
+        reader.start()
+        // Whatever happens here, the reader is stopped and waited for before returning, so no
+        // thread reads the input after the import has ended.
+        defer { channel.cancelAndWait() }
+        while let next = channel.take() {
+            let batch = try next.get()
+            summary.lines += batch.lines
+            summary.skipped += batch.skipped
+            for item in batch.items {
+                switch item {
+                case .rpc(let record, let hash):
+                    try insert(record, hash: hash)
+                case .malformed(let line, let reason):
+                    summary.malformed += 1
+                    if summary.malformedExamples.count < TraceImporter.malformedReportLimit {
+                        summary.malformedExamples.append(MalformedLine(source: source, line: line, reason: reason))
+                    }
                 }
             }
         }
@@ -186,11 +187,43 @@ struct ImportSession {
         let clientId = try r.client.map { try intern($0, in: &clients, with: insertClient) }
         let codeId = try intern(r.code, in: &codes, with: insertCode)
         let routeId = try r.routeNode.map { try intern($0, in: &storages, with: insertStorage) }
-        try insertRPC.execute(arguments: [
-            hash, r.arrivalNs, r.durationNs, methodId, r.operation.rawValue, storageId, repositoryId,
-            clientId, codeId, r.requestBytes, r.responseBytes, r.packBytes, r.cpuTimeMs, routeId, r.routeSecondaries,
-        ])
-        if db.changesCount == 1 { summary.inserted += 1 } else { summary.duplicates += 1 }
+        // The row is bound and stepped through SQLite's C API: GRDB's `execute(arguments:)`
+        // boxes every argument into a `DatabaseValue` array and was an eighth of the import's
+        // time. The statement is still GRDB's (prepared and finalised by it), run inside
+        // GRDB's transaction.
+        let s = insertRPC.sqliteStatement
+        sqlite3_reset(s)
+        sqlite3_bind_int64(s, 1, hash)
+        sqlite3_bind_int64(s, 2, r.arrivalNs)
+        sqlite3_bind_int64(s, 3, r.durationNs)
+        sqlite3_bind_int64(s, 4, methodId)
+        sqlite3_bind_int64(s, 5, Int64(r.operation.rawValue))
+        Self.bind(s, 6, storageId)
+        Self.bind(s, 7, repositoryId)
+        Self.bind(s, 8, clientId)
+        sqlite3_bind_int64(s, 9, codeId)
+        Self.bind(s, 10, r.requestBytes)
+        Self.bind(s, 11, r.responseBytes)
+        Self.bind(s, 12, r.packBytes)
+        if let cpu = r.cpuTimeMs { sqlite3_bind_double(s, 13, cpu) } else { sqlite3_bind_null(s, 13) }
+        Self.bind(s, 14, routeId)
+        if let text = r.routeSecondaries {
+            sqlite3_bind_text(s, 15, text, -1, Self.transient)
+        } else {
+            sqlite3_bind_null(s, 15)
+        }
+        let rc = sqlite3_step(s)
+        guard rc == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        if sqlite3_changes(db.sqliteConnection) == 1 { summary.inserted += 1 } else { summary.duplicates += 1 }
+    }
+
+    /// SQLite copies a text argument bound with this destructor (sqlite3.h, SQLITE_TRANSIENT).
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    @inline(__always) static func bind(_ s: OpaquePointer, _ index: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(s, index, value) } else { sqlite3_bind_null(s, index) }
     }
 
     mutating func method(_ r: RPCRecord) throws -> Int64 {
@@ -262,5 +295,121 @@ enum LineHash {
         h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
         var sm = SplitMix64(state: h)
         return Int64(bitPattern: sm.next())
+    }
+}
+
+
+/// A parsed line the writer must act on (skipped lines are only counted).
+enum ParsedItem: Sendable {
+    case rpc(RPCRecord, hash: Int64)
+    case malformed(line: Int, reason: String)
+}
+
+struct ParsedBatch: Sendable {
+    var items: [ParsedItem] = []
+    var lines = 0
+    var skipped = 0
+}
+
+/// The reader thread's side of an import: lines to parsed batches.
+enum LineParsing {
+    static let batchSize = 2048
+
+    /// Reads and parses `path`, putting batches into `channel`, then the end, with the reader's
+    /// error if there was one. The input's format is decided by its first non-blank line: a CSV
+    /// header makes it CSV, anything else JSON lines.
+    static func produce(path: String, into channel: ParsedBatchChannel) {
+        var batch = ParsedBatch()
+        var format: TraceFormat?
+        var csv = TraceCSV.Header()
+        do {
+            try LineReader(path: path).forEachLine { line, number in
+                batch.lines += 1
+                if format == nil && ImportSession.isBlank(line) {
+                    batch.skipped += 1
+                } else if format == nil, let header = TraceCSV.Header(line: line) {
+                    format = .csv
+                    csv = header
+                    batch.skipped += 1
+                } else {
+                    if format == nil { format = .json }
+                    let outcome: LineOutcome
+                    switch format! {
+                    case .json: outcome = ImportSession.isBlank(line) ? .skipped : GitalyLogParser.parse(line: line)
+                    case .csv: outcome = csv.parse(line: line)
+                    }
+                    switch outcome {
+                    case .rpc(let record): batch.items.append(.rpc(record, hash: LineHash.of(buffer: line)))
+                    case .skipped: batch.skipped += 1
+                    case .malformed(let reason): batch.items.append(.malformed(line: number, reason: reason))
+                    }
+                }
+                if batch.lines >= batchSize {
+                    guard channel.put(batch) else { throw ParsedBatchChannel.Cancelled() }
+                    batch = ParsedBatch()
+                }
+            }
+            if batch.lines > 0 { _ = channel.put(batch) }
+            channel.finish(error: nil)
+        } catch is ParsedBatchChannel.Cancelled {
+            channel.finish(error: nil)
+        } catch {
+            channel.finish(error: error)
+        }
+    }
+}
+
+/// A bounded queue of parsed batches from the reader thread to the writer, with an end marker
+/// that may carry the reader's error.
+final class ParsedBatchChannel: @unchecked Sendable {
+    struct Cancelled: Error {}
+    /// Batches in flight at most: with 2,048 lines a batch, a few megabytes.
+    static let capacity = 4
+    // Every field below is read and written only with `condition` locked.
+    private let condition = NSCondition()
+    private var batches: [ParsedBatch] = []
+    private var ended = false
+    private var failure: Error?
+    private var cancelled = false
+
+    /// Blocks while the queue is full; false when the writer has cancelled.
+    func put(_ batch: ParsedBatch) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.count >= Self.capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        batches.append(batch)
+        condition.broadcast()
+        return true
+    }
+
+    func finish(error: Error?) {
+        condition.lock()
+        ended = true
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch, the reader's error, or nil at the end of the input.
+    func take() -> Result<ParsedBatch, Error>? {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.isEmpty && !ended { condition.wait() }
+        if !batches.isEmpty {
+            condition.broadcast()
+            return .success(batches.removeFirst())
+        }
+        if let failure { return .failure(failure) }
+        return nil
+    }
+
+    /// Stops the reader (if it is still running) and waits until it has ended.
+    func cancelAndWait() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        while !ended { condition.wait() }
+        condition.unlock()
     }
 }

@@ -1,4 +1,5 @@
 import GRDB
+import GRDBSQLite
 import SimKernel
 
 /// How a trace is replayed into a model.
@@ -210,24 +211,40 @@ public struct TraceReplay: ArrivalSource {
                 FROM rpc WHERE arrival_ns >= ? AND arrival_ns < ? AND (arrival_ns, line_hash) \(after) (?, ?)
                 ORDER BY arrival_ns, line_hash LIMIT ?
                 """)
-            let cursor = try Row.fetchCursor(statement, arguments: [fromNs, endNs, fromNs, fromHash, limit])
-            while let row = try cursor.next() {
-                let hash: Int64 = row[0]
-                let arrival: Int64 = row[1]
-                last = (arrival, hash)
-                let storageId = row[5] as Int? ?? 0
-                let repositoryId = row[6] as Int? ?? 0
-                let cpuMs = row[7] as Double? ?? 0
+            // Rows are read through SQLite's C API: GRDB's `Row` cursor decodes each column
+            // through a generic conversion and held replay to about a million rows a second
+            // (BENCHMARKS.md, "trace replay"). A NULL reads as 0 from `sqlite3_column_*`, which
+            // is the "none" every nullable column here maps to.
+            let s = statement.sqliteStatement
+            sqlite3_reset(s)
+            sqlite3_bind_int64(s, 1, fromNs)
+            sqlite3_bind_int64(s, 2, endNs)
+            sqlite3_bind_int64(s, 3, fromNs)
+            sqlite3_bind_int64(s, 4, fromHash)
+            sqlite3_bind_int64(s, 5, Int64(limit))
+            defer { sqlite3_reset(s) }
+            let storageCount = storageIndex.count, repositoryCount = repositoryIndex.count
+            while true {
+                let rc = sqlite3_step(s)
+                if rc == SQLITE_DONE { break }
+                guard rc == SQLITE_ROW else {
+                    throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+                let arrival = sqlite3_column_int64(s, 1)
+                last = (arrival, sqlite3_column_int64(s, 0))
+                let storageId = Int(sqlite3_column_int64(s, 5))
+                let repositoryId = Int(sqlite3_column_int64(s, 6))
                 let delta = Double(arrival - startNs) / speedUp
                 rows.append(Arrival(
                     time: SimTime(nanoseconds: Int64(delta.rounded())),
-                    method: Int32(row[3] as Int),
-                    operation: OperationType(rawValue: row[4]) ?? .unknown,
-                    storage: storageId > 0 && storageId < storageIndex.count ? storageIndex[storageId] : -1,
-                    repository: repositoryId > 0 && repositoryId < repositoryIndex.count ? repositoryIndex[repositoryId] : -1,
-                    cost: RPCCost(durationNs: row[2], cpuNs: Int64((cpuMs * 1e6).rounded()),
-                                  requestBytes: row[8] as Int64? ?? 0, responseBytes: row[9] as Int64? ?? 0,
-                                  packBytes: row[10] as Int64? ?? 0)))
+                    method: Int32(truncatingIfNeeded: sqlite3_column_int64(s, 3)),
+                    operation: OperationType(rawValue: Int(sqlite3_column_int64(s, 4))) ?? .unknown,
+                    storage: storageId > 0 && storageId < storageCount ? storageIndex[storageId] : -1,
+                    repository: repositoryId > 0 && repositoryId < repositoryCount ? repositoryIndex[repositoryId] : -1,
+                    cost: RPCCost(durationNs: sqlite3_column_int64(s, 2),
+                                  cpuNs: Int64((sqlite3_column_double(s, 7) * 1e6).rounded()),
+                                  requestBytes: sqlite3_column_int64(s, 8), responseBytes: sqlite3_column_int64(s, 9),
+                                  packBytes: sqlite3_column_int64(s, 10))))
             }
         }
         if rows.count < limit { exhausted = true }

@@ -55,13 +55,6 @@ public struct TraceStore {
         // five parent rows per inserted call, which was a third of an import's time. The importer
         // inserts a call only with ids it has just interned, in the same transaction.
         config.foreignKeysEnabled = false
-        config.prepareDatabase { db in
-            // An import inserts into two B-trees keyed at random points (the line-hash index) and
-            // holds every changed page until it commits; with SQLite's default 2 MiB page cache
-            // those pages spill to disk and are read back, which made import five times slower
-            // (BENCHMARKS.md, "trace import"). 128 MiB keeps a day of a node's lines in memory.
-            try db.execute(sql: "PRAGMA cache_size = -131072")
-        }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
         } catch let error as DatabaseError {
