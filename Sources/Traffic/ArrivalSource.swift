@@ -18,17 +18,19 @@ public struct RPCCost: Sendable, Equatable {
 }
 
 /// One RPC arriving in the simulated world, with names already mapped to the model's integer ids.
+/// Fields are declared widest first so that the struct packs into 62 bytes (stride 64): every
+/// arrival is copied into and out of the event queue, and that copy was a tenth of replay's time.
 public struct Arrival: Sendable, Equatable {
     /// Simulated arrival time.
     public var time: SimTime
+    public var cost: RPCCost
     /// Index into the source's `methods` table.
     public var method: Int32
-    public var operation: OperationType
     /// Index into the model's storages, or -1 when the call names none.
     public var storage: Int32
     /// Index into the model's repositories, or -1 when the call names none.
     public var repository: Int32
-    public var cost: RPCCost
+    public var operation: OperationType
     /// True for an extra copy made by a rate multiplier above 1.
     public var isCopy: Bool
 

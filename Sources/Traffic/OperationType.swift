@@ -3,7 +3,7 @@
 /// It decides how Praefect routes the call (GITALY_LOGS.md §3, from `internal/praefect/coordinator.go`):
 /// an accessor goes to one up-to-date replica, a mutator to the primary and its secondaries
 /// through a transaction, a maintenance call to every replica.
-public enum OperationType: Int, Sendable, Codable, CaseIterable, Comparable {
+public enum OperationType: UInt8, Sendable, Codable, CaseIterable, Comparable {
     /// No op type known: Praefect-intercepted services (ServerService, PraefectInfoService,
     /// RefTransaction) carry none, and a method missing from the table is left unknown.
     case unknown = 0
@@ -31,6 +31,20 @@ public enum OperationType: Int, Sendable, Codable, CaseIterable, Comparable {
     }
 
     public static func < (a: OperationType, b: OperationType) -> Bool { a.rawValue < b.rawValue }
+
+    /// Written by name (`accessor`), as the logs and profiles spell it.
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.singleValueContainer()
+        try c.encode(name)
+    }
+
+    public init(from decoder: Decoder) throws {
+        let text = try decoder.singleValueContainer().decode(String.self)
+        guard let op = OperationType(name: text) else {
+            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "\"\(text)\" is not accessor, mutator or maintenance"))
+        }
+        self = op
+    }
 
     /// The op type of a method by its bare name (`FindCommit`), or `.unknown`.
     ///

@@ -47,7 +47,7 @@ public enum TraceFit {
     }
 
     public static func fit(_ store: TraceStore, options: Options = Options()) throws -> TrafficProfile {
-        try store.queue.read { db in
+        try store.translatingErrors { try store.queue.read { db in
             guard let bounds = try Row.fetchOne(db, sql: "SELECT MIN(arrival_ns), MAX(arrival_ns), COUNT(*) FROM rpc"),
                   let first = bounds[0] as Int64?, let last = bounds[1] as Int64? else {
                 throw TraceStoreError.empty(path: store.path)
@@ -112,7 +112,7 @@ public enum TraceFit {
                 repositories: repositoryPopularity(repoCounts, options: options),
                 storages: storages.isEmpty ? nil : storages,
                 operationMix: mix)
-        }
+        } }
     }
 
     /// Seconds of the span [first, last] that fall in each hour-of-week slot (weekday × 24 +

@@ -47,20 +47,20 @@ public struct TraceImporter {
 
     /// Imports each input (`-` is standard input) in order.
     public func importFiles(_ paths: [String]) throws -> ImportSummary {
-        try store.queue.write { db in
+        try store.translatingErrors { try store.queue.write { db in
             var session = try ImportSession(db: db)
             for path in paths {
                 try session.importInput(path)
             }
             try session.finish(sources: paths)
             return session.summary
-        }
+        } }
     }
 
     /// Imports records that were built in memory (tests, generators) under a synthetic source
     /// name; each record's key is the hash of its CSV rendering.
     public func importRecords(_ records: [RPCRecord], source: String) throws -> ImportSummary {
-        try store.queue.write { db in
+        try store.translatingErrors { try store.queue.write { db in
             var session = try ImportSession(db: db)
             for r in records {
                 session.summary.lines += 1
@@ -70,7 +70,7 @@ public struct TraceImporter {
             }
             try session.finish(sources: [source])
             return session.summary
-        }
+        } }
     }
 }
 
@@ -99,7 +99,7 @@ struct ImportSession {
         self.db = db
         // An import inserts into the rpc B-tree and the name tables and holds every changed page
         // until it commits; with SQLite's default 2 MiB page cache those pages spill to disk and
-        // are read back (BENCHMARKS.md, "trace import"). 128 MiB keeps a day of a node's lines in
+        // are read back (Sources/Traffic/README.md, "Measurements"). 128 MiB keeps a day of a node's lines in
         // memory; replay and statistics, which read sequentially, keep the default.
         try db.execute(sql: "PRAGMA cache_size = -131072")
         for row in try Row.fetchAll(db, sql: "SELECT id, service, name, operation FROM method") {
@@ -131,7 +131,7 @@ struct ImportSession {
     }
 
     /// Reads one input on a second thread while this one writes: parsing a line and inserting
-    /// it cost about the same, so the two overlap (BENCHMARKS.md, "trace import"). The reader
+    /// it cost about the same, so the two overlap (Sources/Traffic/README.md, "Measurements"). The reader
     /// hands over batches through a channel of bounded capacity, so memory stays bounded.
     mutating func importInput(_ path: String) throws {
         let source = path == "-" ? "<stdin>" : path
@@ -252,6 +252,7 @@ struct ImportSession {
     }
 
     mutating func finish(sources: [String]) throws {
+        if summary.inserted > 0 { try ReplayChunks.invalidate(db) }
         try db.execute(sql: """
             INSERT INTO import_run (sources, lines, rpcs, inserted, duplicates, skipped, malformed)
             VALUES (?, ?, ?, ?, ?, ?, ?)

@@ -26,8 +26,12 @@ public struct ReplayOptions: Sendable {
     /// Seed and replication of the random streams (thinning, copies, jitter).
     public var seed: UInt64 = 1
     public var replication: Int = 0
-    /// Rows read from SQLite per query; bounds memory with the copy jitter.
+    /// Rows read from SQLite per query when reading the `rpc` table; bounds memory with the copy
+    /// jitter.
     public var batchSize: Int = 8192
+    /// Read the packed replay chunks (built on first use, see `ReplayChunks`) rather than the
+    /// `rpc` table row by row. Both give the same arrivals; a read-only database falls back to rows.
+    public var packed: Bool = true
 
     public init() {}
 }
@@ -64,7 +68,8 @@ public enum ReplayError: Error, Equatable, CustomStringConvertible {
 public struct TraceReplay: ArrivalSource {
     public let options: ReplayOptions
     public let methods: [MethodName]
-    let queue: DatabaseQueue
+    let store: TraceStore
+    var queue: DatabaseQueue { store.queue }
     /// Trace ids → model indices (-1 for none), indexed by the trace's interned id.
     let storageIndex: [Int32]
     let repositoryIndex: [Int32]
@@ -75,6 +80,9 @@ public struct TraceReplay: ArrivalSource {
     /// The key of the last row read; rows after it come next.
     var lastHash: Int64 = .min
     var started = false
+    /// Reading packed chunks, and the id of the last chunk read.
+    var packed: Bool
+    var lastChunkId: Int64 = 0
     var buffer: [Arrival] = []
     var bufferPosition = 0
     var exhausted = false
@@ -93,11 +101,23 @@ public struct TraceReplay: ArrivalSource {
             throw ReplayError.invalidOption(name: "batchSize", value: "\(options.batchSize)", reason: "must be at least 1")
         }
         self.options = options
-        self.queue = store.queue
+        self.store = store
+        var usePacked = options.packed
+        if usePacked {
+            try store.translatingErrors {
+                do {
+                    try store.queue.write { try ReplayChunks.ensure($0) }
+                } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_READONLY {
+                    // A trace shared read-only cannot hold the cache: read the rows instead.
+                    usePacked = false
+                }
+            }
+        }
+        packed = usePacked
         let streams = RandomStreams(seed: options.seed, replication: options.replication)
         sampling = streams.stream("traffic.replay.sampling")
         jitter = streams.stream("traffic.replay.jitter")
-        let loaded = try store.queue.read { db -> ([MethodName], [OperationType], [Int32], [Int32], Int64?) in
+        let loaded = try store.translatingErrors { try store.queue.read { db -> ([MethodName], [OperationType], [Int32], [Int32], Int64?) in
             var methods: [MethodName] = []
             var ops: [OperationType] = []
             for r in try Row.fetchAll(db, sql: "SELECT id, service, name, operation FROM method ORDER BY id") {
@@ -115,7 +135,7 @@ public struct TraceReplay: ArrivalSource {
             let repoIdx = try Self.map(repoNames, kind: "repository", explicit: options.repositoryMap, onto: target.repositories)
             let first = try Int64.fetchOne(db, sql: "SELECT MIN(arrival_ns) FROM rpc")
             return (methods, ops, storageIdx, repoIdx, first)
-        }
+        } }
         methods = loaded.0
         methodOperation = loaded.1
         storageIndex = loaded.2
@@ -159,7 +179,8 @@ public struct TraceReplay: ArrivalSource {
 
     public mutating func next() throws -> Arrival? {
         while true {
-            if bufferPosition == buffer.count && !exhausted { try refill() }
+            // A chunk may hold no call inside the window: read on until one does or none is left.
+            while bufferPosition == buffer.count && !exhausted { try refill() }
             let original = bufferPosition < buffer.count ? buffer[bufferPosition] : nil
             // A held-back copy goes first when it is due strictly before the next original;
             // ties go to the original, so the order is fixed by the seed alone.
@@ -174,7 +195,8 @@ public struct TraceReplay: ArrivalSource {
                 return a
             }
             var extra = Int(m) - 1
-            if sampling.bernoulli(m - m.rounded(.down)) { extra += 1 }
+            let fraction = m - m.rounded(.down)
+            if fraction > 0 && sampling.bernoulli(fraction) { extra += 1 }
             if extra > 0 {
                 a.isCopy = true
                 let base = a.time
@@ -190,8 +212,72 @@ public struct TraceReplay: ArrivalSource {
         }
     }
 
-    /// Reads the next batch of rows after (lastArrivalNs, lastHash).
+    /// Simulated nanoseconds of a recorded arrival: exact at speed 1, rounded otherwise.
+    @inline(__always) static func simulatedNs(_ arrivalNs: Int64, startNs: Int64, speedUp: Double) -> Int64 {
+        speedUp == 1 ? arrivalNs - startNs : Int64((Double(arrivalNs - startNs) / speedUp).rounded())
+    }
+
     mutating func refill() throws {
+        let store = self.store
+        try store.translatingErrors {
+            if packed { try refillFromChunk() } else { try refillFromRows() }
+        }
+    }
+
+    /// Decodes the next chunk that overlaps the window, keeping the calls inside it.
+    mutating func refillFromChunk() throws {
+        var rows: [Arrival] = []
+        swap(&rows, &buffer)
+        rows.removeAll(keepingCapacity: true)
+        bufferPosition = 0
+        let (startNs, endNs, after, speedUp) = (self.startNs, self.endNs, lastChunkId, options.speedUp)
+        let (storageIndex, repositoryIndex) = (self.storageIndex, self.repositoryIndex)
+        var chunkId: Int64?
+        try queue.read { db in
+            let statement = try db.cachedStatement(sql: """
+                SELECT id, row_count, data FROM replay_chunk
+                WHERE id > ? AND last_arrival_ns >= ? AND first_arrival_ns < ? ORDER BY id LIMIT 1
+                """)
+            let s = statement.sqliteStatement
+            sqlite3_reset(s)
+            defer { sqlite3_reset(s) }
+            sqlite3_bind_int64(s, 1, after)
+            sqlite3_bind_int64(s, 2, startNs)
+            sqlite3_bind_int64(s, 3, endNs)
+            let rc = sqlite3_step(s)
+            if rc == SQLITE_DONE { return }
+            guard rc == SQLITE_ROW else {
+                throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+            }
+            chunkId = sqlite3_column_int64(s, 0)
+            let count = Int(sqlite3_column_int64(s, 1))
+            let bytes = Int(sqlite3_column_bytes(s, 2))
+            guard let base = sqlite3_column_blob(s, 2), bytes == count * ReplayChunks.rowBytes else {
+                throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "replay chunk \(chunkId!) holds \(bytes) bytes for \(count) calls")
+            }
+            let data = UnsafeRawBufferPointer(start: base, count: bytes)
+            let storageCount = storageIndex.count, repositoryCount = repositoryIndex.count
+            rows.reserveCapacity(count)
+            for i in 0..<count {
+                let c = ReplayChunks.load(data, at: i)
+                guard c.arrivalNs >= startNs && c.arrivalNs < endNs else { continue }
+                let storageId = Int(c.storageId), repositoryId = Int(c.repositoryId)
+                rows.append(Arrival(
+                    time: SimTime(nanoseconds: Self.simulatedNs(c.arrivalNs, startNs: startNs, speedUp: speedUp)),
+                    method: c.methodId,
+                    operation: OperationType(rawValue: c.operation) ?? .unknown,
+                    storage: storageId > 0 && storageId < storageCount ? storageIndex[storageId] : -1,
+                    repository: repositoryId > 0 && repositoryId < repositoryCount ? repositoryIndex[repositoryId] : -1,
+                    cost: RPCCost(durationNs: c.durationNs, cpuNs: c.cpuNs, requestBytes: c.requestBytes,
+                                  responseBytes: c.responseBytes, packBytes: c.packBytes)))
+            }
+        }
+        if let chunkId { lastChunkId = chunkId } else { exhausted = true }
+        buffer = rows
+    }
+
+    /// Reads the next batch of rows after (lastArrivalNs, lastHash).
+    mutating func refillFromRows() throws {
         // Take the buffer's storage out of `self` so that appending does not copy it.
         var rows: [Arrival] = []
         swap(&rows, &buffer)
@@ -213,7 +299,7 @@ public struct TraceReplay: ArrivalSource {
                 """)
             // Rows are read through SQLite's C API: GRDB's `Row` cursor decodes each column
             // through a generic conversion and held replay to about a million rows a second
-            // (BENCHMARKS.md, "trace replay"). A NULL reads as 0 from `sqlite3_column_*`, which
+            // (Sources/Traffic/README.md, "Measurements"). A NULL reads as 0 from `sqlite3_column_*`, which
             // is the "none" every nullable column here maps to.
             let s = statement.sqliteStatement
             sqlite3_reset(s)
@@ -234,11 +320,10 @@ public struct TraceReplay: ArrivalSource {
                 last = (arrival, sqlite3_column_int64(s, 0))
                 let storageId = Int(sqlite3_column_int64(s, 5))
                 let repositoryId = Int(sqlite3_column_int64(s, 6))
-                let delta = Double(arrival - startNs) / speedUp
                 rows.append(Arrival(
-                    time: SimTime(nanoseconds: Int64(delta.rounded())),
+                    time: SimTime(nanoseconds: Self.simulatedNs(arrival, startNs: startNs, speedUp: speedUp)),
                     method: Int32(truncatingIfNeeded: sqlite3_column_int64(s, 3)),
-                    operation: OperationType(rawValue: Int(sqlite3_column_int64(s, 4))) ?? .unknown,
+                    operation: OperationType(rawValue: UInt8(truncatingIfNeeded: sqlite3_column_int64(s, 4))) ?? .unknown,
                     storage: storageId > 0 && storageId < storageCount ? storageIndex[storageId] : -1,
                     repository: repositoryId > 0 && repositoryId < repositoryCount ? repositoryIndex[repositoryId] : -1,
                     cost: RPCCost(durationNs: sqlite3_column_int64(s, 2),

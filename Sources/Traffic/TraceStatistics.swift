@@ -48,7 +48,7 @@ public struct TraceStatistics: Sendable, Equatable, Codable {
 
     /// Reads the whole store once, streaming: memory grows with the number of methods, not rows.
     public static func compute(_ store: TraceStore, topCount: Int = 10) throws -> TraceStatistics {
-        try store.queue.read { db in
+        try store.translatingErrors { try store.queue.read { db in
             guard let bounds = try Row.fetchOne(db, sql: "SELECT COUNT(*), MIN(arrival_ns), MAX(arrival_ns) FROM rpc"),
                   let first = bounds[1] as Int64?, let last = bounds[2] as Int64? else {
                 throw TraceStoreError.empty(path: store.path)
@@ -112,7 +112,7 @@ public struct TraceStatistics: Sendable, Equatable, Codable {
                     GROUP BY r.storage_id ORDER BY n DESC, s.name LIMIT \(topCount)
                     """),
                 byHourOfDay: hours, byDayOfWeek: days)
-        }
+        } }
     }
 
     /// Hour of day (0–23) and weekday (0 = Monday) of an epoch-nanosecond time, in UTC.

@@ -10,12 +10,15 @@ public enum TraceStoreError: Error, Equatable, CustomStringConvertible {
     case cannotOpen(path: String, reason: String)
     case notATraceDatabase(path: String, reason: String)
     case empty(path: String)
+    /// SQLite failed while reading or writing the store.
+    case database(path: String, message: String)
 
     public var description: String {
         switch self {
         case .cannotOpen(let path, let reason): "\(path): cannot open the trace database: \(reason)"
         case .notATraceDatabase(let path, let reason): "\(path): not a Rehearse trace database: \(reason)"
         case .empty(let path): "\(path): the trace database holds no RPCs (import a log first)"
+        case .database(let path, let message): "\(path): \(message)"
         }
     }
 }
@@ -35,7 +38,9 @@ public enum TraceStoreError: Error, Equatable, CustomStringConvertible {
 ///   arrival is a function of its bytes, so the pair is as unique as the hash; see
 ///   `TraceImporter`), and the clustering stores rows in arrival order: replay is a sequential
 ///   scan and an import of a log, written nearly in arrival order, appends. One B-tree instead of
-///   a rowid table plus two indexes made inserts five times cheaper (BENCHMARKS.md, "trace import").
+///   a rowid table plus two indexes made inserts five times cheaper (Sources/Traffic/README.md, "Measurements").
+/// - `replay_chunk(id, first_arrival_ns, last_arrival_ns, row_count, data)`: packed copies of the
+///   rows for replay, in arrival order (a cache, see `ReplayChunks`).
 /// - `import_run(id, sources, lines, rpcs, inserted, duplicates, skipped, malformed)`: one row per
 ///   import, as an audit trail.
 public struct TraceStore {
@@ -94,6 +99,9 @@ public struct TraceStore {
                     request_bytes INTEGER, response_bytes INTEGER, pack_bytes INTEGER, cpu_ms REAL,
                     route_node_id INTEGER REFERENCES storage(id), route_secondaries TEXT,
                     PRIMARY KEY (arrival_ns, line_hash)) WITHOUT ROWID;
+                CREATE TABLE replay_chunk (
+                    id INTEGER PRIMARY KEY, first_arrival_ns INTEGER NOT NULL,
+                    last_arrival_ns INTEGER NOT NULL, row_count INTEGER NOT NULL, data BLOB NOT NULL);
                 CREATE TABLE import_run (
                     id INTEGER PRIMARY KEY, sources TEXT NOT NULL, lines INTEGER NOT NULL,
                     rpcs INTEGER NOT NULL, inserted INTEGER NOT NULL, duplicates INTEGER NOT NULL,
@@ -109,6 +117,15 @@ public struct TraceStore {
         var out = [String](repeating: "", count: (rows.last.map { $0["id"] as Int } ?? 0) + 1)
         for r in rows { out[r["id"] as Int] = r["name"] }
         return out
+    }
+
+    /// Runs `body`, turning SQLite's errors into `TraceStoreError.database` naming this store.
+    func translatingErrors<T>(_ body: () throws -> T) throws -> T {
+        do {
+            return try body()
+        } catch let error as DatabaseError {
+            throw TraceStoreError.database(path: path, message: error.message ?? "SQLite error \(error.resultCode)")
+        }
     }
 
     public func rpcCount() throws -> Int {

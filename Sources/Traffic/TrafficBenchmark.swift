@@ -35,7 +35,7 @@ public struct ArrivalCountingModel<Source: ArrivalSource>: DiscreteEventModel {
     }
 }
 
-/// Benchmarks for `make bench` (BENCHMARKS.md, "trace replay" and "trace import").
+/// Benchmarks for `make bench` (Sources/Traffic/README.md, "Measurements").
 public enum TrafficBenchmark {
     public struct Result: Sendable {
         public var rows: Int

@@ -54,6 +54,33 @@ import Testing
         #expect(sim.model.costNs == calls.reduce(0) { $0 + Int64(($1.durationMs * 1e6).rounded()) })
     }
 
+    /// Goal: the packed chunks and the row-by-row reader are two implementations of the same
+    /// replay; they must agree arrival for arrival, under a window and a speed-up. And an import
+    /// that adds rows must make the next replay see them (the chunks are rebuilt).
+    @Test func packedChunksAgreeWithRowsAndFollowImports() throws {
+        let (store, calls) = try Self.store("replay-packed", seconds: 1200)
+        var o = ReplayOptions()
+        o.windowStartNs = Self.start + 7_000_000_000
+        o.windowEndNs = Self.start + 1_100_000_000_000
+        o.speedUp = 3
+        o.batchSize = 333
+        let target = ReplayTarget(storages: ["default"], repositories: ["a", "b", "c"])
+        o.packed = true
+        let packed = try Self.drain(try TraceReplay(store: store, target: target, options: o))
+        o.packed = false
+        let rows = try Self.drain(try TraceReplay(store: store, target: target, options: o))
+        #expect(packed.count > 0)
+        #expect(packed == rows)
+
+        let extra = Fixtures.accessLine(endNs: Self.start + 2_000_000_000_000, durationMs: 1, service: "gitaly.RefService",
+                                        method: "FindBranch", storage: "default", repository: "late.git", correlation: "late")
+        let dir = Fixtures.scratch("replay-packed-extra")
+        Fixtures.write([extra], to: dir.appendingPathComponent("late.log"))
+        _ = try TraceImporter(store: store).importFiles([dir.appendingPathComponent("late.log").path])
+        let all = try Self.drain(try TraceReplay(store: store, target: target, options: ReplayOptions()))
+        #expect(all.count == calls.count + 1)
+    }
+
     /// Goal: a multiplier of 2 doubles the count exactly (one jittered copy each), copies stay in
     /// order, and fractional multipliers scale the count within sampling error. Method: the count
     /// under m = 0.5 is Binomial(n, 0.5) and under m = 1.5 is n + Binomial(n, 0.5); both are
