@@ -111,7 +111,7 @@ public enum TraceFit {
                 methods: methods,
                 repositories: repositoryPopularity(repoCounts, options: options),
                 storages: storages.isEmpty ? nil : storages,
-                operationMix: mix)
+                operationMix: SortedValues(mix))
         } }
     }
 
@@ -144,22 +144,30 @@ public enum TraceFit {
     /// margin equations Σ_d n[d,h] = Σ_d e[d,h]·r·H[h]·D[d] and the same over h, which iterative
     /// proportional fitting solves by alternating the two (Bishop, Fienberg and Holland,
     /// "Discrete Multivariate Analysis", ch. 3). Hours or days the trace never covers carry no
-    /// information: they are set to the mean of the covered ones. A shape is written only when
+    /// information: they are set to the mean of the covered ones (a slot counts as covered after
+    /// five minutes of exposure). A shape is written only when
     /// the trace covers at least two of its hours (days).
     static func fitShape(counts: [Double], exposure: [Double]) -> Shape {
         var h = [Double](repeating: 1, count: 24)
         var d = [Double](repeating: 1, count: 7)
-        let hourCovered = (0..<24).map { hr in (0..<7).contains { exposure[$0 * 24 + hr] > 0 } }
-        let dayCovered = (0..<7).map { dy in (0..<24).contains { exposure[dy * 24 + $0] > 0 } }
+        // A slot seen for less than five minutes (the edges of a trace) says nothing about its
+        // hour's rate and would be noise in the shape: it is left out of the shape, though its
+        // calls and exposure still count towards the rate.
+        let minimumExposureSeconds = 300.0
+        let used = exposure.map { $0 >= minimumExposureSeconds }
+        let shapeCounts = counts.indices.map { used[$0] ? counts[$0] : 0 }
+        let shapeExposure = exposure.indices.map { used[$0] ? exposure[$0] : 0 }
+        let hourCovered = (0..<24).map { hr in (0..<7).contains { used[$0 * 24 + hr] } }
+        let dayCovered = (0..<7).map { dy in (0..<24).contains { used[dy * 24 + $0] } }
         for _ in 0..<50 {
             for hr in 0..<24 where hourCovered[hr] {
                 var n = 0.0, e = 0.0
-                for dy in 0..<7 { n += counts[dy * 24 + hr]; e += exposure[dy * 24 + hr] * d[dy] }
+                for dy in 0..<7 { n += shapeCounts[dy * 24 + hr]; e += shapeExposure[dy * 24 + hr] * d[dy] }
                 h[hr] = e > 0 ? n / e : 0
             }
             for dy in 0..<7 where dayCovered[dy] {
                 var n = 0.0, e = 0.0
-                for hr in 0..<24 { n += counts[dy * 24 + hr]; e += exposure[dy * 24 + hr] * h[hr] }
+                for hr in 0..<24 { n += shapeCounts[dy * 24 + hr]; e += shapeExposure[dy * 24 + hr] * h[hr] }
                 d[dy] = e > 0 ? n / e : 0
             }
         }
@@ -229,7 +237,7 @@ public enum TraceFit {
         chosen.shape = chosen.shape.map(significant)
         chosen.ks = chosen.ks.map(round6)
         chosen.samples = seen
-        chosen.candidates = candidates
+        chosen.candidates = SortedValues(candidates)
         return chosen
     }
 

@@ -23,11 +23,11 @@ public struct TrafficProfile: Codable, Sendable, Equatable {
     public var storages: [StorageShare]?
     /// Share of calls per operation type, derived from `methods` when written by a fit; kept for
     /// readers of the file.
-    public var operationMix: [String: Double]?
+    public var operationMix: SortedValues?
 
     public init(description: String? = nil, start: String? = nil, methods: [MethodProfile],
                 repositories: RepositoryPopularity? = nil, storages: [StorageShare]? = nil,
-                operationMix: [String: Double]? = nil) {
+                operationMix: SortedValues? = nil) {
         self.description = description; self.start = start; self.methods = methods
         self.repositories = repositories; self.storages = storages; self.operationMix = operationMix
     }
@@ -78,11 +78,11 @@ public struct DistributionSpec: Codable, Sendable, Equatable {
     public var ks: Double?
     public var samples: Int?
     /// KS statistics of every family tried, for the record.
-    public var candidates: [String: Double]?
+    public var candidates: SortedValues?
 
     public init(family: String, value: Double? = nil, rate: Double? = nil, mu: Double? = nil, sigma: Double? = nil,
                 scale: Double? = nil, shape: Double? = nil, ks: Double? = nil, samples: Int? = nil,
-                candidates: [String: Double]? = nil) {
+                candidates: SortedValues? = nil) {
         self.family = family; self.value = value; self.rate = rate; self.mu = mu; self.sigma = sigma
         self.scale = scale; self.shape = shape; self.ks = ks; self.samples = samples; self.candidates = candidates
     }
@@ -128,6 +128,36 @@ public struct RepositoryPopularity: Codable, Sendable, Equatable {
 
     public init(model: String, count: Int? = nil, exponent: Double? = nil, weights: [Double]? = nil, ks: Double? = nil) {
         self.model = model; self.count = count; self.exponent = exponent; self.weights = weights; self.ks = ks
+    }
+}
+
+/// Named numbers written as a YAML mapping in key order, so that a profile's text never depends
+/// on dictionary order (which Swift seeds per process).
+public struct SortedValues: Codable, Sendable, Equatable, ExpressibleByDictionaryLiteral {
+    public var values: [String: Double]
+
+    public init(_ values: [String: Double]) { self.values = values }
+    public init(dictionaryLiteral elements: (String, Double)...) {
+        values = Dictionary(elements, uniquingKeysWith: { _, last in last })
+    }
+
+    struct Name: CodingKey {
+        var stringValue: String
+        var intValue: Int? { nil }
+        init(stringValue: String) { self.stringValue = stringValue }
+        init?(intValue: Int) { nil }
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Name.self)
+        for name in values.keys.sorted() { try c.encode(values[name]!, forKey: Name(stringValue: name)) }
+    }
+
+    public init(from decoder: Decoder) throws {
+        let c = try decoder.container(keyedBy: Name.self)
+        var values: [String: Double] = [:]
+        for key in c.allKeys { values[key.stringValue] = try c.decode(Double.self, forKey: key) }
+        self.values = values
     }
 }
 
@@ -192,9 +222,27 @@ extension TrafficProfile {
     }
 
     public func encodeYAML(header: String? = nil) throws -> String {
-        let body = try YAMLEncoder().encode(self)
+        let body = Self.plainNumbers(try YAMLEncoder().encode(self))
         guard let header else { return body }
         return header.split(separator: "\n", omittingEmptySubsequences: false).map { "# " + $0 }.joined(separator: "\n") + "\n" + body
+    }
+
+    /// Rewrites the encoder's scientific notation (`5.71e+1`, `1e+0`) as Swift's shortest
+    /// round-trip decimal (`57.1`, `1.0`), so that a written profile reads like a hand-written one
+    /// and still decodes to the same bits. Only whole scalar values on a line are touched.
+    static func plainNumbers(_ yaml: String) -> String {
+        var out: [Substring] = []
+        for line in yaml.split(separator: "\n", omittingEmptySubsequences: false) {
+            guard let cut = line.range(of: ": ", options: .backwards) ?? line.range(of: "- ") else { out.append(line); continue }
+            let value = line[cut.upperBound...]
+            guard value.contains("e"), value.first.map({ $0 == "-" || $0.isNumber }) ?? false,
+                  value.allSatisfy({ $0.isNumber || "+-.e".contains($0) }), let number = Double(value) else {
+                out.append(line)
+                continue
+            }
+            out.append(line[..<cut.upperBound] + Substring("\(number)"))
+        }
+        return out.joined(separator: "\n")
     }
 
     static func describe(_ error: DecodingError) -> (String, String) {

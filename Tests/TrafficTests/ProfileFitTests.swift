@@ -99,6 +99,9 @@ import Testing
         let yaml = try profile.encodeYAML(header: "test")
         let decoded = try TrafficProfile.decode(yaml: yaml, path: "fitted.yaml")
         #expect(decoded == profile)
+        // Plain decimals, and the same text every time (no dictionary order reaches it).
+        #expect(!yaml.contains("e+0") && !yaml.contains("e-1"))
+        #expect(try decoded.encodeYAML(header: "test") == yaml)
     }
 
     /// Goal: synthetic traffic follows λ(t) = growth × rate × shape(hour). Method: count the
