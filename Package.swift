@@ -33,7 +33,8 @@ let package = Package(
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),
-            ]),
+            ],
+            exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",
             dependencies: [

@@ -18,8 +18,9 @@ public enum GitalyLogParser {
     public static func parse(line: UnsafeBufferPointer<UInt8>) -> LineOutcome {
         var f = Fields()
         var scanner = JSONLineScanner(line)
+        let byLength = Fields.Key.byLength
         do {
-            try scanner.scanObject { ks, ke, value in f.take(line, ks, ke, value) }
+            try scanner.scanObject { ks, ke, value in f.take(line, ks, ke, value, byLength) }
         } catch {
             return .malformed(reason: "not valid JSON: \(error.reason) at byte \(error.offset + 1)")
         }
@@ -105,10 +106,10 @@ public enum GitalyLogParser {
             }()
         }
 
-        mutating func take(_ b: UnsafeBufferPointer<UInt8>, _ ks: Int, _ ke: Int, _ v: Span) {
+        mutating func take(_ b: UnsafeBufferPointer<UInt8>, _ ks: Int, _ ke: Int, _ v: Span, _ byLength: [[Key]]) {
             let n = ke - ks
-            guard n < Key.byLength.count else { return }
-            for key in Key.byLength[n] where JSONLineScanner.equals(b, ks, ke, key.text) {
+            guard n < byLength.count else { return }
+            for key in byLength[n] where JSONLineScanner.equals(b, ks, ke, key.text) {
                 // Later duplicates win, as in Go's encoding/json.
                 switch key {
                 case .code: code = v

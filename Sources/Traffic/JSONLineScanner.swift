@@ -182,7 +182,12 @@ struct JSONLineScanner {
             let hasQuote = (quote &- ones) & ~quote & highs
             let hasBackslash = (backslash &- ones) & ~backslash & highs
             let hasControl = (w &- ones &* 0x20) & ~w & highs
-            if hasQuote | hasBackslash | hasControl != 0 { return }
+            let hits = hasQuote | hasBackslash | hasControl
+            if hits != 0 {
+                // The lowest flagged byte is exact (borrows only reach above it): jump to it.
+                position += hits.littleEndian.trailingZeroBitCount / 8
+                return
+            }
             position += 8
         }
     }

@@ -73,7 +73,6 @@ public struct TraceReplay: ArrivalSource {
     /// Trace ids → model indices (-1 for none), indexed by the trace's interned id.
     let storageIndex: [Int32]
     let repositoryIndex: [Int32]
-    let methodOperation: [OperationType]
     let startNs: Int64
     let endNs: Int64
     var lastArrivalNs: Int64
@@ -117,15 +116,13 @@ public struct TraceReplay: ArrivalSource {
         let streams = RandomStreams(seed: options.seed, replication: options.replication)
         sampling = streams.stream("traffic.replay.sampling")
         jitter = streams.stream("traffic.replay.jitter")
-        let loaded = try store.translatingErrors { try store.queue.read { db -> ([MethodName], [OperationType], [Int32], [Int32], Int64?) in
+        let loaded = try store.translatingErrors { try store.queue.read { db -> ([MethodName], [Int32], [Int32], Int64?) in
             var methods: [MethodName] = []
-            var ops: [OperationType] = []
             for r in try Row.fetchAll(db, sql: "SELECT id, service, name, operation FROM method ORDER BY id") {
                 let id: Int = r["id"]
                 let op = OperationType(rawValue: r["operation"]) ?? .unknown
-                while methods.count < id { methods.append(MethodName(service: "", method: "", operation: .unknown)); ops.append(.unknown) }
+                while methods.count < id { methods.append(MethodName(service: "", method: "", operation: .unknown)) }
                 methods.append(MethodName(service: r["service"], method: r["name"], operation: op))
-                ops.append(op)
             }
             let storageNames = try TraceStore.names(db, table: "storage")
             let storageIdx = try Self.map(storageNames, kind: "storage", explicit: options.storageMap, onto: target.storages)
@@ -134,16 +131,15 @@ public struct TraceReplay: ArrivalSource {
             for r in repoRows { repoNames[r["id"] as Int] = r["relative_path"] }
             let repoIdx = try Self.map(repoNames, kind: "repository", explicit: options.repositoryMap, onto: target.repositories)
             let first = try Int64.fetchOne(db, sql: "SELECT MIN(arrival_ns) FROM rpc")
-            return (methods, ops, storageIdx, repoIdx, first)
+            return (methods, storageIdx, repoIdx, first)
         } }
         methods = loaded.0
-        methodOperation = loaded.1
-        storageIndex = loaded.2
-        repositoryIndex = loaded.3
-        startNs = options.windowStartNs ?? loaded.4 ?? 0
+        storageIndex = loaded.1
+        repositoryIndex = loaded.2
+        startNs = options.windowStartNs ?? loaded.3 ?? 0
         endNs = options.windowEndNs ?? Int64.max
         lastArrivalNs = startNs
-        if loaded.4 == nil { exhausted = true }
+        if loaded.3 == nil { exhausted = true }
     }
 
     /// Maps interned trace names (index = id; index 0 unused) onto model indices.
