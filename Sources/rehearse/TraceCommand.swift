@@ -7,7 +7,7 @@ struct TraceCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "trace",
         abstract: "Import Gitaly and Praefect access logs into SQLite, summarise them, and fit a traffic profile.",
-        subcommands: [Import.self, Stats.self, Fit.self, Generate.self, Replay.self])
+        subcommands: [Import.self, Stats.self, Fit.self, Generate.self, Replay.self, Bench.self])
 
     /// Turns the Traffic module's typed errors into one-line input errors (exit code 2).
     static func inputError(_ error: Error) -> Error {
@@ -324,6 +324,48 @@ extension TraceCommand {
                 print(#"{"rows":\#(result.rows),"seconds":\#(result.seconds),"rows_per_second":\#(result.rowsPerSecond),"seed":\#(seed)}"#)
             } else {
                 print("seed \(seed): replayed \(result.rows) arrivals in \(TraceJSON.fixed(result.seconds, 3)) s (\(TraceJSON.fixed(result.rowsPerSecond, 0)) rows/s)")
+            }
+        }
+    }
+}
+
+extension TraceCommand {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure import (lines/s of a generated Gitaly log) and replay (rows/s into a counting event loop).",
+            discussion: "Writes its files into --dir and leaves them there; run on a release build.")
+
+        @Option(help: ArgumentHelp("Scratch directory for the log and the databases.", valueName: "path"))
+        var dir: String
+
+        @Option(help: ArgumentHelp("Lines of the generated access log to import.", valueName: "n"))
+        var lines = 500_000
+
+        @Option(help: ArgumentHelp("Rows of the store to replay.", valueName: "n"))
+        var rows = 10_000_000
+
+        func validate() throws {
+            guard lines >= 1, rows >= 1 else { throw ValidationError("--lines and --rows must be at least 1") }
+        }
+
+        func run() throws {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                let log = dir + "/bench-gitaly.log"
+                let importDb = dir + "/bench-import.sqlite"
+                let replayDb = dir + "/bench-replay.sqlite"
+                for path in [importDb, replayDb] { try? FileManager.default.removeItem(atPath: path) }
+                try TrafficBenchmark.writeAccessLog(path: log, lines: lines)
+                let imported = try TrafficBenchmark.importFiles([log], store: try TraceStore(path: importDb))
+                print("trace import: \(imported.rows) lines in \(TraceJSON.fixed(imported.seconds, 2)) s = \(TraceJSON.fixed(imported.rowsPerSecond, 0)) lines/s")
+                let store = try TraceStore(path: replayDb)
+                try TrafficBenchmark.fillStore(store, rows: rows)
+                let first = try TrafficBenchmark.replay(store: store)
+                print("trace replay (first, packs chunks): \(first.rows) rows in \(TraceJSON.fixed(first.seconds, 2)) s = \(TraceJSON.fixed(first.rowsPerSecond, 0)) rows/s")
+                let again = try TrafficBenchmark.replay(store: store)
+                print("trace replay: \(again.rows) rows in \(TraceJSON.fixed(again.seconds, 2)) s = \(TraceJSON.fixed(again.rowsPerSecond, 0)) rows/s")
+            } catch {
+                throw TraceCommand.inputError(error)
             }
         }
     }
