@@ -3,7 +3,7 @@ import SimKernel
 /// The empirical distribution of observed samples: each observation carries mass 1/n, and
 /// sampling inverts the empirical CDF, so it resamples the observed values (no interpolation,
 /// no values outside the observed range).
-public struct Empirical: ContinuousDistribution, Equatable {
+public struct Empirical: ContinuousDistribution, Equatable, CustomStringConvertible {
     /// The observations in ascending order.
     public let sorted: [Double]
     public let mean: Double
@@ -43,6 +43,8 @@ public struct Empirical: ContinuousDistribution, Equatable {
         let rank = Int((p * n * (1 - 4 * Double.ulpOfOne)).rounded(.up))
         return sorted[max(0, min(sorted.count - 1, rank - 1))]
     }
+
+    public var description: String { "Empirical(\(sorted.count) observations from \(sorted[0]) to \(sorted[sorted.count - 1]))" }
 
     /// Number of elements of ascending `sorted` that are <= x, by binary search.
     static func countAtMost(_ x: Double, in sorted: [Double]) -> Int {

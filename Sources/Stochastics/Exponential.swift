@@ -6,7 +6,7 @@ import Darwin
 import SimKernel
 
 /// Exponential with `rate` λ: F(x) = 1 - e^{-λx} for x >= 0.
-public struct Exponential: ContinuousDistribution, Equatable {
+public struct Exponential: ContinuousDistribution, Equatable, CustomStringConvertible {
     public let rate: Double
 
     public init(rate: Double) throws {
@@ -29,4 +29,6 @@ public struct Exponential: ContinuousDistribution, Equatable {
 
     /// ln f(x) = ln λ - λx on the support, -∞ outside it.
     public func logDensity(_ x: Double) -> Double { x < 0 ? -.infinity : log(rate) - rate * x }
+
+    public var description: String { "Exponential(rate: \(rate))" }
 }

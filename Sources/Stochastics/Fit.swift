@@ -129,10 +129,18 @@ public enum Fit {
         var ss = 0.0
         for l in logs { ss += (l - meanLog) * (l - meanLog) }
         var k = Double.pi / ((ss / n).squareRoot() * 6.0.squareRoot())
+        // Widen the bracket by halving and doubling. 2 000 steps span 2^±2000, past every
+        // double, so running out of steps means g is not the function described above.
         var lo = k, hi = k
-        for _ in 0..<2_000 where profile(lo).g > 0 { lo /= 2 }
-        for _ in 0..<2_000 where profile(hi).g < 0 { hi *= 2 }
-        precondition(profile(lo).g <= 0 && profile(hi).g >= 0, "Weibull shape root not bracketed in [\(lo), \(hi)]")
+        var steps = 0
+        while profile(lo).g > 0 {
+            precondition(steps < 2_000, "Weibull shape equation has no root above \(lo)")
+            lo /= 2; steps += 1
+        }
+        while profile(hi).g < 0 {
+            precondition(steps < 4_000, "Weibull shape equation has no root below \(hi)")
+            hi *= 2; steps += 1
+        }
         for _ in 0..<200 {
             let (g, slope) = profile(k)
             if g == 0 { return k }

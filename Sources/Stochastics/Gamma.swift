@@ -9,7 +9,7 @@ import SimKernel
 /// Gamma with `shape` k and `scale` θ: density x^{k-1} e^{-x/θ} / (Γ(k) θ^k) for x > 0.
 ///
 /// The CDF and its inverse come from GSL (`gsl_cdf_gamma_P`, `gsl_cdf_gamma_Pinv`).
-public struct Gamma: ContinuousDistribution, Equatable {
+public struct Gamma: ContinuousDistribution, Equatable, CustomStringConvertible {
     public let shape: Double
     public let scale: Double
 
@@ -76,4 +76,6 @@ public struct Gamma: ContinuousDistribution, Equatable {
         GSL.ready()
         return (shape - 1) * log(x) - x / scale - gsl_sf_lngamma(shape) - shape * log(scale)
     }
+
+    public var description: String { "Gamma(shape: \(shape), scale: \(scale))" }
 }

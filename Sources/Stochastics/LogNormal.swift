@@ -6,7 +6,7 @@ import Darwin
 import SimKernel
 
 /// Lognormal: ln X is normal with mean `mu` and standard deviation `sigma`.
-public struct LogNormal: ContinuousDistribution, Equatable {
+public struct LogNormal: ContinuousDistribution, Equatable, CustomStringConvertible {
     public let mu: Double
     public let sigma: Double
 
@@ -42,4 +42,6 @@ public struct LogNormal: ContinuousDistribution, Equatable {
         let z = (log(x) - mu) / sigma
         return -log(x * sigma) - 0.5 * log(2 * Double.pi) - 0.5 * z * z
     }
+
+    public var description: String { "LogNormal(mu: \(mu), sigma: \(sigma))" }
 }

@@ -6,7 +6,7 @@ import Darwin
 import SimKernel
 
 /// Pareto (type I) with `scale` x_m and `shape` α: F(x) = 1 - (x_m / x)^α for x >= x_m.
-public struct Pareto: ContinuousDistribution, Equatable {
+public struct Pareto: ContinuousDistribution, Equatable, CustomStringConvertible {
     public let scale: Double
     public let shape: Double
 
@@ -41,4 +41,6 @@ public struct Pareto: ContinuousDistribution, Equatable {
     public func logDensity(_ x: Double) -> Double {
         x < scale ? -.infinity : log(shape) + shape * log(scale) - (shape + 1) * log(x)
     }
+
+    public var description: String { "Pareto(scale: \(scale), shape: \(shape))" }
 }

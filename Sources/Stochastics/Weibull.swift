@@ -7,7 +7,7 @@ import CGSL
 import SimKernel
 
 /// Weibull with `scale` λ and `shape` k: F(x) = 1 - exp(-(x/λ)^k) for x >= 0.
-public struct Weibull: ContinuousDistribution, Equatable {
+public struct Weibull: ContinuousDistribution, Equatable, CustomStringConvertible {
     public let scale: Double
     public let shape: Double
 
@@ -51,4 +51,6 @@ public struct Weibull: ContinuousDistribution, Equatable {
         let z = x / scale
         return log(shape / scale) + (shape - 1) * log(z) - pow(z, shape)
     }
+
+    public var description: String { "Weibull(scale: \(scale), shape: \(shape))" }
 }

@@ -15,9 +15,16 @@ import SimKernel
 /// promise; (2) it is exact for every s >= 0, including s <= 1 where the continuous
 /// approximation behind rejection-inversion is weakest; (3) repository counts per Gitaly
 /// storage are thousands to a few million, so the table costs at most tens of megabytes and
-/// a draw ~22 comparisons. `maximumCount` bounds the table.
+/// a draw a handful of comparisons. `maximumCount` bounds the table.
+///
+/// A plain binary search over a table of millions misses the cache on most of its ~21 steps.
+/// A guide table (Chen and Asau, "On generating random variates from an empirical
+/// distribution", AIIE Trans. 6, 1974) first maps U to the span of ranks whose cumulative
+/// probabilities cover U's bucket, and the binary search runs only inside that span: the same
+/// rank, in fewer and closer steps (at n = 2·10⁶, s = 1.1 we measured roughly 180 ns a draw
+/// for the plain search and 75 to 150 ns with the guide, release build on a shared machine).
 public struct Zipf: Sendable, Equatable {
-    /// The largest supported n: 2^24 ranks, a 128 MiB table.
+    /// The largest supported n: 2^24 ranks, 136 MiB of tables (8.5 bytes a rank).
     public static let maximumCount = 1 << 24
 
     public let count: Int
@@ -26,6 +33,11 @@ public struct Zipf: Sendable, Equatable {
     public let harmonicNumber: Double
     /// cumulative[k - 1] = P(X <= k); the last entry is exactly 1.
     let cumulative: [Double]
+    /// guide[j] = the smallest index i with cumulative[i] > j / m, for j in 0..<m buckets.
+    let guide: [Int32]
+    /// Eight ranks a bucket: a bucket's span of the cumulative table then averages one 64-byte
+    /// cache line, and the guide (n/2 bytes) is small enough to stay in cache.
+    static let ranksPerBucket = 8
 
     public init(count n: Int, exponent s: Double) throws {
         guard n >= 1, n <= Self.maximumCount else {
@@ -52,12 +64,33 @@ public struct Zipf: Sendable, Equatable {
         table[n - 1] = 1
         harmonicNumber = total
         cumulative = table
+        let buckets = max(1, n / Self.ranksPerBucket)
+        var guide = [Int32](repeating: 0, count: buckets)
+        var i = 0
+        for j in 0..<buckets {
+            let threshold = Double(j) / Double(buckets)
+            // table[n - 1] = 1 exceeds every threshold, so i stays below n.
+            while table[i] <= threshold { i += 1 }
+            guide[j] = Int32(i)
+        }
+        self.guide = guide
     }
 
     /// The smallest rank k with P(X <= k) > U, U uniform on [0, 1).
-    public func sample(_ rng: inout RandomStream) -> Int {
-        let u = rng.nextDouble()
-        var lo = 0, hi = count - 1
+    public func sample(_ rng: inout RandomStream) -> Int { rank(forUniform: rng.nextDouble()) }
+
+    /// The smallest rank k with P(X <= k) > u, for u in [0, 1): the inverse CDF.
+    func rank(forUniform u: Double) -> Int {
+        let buckets = guide.count
+        let j = min(buckets - 1, Int(u * Double(buckets)))
+        var lo = Int(guide[j])
+        var hi = j + 1 < buckets ? Int(guide[j + 1]) : count - 1
+        // Rounding in u · n could put u a hair outside bucket j; then search the whole table
+        // rather than return a neighbouring rank.
+        if (lo > 0 && cumulative[lo - 1] > u) || cumulative[hi] <= u {
+            lo = 0
+            hi = count - 1
+        }
         while lo < hi {
             let mid = (lo + hi) / 2
             if cumulative[mid] > u { hi = mid } else { lo = mid + 1 }

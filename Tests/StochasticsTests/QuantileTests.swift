@@ -101,3 +101,10 @@ func cdfOfQuantileRoundTripsToTheProbability(_ c: Named) {
     var r1 = stream("zipf"), r2 = stream("zipf")
     #expect((0..<200).map { _ in zipf.sample(&r1) } == (0..<200).map { _ in zipf.sample(&r2) })
 }
+
+@Test func distributionsDescribeThemselvesWithTheirParameters() throws {
+    #expect(try Weibull(scale: 2, shape: 1.5).description == "Weibull(scale: 2.0, shape: 1.5)")
+    #expect(try Exponential(rate: 3).description == "Exponential(rate: 3.0)")
+    #expect(try LogNormal(mu: -1, sigma: 0.5).description == "LogNormal(mu: -1.0, sigma: 0.5)")
+    #expect(try Empirical(samples: [4, 1, 9]).description == "Empirical(3 observations from 1.0 to 9.0)")
+}

@@ -79,3 +79,24 @@ func zipfProbabilitiesSumToOne(_ n: Int, _ s: Double) throws {
     #expect(abs(z.harmonicNumber - expected) < 1e-13 * expected, "H = \(z.harmonicNumber) vs \(expected)")
     #expect(z.cdf(n - 1) < 1 && z.cdf(n - 1) > 1 - 2 * z.probability(n))
 }
+
+// The guide-table search against a second implementation: a linear scan for the smallest rank
+// whose cumulative probability exceeds u, at random u and at every bucket boundary j/m and
+// its neighbouring doubles, where rounding could mislead the guide.
+@Test func zipfGuidedSearchAgreesWithALinearScan() throws {
+    for (n, s) in [(1, 1.0), (7, 0.0), (300, 1.3), (1_000, 0.6), (4_099, 1.0)] {
+        let z = try Zipf(count: n, exponent: s)
+        var cumulative = [Double]()
+        for k in 1...n { cumulative.append(z.cdf(k)) }
+        func linear(_ u: Double) -> Int { cumulative.firstIndex { $0 > u }! + 1 }
+        var rng = stream("zipf guide")
+        var us = (0..<2_000).map { _ in rng.nextDouble() }
+        let buckets = z.guide.count
+        for j in 0..<buckets {
+            let b = Double(j) / Double(buckets)
+            us += [b, b.nextUp, b.nextDown].filter { $0 >= 0 && $0 < 1 }
+        }
+        us += cumulative.flatMap { [$0, $0.nextDown] }.filter { $0 >= 0 && $0 < 1 }
+        for u in us { #expect(z.rank(forUniform: u) == linear(u), "n \(n), s \(s), u \(u)") }
+    }
+}
