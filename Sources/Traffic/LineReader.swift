@@ -62,7 +62,9 @@ public struct LineReader {
         defer { inflater?.end() }
         var firstChunk = true
         while true {
-            let n = try source.fill()
+            // The first chunk holds at least the two magic bytes unless the input is shorter: a
+            // pipe may deliver a single byte first.
+            let n = try source.fill(atLeast: firstChunk ? 2 : 1)
             if firstChunk {
                 firstChunk = false
                 if n >= 2 && source.buffer[0] == 0x1f && source.buffer[1] == 0x8b { inflater = try GzipInflater(path: path) }
@@ -96,16 +98,19 @@ public struct LineReader {
             self.path = path
         }
 
-        /// Reads the next chunk into `buffer`; returns its length, 0 at the end of the input.
-        mutating func fill() throws -> Int {
-            while true {
-                let n = buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress, $0.count) }
+        /// Reads until `minimum` bytes are in `buffer` or the input ends; returns the count.
+        mutating func fill(atLeast minimum: Int) throws -> Int {
+            var total = 0
+            while total < minimum {
+                let n = buffer.withUnsafeMutableBytes { systemRead(fd, $0.baseAddress! + total, $0.count - total) }
                 if n < 0 {
                     if errno == EINTR { continue }
                     throw TraceInputError.readFailed(path: path, line: lines, reason: String(cString: strerror(errno)))
                 }
-                return n
+                if n == 0 { break }
+                total += n
             }
+            return total
         }
     }
 
