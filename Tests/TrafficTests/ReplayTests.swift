@@ -142,3 +142,24 @@ import Testing
         }
     }
 }
+
+/// The benchmark's inputs are what they claim to be, so that its figures mean something.
+@Suite struct BenchmarkInputTests {
+    /// Goal: the generated benchmark log is 90 % access lines and 10 % other lines, all valid,
+    /// and the filled store replays exactly its row count. Method: counts by construction.
+    @Test func benchmarkLogAndStoreHoldWhatTheySay() throws {
+        let dir = Fixtures.scratch("bench-inputs")
+        let log = dir.appendingPathComponent("bench.log").path
+        try TrafficBenchmark.writeAccessLog(path: log, lines: 1000, seed: 3)
+        let store = try TraceStore(path: dir.appendingPathComponent("i.sqlite").path)
+        let imported = try TraceImporter(store: store).importFiles([log])
+        #expect(imported.lines == 1000)
+        #expect(imported.rpcs == 900)
+        #expect(imported.skipped == 100)
+        #expect(imported.malformed == 0)
+        let filled = try TraceStore(path: dir.appendingPathComponent("r.sqlite").path)
+        try TrafficBenchmark.fillStore(filled, rows: 5000)
+        let result = try TrafficBenchmark.replay(store: filled)
+        #expect(result.rows == 5000)
+    }
+}
