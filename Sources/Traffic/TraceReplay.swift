@@ -174,6 +174,11 @@ public struct TraceReplay: ArrivalSource {
     }
 
     public mutating func next() throws -> Arrival? {
+        // The common case, a plain replay with nothing held back, takes no other branch.
+        if options.rateMultiplier == 1 && copies.isEmpty && bufferPosition < buffer.count {
+            bufferPosition += 1
+            return buffer[bufferPosition - 1]
+        }
         while true {
             // A chunk may hold no call inside the window: read on until one does or none is left.
             while bufferPosition == buffer.count && !exhausted { try refill() }
