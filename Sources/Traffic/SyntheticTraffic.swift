@@ -93,6 +93,8 @@ public struct SyntheticTraffic: ArrivalSource {
         repositoryCount = target.repositories.count
         let shares = profile.storages ?? target.storages.map { StorageShare(name: $0, share: 1) }
         storageCumulative = Self.cumulative(shares.map(\.share))
+        // The same name-then-hash mapping as replay; its tables are indexed by interned id from
+        // 1, so the profile's storages go in behind an unused slot 0.
         let mapped = try TraceReplay.map([""] + shares.map(\.name), kind: "storage", explicit: [:], onto: target.storages)
         storageIndex = Array(mapped.dropFirst())
         let streams = RandomStreams(seed: seed, replication: replication)
