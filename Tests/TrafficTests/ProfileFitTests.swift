@@ -189,5 +189,11 @@ import Testing
         var n = 0
         while try source.next() != nil { n += 1 }
         #expect(abs(Double(n) - 60 * lambda) < 5 * (60 * lambda).squareRoot())
+
+        // The reference-architecture profile: its rates add up to the PUBLIC test load's
+        // fan-out written in the file (pull 3 × 20, push 6 × 4, API and web 300).
+        let reference = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent("reference-10k-users.yaml").path
+        let ref = try TrafficProfile.decode(yaml: try String(contentsOfFile: reference, encoding: .utf8), path: reference)
+        #expect(ref.methods.reduce(0) { $0 + $1.ratePerSecond } == 60 + 24 + 300)
     }
 }
