@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // Rehearse: a deterministic simulation and capacity-planning testbed for Gitaly fleets.
 // Modules follow ../shared/ARCHITECTURE.md; arrows point one way:
-// CGSL ← SimKernel ← Stochastics ← GitalyModel / Traffic ← Bench ← rehearse.
+// CGSL, CZlib ← SimKernel ← Stochastics ← GitalyModel / Traffic ← Bench ← rehearse.
 import PackageDescription
 
 let package = Package(
@@ -12,10 +12,12 @@ let package = Package(
         .library(name: "SimKernel", targets: ["SimKernel"]),
         .library(name: "Stochastics", targets: ["Stochastics"]),
         .library(name: "GitalyModel", targets: ["GitalyModel"]),
+        .library(name: "Traffic", targets: ["Traffic"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // GSL through the system library (Debian: libgsl-dev); a C shim keeps Swift 6 away
@@ -24,11 +26,22 @@ let package = Package(
         .target(name: "SimKernel", dependencies: ["CGSL"], exclude: ["README.md"]),
         .target(name: "Stochastics", dependencies: ["CGSL", "SimKernel"], exclude: ["README.md"]),
         .target(name: "GitalyModel", dependencies: ["SimKernel", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
+        // zlib through the system library (Debian: zlib1g-dev), for gzip-compressed trace input.
+        .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
+        .target(
+            name: "Traffic",
+            dependencies: [
+                "SimKernel", "Stochastics", "CZlib",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
+                .product(name: "Yams", package: "Yams"),
+            ],
+            exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",
             dependencies: [
-                "SimKernel", "Stochastics", "Bench", "GitalyModel",
+                "SimKernel", "Stochastics", "Bench", "GitalyModel", "Traffic",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "Stochastics"]),
@@ -36,6 +49,7 @@ let package = Package(
         .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse"]),
+        .testTarget(name: "TrafficTests", dependencies: ["Traffic", "SimKernel", "Stochastics", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]
 )

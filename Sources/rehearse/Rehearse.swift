@@ -10,6 +10,7 @@ struct Rehearse: ParsableCommand {
         subcommands: [
             BenchCommand.self,
             ModelCommand.self,
+            TraceCommand.self,
         ])
 
     /// Runs the command line. Every failure that comes from the user's input (a bad flag, a bad

@@ -1,0 +1,190 @@
+import SimKernel
+import Stochastics
+
+/// Synthetic arrivals drawn from a `TrafficProfile` for any horizon, with a growth factor.
+///
+/// The superposition of the methods' non-homogeneous Poisson processes is simulated by thinning
+/// (Lewis and Shedler, "Simulation of nonhomogeneous Poisson processes by thinning", Naval
+/// Research Logistics Quarterly 26(3), 1979): candidates arrive as a homogeneous Poisson process
+/// at λ* ≥ λ(t) for all t, and a candidate at t is kept with probability λ(t)/λ*. A kept arrival
+/// is then given to method m with probability λ_m(t)/λ(t), which is the superposition theorem
+/// read backwards. λ* is the growth factor times the sum over methods of rate × max hourly
+/// weight × max daily weight.
+public struct SyntheticTraffic: ArrivalSource {
+    public let methods: [MethodName]
+    public let horizon: SimTime
+    public let growth: Double
+    let rates: [Double]
+    /// Per method, 24 × 7 relative rates indexed by weekday × 24 + hour.
+    let shapes: [[Double]]
+    let lambdaMax: Double
+    let startNs: Int64
+    let serviceTime: [Sampler]
+    let cpu: [Sampler?]
+    let requestBytes: [Sampler?]
+    let responseBytes: [Sampler?]
+    let packBytes: [Sampler?]
+    let repositoryRanks: RepositorySampler
+    /// Cumulative storage shares and the model storage each maps to.
+    let storageCumulative: [Double]
+    let storageIndex: [Int32]
+    let repositoryCount: Int
+    var now = 0.0
+    var arrivals: RandomStream
+    var choices: RandomStream
+    var costs: RandomStream
+    var places: RandomStream
+    /// Candidates drawn and kept so far (the acceptance ratio shows how tight λ* is).
+    public private(set) var candidates = 0
+    public private(set) var accepted = 0
+
+    enum RepositorySampler {
+        case none
+        case zipf(Zipf)
+        case empirical(cumulative: [Double])
+    }
+
+    /// - Parameters:
+    ///   - horizon: arrivals are drawn on [0, horizon) of simulated time.
+    ///   - growth: multiplies every rate (1.3 is 30 % more traffic than the profile).
+    ///   - target: the model's storages and repositories. Storages are mapped by name, else by a
+    ///     stable hash; repository rank k goes to model repository (k − 1) mod count.
+    public init(profile: TrafficProfile, target: ReplayTarget, horizon: SimTime, growth: Double = 1,
+                seed: UInt64, replication: Int = 0) throws {
+        try profile.validate()
+        guard growth.isFinite, growth > 0 else {
+            throw TrafficProfileError.invalid(field: "growth", reason: "must be a positive number, got \(growth)")
+        }
+        self.horizon = horizon
+        self.growth = growth
+        startNs = profile.start.flatMap(Timestamp.parseNs) ?? 4 * 86_400 * 1_000_000_000  // Monday 1970-01-05
+        var methods: [MethodName] = []
+        var rates: [Double] = []
+        var shapes: [[Double]] = []
+        var service: [Sampler] = [], cpu: [Sampler?] = [], req: [Sampler?] = [], resp: [Sampler?] = [], pack: [Sampler?] = []
+        var lambdaMax = 0.0
+        for (i, m) in profile.methods.enumerated() {
+            let f = "methods[\(i)]"
+            let op = m.operation.flatMap(OperationType.init(name:)) ?? OperationType.of(method: m.method)
+            methods.append(MethodName(service: m.service, method: m.method, operation: op))
+            let hours = Self.normalised(m.hourOfDay, count: 24)
+            let days = Self.normalised(m.dayOfWeek, count: 7)
+            var shape = [Double](repeating: 0, count: 168)
+            for d in 0..<7 { for h in 0..<24 { shape[d * 24 + h] = hours[h] * days[d] } }
+            shapes.append(shape)
+            rates.append(m.ratePerSecond * growth)
+            lambdaMax += m.ratePerSecond * growth * (shape.max() ?? 1)
+            service.append(try m.serviceTimeMs.sampler(field: "\(f).serviceTimeMs"))
+            cpu.append(try m.cpuMs?.sampler(field: "\(f).cpuMs"))
+            req.append(try m.requestBytes?.sampler(field: "\(f).requestBytes"))
+            resp.append(try m.responseBytes?.sampler(field: "\(f).responseBytes"))
+            pack.append(try m.packBytes?.sampler(field: "\(f).packBytes"))
+        }
+        self.methods = methods
+        self.rates = rates
+        self.shapes = shapes
+        self.lambdaMax = lambdaMax
+        serviceTime = service; self.cpu = cpu; requestBytes = req; responseBytes = resp; packBytes = pack
+        switch profile.repositories?.model {
+        case "zipf": repositoryRanks = .zipf(try Zipf(count: profile.repositories!.count!, exponent: profile.repositories!.exponent!))
+        case "empirical": repositoryRanks = .empirical(cumulative: Self.cumulative(profile.repositories!.weights!))
+        default: repositoryRanks = .none
+        }
+        repositoryCount = target.repositories.count
+        let shares = profile.storages ?? target.storages.map { StorageShare(name: $0, share: 1) }
+        storageCumulative = Self.cumulative(shares.map(\.share))
+        // The same name-then-hash mapping as replay; its tables are indexed by interned id from
+        // 1, so the profile's storages go in behind an unused slot 0.
+        let mapped = try TraceReplay.map([""] + shares.map(\.name), kind: "storage", explicit: [:], onto: target.storages)
+        storageIndex = Array(mapped.dropFirst())
+        let streams = RandomStreams(seed: seed, replication: replication)
+        arrivals = streams.stream("traffic.synthetic.arrivals")
+        choices = streams.stream("traffic.synthetic.methods")
+        costs = streams.stream("traffic.synthetic.costs")
+        places = streams.stream("traffic.synthetic.places")
+    }
+
+    /// Relative rates scaled to average 1; flat when absent.
+    static func normalised(_ values: [Double]?, count: Int) -> [Double] {
+        guard let values, values.count == count else { return [Double](repeating: 1, count: count) }
+        let mean = values.reduce(0, +) / Double(count)
+        return mean > 0 ? values.map { $0 / mean } : [Double](repeating: 1, count: count)
+    }
+
+    static func cumulative(_ weights: [Double]) -> [Double] {
+        let total = weights.reduce(0, +)
+        var acc = 0.0
+        return weights.map { acc += $0; return acc / total }
+    }
+
+    /// First index whose cumulative share exceeds u.
+    static func pick(_ cumulative: [Double], _ u: Double) -> Int {
+        var lo = 0, hi = cumulative.count - 1
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if cumulative[mid] > u { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
+    }
+
+    /// Index into a method's shape of the instant `seconds` after the profile's start.
+    @inline(__always) func slot(_ seconds: Double) -> Int {
+        let (hour, weekday) = TraceStatistics.hourAndWeekday(ns: startNs &+ Int64(seconds * 1e9))
+        return weekday * 24 + hour
+    }
+
+    public mutating func next() throws -> Arrival? {
+        guard lambdaMax > 0 else { return nil }
+        let horizonSeconds = horizon.seconds
+        while true {
+            now += arrivals.exponential(rate: lambdaMax)
+            guard now < horizonSeconds else { return nil }
+            candidates += 1
+            let s = slot(now)
+            var total = 0.0
+            for m in rates.indices { total += rates[m] * shapes[m][s] }
+            // Thinning: keep with probability λ(t)/λ*.
+            guard arrivals.nextDouble() * lambdaMax < total else { continue }
+            accepted += 1
+            var u = choices.nextDouble() * total
+            var method = rates.count - 1
+            for m in rates.indices {
+                u -= rates[m] * shapes[m][s]
+                if u < 0 { method = m; break }
+            }
+            return arrival(method: method, at: now)
+        }
+    }
+
+    mutating func arrival(method m: Int, at seconds: Double) -> Arrival {
+        let ms = serviceTime[m].sample(&costs)
+        let cpuMs = cpu[m]?.sample(&costs) ?? 0
+        func bytes(_ s: Sampler?) -> Int64 {
+            guard let s else { return 0 }
+            let v = s.sample(&costs)
+            return v.isFinite ? Int64(min(v, 9e18).rounded()) : 0
+        }
+        let cost = RPCCost(durationNs: Int64(min(ms * 1e6, 9e18).rounded()), cpuNs: Int64(min(cpuMs * 1e6, 9e18).rounded()),
+                           requestBytes: bytes(requestBytes[m]), responseBytes: bytes(responseBytes[m]),
+                           packBytes: bytes(packBytes[m]))
+        var repository: Int32 = -1
+        if repositoryCount > 0 {
+            let rank: Int
+            switch repositoryRanks {
+            case .none: rank = places.below(repositoryCount) + 1
+            case .zipf(let z): rank = z.sample(&places)
+            case .empirical(let c): rank = Self.pick(c, places.nextDouble()) + 1
+            }
+            repository = Int32((rank - 1) % repositoryCount)
+        }
+        let storage: Int32 = storageIndex.isEmpty ? -1 : storageIndex[Self.pick(storageCumulative, places.nextDouble())]
+        return Arrival(time: SimTime(seconds: seconds), method: Int32(m), operation: methods[m].operation,
+                       storage: storage, repository: repository, cost: cost)
+    }
+
+    /// The intensity λ(t) of all methods together, calls per second, `seconds` after the start.
+    public func intensity(atSeconds seconds: Double) -> Double {
+        let s = slot(seconds)
+        return rates.indices.reduce(0) { $0 + rates[$1] * shapes[$1][s] }
+    }
+}

@@ -1,0 +1,416 @@
+import SimKernel
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// A line that could not be read, for the first few the import reports.
+public struct MalformedLine: Sendable, Equatable {
+    public var source: String
+    public var line: Int
+    public var reason: String
+}
+
+/// What one import did. `rpcs` counts access lines read, `inserted` the new rows, `duplicates`
+/// the access lines already in the store.
+public struct ImportSummary: Sendable, Equatable {
+    public var lines = 0
+    public var rpcs = 0
+    public var inserted = 0
+    public var duplicates = 0
+    public var skipped = 0
+    public var malformed = 0
+    public var firstArrivalNs: Int64?
+    public var lastArrivalNs: Int64?
+    /// The first `TraceImporter.malformedReportLimit` malformed lines.
+    public var malformedExamples: [MalformedLine] = []
+}
+
+/// Imports logs into a `TraceStore` in one transaction.
+///
+/// Duplicates: every row is keyed by its arrival and a 64-bit hash of its line's bytes, and a
+/// line whose key is present is not inserted again. We key on content rather than on (file,
+/// line number) because the same lines reach us under different names: logrotate renames
+/// `current` to `current.1` and gzips it to `current.1.gz`, and standard input has no name at
+/// all; a content key makes all of these one import. Two distinct access lines with identical
+/// bytes cannot occur in practice (each carries its own end time and duration, to the
+/// microsecond, and a correlation id), and two different lines collide only if they share the
+/// arrival nanosecond and a 64-bit hash, a chance of about 2⁻⁶⁴ per pair of lines that arrive in
+/// the same nanosecond.
+///
+/// Atomicity: everything happens inside one write transaction, so a missing file, a truncated
+/// gzip stream or any other error rolls the database back to what it was before.
+public struct TraceImporter {
+    public static let malformedReportLimit = 5
+    public let store: TraceStore
+
+    public init(store: TraceStore) { self.store = store }
+
+    /// Imports each input (`-` is standard input) in order.
+    public func importFiles(_ paths: [String]) throws -> ImportSummary {
+        try store.translatingErrors { try store.queue.write { db in
+            var session = try ImportSession(db: db)
+            for path in paths {
+                try session.importInput(path)
+            }
+            try session.finish(sources: paths)
+            return session.summary
+        } }
+    }
+
+    /// Imports records that were built in memory (tests, generators) under a synthetic source
+    /// name; each record's key is the hash of its CSV rendering.
+    public func importRecords(_ records: [RPCRecord], source: String) throws -> ImportSummary {
+        try store.translatingErrors { try store.queue.write { db in
+            var session = try ImportSession(db: db)
+            for r in records {
+                session.summary.lines += 1
+                let text = TraceCSV.render(r)
+                let hash = text.utf8.withContiguousStorageIfAvailable { LineHash.of($0) } ?? LineHash.of(Array(text.utf8))
+                try session.insert(r, hash: hash)
+            }
+            try session.finish(sources: [source])
+            return session.summary
+        } }
+    }
+}
+
+/// The state of one import transaction: interned ids and the prepared insert.
+struct ImportSession {
+    let db: Database
+    var summary = ImportSummary()
+    var methods: [String: (id: Int64, op: OperationType)] = [:]
+    var storages: [String: Int64] = [:]
+    var clients: [String: Int64] = [:]
+    var codes: [String: Int64] = [:]
+    var repositories: [RepositoryKey: Int64] = [:]
+    let insertRPC: Statement
+    let insertMethod: Statement
+    let insertStorage: Statement
+    let insertClient: Statement
+    let insertCode: Statement
+    let insertRepository: Statement
+
+    struct RepositoryKey: Hashable {
+        var storage: Int64
+        var path: String
+    }
+
+    init(db: Database) throws {
+        self.db = db
+        // An import inserts into the rpc B-tree and the name tables and holds every changed page
+        // until it commits; with SQLite's default 2 MiB page cache those pages spill to disk and
+        // are read back (Sources/Traffic/README.md, "Measurements"). 128 MiB keeps a day of a node's lines in
+        // memory; replay and statistics, which read sequentially, keep the default.
+        try db.execute(sql: "PRAGMA cache_size = -131072")
+        for row in try Row.fetchAll(db, sql: "SELECT id, service, name, operation FROM method") {
+            let key = (row["service"] as String) + "/" + (row["name"] as String)
+            methods[key] = (row["id"], OperationType(rawValue: row["operation"]) ?? .unknown)
+        }
+        for (table, _) in [("storage", 0), ("client", 1), ("code", 2)] {
+            for row in try Row.fetchAll(db, sql: "SELECT id, name FROM \(table)") {
+                switch table {
+                case "storage": storages[row["name"]] = row["id"]
+                case "client": clients[row["name"]] = row["id"]
+                default: codes[row["name"]] = row["id"]
+                }
+            }
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT id, storage_id, relative_path FROM repository") {
+            repositories[RepositoryKey(storage: row["storage_id"], path: row["relative_path"])] = row["id"]
+        }
+        insertRPC = try db.makeStatement(sql: """
+            INSERT INTO rpc (line_hash, arrival_ns, duration_ns, method_id, operation, storage_id, repository_id,
+                client_id, code_id, request_bytes, response_bytes, pack_bytes, cpu_ms, route_node_id, route_secondaries)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+            """)
+        insertMethod = try db.makeStatement(sql: "INSERT INTO method (service, name, operation) VALUES (?, ?, ?)")
+        insertStorage = try db.makeStatement(sql: "INSERT INTO storage (name) VALUES (?)")
+        insertClient = try db.makeStatement(sql: "INSERT INTO client (name) VALUES (?)")
+        insertCode = try db.makeStatement(sql: "INSERT INTO code (name) VALUES (?)")
+        insertRepository = try db.makeStatement(sql: "INSERT INTO repository (storage_id, relative_path, project_path, gl_repository) VALUES (?, ?, ?, ?)")
+    }
+
+    /// Reads one input on a second thread while this one writes: parsing a line and inserting
+    /// it cost about the same, so the two overlap (Sources/Traffic/README.md, "Measurements"). The reader
+    /// hands over batches through a channel of bounded capacity, so memory stays bounded.
+    mutating func importInput(_ path: String) throws {
+        let source = path == "-" ? "<stdin>" : path
+        let channel = ParsedBatchChannel()
+        let reader = Thread { LineParsing.produce(path: path, into: channel) }
+        reader.start()
+        // Whatever happens here, the reader is stopped and waited for before returning, so no
+        // thread reads the input after the import has ended.
+        defer { channel.cancelAndWait() }
+        while let next = channel.take() {
+            let batch = try next.get()
+            summary.lines += batch.lines
+            summary.skipped += batch.skipped
+            for item in batch.items {
+                switch item {
+                case .rpc(let record, let hash):
+                    try insert(record, hash: hash)
+                case .malformed(let line, let reason):
+                    summary.malformed += 1
+                    if summary.malformedExamples.count < TraceImporter.malformedReportLimit {
+                        summary.malformedExamples.append(MalformedLine(source: source, line: line, reason: reason))
+                    }
+                }
+            }
+        }
+    }
+
+    static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+        line.allSatisfy { $0 == 0x20 || $0 == 0x09 }
+    }
+
+    mutating func insert(_ r: RPCRecord, hash: Int64) throws {
+        summary.rpcs += 1
+        if summary.firstArrivalNs.map({ r.arrivalNs < $0 }) ?? true { summary.firstArrivalNs = r.arrivalNs }
+        if summary.lastArrivalNs.map({ r.arrivalNs > $0 }) ?? true { summary.lastArrivalNs = r.arrivalNs }
+        let methodId = try method(r)
+        let storageId = try r.storage.map { try intern($0, in: &storages, with: insertStorage) }
+        var repositoryId: Int64?
+        if let path = r.repositoryPath {
+            // A repository is named by its storage and relative path; one without a storage
+            // (never seen in Gitaly's logs, possible in CSV) goes to the empty storage name.
+            let sid = try storageId ?? intern("", in: &storages, with: insertStorage)
+            let key = RepositoryKey(storage: sid, path: path)
+            if let id = repositories[key] {
+                repositoryId = id
+            } else {
+                try insertRepository.execute(arguments: [sid, path, r.projectPath, r.glRepository])
+                let id = db.lastInsertedRowID
+                repositories[key] = id
+                repositoryId = id
+            }
+        }
+        let clientId = try r.client.map { try intern($0, in: &clients, with: insertClient) }
+        let codeId = try intern(r.code, in: &codes, with: insertCode)
+        let routeId = try r.routeNode.map { try intern($0, in: &storages, with: insertStorage) }
+        // The row is bound and stepped through SQLite's C API: GRDB's `execute(arguments:)`
+        // boxes every argument into a `DatabaseValue` array and was an eighth of the import's
+        // time. The statement is still GRDB's (prepared and finalised by it), run inside
+        // GRDB's transaction.
+        let s = insertRPC.sqliteStatement
+        sqlite3_reset(s)
+        sqlite3_bind_int64(s, 1, hash)
+        sqlite3_bind_int64(s, 2, r.arrivalNs)
+        sqlite3_bind_int64(s, 3, r.durationNs)
+        sqlite3_bind_int64(s, 4, methodId)
+        sqlite3_bind_int64(s, 5, Int64(r.operation.rawValue))
+        Self.bind(s, 6, storageId)
+        Self.bind(s, 7, repositoryId)
+        Self.bind(s, 8, clientId)
+        sqlite3_bind_int64(s, 9, codeId)
+        Self.bind(s, 10, r.requestBytes)
+        Self.bind(s, 11, r.responseBytes)
+        Self.bind(s, 12, r.packBytes)
+        if let cpu = r.cpuTimeMs { sqlite3_bind_double(s, 13, cpu) } else { sqlite3_bind_null(s, 13) }
+        Self.bind(s, 14, routeId)
+        if let text = r.routeSecondaries {
+            sqlite3_bind_text(s, 15, text, -1, Self.transient)
+        } else {
+            sqlite3_bind_null(s, 15)
+        }
+        let rc = sqlite3_step(s)
+        guard rc == SQLITE_DONE else {
+            throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
+        if sqlite3_changes(db.sqliteConnection) == 1 { summary.inserted += 1 } else { summary.duplicates += 1 }
+    }
+
+    /// SQLite copies a text argument bound with this destructor (sqlite3.h, SQLITE_TRANSIENT).
+    static let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+
+    @inline(__always) static func bind(_ s: OpaquePointer, _ index: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(s, index, value) } else { sqlite3_bind_null(s, index) }
+    }
+
+    mutating func method(_ r: RPCRecord) throws -> Int64 {
+        let key = r.service + "/" + r.method
+        if let m = methods[key] {
+            // The method row keeps the first known op type; an unknown one is upgraded when a
+            // later line names it.
+            if m.op == .unknown && r.operation != .unknown {
+                try db.execute(sql: "UPDATE method SET operation = ? WHERE id = ?", arguments: [r.operation.rawValue, m.id])
+                methods[key] = (m.id, r.operation)
+            }
+            return m.id
+        }
+        try insertMethod.execute(arguments: [r.service, r.method, r.operation.rawValue])
+        let id = db.lastInsertedRowID
+        methods[key] = (id, r.operation)
+        return id
+    }
+
+    func intern(_ name: String, in table: inout [String: Int64], with statement: Statement) throws -> Int64 {
+        if let id = table[name] { return id }
+        try statement.execute(arguments: [name])
+        let id = db.lastInsertedRowID
+        table[name] = id
+        return id
+    }
+
+    mutating func finish(sources: [String]) throws {
+        if summary.inserted > 0 { try ReplayChunks.invalidate(db) }
+        try db.execute(sql: """
+            INSERT INTO import_run (sources, lines, rpcs, inserted, duplicates, skipped, malformed)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """, arguments: [sources.joined(separator: "\n"), summary.lines, summary.rpcs, summary.inserted,
+                             summary.duplicates, summary.skipped, summary.malformed])
+    }
+}
+
+enum TraceFormat {
+    case json
+    case csv
+}
+
+/// A 64-bit hash of a line's bytes, for duplicate detection: eight bytes at a time through a
+/// multiply-xorshift step, finished with SplitMix64's finaliser so that every input bit reaches
+/// every output bit. Stable across platforms and runs (never Swift's seeded `Hasher`).
+enum LineHash {
+    static func of<C: Collection>(_ bytes: C) -> Int64 where C.Element == UInt8 {
+        if let h = bytes.withContiguousStorageIfAvailable({ of(buffer: $0) }) { return h }
+        return Array(bytes).withUnsafeBufferPointer { of(buffer: $0) }
+    }
+
+    static func of(buffer b: UnsafeBufferPointer<UInt8>) -> Int64 {
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(b.count)
+        var i = 0
+        let n = b.count
+        let raw = UnsafeRawBufferPointer(b)
+        while i + 8 <= n {
+            let w = raw.loadUnaligned(fromByteOffset: i, as: UInt64.self)
+            h = (h ^ w) &* 0xBF58_476D_1CE4_E5B9
+            h ^= h >> 31
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            tail |= UInt64(b[i]) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0x94D0_49BB_1331_11EB
+        var sm = SplitMix64(state: h)
+        return Int64(bitPattern: sm.next())
+    }
+}
+
+
+/// A parsed line the writer must act on (skipped lines are only counted).
+enum ParsedItem: Sendable {
+    case rpc(RPCRecord, hash: Int64)
+    case malformed(line: Int, reason: String)
+}
+
+struct ParsedBatch: Sendable {
+    var items: [ParsedItem] = []
+    var lines = 0
+    var skipped = 0
+}
+
+/// The reader thread's side of an import: lines to parsed batches.
+enum LineParsing {
+    static let batchSize = 2048
+
+    /// Reads and parses `path`, putting batches into `channel`, then the end, with the reader's
+    /// error if there was one. The input's format is decided by its first non-blank line: a CSV
+    /// header makes it CSV, anything else JSON lines.
+    static func produce(path: String, into channel: ParsedBatchChannel) {
+        var batch = ParsedBatch()
+        var format: TraceFormat?
+        var csv = TraceCSV.Header()
+        do {
+            try LineReader(path: path).forEachLine { line, number in
+                batch.lines += 1
+                if format == nil && ImportSession.isBlank(line) {
+                    batch.skipped += 1
+                } else if format == nil, let header = TraceCSV.Header(line: line) {
+                    format = .csv
+                    csv = header
+                    batch.skipped += 1
+                } else {
+                    if format == nil { format = .json }
+                    let outcome: LineOutcome
+                    switch format! {
+                    case .json: outcome = ImportSession.isBlank(line) ? .skipped : GitalyLogParser.parse(line: line)
+                    case .csv: outcome = csv.parse(line: line)
+                    }
+                    switch outcome {
+                    case .rpc(let record): batch.items.append(.rpc(record, hash: LineHash.of(buffer: line)))
+                    case .skipped: batch.skipped += 1
+                    case .malformed(let reason): batch.items.append(.malformed(line: number, reason: reason))
+                    }
+                }
+                if batch.lines >= batchSize {
+                    guard channel.put(batch) else { throw ParsedBatchChannel.Cancelled() }
+                    batch = ParsedBatch()
+                }
+            }
+            if batch.lines > 0 { _ = channel.put(batch) }
+            channel.finish(error: nil)
+        } catch is ParsedBatchChannel.Cancelled {
+            channel.finish(error: nil)
+        } catch {
+            channel.finish(error: error)
+        }
+    }
+}
+
+/// A bounded queue of parsed batches from the reader thread to the writer, with an end marker
+/// that may carry the reader's error.
+final class ParsedBatchChannel: @unchecked Sendable {
+    struct Cancelled: Error {}
+    /// Batches in flight at most: with 2,048 lines a batch, a few megabytes.
+    static let capacity = 4
+    // Every field below is read and written only with `condition` locked.
+    private let condition = NSCondition()
+    private var batches: [ParsedBatch] = []
+    private var ended = false
+    private var failure: Error?
+    private var cancelled = false
+
+    /// Blocks while the queue is full; false when the writer has cancelled.
+    func put(_ batch: ParsedBatch) -> Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.count >= Self.capacity && !cancelled { condition.wait() }
+        if cancelled { return false }
+        batches.append(batch)
+        condition.broadcast()
+        return true
+    }
+
+    func finish(error: Error?) {
+        condition.lock()
+        ended = true
+        failure = error
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// The next batch, the reader's error, or nil at the end of the input.
+    func take() -> Result<ParsedBatch, Error>? {
+        condition.lock()
+        defer { condition.unlock() }
+        while batches.isEmpty && !ended { condition.wait() }
+        if !batches.isEmpty {
+            condition.broadcast()
+            return .success(batches.removeFirst())
+        }
+        if let failure { return .failure(failure) }
+        return nil
+    }
+
+    /// Stops the reader (if it is still running) and waits until it has ended.
+    func cancelAndWait() {
+        condition.lock()
+        cancelled = true
+        condition.broadcast()
+        while !ended { condition.wait() }
+        condition.unlock()
+    }
+}

@@ -1,0 +1,372 @@
+import ArgumentParser
+import Foundation
+import Traffic
+
+/// `rehearse trace`: import Gitaly logs into a trace store, summarise it, fit a traffic profile.
+struct TraceCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "trace",
+        abstract: "Import Gitaly and Praefect access logs into SQLite, summarise them, and fit a traffic profile.",
+        subcommands: [Import.self, Stats.self, Fit.self, Generate.self, Replay.self, Bench.self])
+
+    /// Turns the Traffic module's typed errors into one-line input errors (exit code 2).
+    static func inputError(_ error: Error) -> Error {
+        switch error {
+        case let e as TraceInputError: InputError(e.description)
+        case let e as TraceStoreError: InputError(e.description)
+        case let e as TrafficProfileError: InputError(e.description)
+        case let e as ReplayError: InputError(e.description)
+        default: error
+        }
+    }
+
+    static func openStore(_ path: String, create: Bool) throws -> TraceStore {
+        do { return try TraceStore(path: path, create: create) } catch { throw inputError(error) }
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Import JSON access logs (plain or gzip) or CSV traces into a trace database, in one transaction.",
+            discussion: """
+                Keeps the per-call access lines (those with grpc.code) and counts every other valid \
+                JSON line as skipped and every invalid one as malformed. Importing the same lines \
+                twice adds nothing. Any error (a missing file, a truncated gzip stream, an \
+                unreadable database) leaves the database as it was. CSV format: see \
+                Sources/Traffic/README.md.
+                """)
+
+        @Argument(help: ArgumentHelp("Log files to import; '-' reads standard input.", valueName: "file"))
+        var files: [String]
+
+        @Option(help: ArgumentHelp("The trace database (SQLite), created when missing.", valueName: "path"))
+        var db: String
+
+        @Flag(help: "Print one JSON object with the counts instead of text.")
+        var json = false
+
+        func validate() throws {
+            guard !files.isEmpty else { throw ValidationError("name at least one log file to import, or '-' for standard input") }
+        }
+
+        func run() throws {
+            // A database this import creates is removed again if the import fails, so that a
+            // failed import leaves the file system as it found it.
+            let existed = FileManager.default.fileExists(atPath: db)
+            let summary: ImportSummary
+            do {
+                let store = try TraceCommand.openStore(db, create: true)
+                summary = try TraceImporter(store: store).importFiles(files)
+            } catch {
+                if !existed { try? FileManager.default.removeItem(atPath: db) }
+                throw TraceCommand.inputError(error)
+            }
+            if json {
+                print(try TraceJSON.render(summary))
+            } else {
+                print("""
+                    lines \(summary.lines), rpcs \(summary.rpcs) (\(summary.inserted) new, \(summary.duplicates) already stored), \
+                    skipped \(summary.skipped), malformed \(summary.malformed)
+                    arrivals \(summary.firstArrivalNs.map(Timestamp.format) ?? "-") to \(summary.lastArrivalNs.map(Timestamp.format) ?? "-")
+                    """)
+                for m in summary.malformedExamples {
+                    print("malformed: \(m.source):\(m.line): \(m.reason)")
+                }
+            }
+        }
+    }
+}
+
+extension TraceCommand {
+    struct Stats: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Summarise a trace database: per-method counts, rates and latency quantiles, operation mix, busiest repositories and storages, traffic by hour.")
+
+        @Option(help: ArgumentHelp("The trace database (SQLite).", valueName: "path"))
+        var db: String
+
+        @Option(help: ArgumentHelp("How many repositories and storages to list.", valueName: "n"))
+        var top = 10
+
+        @Flag(help: "Print one JSON object instead of tables.")
+        var json = false
+
+        func validate() throws {
+            guard top >= 1 else { throw ValidationError("--top must be at least 1, got \(top)") }
+        }
+
+        func run() throws {
+            let store = try TraceCommand.openStore(db, create: false)
+            let stats: TraceStatistics
+            do { stats = try TraceStatistics.compute(store, topCount: top) } catch { throw TraceCommand.inputError(error) }
+            if json {
+                print(try TraceJSON.render(stats))
+                return
+            }
+            print("\(stats.rpcs) RPCs from \(Timestamp.format(ns: stats.firstArrivalNs)) to \(Timestamp.format(ns: stats.lastArrivalNs)) (\(TraceJSON.fixed(stats.spanSeconds, 1)) s)")
+            print("")
+            print("method                                      op            count     rate/s   mean ms    p50 ms    p90 ms    p99 ms  p99.9 ms  errors")
+            for m in stats.methods {
+                let name = m.service.isEmpty ? m.method : "\(m.service.replacingOccurrences(of: "gitaly.", with: ""))/\(m.method)"
+                print([TraceJSON.pad(name, 43), TraceJSON.pad(m.operation.name, 11), TraceJSON.lpad("\(m.count)", 8),
+                       TraceJSON.lpad(TraceJSON.fixed(m.ratePerSecond, 3), 10), TraceJSON.lpad(TraceJSON.fixed(m.latencyMsMean, 1), 9),
+                       TraceJSON.lpad(TraceJSON.fixed(m.latencyMsP50, 1), 9), TraceJSON.lpad(TraceJSON.fixed(m.latencyMsP90, 1), 9),
+                       TraceJSON.lpad(TraceJSON.fixed(m.latencyMsP99, 1), 9), TraceJSON.lpad(TraceJSON.fixed(m.latencyMsP999, 1), 9),
+                       TraceJSON.lpad("\(m.errors)", 7)].joined(separator: " "))
+            }
+            func list(_ title: String, _ items: [NamedCount]) {
+                print("")
+                print(title)
+                for i in items {
+                    print("  \(TraceJSON.lpad("\(i.count)", 9))  \(TraceJSON.fixed(100 * Double(i.count) / Double(stats.rpcs), 1))%  \(i.name)")
+                }
+            }
+            list("operation mix", stats.operations)
+            list("codes", stats.codes)
+            list("busiest storages", stats.storages)
+            list("busiest repositories", stats.topRepositories)
+            print("")
+            print("by hour of day (UTC)")
+            for (h, n) in stats.byHourOfDay.enumerated() { print("  \(h < 10 ? "0" : "")\(h):00  \(n)") }
+        }
+    }
+}
+
+/// Stable machine-readable output: sorted keys, snake_case names.
+enum TraceJSON {
+    struct ImportOutput: Encodable {
+        var lines, rpcs, inserted, duplicates, skipped, malformed: Int
+        var first_arrival: String?
+        var last_arrival: String?
+        var first_arrival_ns: Int64?
+        var last_arrival_ns: Int64?
+        var malformed_examples: [Example]
+        struct Example: Encodable { var source: String; var line: Int; var reason: String }
+    }
+
+    static func render(_ s: ImportSummary) throws -> String {
+        try encode(ImportOutput(
+            lines: s.lines, rpcs: s.rpcs, inserted: s.inserted, duplicates: s.duplicates, skipped: s.skipped,
+            malformed: s.malformed, first_arrival: s.firstArrivalNs.map(Timestamp.format),
+            last_arrival: s.lastArrivalNs.map(Timestamp.format), first_arrival_ns: s.firstArrivalNs,
+            last_arrival_ns: s.lastArrivalNs,
+            malformed_examples: s.malformedExamples.map { .init(source: $0.source, line: $0.line, reason: $0.reason) }))
+    }
+
+    static func render(_ s: TraceStatistics) throws -> String { try encode(s) }
+
+    static func encode<T: Encodable>(_ value: T) throws -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        return String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
+    static func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
+    static func lpad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
+}
+
+extension TraceCommand {
+    struct Fit: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Fit a traffic profile (rates with daily and weekly shape, service-time and size distributions, repository popularity) to a trace database.")
+
+        @Option(help: ArgumentHelp("The trace database (SQLite).", valueName: "path"))
+        var db: String
+
+        @Option(help: ArgumentHelp("Where to write the profile (YAML).", valueName: "path"))
+        var out: String
+
+        @Option(help: ArgumentHelp("Seed of the reservoir samples the fits use.", valueName: "n"))
+        var seed: UInt64 = 1
+
+        func run() throws {
+            let store = try TraceCommand.openStore(db, create: false)
+            var options = TraceFit.Options()
+            options.seed = seed
+            let text: String
+            do {
+                let profile = try TraceFit.fit(store, options: options)
+                text = try profile.encodeYAML(header: """
+                    Traffic profile fitted by `rehearse trace fit --db \(db) --seed \(seed)`.
+                    Rates are per second (mean over a week); hourOfDay and dayOfWeek are relative (mean 1, UTC,
+                    Monday first); serviceTimeMs and cpuMs in milliseconds, sizes in bytes. `ks` is the
+                    Kolmogorov-Smirnov statistic of the chosen family, `candidates` those of every family tried.
+                    """)
+            } catch {
+                throw TraceCommand.inputError(error)
+            }
+            do {
+                try text.write(toFile: out, atomically: true, encoding: .utf8)
+            } catch {
+                throw InputError("\(out): cannot write the profile: \(error.localizedDescription)")
+            }
+            print("wrote \(out)")
+        }
+    }
+
+    struct Generate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Draw synthetic traffic from a profile and write it as a CSV trace (importable with `trace import`).")
+
+        @Option(help: ArgumentHelp("The traffic profile (YAML), from `trace fit` or written by hand.", valueName: "path"))
+        var profile: String
+
+        @Option(help: ArgumentHelp("Length of the synthetic trace in hours.", valueName: "hours"))
+        var hours: Double = 1
+
+        @Option(help: ArgumentHelp("Multiplies every rate of the profile (1.3 = 30% more traffic).", valueName: "factor"))
+        var growth: Double = 1
+
+        @Option(help: ArgumentHelp("Seed of the random streams.", valueName: "n"))
+        var seed: UInt64 = 1
+
+        @Option(help: ArgumentHelp("Where to write the CSV trace; '-' for standard output.", valueName: "path"))
+        var out: String = "-"
+
+        func validate() throws {
+            guard hours.isFinite, hours > 0 else { throw ValidationError("--hours must be a positive number, got \(hours)") }
+            guard growth.isFinite, growth > 0 else { throw ValidationError("--growth must be a positive number, got \(growth)") }
+        }
+
+        func run() throws {
+            let text: String
+            do { text = try String(contentsOfFile: profile, encoding: .utf8) } catch {
+                throw InputError("\(profile): cannot read the profile: \(error.localizedDescription)")
+            }
+            do {
+                let p = try TrafficProfile.decode(yaml: text, path: profile)
+                let storages = p.storages?.map(\.name) ?? ["default"]
+                let repositoryCount = min(p.repositories?.count ?? p.repositories?.weights?.count ?? 1, 1 << 20)
+                let repositories = (1...max(1, repositoryCount)).map { "repo-\($0).git" }
+                var source = try SyntheticTraffic(
+                    profile: p, target: ReplayTarget(storages: storages, repositories: repositories),
+                    horizon: .hours(hours), growth: growth, seed: seed)
+                let startNs = p.start.flatMap(Timestamp.parseNs) ?? 4 * 86_400 * 1_000_000_000
+                printError("seed \(seed)")
+                var output = ""
+                output.reserveCapacity(1 << 20)
+                let handle: FileHandle
+                if out == "-" {
+                    handle = .standardOutput
+                } else {
+                    guard FileManager.default.createFile(atPath: out, contents: nil), let h = FileHandle(forWritingAtPath: out) else {
+                        throw InputError("\(out): cannot create the CSV file")
+                    }
+                    handle = h
+                }
+                output += TraceCSV.header + "\n"
+                var count = 0
+                while let a = try source.next() {
+                    let m = source.methods[Int(a.method)]
+                    output += TraceCSV.render(RPCRecord(
+                        arrivalNs: startNs + a.time.nanoseconds, durationNs: a.cost.durationNs, service: m.service,
+                        method: m.method, operation: m.operation, storage: a.storage >= 0 ? storages[Int(a.storage)] : nil,
+                        repositoryPath: a.repository >= 0 ? repositories[Int(a.repository)] : nil, code: "OK",
+                        requestBytes: a.cost.requestBytes, responseBytes: a.cost.responseBytes, packBytes: a.cost.packBytes,
+                        cpuTimeMs: Double(a.cost.cpuNs) / 1e6)) + "\n"
+                    count += 1
+                    if output.utf8.count > 1 << 20 {
+                        handle.write(Data(output.utf8))
+                        output.removeAll(keepingCapacity: true)
+                    }
+                }
+                handle.write(Data(output.utf8))
+                if out != "-" { try handle.close() }
+                printError("\(count) RPCs over \(hours) h (\(source.accepted) of \(source.candidates) thinning candidates kept)")
+            } catch {
+                throw TraceCommand.inputError(error)
+            }
+        }
+    }
+
+    struct Replay: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Replay a trace database into an event loop that counts arrivals: checks a replay configuration and measures replay speed.")
+
+        @Option(help: ArgumentHelp("The trace database (SQLite).", valueName: "path"))
+        var db: String
+
+        @Option(help: ArgumentHelp("Start of the window (RFC 3339); default the first arrival.", valueName: "time"))
+        var from: String?
+
+        @Option(help: ArgumentHelp("End of the window, exclusive (RFC 3339); default the end of the trace.", valueName: "time"))
+        var to: String?
+
+        @Option(help: ArgumentHelp("Replay this many times faster than recorded.", valueName: "factor"))
+        var speedUp: Double = 1
+
+        @Option(help: ArgumentHelp("Multiply the call rate: below 1 thins, above 1 adds jittered copies.", valueName: "factor"))
+        var rate: Double = 1
+
+        @Option(help: ArgumentHelp("Seed of the thinning and copy streams.", valueName: "n"))
+        var seed: UInt64 = 1
+
+        @Flag(help: "Print one JSON object instead of text.")
+        var json = false
+
+        func run() throws {
+            let store = try TraceCommand.openStore(db, create: false)
+            var options = ReplayOptions()
+            func time(_ text: String?, _ flag: String) throws -> Int64? {
+                guard let text else { return nil }
+                guard let ns = Timestamp.parseNs(text) else { throw InputError("\(flag) \"\(text)\" is not an RFC 3339 time") }
+                return ns
+            }
+            options.windowStartNs = try time(from, "--from")
+            options.windowEndNs = try time(to, "--to")
+            options.speedUp = speedUp
+            options.rateMultiplier = rate
+            options.seed = seed
+            let result: TrafficBenchmark.Result
+            do { result = try TrafficBenchmark.replay(store: store, options: options) } catch { throw TraceCommand.inputError(error) }
+            if json {
+                print(#"{"rows":\#(result.rows),"seconds":\#(result.seconds),"rows_per_second":\#(result.rowsPerSecond),"seed":\#(seed)}"#)
+            } else {
+                print("seed \(seed): replayed \(result.rows) arrivals in \(TraceJSON.fixed(result.seconds, 3)) s (\(TraceJSON.fixed(result.rowsPerSecond, 0)) rows/s)")
+            }
+        }
+    }
+}
+
+extension TraceCommand {
+    struct Bench: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Measure import (lines/s of a generated Gitaly log) and replay (rows/s into a counting event loop).",
+            discussion: "Writes its files into --dir and leaves them there; run on a release build.")
+
+        @Option(help: ArgumentHelp("Scratch directory for the log and the databases.", valueName: "path"))
+        var dir: String
+
+        @Option(help: ArgumentHelp("Lines of the generated access log to import.", valueName: "n"))
+        var lines = 500_000
+
+        @Option(help: ArgumentHelp("Rows of the store to replay.", valueName: "n"))
+        var rows = 10_000_000
+
+        func validate() throws {
+            guard lines >= 1, rows >= 1 else { throw ValidationError("--lines and --rows must be at least 1") }
+        }
+
+        func run() throws {
+            do {
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                let log = dir + "/bench-gitaly.log"
+                let importDb = dir + "/bench-import.sqlite"
+                let replayDb = dir + "/bench-replay.sqlite"
+                for path in [importDb, replayDb] { try? FileManager.default.removeItem(atPath: path) }
+                try TrafficBenchmark.writeAccessLog(path: log, lines: lines)
+                let imported = try TrafficBenchmark.importFiles([log], store: try TraceStore(path: importDb))
+                print("trace import: \(imported.rows) lines in \(TraceJSON.fixed(imported.seconds, 2)) s = \(TraceJSON.fixed(imported.rowsPerSecond, 0)) lines/s")
+                let store = try TraceStore(path: replayDb)
+                try TrafficBenchmark.fillStore(store, rows: rows)
+                let first = try TrafficBenchmark.replay(store: store)
+                print("trace replay (first, packs chunks): \(first.rows) rows in \(TraceJSON.fixed(first.seconds, 2)) s = \(TraceJSON.fixed(first.rowsPerSecond, 0)) rows/s")
+                let again = try TrafficBenchmark.replay(store: store)
+                print("trace replay: \(again.rows) rows in \(TraceJSON.fixed(again.seconds, 2)) s = \(TraceJSON.fixed(again.rowsPerSecond, 0)) rows/s")
+            } catch {
+                throw TraceCommand.inputError(error)
+            }
+        }
+    }
+}
