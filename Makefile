@@ -15,7 +15,7 @@ build: deps
 	$(SWIFT) build $(RELEASE_FLAGS)
 
 demo: build
-	$(BIN) bench kernel --model mmc
+	scripts/demo.sh $(BIN)
 
 test: deps
 	$(SWIFT) test

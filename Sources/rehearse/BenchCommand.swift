@@ -106,7 +106,10 @@ struct KernelBenchCommand: ParsableCommand {
                 lines.append("  Erlang C            \(fixed(a, 6)) s  \(inside ? "inside" : "OUTSIDE") the interval")
             }
         } else {
-            for (k, v) in r.figures { lines.append("  \(k.padding(toLength: 18, withPad: " ", startingAt: 0)) \(fixed(v, 6))") }
+            for (k, v) in r.figures {
+                let value = v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : fixed(v, 6)
+                lines.append("  \(k.replacingOccurrences(of: "_", with: " ").padding(toLength: 18, withPad: " ", startingAt: 0))  \(value)")
+            }
         }
         lines.append("  events              \(r.events)")
         lines.append("  events per second   \(Int(r.eventsPerSecond))")

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# make demo: the main job on the bundled defaults. Everything it writes goes to out/demo/.
+set -euo pipefail
+bin=${1:-.build/release/rehearse}
+out=out/demo
+mkdir -p "$out"
+say() { printf '\n== %s\n' "$*"; }
+
+say "1. The event kernel against queueing theory: M/M/8 at utilisation 0.9, a million customers"
+"$bin" bench kernel --model mmc --seed 42
+
+say "2. The bundled fleet: 3 Gitaly nodes behind 3 Praefects (models/gitaly-cluster-3.yaml)"
+"$bin" model check models/gitaly-cluster-3.yaml
+
+say "3. Six minutes of synthetic traffic from the bundled 10k-user profile, stored in SQLite ($out/traces.sqlite)"
+"$bin" trace generate --profile models/traffic/reference-10k-users.yaml --hours 0.1 --seed 42 --out "$out/traffic.csv"
+rm -f "$out/traces.sqlite"
+"$bin" trace import "$out/traffic.csv" --db "$out/traces.sqlite"
+"$bin" trace stats --db "$out/traces.sqlite" --top 5 | sed '/^by hour of day/,$d'
+
+say "4. The same traffic fitted back into a profile ($out/profile.yaml); its first method:"
+"$bin" trace fit --db "$out/traces.sqlite" --out "$out/profile.yaml" --seed 42
+sed -n '/^methods:/,/^  errorRatio/p' "$out/profile.yaml"
+echo "   (the bundled profile it came from: models/traffic/reference-10k-users.yaml)"
+
+say "5. RPC-level simulation of the cluster: 200,000 RPCs, strong consistency"
+"$bin" bench rpc --rpcs 200000 --seed 42
