@@ -1,7 +1,7 @@
 // swift-tools-version:6.0
 // Rehearse: a deterministic simulation and capacity-planning testbed for Gitaly fleets.
 // Modules follow ../shared/ARCHITECTURE.md; arrows point one way:
-// CGSL, CZlib ← SimKernel ← Stochastics ← GitalyModel / Traffic ← Bench ← rehearse.
+// CGSL, CZlib ← SimKernel ← Stochastics ← GitalyModel / Traffic ← Experiments, Bench ← rehearse.
 import PackageDescription
 
 let package = Package(
@@ -37,16 +37,18 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             exclude: ["README.md"]),
+        .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "GitalyModel", "Traffic"], exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",
             dependencies: [
-                "SimKernel", "Stochastics", "Bench", "GitalyModel", "Traffic",
+                "SimKernel", "Stochastics", "Bench", "GitalyModel", "Traffic", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]),
         .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "Stochastics"]),
         .testTarget(name: "StochasticsTests", dependencies: ["Stochastics", "SimKernel"]),
         .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse"]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "SimKernel", "Stochastics", "CZlib"]),

@@ -23,5 +23,8 @@ say "4. The same traffic fitted back into a profile ($out/profile.yaml); its fir
 sed -n '/^methods:/,/^  errorRatio/p' "$out/profile.yaml"
 echo "   (the bundled profile it came from: models/traffic/reference-10k-users.yaml)"
 
-say "5. RPC-level simulation of the cluster: 200,000 RPCs, strong consistency"
-"$bin" bench rpc --rpcs 200000 --seed 42
+say "5. The stored trace replayed through the simulated cluster (routing, limiter, cores, Praefect)"
+"$bin" simulate --model models/gitaly-cluster-3.yaml --db "$out/traces.sqlite" --seed 42
+
+say "6. The same cluster under twice that traffic from the profile, for the same six minutes"
+"$bin" simulate --model models/gitaly-cluster-3.yaml --profile models/traffic/reference-10k-users.yaml --hours 0.1 --rate 2 --seed 42
