@@ -15,11 +15,11 @@ enum Fixtures {
         return url
     }
 
-    /// The shared example lines (GITALY_LOGS.md §2), beside the repository.
+    /// The shared example lines (GITALY_LOGS.md §2), kept in Tests/Fixtures.
     static var examplesPath: String {
         URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().appendingPathComponent("shared/domain/gitaly_log_examples.jsonl").path
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/gitaly_log_examples.jsonl").path
     }
 
     static func write(_ lines: [String], to url: URL) {
