@@ -16,8 +16,10 @@ public struct BatchMeans: Sendable {
     @usableFromInline var currentCount: Int = 0
     @usableFromInline var _seen: Int = 0
     @inlinable public var seen: Int { _seen }
-    @usableFromInline var _overall: Tally = Tally()
-    @inlinable public var overall: Tally { _overall }
+    /// Sum and count of the kept observations (a plain sum: the mean is all this needs, and the
+    /// hot path of a queueing model calls `add` once per customer).
+    @usableFromInline var keptSum: Double = 0
+    @usableFromInline var kept: Int = 0
 
     public init(batches: Int = 32, warmup: Int = 0) {
         precondition(batches >= 2, "batch means needs at least 2 batches")
@@ -30,7 +32,8 @@ public struct BatchMeans: Sendable {
     @inlinable public mutating func add(_ x: Double) {
         _seen += 1
         if seen <= warmup { return }
-        _overall.add(x)
+        keptSum += x
+        kept += 1
         currentSum += x
         currentCount += 1
         if currentCount == batchSize {
@@ -54,8 +57,11 @@ public struct BatchMeans: Sendable {
     /// Completed batch means (the partial batch at the end is left out).
     public var batchMeans: [Double] { sums.map { $0 / Double(batchSize) } }
 
-    /// The mean over all kept observations.
-    public var mean: Double { overall.mean }
+    /// The mean over all kept observations (0 before any).
+    public var mean: Double { kept > 0 ? keptSum / Double(kept) : 0 }
+
+    /// Observations kept after the warm-up.
+    public var count: Int { kept }
 
     /// A t interval at `level` over the completed batches; nil with fewer than `batches` of them
     /// (the run is too short for an honest interval).
@@ -64,7 +70,7 @@ public struct BatchMeans: Sendable {
         for m in batchMeans { t.add(m) }
         guard t.count >= batches, let ci = t.confidenceInterval(level: level) else { return nil }
         // Centre on the mean of all kept observations; the half-width is the batch interval's.
-        return ConfidenceInterval(estimate: overall.mean, low: overall.mean - ci.halfWidth, high: overall.mean + ci.halfWidth, level: level)
+        return ConfidenceInterval(estimate: mean, low: mean - ci.halfWidth, high: mean + ci.halfWidth, level: level)
     }
 
     /// Lag-1 autocorrelation of the batch means: near zero when batches are long enough.
