@@ -100,9 +100,7 @@ struct ImportSession {
     var localRepositories: [Int64] = []
     var localClients: [Int64] = []
     var localCodes: [Int64] = []
-    /// Inserts one row, and `rowsPerInsert` rows.
     let insertRPC: Statement
-    let insertRPCs: Statement
     let insertMethod: Statement
     let insertStorage: Statement
     let insertClient: Statement
@@ -119,22 +117,15 @@ struct ImportSession {
         var path: String
     }
 
-    /// Rows per INSERT statement. SQLite runs a statement's start and end (reset, opening the
-    /// table's cursor, halting) once per statement, not per row; with 32 rows a statement that
-    /// cost is spread thin (issue 4). A row already stored is skipped (`ON CONFLICT DO NOTHING`)
-    /// as it was with one row a statement, also when it repeats a row of the same statement,
-    /// since SQLite inserts the rows of a VALUES list one after the other.
-    static let rowsPerInsert = 32
-    static let rpcColumns: Int32 = 15
-
-    static func insertRPCSQL(rows: Int) -> String {
-        let row = "(" + Array(repeating: "?", count: Int(rpcColumns)).joined(separator: ", ") + ")"
-        return """
-            INSERT INTO rpc (line_hash, arrival_ns, duration_ns, method_id, operation, storage_id, repository_id,
-                client_id, code_id, request_bytes, response_bytes, pack_bytes, cpu_ms, route_node_id, route_secondaries)
-            VALUES \(Array(repeating: row, count: rows).joined(separator: ", ")) ON CONFLICT DO NOTHING
-            """
-    }
+    /// One row per INSERT. Several rows per statement were measured and were slower: a
+    /// statement that inserts several rows must be able to undo the earlier ones if a later one
+    /// fails a NOT NULL constraint, so SQLite keeps a statement journal with a copy of every page
+    /// it changes, spilled to a temporary file (138,000 `pwrite` calls for 500,000 lines, issue 4).
+    static let rpcInsertSQL = """
+        INSERT INTO rpc (line_hash, arrival_ns, duration_ns, method_id, operation, storage_id, repository_id,
+            client_id, code_id, request_bytes, response_bytes, pack_bytes, cpu_ms, route_node_id, route_secondaries)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+        """
 
     init(db: Database) throws {
         self.db = db
@@ -158,8 +149,7 @@ struct ImportSession {
         for row in try Row.fetchAll(db, sql: "SELECT id, storage_id, relative_path FROM repository") {
             repositories[RepositoryKey(storage: row["storage_id"], path: row["relative_path"])] = row["id"]
         }
-        insertRPC = try db.makeStatement(sql: Self.insertRPCSQL(rows: 1))
-        insertRPCs = try db.makeStatement(sql: Self.insertRPCSQL(rows: Self.rowsPerInsert))
+        insertRPC = try db.makeStatement(sql: Self.rpcInsertSQL)
         insertMethod = try db.makeStatement(sql: "INSERT INTO method (service, name, operation) VALUES (?, ?, ?)")
         insertStorage = try db.makeStatement(sql: "INSERT INTO storage (name) VALUES (?)")
         insertClient = try db.makeStatement(sql: "INSERT INTO client (name) VALUES (?)")
@@ -206,16 +196,7 @@ struct ImportSession {
                 summary.malformedExamples.append(MalformedLine(source: source, line: m.line, reason: m.reason))
             }
         }
-        var i = 0
-        let rows = batch.rows
-        while i + Self.rowsPerInsert <= rows.count {
-            try insert(rows[i..<(i + Self.rowsPerInsert)], with: insertRPCs, secondaries: batch.secondaries)
-            i += Self.rowsPerInsert
-        }
-        while i < rows.count {
-            try insert(rows[i..<(i + 1)], with: insertRPC, secondaries: batch.secondaries)
-            i += 1
-        }
+        for row in batch.rows { try insert(row, secondaries: batch.secondaries) }
     }
 
     static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
@@ -250,57 +231,50 @@ struct ImportSession {
         }
     }
 
-    /// Inserts `rows` with `statement`, which has exactly one group of parameters per row.
-    mutating func insert(_ rows: ArraySlice<ImportRow>, with statement: Statement, secondaries: [String]) throws {
-        // Rows are bound and stepped through SQLite's C API: GRDB's `execute(arguments:)`
+    mutating func insert(_ r: ImportRow, secondaries: [String]) throws {
+        summary.rpcs += 1
+        if summary.firstArrivalNs.map({ r.arrivalNs < $0 }) ?? true { summary.firstArrivalNs = r.arrivalNs }
+        if summary.lastArrivalNs.map({ r.arrivalNs > $0 }) ?? true { summary.lastArrivalNs = r.arrivalNs }
+        let local = Int(r.method)
+        var methodId = localMethods[local]
+        if methodId == 0 {
+            methodId = try method(localMethodPending[local], operation: r.operation)
+            localMethods[local] = methodId
+        }
+        if !localMethodKnown[local] && r.operation != .unknown {
+            try upgrade(localMethodPending[local], operation: r.operation)
+            localMethodKnown[local] = true
+        }
+        // The row is bound and stepped through SQLite's C API: GRDB's `execute(arguments:)`
         // boxes every argument into a `DatabaseValue` array and was an eighth of the import's
         // time. The statement is still GRDB's (prepared and finalised by it), run inside
         // GRDB's transaction.
-        let s = statement.sqliteStatement
+        let s = insertRPC.sqliteStatement
         sqlite3_reset(s)
-        var base: Int32 = 0
-        for r in rows {
-            summary.rpcs += 1
-            if summary.firstArrivalNs.map({ r.arrivalNs < $0 }) ?? true { summary.firstArrivalNs = r.arrivalNs }
-            if summary.lastArrivalNs.map({ r.arrivalNs > $0 }) ?? true { summary.lastArrivalNs = r.arrivalNs }
-            let local = Int(r.method)
-            var methodId = localMethods[local]
-            if methodId == 0 {
-                methodId = try method(localMethodPending[local], operation: r.operation)
-                localMethods[local] = methodId
-            }
-            if !localMethodKnown[local] && r.operation != .unknown {
-                try upgrade(localMethodPending[local], operation: r.operation)
-                localMethodKnown[local] = true
-            }
-            sqlite3_bind_int64(s, base + 1, r.hash)
-            sqlite3_bind_int64(s, base + 2, r.arrivalNs)
-            sqlite3_bind_int64(s, base + 3, r.durationNs)
-            sqlite3_bind_int64(s, base + 4, methodId)
-            sqlite3_bind_int64(s, base + 5, Int64(r.operation.rawValue))
-            Self.bind(s, base + 6, r.storage < 0 ? nil : localStorages[Int(r.storage)])
-            Self.bind(s, base + 7, r.repository < 0 ? nil : localRepositories[Int(r.repository)])
-            Self.bind(s, base + 8, r.client < 0 ? nil : localClients[Int(r.client)])
-            sqlite3_bind_int64(s, base + 9, localCodes[Int(r.code)])
-            Self.bind(s, base + 10, r.requestBytes)
-            Self.bind(s, base + 11, r.responseBytes)
-            Self.bind(s, base + 12, r.packBytes)
-            if let cpu = r.cpuTimeMs { sqlite3_bind_double(s, base + 13, cpu) } else { sqlite3_bind_null(s, base + 13) }
-            Self.bind(s, base + 14, r.routeNode < 0 ? nil : localStorages[Int(r.routeNode)])
-            if r.secondaries >= 0 {
-                sqlite3_bind_text(s, base + 15, secondaries[Int(r.secondaries)], -1, Self.transient)
-            } else {
-                sqlite3_bind_null(s, base + 15)
-            }
-            base += Self.rpcColumns
+        sqlite3_bind_int64(s, 1, r.hash)
+        sqlite3_bind_int64(s, 2, r.arrivalNs)
+        sqlite3_bind_int64(s, 3, r.durationNs)
+        sqlite3_bind_int64(s, 4, methodId)
+        sqlite3_bind_int64(s, 5, Int64(r.operation.rawValue))
+        Self.bind(s, 6, r.storage < 0 ? nil : localStorages[Int(r.storage)])
+        Self.bind(s, 7, r.repository < 0 ? nil : localRepositories[Int(r.repository)])
+        Self.bind(s, 8, r.client < 0 ? nil : localClients[Int(r.client)])
+        sqlite3_bind_int64(s, 9, localCodes[Int(r.code)])
+        Self.bind(s, 10, r.requestBytes)
+        Self.bind(s, 11, r.responseBytes)
+        Self.bind(s, 12, r.packBytes)
+        if let cpu = r.cpuTimeMs { sqlite3_bind_double(s, 13, cpu) } else { sqlite3_bind_null(s, 13) }
+        Self.bind(s, 14, r.routeNode < 0 ? nil : localStorages[Int(r.routeNode)])
+        if r.secondaries >= 0 {
+            sqlite3_bind_text(s, 15, secondaries[Int(r.secondaries)], -1, Self.transient)
+        } else {
+            sqlite3_bind_null(s, 15)
         }
         let rc = sqlite3_step(s)
         guard rc == SQLITE_DONE else {
             throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
-        let added = Int(sqlite3_changes(db.sqliteConnection))
-        summary.inserted += added
-        summary.duplicates += rows.count - added
+        if sqlite3_changes(db.sqliteConnection) == 1 { summary.inserted += 1 } else { summary.duplicates += 1 }
     }
 
     /// SQLite copies a text argument bound with this destructor (sqlite3.h, SQLITE_TRANSIENT).
