@@ -377,6 +377,13 @@ struct ParsedBatch: Sendable {
     var malformed: [MalformedItem] = []
     var lines = 0
     var skipped = 0
+
+    init() {}
+
+    /// A batch with room for `lines` rows, so that filling it never copies them.
+    init(reserving lines: Int) {
+        rows.reserveCapacity(lines)
+    }
 }
 
 /// The reader thread's side of an import: lines to parsed batches.
@@ -387,7 +394,7 @@ enum LineParsing {
     /// error if there was one. The input's format is decided by its first non-blank line: a CSV
     /// header makes it CSV, anything else JSON lines.
     static func produce(path: String, into channel: ParsedBatchChannel) {
-        var batch = ParsedBatch()
+        var batch = ParsedBatch(reserving: batchSize)
         var format: TraceFormat?
         var csv = TraceCSV.Header()
         var names = ImportNames()
@@ -426,7 +433,7 @@ enum LineParsing {
                 if batch.lines >= batchSize {
                     batch.names = names.takeAdded()
                     guard channel.put(batch) else { throw ParsedBatchChannel.Cancelled() }
-                    batch = ParsedBatch()
+                    batch = ParsedBatch(reserving: batchSize)
                 }
             }
             if batch.lines > 0 {
