@@ -13,13 +13,21 @@ import Darwin
 /// string hashing were about a fifth of the import's time (issue 4). A log names a few hundred
 /// storages, methods and clients and some thousands of repositories, over millions of lines.
 struct ByteInterner {
-    private var slots = [Int32](repeating: -1, count: 256)
-    private var hashes: [UInt64] = []
+    /// A slot of the open-addressing table: a name's hash kept beside its id, so that a probe
+    /// that meets another name is rejected without reading that name's entry.
+    struct Slot {
+        var hash: UInt64
+        /// -1 for an empty slot.
+        var id: Int32
+    }
+
+    private var slots = [Slot](repeating: Slot(hash: 0, id: -1), count: 256)
+    private var used = 0
     /// Entry i's bytes are `arena[offsets[i]..<offsets[i + 1]]`.
     private var offsets: [Int] = [0]
     private var arena: [UInt8] = []
 
-    var count: Int { hashes.count }
+    var count: Int { used }
 
     /// The id of `key`, and whether it was added by this call.
     mutating func intern(_ key: UnsafeBufferPointer<UInt8>) -> (id: Int32, added: Bool) {
@@ -27,18 +35,18 @@ struct ByteInterner {
         let mask = slots.count - 1
         var i = Int(truncatingIfNeeded: h) & mask
         while true {
-            let id = slots[i]
-            if id < 0 { break }
-            if hashes[Int(id)] == h && matches(Int(id), key) { return (id, false) }
+            let slot = slots[i]
+            if slot.id < 0 { break }
+            if slot.hash == h && matches(Int(slot.id), key) { return (slot.id, false) }
             i = (i + 1) & mask
         }
-        let id = Int32(hashes.count)
-        hashes.append(h)
+        let id = Int32(used)
+        used += 1
         arena.append(contentsOf: key)
         offsets.append(arena.count)
-        slots[i] = id
+        slots[i] = Slot(hash: h, id: id)
         // At most half full, so that a probe ends after a step or two.
-        if hashes.count * 2 > slots.count { grow() }
+        if used * 2 > slots.count { grow() }
         return (id, true)
     }
 
@@ -51,12 +59,12 @@ struct ByteInterner {
     }
 
     private mutating func grow() {
-        var bigger = [Int32](repeating: -1, count: slots.count * 2)
+        var bigger = [Slot](repeating: Slot(hash: 0, id: -1), count: slots.count * 2)
         let mask = bigger.count - 1
-        for (id, h) in hashes.enumerated() {
-            var i = Int(truncatingIfNeeded: h) & mask
-            while bigger[i] >= 0 { i = (i + 1) & mask }
-            bigger[i] = Int32(id)
+        for slot in slots where slot.id >= 0 {
+            var i = Int(truncatingIfNeeded: slot.hash) & mask
+            while bigger[i].id >= 0 { i = (i + 1) & mask }
+            bigger[i] = slot
         }
         slots = bigger
     }
