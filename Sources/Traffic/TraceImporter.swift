@@ -62,11 +62,15 @@ public struct TraceImporter {
     public func importRecords(_ records: [RPCRecord], source: String) throws -> ImportSummary {
         try store.translatingErrors { try store.queue.write { db in
             var session = try ImportSession(db: db)
+            var names = ImportNames()
             for r in records {
-                session.summary.lines += 1
+                var batch = ParsedBatch()
+                batch.lines = 1
                 let text = TraceCSV.render(r)
                 let hash = text.utf8.withContiguousStorageIfAvailable { LineHash.of($0) } ?? LineHash.of(Array(text.utf8))
-                try session.insert(r, hash: hash)
+                batch.rows.append(names.row(r, hash: hash, secondaries: &batch.secondaries))
+                batch.names = names.takeAdded()
+                try session.apply(batch, source: source)
             }
             try session.finish(sources: [source])
             return session.summary
@@ -74,15 +78,28 @@ public struct TraceImporter {
     }
 }
 
-/// The state of one import transaction: interned ids and the prepared insert.
+/// The state of one import transaction: the store's ids of the names seen, and the prepared
+/// inserts.
 struct ImportSession {
     let db: Database
     var summary = ImportSummary()
-    var methods: [String: (id: Int64, op: OperationType)] = [:]
+    /// The store's names and their ids, loaded when the import starts and kept as it inserts.
+    var methods: [MethodKey: (id: Int64, op: OperationType)] = [:]
     var storages: [String: Int64] = [:]
     var clients: [String: Int64] = [:]
     var codes: [String: Int64] = [:]
     var repositories: [RepositoryKey: Int64] = [:]
+    /// The current input's local name ids (`ImportNames`) → the store's ids. A method is
+    /// resolved when its first row arrives (0 until then), since a new method row takes that
+    /// row's op type; `localMethodPending` holds its name meanwhile and `localMethodKnown` says
+    /// whether its stored op type is known (then no row can change it).
+    var localMethods: [Int64] = []
+    var localMethodPending: [(service: String, name: String)] = []
+    var localMethodKnown: [Bool] = []
+    var localStorages: [Int64] = []
+    var localRepositories: [Int64] = []
+    var localClients: [Int64] = []
+    var localCodes: [Int64] = []
     let insertRPC: Statement
     let insertMethod: Statement
     let insertStorage: Statement
@@ -90,10 +107,25 @@ struct ImportSession {
     let insertCode: Statement
     let insertRepository: Statement
 
+    struct MethodKey: Hashable {
+        var service: String
+        var name: String
+    }
+
     struct RepositoryKey: Hashable {
         var storage: Int64
         var path: String
     }
+
+    /// One row per INSERT. Several rows per statement were measured and were slower: a
+    /// statement that inserts several rows must be able to undo the earlier ones if a later one
+    /// fails a NOT NULL constraint, so SQLite keeps a statement journal with a copy of every page
+    /// it changes, spilled to a temporary file (138,000 `pwrite` calls for 500,000 lines, issue 4).
+    static let rpcInsertSQL = """
+        INSERT INTO rpc (line_hash, arrival_ns, duration_ns, method_id, operation, storage_id, repository_id,
+            client_id, code_id, request_bytes, response_bytes, pack_bytes, cpu_ms, route_node_id, route_secondaries)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
+        """
 
     init(db: Database) throws {
         self.db = db
@@ -103,8 +135,7 @@ struct ImportSession {
         // memory; replay and statistics, which read sequentially, keep the default.
         try db.execute(sql: "PRAGMA cache_size = -131072")
         for row in try Row.fetchAll(db, sql: "SELECT id, service, name, operation FROM method") {
-            let key = (row["service"] as String) + "/" + (row["name"] as String)
-            methods[key] = (row["id"], OperationType(rawValue: row["operation"]) ?? .unknown)
+            methods[MethodKey(service: row["service"], name: row["name"])] = (row["id"], OperationType(rawValue: row["operation"]) ?? .unknown)
         }
         for (table, _) in [("storage", 0), ("client", 1), ("code", 2)] {
             for row in try Row.fetchAll(db, sql: "SELECT id, name FROM \(table)") {
@@ -118,11 +149,7 @@ struct ImportSession {
         for row in try Row.fetchAll(db, sql: "SELECT id, storage_id, relative_path FROM repository") {
             repositories[RepositoryKey(storage: row["storage_id"], path: row["relative_path"])] = row["id"]
         }
-        insertRPC = try db.makeStatement(sql: """
-            INSERT INTO rpc (line_hash, arrival_ns, duration_ns, method_id, operation, storage_id, repository_id,
-                client_id, code_id, request_bytes, response_bytes, pack_bytes, cpu_ms, route_node_id, route_secondaries)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
-            """)
+        insertRPC = try db.makeStatement(sql: Self.rpcInsertSQL)
         insertMethod = try db.makeStatement(sql: "INSERT INTO method (service, name, operation) VALUES (?, ?, ?)")
         insertStorage = try db.makeStatement(sql: "INSERT INTO storage (name) VALUES (?)")
         insertClient = try db.makeStatement(sql: "INSERT INTO client (name) VALUES (?)")
@@ -135,6 +162,8 @@ struct ImportSession {
     /// hands over batches through a channel of bounded capacity, so memory stays bounded.
     mutating func importInput(_ path: String) throws {
         let source = path == "-" ? "<stdin>" : path
+        // Local ids are per input: the reader thread starts a new `ImportNames`.
+        startInput()
         let channel = ParsedBatchChannel()
         let reader = Thread { LineParsing.produce(path: path, into: channel) }
         reader.start()
@@ -142,73 +171,102 @@ struct ImportSession {
         // thread reads the input after the import has ended.
         defer { channel.cancelAndWait() }
         while let next = channel.take() {
-            let batch = try next.get()
-            summary.lines += batch.lines
-            summary.skipped += batch.skipped
-            for item in batch.items {
-                switch item {
-                case .rpc(let record, let hash):
-                    try insert(record, hash: hash)
-                case .malformed(let line, let reason):
-                    summary.malformed += 1
-                    if summary.malformedExamples.count < TraceImporter.malformedReportLimit {
-                        summary.malformedExamples.append(MalformedLine(source: source, line: line, reason: reason))
-                    }
-                }
+            try apply(try next.get(), source: source)
+        }
+    }
+
+    mutating func startInput() {
+        localMethods.removeAll()
+        localMethodPending.removeAll()
+        localMethodKnown.removeAll()
+        localStorages.removeAll()
+        localRepositories.removeAll()
+        localClients.removeAll()
+        localCodes.removeAll()
+    }
+
+    /// Stores one batch: its new names first (its rows may use them), then its rows.
+    mutating func apply(_ batch: ParsedBatch, source: String) throws {
+        summary.lines += batch.lines
+        summary.skipped += batch.skipped
+        for name in batch.names { try resolve(name) }
+        for m in batch.malformed {
+            summary.malformed += 1
+            if summary.malformedExamples.count < TraceImporter.malformedReportLimit {
+                summary.malformedExamples.append(MalformedLine(source: source, line: m.line, reason: m.reason))
             }
         }
+        for row in batch.rows { try insert(row, secondaries: batch.secondaries) }
     }
 
     static func isBlank(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
         line.allSatisfy { $0 == 0x20 || $0 == 0x09 }
     }
 
-    mutating func insert(_ r: RPCRecord, hash: Int64) throws {
+    /// Maps a name the reader saw first to the store's id, inserting its row when the store has
+    /// none.
+    mutating func resolve(_ name: ImportNames.Added) throws {
+        switch name {
+        case .method(let service, let method):
+            localMethods.append(0)
+            localMethodPending.append((service, method))
+            localMethodKnown.append(false)
+        case .storage(let text):
+            localStorages.append(try intern(text, in: &storages, with: insertStorage))
+        case .repository(let storage, let path, let project, let glRepository):
+            let sid = localStorages[Int(storage)]
+            let key = RepositoryKey(storage: sid, path: path)
+            if let id = repositories[key] {
+                localRepositories.append(id)
+            } else {
+                try insertRepository.execute(arguments: [sid, path, project, glRepository])
+                let id = db.lastInsertedRowID
+                repositories[key] = id
+                localRepositories.append(id)
+            }
+        case .client(let text):
+            localClients.append(try intern(text, in: &clients, with: insertClient))
+        case .code(let text):
+            localCodes.append(try intern(text, in: &codes, with: insertCode))
+        }
+    }
+
+    mutating func insert(_ r: ImportRow, secondaries: [String]) throws {
         summary.rpcs += 1
         if summary.firstArrivalNs.map({ r.arrivalNs < $0 }) ?? true { summary.firstArrivalNs = r.arrivalNs }
         if summary.lastArrivalNs.map({ r.arrivalNs > $0 }) ?? true { summary.lastArrivalNs = r.arrivalNs }
-        let methodId = try method(r)
-        let storageId = try r.storage.map { try intern($0, in: &storages, with: insertStorage) }
-        var repositoryId: Int64?
-        if let path = r.repositoryPath {
-            // A repository is named by its storage and relative path; one without a storage
-            // (never seen in Gitaly's logs, possible in CSV) goes to the empty storage name.
-            let sid = try storageId ?? intern("", in: &storages, with: insertStorage)
-            let key = RepositoryKey(storage: sid, path: path)
-            if let id = repositories[key] {
-                repositoryId = id
-            } else {
-                try insertRepository.execute(arguments: [sid, path, r.projectPath, r.glRepository])
-                let id = db.lastInsertedRowID
-                repositories[key] = id
-                repositoryId = id
-            }
+        let local = Int(r.method)
+        var methodId = localMethods[local]
+        if methodId == 0 {
+            methodId = try method(localMethodPending[local], operation: r.operation)
+            localMethods[local] = methodId
         }
-        let clientId = try r.client.map { try intern($0, in: &clients, with: insertClient) }
-        let codeId = try intern(r.code, in: &codes, with: insertCode)
-        let routeId = try r.routeNode.map { try intern($0, in: &storages, with: insertStorage) }
+        if !localMethodKnown[local] && r.operation != .unknown {
+            try upgrade(localMethodPending[local], operation: r.operation)
+            localMethodKnown[local] = true
+        }
         // The row is bound and stepped through SQLite's C API: GRDB's `execute(arguments:)`
         // boxes every argument into a `DatabaseValue` array and was an eighth of the import's
         // time. The statement is still GRDB's (prepared and finalised by it), run inside
         // GRDB's transaction.
         let s = insertRPC.sqliteStatement
         sqlite3_reset(s)
-        sqlite3_bind_int64(s, 1, hash)
+        sqlite3_bind_int64(s, 1, r.hash)
         sqlite3_bind_int64(s, 2, r.arrivalNs)
         sqlite3_bind_int64(s, 3, r.durationNs)
         sqlite3_bind_int64(s, 4, methodId)
         sqlite3_bind_int64(s, 5, Int64(r.operation.rawValue))
-        Self.bind(s, 6, storageId)
-        Self.bind(s, 7, repositoryId)
-        Self.bind(s, 8, clientId)
-        sqlite3_bind_int64(s, 9, codeId)
+        Self.bind(s, 6, r.storage < 0 ? nil : localStorages[Int(r.storage)])
+        Self.bind(s, 7, r.repository < 0 ? nil : localRepositories[Int(r.repository)])
+        Self.bind(s, 8, r.client < 0 ? nil : localClients[Int(r.client)])
+        sqlite3_bind_int64(s, 9, localCodes[Int(r.code)])
         Self.bind(s, 10, r.requestBytes)
         Self.bind(s, 11, r.responseBytes)
         Self.bind(s, 12, r.packBytes)
         if let cpu = r.cpuTimeMs { sqlite3_bind_double(s, 13, cpu) } else { sqlite3_bind_null(s, 13) }
-        Self.bind(s, 14, routeId)
-        if let text = r.routeSecondaries {
-            sqlite3_bind_text(s, 15, text, -1, Self.transient)
+        Self.bind(s, 14, r.routeNode < 0 ? nil : localStorages[Int(r.routeNode)])
+        if r.secondaries >= 0 {
+            sqlite3_bind_text(s, 15, secondaries[Int(r.secondaries)], -1, Self.transient)
         } else {
             sqlite3_bind_null(s, 15)
         }
@@ -226,21 +284,24 @@ struct ImportSession {
         if let value { sqlite3_bind_int64(s, index, value) } else { sqlite3_bind_null(s, index) }
     }
 
-    mutating func method(_ r: RPCRecord) throws -> Int64 {
-        let key = r.service + "/" + r.method
-        if let m = methods[key] {
-            // The method row keeps the first known op type; an unknown one is upgraded when a
-            // later line names it.
-            if m.op == .unknown && r.operation != .unknown {
-                try db.execute(sql: "UPDATE method SET operation = ? WHERE id = ?", arguments: [r.operation.rawValue, m.id])
-                methods[key] = (m.id, r.operation)
-            }
-            return m.id
-        }
-        try insertMethod.execute(arguments: [r.service, r.method, r.operation.rawValue])
+    /// The store's id of a method, inserted with `operation` (the op type of its first row)
+    /// when the store has none.
+    mutating func method(_ name: (service: String, name: String), operation: OperationType) throws -> Int64 {
+        let key = MethodKey(service: name.service, name: name.name)
+        if let m = methods[key] { return m.id }
+        try insertMethod.execute(arguments: [name.service, name.name, operation.rawValue])
         let id = db.lastInsertedRowID
-        methods[key] = (id, r.operation)
+        methods[key] = (id, operation)
         return id
+    }
+
+    /// The method row keeps the first known op type; an unknown one is upgraded when a later
+    /// line names it.
+    mutating func upgrade(_ name: (service: String, name: String), operation: OperationType) throws {
+        let key = MethodKey(service: name.service, name: name.name)
+        guard let m = methods[key], m.op == .unknown else { return }
+        try db.execute(sql: "UPDATE method SET operation = ? WHERE id = ?", arguments: [operation.rawValue, m.id])
+        methods[key] = (m.id, operation)
     }
 
     func intern(_ name: String, in table: inout [String: Int64], with statement: Statement) throws -> Int64 {
@@ -300,16 +361,29 @@ enum LineHash {
 }
 
 
-/// A parsed line the writer must act on (skipped lines are only counted).
-enum ParsedItem: Sendable {
-    case rpc(RPCRecord, hash: Int64)
-    case malformed(line: Int, reason: String)
+/// A line the reader could not read, for the writer's summary.
+struct MalformedItem: Sendable {
+    var line: Int
+    var reason: String
 }
 
+/// What the reader hands the writer for a run of lines (skipped lines are only counted).
 struct ParsedBatch: Sendable {
-    var items: [ParsedItem] = []
+    /// Names first seen in these lines, in the order seen (`ImportNames`).
+    var names: [ImportNames.Added] = []
+    var rows: [ImportRow] = []
+    /// Praefect's `route.secondaries` of the rows that have them (`ImportRow.secondaries`).
+    var secondaries: [String] = []
+    var malformed: [MalformedItem] = []
     var lines = 0
     var skipped = 0
+
+    init() {}
+
+    /// A batch with room for `lines` rows, so that filling it never copies them.
+    init(reserving lines: Int) {
+        rows.reserveCapacity(lines)
+    }
 }
 
 /// The reader thread's side of an import: lines to parsed batches.
@@ -320,9 +394,10 @@ enum LineParsing {
     /// error if there was one. The input's format is decided by its first non-blank line: a CSV
     /// header makes it CSV, anything else JSON lines.
     static func produce(path: String, into channel: ParsedBatchChannel) {
-        var batch = ParsedBatch()
+        var batch = ParsedBatch(reserving: batchSize)
         var format: TraceFormat?
         var csv = TraceCSV.Header()
+        var names = ImportNames()
         do {
             try LineReader(path: path).forEachLine { line, number in
                 batch.lines += 1
@@ -334,23 +409,37 @@ enum LineParsing {
                     batch.skipped += 1
                 } else {
                     if format == nil { format = .json }
-                    let outcome: LineOutcome
                     switch format! {
-                    case .json: outcome = ImportSession.isBlank(line) ? .skipped : GitalyLogParser.parse(line: line)
-                    case .csv: outcome = csv.parse(line: line)
-                    }
-                    switch outcome {
-                    case .rpc(let record): batch.items.append(.rpc(record, hash: LineHash.of(buffer: line)))
-                    case .skipped: batch.skipped += 1
-                    case .malformed(let reason): batch.items.append(.malformed(line: number, reason: reason))
+                    case .json:
+                        if ImportSession.isBlank(line) {
+                            batch.skipped += 1
+                            break
+                        }
+                        switch GitalyLogParser.scan(line: line) {
+                        case .access(let access):
+                            batch.rows.append(names.row(access, line: line, hash: LineHash.of(buffer: line), secondaries: &batch.secondaries))
+                        case .skipped: batch.skipped += 1
+                        case .malformed(let reason): batch.malformed.append(MalformedItem(line: number, reason: reason))
+                        }
+                    case .csv:
+                        switch csv.parse(line: line) {
+                        case .rpc(let record):
+                            batch.rows.append(names.row(record, hash: LineHash.of(buffer: line), secondaries: &batch.secondaries))
+                        case .skipped: batch.skipped += 1
+                        case .malformed(let reason): batch.malformed.append(MalformedItem(line: number, reason: reason))
+                        }
                     }
                 }
                 if batch.lines >= batchSize {
+                    batch.names = names.takeAdded()
                     guard channel.put(batch) else { throw ParsedBatchChannel.Cancelled() }
-                    batch = ParsedBatch()
+                    batch = ParsedBatch(reserving: batchSize)
                 }
             }
-            if batch.lines > 0 { _ = channel.put(batch) }
+            if batch.lines > 0 {
+                batch.names = names.takeAdded()
+                _ = channel.put(batch)
+            }
             channel.finish(error: nil)
         } catch is ParsedBatchChannel.Cancelled {
             channel.finish(error: nil)

@@ -257,20 +257,26 @@ public struct TraceReplay: ArrivalSource {
                 throw DatabaseError(resultCode: .SQLITE_CORRUPT, message: "replay chunk \(chunkId!) holds \(bytes) bytes for \(count) calls")
             }
             let data = UnsafeRawBufferPointer(start: base, count: bytes)
-            let storageCount = storageIndex.count, repositoryCount = repositoryIndex.count
             rows.reserveCapacity(count)
-            for i in 0..<count {
-                let c = ReplayChunks.load(data, at: i)
-                guard c.arrivalNs >= startNs && c.arrivalNs < endNs else { continue }
-                let storageId = Int(c.storageId), repositoryId = Int(c.repositoryId)
-                rows.append(Arrival(
-                    time: SimTime(nanoseconds: Self.simulatedNs(c.arrivalNs, startNs: startNs, speedUp: speedUp)),
-                    method: c.methodId,
-                    operation: OperationType(rawValue: c.operation) ?? .unknown,
-                    storage: storageId > 0 && storageId < storageCount ? storageIndex[storageId] : -1,
-                    repository: repositoryId > 0 && repositoryId < repositoryCount ? repositoryIndex[repositoryId] : -1,
-                    cost: RPCCost(durationNs: c.durationNs, cpuNs: c.cpuNs, requestBytes: c.requestBytes,
-                                  responseBytes: c.responseBytes, packBytes: c.packBytes)))
+            // The id tables are read through buffer pointers: the ids are range-checked below,
+            // so the array's own check per access was only repeated work on every call.
+            storageIndex.withUnsafeBufferPointer { storageIndex in
+                repositoryIndex.withUnsafeBufferPointer { repositoryIndex in
+                    let storageCount = storageIndex.count, repositoryCount = repositoryIndex.count
+                    for i in 0..<count {
+                        let c = ReplayChunks.load(data, at: i)
+                        guard c.arrivalNs >= startNs && c.arrivalNs < endNs else { continue }
+                        let storageId = Int(c.storageId), repositoryId = Int(c.repositoryId)
+                        rows.append(Arrival(
+                            time: SimTime(nanoseconds: Self.simulatedNs(c.arrivalNs, startNs: startNs, speedUp: speedUp)),
+                            method: c.methodId,
+                            operation: OperationType(rawValue: c.operation) ?? .unknown,
+                            storage: storageId > 0 && storageId < storageCount ? storageIndex[storageId] : -1,
+                            repository: repositoryId > 0 && repositoryId < repositoryCount ? repositoryIndex[repositoryId] : -1,
+                            cost: RPCCost(durationNs: c.durationNs, cpuNs: c.cpuNs, requestBytes: c.requestBytes,
+                                          responseBytes: c.responseBytes, packBytes: c.packBytes)))
+                    }
+                }
             }
         }
         if let chunkId { lastChunkId = chunkId } else { exhausted = true }
