@@ -13,22 +13,19 @@ import Testing
         return dir
     }
 
-    /// The shared example lines, found from the package root (this file is at
-    /// Tests/RehearseCLITests/ under it) as ../shared/domain/gitaly_log_examples.jsonl.
+    /// The shared example lines, kept in the repository as Tests/Fixtures/gitaly_log_examples.jsonl.
     static var examplesPath: String {
         URL(fileURLWithPath: #filePath)
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("../shared/domain/gitaly_log_examples.jsonl").standardizedFileURL.path
+            .deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Fixtures/gitaly_log_examples.jsonl").standardizedFileURL.path
     }
-
-    static var examplesPresent: Bool { FileManager.default.fileExists(atPath: examplesPath) }
 
     /// Goal: `--json` prints the documented keys with the counts and the arrival range of the
     /// shared examples. Truth by hand from the file: five lines, each an access line (each has
     /// `grpc.code`); the earliest arrival is line 1's `time` 2019-09-17T22:17:19Z less its
     /// `grpc.time_ms` 2319.161 = 22:17:16.680839, the latest is line 2's 2023-10-16T20:40:09.467Z
     /// less 631.486 ms = 20:40:08.835514.
-    @Test(.enabled(if: examplesPresent, "the shared example lines ../shared/domain/gitaly_log_examples.jsonl are absent"))
+    @Test
     func importJSONReportsCountsAndArrivalRangeOfSharedExamples() throws {
         let dir = Self.scratch("examples")
         let db = dir.appendingPathComponent("t.sqlite").path
