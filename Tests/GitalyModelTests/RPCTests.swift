@@ -39,6 +39,31 @@ func limitedFleet(maxQueueSize: Int, maxQueueWait: String?) throws -> Fleet {
     #expect(sim.model.nodes[0].limiters.isEmpty, "idle limiters are dropped")
 }
 
+/// Goal: a limiter timeout belongs to the request that queued, not to a ticket number.
+/// Method: a 2 MB/s disk makes each clone last 10 s plus its CPU time (mean 0.2 s) and
+/// `max_queue_wait` is 30 s. Clones X and A at t=0: A queues (ticket 0) and runs from about 10 s
+/// to 20 s, after which the idle limiter is dropped. Clones B and C at t=25 s: a fresh limiter
+/// queues C, again with ticket 0, behind B until about 35 s. A's timeout, due at 30 s, must
+/// not refuse C, whose own deadline is 55 s, so all four clones succeed.
+@Test func staleLimiterTimeoutDoesNotRefuseALaterRequest() throws {
+    let yaml = """
+    name: lim-stale
+    nodes:
+      - name: a
+        cpuCores: 64
+        disk: {readBandwidth: 2MB/s, writeBandwidth: 2MB/s}
+        storages: [{name: default, capacity: 1TB}]
+        limits: [{rpc: uploadPack, maxPerRepo: 1, maxQueueSize: 10, maxQueueWait: 30s}]
+    repositories:
+      - {path: r.git, storage: default}
+    """
+    var sim = makeSim(try Fleet.build(FleetModel.parse(yaml, file: "lim-stale.yaml")))
+    for t in [0.0, 0.0, 25.0, 25.0] { World.submit(&sim, repository: 0, rpcClass: .uploadPack, at: .seconds(t)) }
+    sim.run(until: .seconds(120))
+    #expect(sim.model.outcomes[RPCOutcome.resourceExhausted.rawValue] == 0)
+    #expect(sim.model.outcomes[RPCOutcome.ok.rawValue] == 4)
+}
+
 /// Goal: with no faults, a cluster under moderate load answers everything, keeps replicas in
 /// step and meets its apdex. Method: 300 RPC/s of 70/30 reads and writes for 60 s.
 @Test func healthyClusterServesEverythingAndStaysInSync() throws {
