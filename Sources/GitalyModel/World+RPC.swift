@@ -82,21 +82,21 @@ extension World {
 
     /// Puts an RPC that a node holds into the slab and returns its slot.
     mutating func hold(_ rpc: RPC) -> Int32 {
-        if let slot = freeInflight.popLast() {
-            inflight[Int(slot)].rpc = rpc
-            return slot
+        let slot = firstFreeInflight
+        guard slot >= 0 else {
+            inflight.append(InflightRPC(rpc: rpc))
+            return Int32(inflight.count - 1)
         }
-        inflight.append(InflightRPC(rpc: rpc))
-        return Int32(inflight.count - 1)
+        firstFreeInflight = inflight[Int(slot)].take(rpc)
+        return slot
     }
 
     /// Takes an RPC out of the slab; the slot's generation moves on so that a timeout still
     /// pending for it is recognised as stale.
     mutating func release(slot: Int32) -> RPC {
-        let i = Int(slot)
-        inflight[i].generation &+= 1
-        freeInflight.append(slot)
-        return inflight[i].rpc
+        let rpc = inflight[Int(slot)].free(next: firstFreeInflight)
+        firstFreeInflight = slot
+        return rpc
     }
 
     /// The RPC reaches a Gitaly node: the concurrency limiter of its class (per repository,
@@ -209,11 +209,7 @@ extension World {
         guard rpc.transaction >= 0 else { return finish(rpc, outcome, now) }
         let t = Int(rpc.transaction)
         // Updated in place: the pending mutator is large, and most answers are not the last.
-        if ok {
-            if Int(rpc.member) == transactions[t]!.route.primary { transactions[t]!.primaryCommitted = true } else { transactions[t]!.secondariesCommitted |= .single(Int(rpc.member)) }
-        }
-        transactions[t]!.remaining -= 1
-        guard transactions[t]!.remaining == 0 else { return }
+        guard transactions[t]!.answer(member: Int(rpc.member), ok: ok) else { return }
         let tx = transactions[t]!
         transactions[t] = nil
         freeTransactions.append(t)

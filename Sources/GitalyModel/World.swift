@@ -123,6 +123,15 @@ struct PendingMutator {
     var remaining: Int
     var primaryCommitted = false
     var secondariesCommitted: MemberSet = 0
+
+    /// Records one node's answer; true when it was the last one awaited.
+    mutating func answer(member: Int, ok: Bool) -> Bool {
+        if ok {
+            if member == route.primary { primaryCommitted = true } else { secondariesCommitted |= .single(member) }
+        }
+        remaining -= 1
+        return remaining == 0
+    }
 }
 
 /// An RPC held by a node (waiting in a limiter, waiting for a core, or on a core), in the
@@ -134,6 +143,22 @@ struct InflightRPC {
     /// Bumped each time the slot is freed, so that a limiter timeout scheduled for an earlier
     /// occupant of the slot is recognised as stale.
     var generation: UInt32 = 0
+    /// While the slot is free: the next free slot, or -1. The free list runs through the slab
+    /// itself, so holding and releasing an RPC touch one array.
+    var nextFree: Int32 = -1
+
+    /// Occupies the free slot with `rpc`; returns the next free slot.
+    mutating func take(_ rpc: RPC) -> Int32 {
+        self.rpc = rpc
+        return nextFree
+    }
+
+    /// Frees the slot, chaining it before `next`; returns the RPC it held.
+    mutating func free(next: Int32) -> RPC {
+        generation &+= 1
+        nextFree = next
+        return rpc
+    }
 }
 
 /// A concurrency limit without its source line, for the event loop.
@@ -214,7 +239,8 @@ public struct World: DiscreteEventModel {
     var lastFlowVersionScheduled: UInt64 = .max
     /// RPCs held by nodes, by slot; events, cores and limiters carry slot indices.
     var inflight: [InflightRPC] = []
-    var freeInflight: [Int32] = []
+    /// The first free slot of `inflight`, or -1.
+    var firstFreeInflight: Int32 = -1
     var transactions: [PendingMutator?] = []
     var freeTransactions: [Int] = []
     var workers: [WorkerState] = []
