@@ -120,5 +120,9 @@ extension World {
             precondition(storageUsedBytes[s] <= fleet.storages[s].capacityBytes * (1 + 1e-9) + 1, "storage \(fleet.storages[s].name) is over its capacity")
             precondition(storageUsedBytes[s] >= -1, "storage \(fleet.storages[s].name) has negative use")
         }
+        // An RPC a limiter admitted is on a core or queued for one, so it is counted there.
+        var held = 0
+        for n in nodes { held += n.cpu.busy + n.cpu.queueLength + n.limiters.values.reduce(0) { $0 + $1.queueLength } }
+        precondition(held == inflightHeld, "\(inflightHeld) RPC slots are held but nodes account for \(held)")
     }
 }

@@ -82,6 +82,7 @@ extension World {
 
     /// Puts an RPC that a node holds into the slab and returns its slot.
     mutating func hold(_ rpc: RPC) -> Int32 {
+        inflightHeld += 1
         let slot = firstFreeInflight
         guard slot >= 0 else {
             inflight.append(InflightRPC(rpc: rpc))
@@ -94,6 +95,7 @@ extension World {
     /// Takes an RPC out of the slab; the slot's generation moves on so that a timeout still
     /// pending for it is recognised as stale.
     mutating func release(slot: Int32) -> RPC {
+        inflightHeld -= 1
         let rpc = inflight[Int(slot)].free(next: firstFreeInflight)
         firstFreeInflight = slot
         return rpc

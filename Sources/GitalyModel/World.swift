@@ -241,6 +241,9 @@ public struct World: DiscreteEventModel {
     var inflight: [InflightRPC] = []
     /// The first free slot of `inflight`, or -1.
     var firstFreeInflight: Int32 = -1
+    /// Occupied slots of `inflight`: every one is on a core, waiting for a core, or waiting in
+    /// a limiter (checked by `checkInvariants`).
+    var inflightHeld = 0
     var transactions: [PendingMutator?] = []
     var freeTransactions: [Int] = []
     var workers: [WorkerState] = []
