@@ -64,6 +64,26 @@ func limitedFleet(maxQueueSize: Int, maxQueueWait: String?) throws -> Fleet {
     #expect(sim.model.outcomes[RPCOutcome.ok.rawValue] == 4)
 }
 
+/// Goal: the event loop's seconds-to-nanoseconds conversion is the kernel's, bit for bit.
+/// Method: `SimTime.nearest(seconds:)` against `SimTime(seconds:)` on halves and their
+/// neighbouring doubles, the 2^52 and saturation boundaries, and random values spread over
+/// twenty orders of magnitude.
+@Test func fastSecondConversionMatchesTheKernels() {
+    var cases: [Double] = [0, 1e-9, 0.5e-9, 1.5e-9, 2.5e-9, 1, 0.25, 1e3, 4503599.627370496, 4503599.627370497,
+                           9.2e9, 9.3e9, 1e12, Double.leastNonzeroMagnitude, 0.0049999999999999999]
+    for k in [0.0, 1, 2, 7, 123_456, 4_503_599_627_370_495] {
+        let half = (k + 0.5) * 1e-9
+        cases += [half, half.nextUp, half.nextDown]
+    }
+    var random = RandomStreams(seed: 3, replication: 0).stream("conversion-test")
+    for _ in 0..<100_000 {
+        cases.append(random.nextDouble() * Double(sign: .plus, exponent: random.below(66) - 40, significand: 1))
+    }
+    for s in cases {
+        #expect(SimTime.nearest(seconds: s) == SimTime(seconds: s), "\(s) s")
+    }
+}
+
 /// Goal: with no faults, a cluster under moderate load answers everything, keeps replicas in
 /// step and meets its apdex. Method: 300 RPC/s of 70/30 reads and writes for 60 s.
 @Test func healthyClusterServesEverythingAndStaysInSync() throws {
