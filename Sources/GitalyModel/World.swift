@@ -85,7 +85,9 @@ extension WorldEvent: TraceableEvent {
             case .partition(let p, let n): return 13 | UInt64(p) << 8 | UInt64(n) << 24
             case .praefectLoss(let p): return 14 | UInt64(p) << 8
             }
-        case .randomFault(let k, let t): return 15 | UInt64(FaultKind.allCases.firstIndex(of: k)!) << 8 | UInt64(t) << 16
+        // Partitions, Praefect losses and zone outages pick their target when they fire, so they
+        // are scheduled with target -1: its bit pattern keeps the code total.
+        case .randomFault(let k, let t): return 15 | UInt64(FaultKind.allCases.firstIndex(of: k)!) << 8 | UInt64(UInt32(bitPattern: t)) << 16
         case .moveStep(let m): return 16 | UInt64(m) << 8
         case .rollingUpdateStep: return 17
         case .windowClose: return 18
