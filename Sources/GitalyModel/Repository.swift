@@ -4,8 +4,10 @@
 public typealias MemberSet = UInt64
 
 extension MemberSet {
-    static func single(_ slot: Int) -> MemberSet { 1 << UInt64(slot) }
-    func contains(slot: Int) -> Bool { self & (1 << UInt64(slot)) != 0 }
+    // Always inlined: routing and every node's answer use them, and as calls they were ~1% of
+    // the RPC benchmark's instructions.
+    @inline(__always) static func single(_ slot: Int) -> MemberSet { 1 << UInt64(slot) }
+    @inline(__always) func contains(slot: Int) -> Bool { self & (1 << UInt64(slot)) != 0 }
     /// Member slots in ascending order, without allocating.
     public var slots: MemberSlots { MemberSlots(bits: self) }
     /// The k-th set slot (0-based) in ascending order.

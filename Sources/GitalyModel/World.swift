@@ -16,9 +16,9 @@ public struct WorldConfig: Sendable {
     public init(seed: UInt64 = 1) { self.seed = seed }
 }
 
-/// One RPC in flight: small and copyable, carried inside events.
+/// One RPC on its way to, or on, one Gitaly node. Once it reaches a node it lives in the
+/// world's slab (`World.inflight`) and events and queues carry only its slot index.
 public struct RPC: Sendable {
-    // Widest field first: events carry RPCs, and a smaller event moves faster in the queue.
     public var arrivedAt: SimTime
     public var repository: Int32
     /// The pending mutator it belongs to, or -1 for an accessor.
@@ -29,11 +29,19 @@ public struct RPC: Sendable {
 }
 
 /// Everything that can happen in the world. Every case is handled by an exhaustive switch.
+///
+/// No payload is wider than 12 bytes, so an event takes 16 bytes and a queue entry (time,
+/// sequence, event) 32: the event queue's sift moves are the benchmark's largest cost
+/// (issue 3 profile), and an RPC carried inside events made every entry 56 bytes.
 public enum WorldEvent: Sendable {
     case trafficArrival
     case rpcArrival(repository: Int32, rpcClass: RPCClass)
-    case rpcDone(node: Int32, rpc: RPC)
-    case limiterTimeout(node: Int32, key: Int, ticket: UInt64)
+    /// The RPC in slab `slot` ends its service on `node`. The repository rides along only so
+    /// that the trace code names it; the slab holds the rest.
+    case rpcDone(node: Int32, slot: Int32, repository: Int32)
+    /// The RPC in slab `slot` waited `max_queue_wait` in a limiter of `node`; `generation`
+    /// tells whether the slot still holds that RPC.
+    case limiterTimeout(node: Int32, slot: Int32, generation: UInt32)
     case flowsDue(version: UInt64)
     case healthRound(praefect: Int32)
     case healthApply(praefect: Int32)
@@ -61,8 +69,8 @@ extension WorldEvent: TraceableEvent {
         switch self {
         case .trafficArrival: return 1
         case .rpcArrival(let r, let c): return 2 | UInt64(r) << 8 | UInt64(c.index) << 40
-        case .rpcDone(let n, let rpc): return 3 | UInt64(n) << 8 | UInt64(UInt32(bitPattern: rpc.repository)) << 24
-        case .limiterTimeout(let n, let k, let t): return 4 | UInt64(n) << 8 | UInt64(k) << 24 ^ t << 40
+        case .rpcDone(let n, _, let r): return 3 | UInt64(n) << 8 | UInt64(UInt32(bitPattern: r)) << 24
+        case .limiterTimeout(let n, let slot, let g): return 4 | UInt64(n) << 8 | UInt64(UInt32(bitPattern: slot)) << 24 ^ UInt64(g) << 40
         case .flowsDue(let v): return 5 | v << 8
         case .healthRound(let p): return 6 | UInt64(p) << 8
         case .healthApply(let p): return 7 | UInt64(p) << 8
@@ -77,7 +85,9 @@ extension WorldEvent: TraceableEvent {
             case .partition(let p, let n): return 13 | UInt64(p) << 8 | UInt64(n) << 24
             case .praefectLoss(let p): return 14 | UInt64(p) << 8
             }
-        case .randomFault(let k, let t): return 15 | UInt64(FaultKind.allCases.firstIndex(of: k)!) << 8 | UInt64(t) << 16
+        // Partitions, Praefect losses and zone outages pick their target when they fire, so they
+        // are scheduled with target -1: its bit pattern keeps the code total.
+        case .randomFault(let k, let t): return 15 | UInt64(FaultKind.allCases.firstIndex(of: k)!) << 8 | UInt64(UInt32(bitPattern: t)) << 16
         case .moveStep(let m): return 16 | UInt64(m) << 8
         case .rollingUpdateStep: return 17
         case .windowClose: return 18
@@ -93,10 +103,11 @@ struct NodeState {
     var downCount = 0
     /// Bumped at every crash so that work started before it is recognised.
     var epoch: UInt32 = 0
-    var cpu: Server<RPC>
+    /// Cores and limiters hold slab slots (`World.inflight`), not RPCs.
+    var cpu: Server<Int32>
     /// Per-repository limiters, keyed by class index × repositories + repository; an idle
     /// limiter is dropped so memory follows the live requests.
-    var limiters: [Int: Server<RPC>] = [:]
+    var limiters: [Int: Server<Int32>] = [:]
     var diskRead: BandwidthPool.ResourceID
     var diskWrite: BandwidthPool.ResourceID
     var network: BandwidthPool.ResourceID
@@ -114,6 +125,42 @@ struct PendingMutator {
     var remaining: Int
     var primaryCommitted = false
     var secondariesCommitted: MemberSet = 0
+
+    /// Records one node's answer; true when it was the last one awaited.
+    mutating func answer(member: Int, ok: Bool) -> Bool {
+        if ok {
+            if member == route.primary { primaryCommitted = true } else { secondariesCommitted |= .single(member) }
+        }
+        remaining -= 1
+        return remaining == 0
+    }
+}
+
+/// An RPC held by a node (waiting in a limiter, waiting for a core, or on a core), in the
+/// world's slab.
+struct InflightRPC {
+    var rpc: RPC
+    /// The limiter ticket while the RPC waits in a limiter queue.
+    var ticket: UInt64 = 0
+    /// Bumped each time the slot is freed, so that a limiter timeout scheduled for an earlier
+    /// occupant of the slot is recognised as stale.
+    var generation: UInt32 = 0
+    /// While the slot is free: the next free slot, or -1. The free list runs through the slab
+    /// itself, so holding and releasing an RPC touch one array.
+    var nextFree: Int32 = -1
+
+    /// Occupies the free slot with `rpc`; returns the next free slot.
+    mutating func take(_ rpc: RPC) -> Int32 {
+        self.rpc = rpc
+        return nextFree
+    }
+
+    /// Frees the slot, chaining it before `next`; returns the RPC it held.
+    mutating func free(next: Int32) -> RPC {
+        generation &+= 1
+        nextFree = next
+        return rpc
+    }
 }
 
 /// A concurrency limit without its source line, for the event loop.
@@ -157,6 +204,11 @@ public struct World: DiscreteEventModel {
     /// Indexed node × class count + class index.
     let limitParams: [LimitParams?]
     let profiles: [RPCProfile]
+    /// Per class: 1 / mean CPU seconds, the rate of the exponential CPU time draw.
+    let cpuRate: [Double]
+    /// Indexed node × class count + class index: the seconds an RPC's disk reads and writes take
+    /// at the node's current bandwidth (refreshed when a disk slows down).
+    var ioSeconds: [(read: Double, written: Double)] = []
     let trafficRatePerSecond: Double
     let trafficCumulativeMix: [Double]
     let diskReadBytesPerSecond: [Double]
@@ -187,6 +239,13 @@ public struct World: DiscreteEventModel {
     var pool = BandwidthPool()
     var flowOwners: [(BandwidthPool.FlowID, FlowOwner)?] = []
     var lastFlowVersionScheduled: UInt64 = .max
+    /// RPCs held by nodes, by slot; events, cores and limiters carry slot indices.
+    var inflight: [InflightRPC] = []
+    /// The first free slot of `inflight`, or -1.
+    var firstFreeInflight: Int32 = -1
+    /// Occupied slots of `inflight`: every one is on a core, waiting for a core, or waiting in
+    /// a limiter (checked by `checkInvariants`).
+    var inflightHeld = 0
     var transactions: [PendingMutator?] = []
     var freeTransactions: [Int] = []
     var workers: [WorkerState] = []
@@ -233,6 +292,7 @@ public struct World: DiscreteEventModel {
             n.limits.map { l in l.map { LimitParams(maxPerRepo: $0.maxPerRepo, maxQueueSize: $0.maxQueueSize, maxQueueWait: $0.maxQueueWaitSeconds.map(SimTime.seconds)) } }
         }
         profiles = config.traffic?.profiles ?? RPCClass.allCases.map(RPCProfile.defaultProfile)
+        cpuRate = profiles.map { 1 / $0.cpuSecondsMean }
         trafficRatePerSecond = config.traffic?.ratePerSecond ?? 0
         trafficCumulativeMix = config.traffic?.cumulativeMix ?? []
         diskReadBytesPerSecond = fleet.nodes.map(\.disk.readBytesPerSecond)
@@ -279,6 +339,8 @@ public struct World: DiscreteEventModel {
         sidekiq = Server(servers: fleet.gitlab.sidekiqConcurrency)
         weights = fleet.virtualStorages.map(\.weight)
         nodesDown = TimeWeightedAverage()
+        ioSeconds = Array(repeating: (0, 0), count: fleet.nodes.count * RPCClass.count)
+        for n in nodes.indices { refreshIOSeconds(node: n) }
         populate()
         if let p = praefect {
             for vs in fleet.virtualStorages.indices where fleet.virtualStorages[vs].viaPraefect {
@@ -366,8 +428,8 @@ public struct World: DiscreteEventModel {
         switch event {
         case .trafficArrival: trafficArrival(&scheduler)
         case .rpcArrival(let r, let c): arrive(repository: Int(r), rpcClass: c, &scheduler)
-        case .rpcDone(let n, let rpc): rpcDone(node: Int(n), rpc: rpc, &scheduler)
-        case .limiterTimeout(let n, let key, let ticket): limiterTimeout(node: Int(n), key: key, ticket: ticket, &scheduler)
+        case .rpcDone(let n, let slot, _): rpcDone(node: Int(n), slot: slot, &scheduler)
+        case .limiterTimeout(let n, let slot, let g): limiterTimeout(node: Int(n), slot: slot, generation: g, &scheduler)
         case .flowsDue(let v): flowsDue(version: v, &scheduler)
         case .healthRound(let p): healthRound(praefect: Int(p), &scheduler)
         case .healthApply(let p): healthApply(praefect: Int(p), &scheduler)

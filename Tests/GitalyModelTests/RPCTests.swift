@@ -39,6 +39,51 @@ func limitedFleet(maxQueueSize: Int, maxQueueWait: String?) throws -> Fleet {
     #expect(sim.model.nodes[0].limiters.isEmpty, "idle limiters are dropped")
 }
 
+/// Goal: a limiter timeout belongs to the request that queued, not to a ticket number.
+/// Method: a 2 MB/s disk makes each clone last 10 s plus its CPU time (mean 0.2 s) and
+/// `max_queue_wait` is 30 s. Clones X and A at t=0: A queues (ticket 0) and runs from about 10 s
+/// to 20 s, after which the idle limiter is dropped. Clones B and C at t=25 s: a fresh limiter
+/// queues C, again with ticket 0, behind B until about 35 s. A's timeout, due at 30 s, must
+/// not refuse C, whose own deadline is 55 s, so all four clones succeed.
+@Test func staleLimiterTimeoutDoesNotRefuseALaterRequest() throws {
+    let yaml = """
+    name: lim-stale
+    nodes:
+      - name: a
+        cpuCores: 64
+        disk: {readBandwidth: 2MB/s, writeBandwidth: 2MB/s}
+        storages: [{name: default, capacity: 1TB}]
+        limits: [{rpc: uploadPack, maxPerRepo: 1, maxQueueSize: 10, maxQueueWait: 30s}]
+    repositories:
+      - {path: r.git, storage: default}
+    """
+    var sim = makeSim(try Fleet.build(FleetModel.parse(yaml, file: "lim-stale.yaml")))
+    for t in [0.0, 0.0, 25.0, 25.0] { World.submit(&sim, repository: 0, rpcClass: .uploadPack, at: .seconds(t)) }
+    sim.run(until: .seconds(120))
+    #expect(sim.model.outcomes[RPCOutcome.resourceExhausted.rawValue] == 0)
+    #expect(sim.model.outcomes[RPCOutcome.ok.rawValue] == 4)
+}
+
+/// Goal: the event loop's seconds-to-nanoseconds conversion is the kernel's, bit for bit.
+/// Method: `SimTime.nearest(seconds:)` against `SimTime(seconds:)` on halves and their
+/// neighbouring doubles, the 2^52 and saturation boundaries, and random values spread over
+/// twenty orders of magnitude.
+@Test func fastSecondConversionMatchesTheKernels() {
+    var cases: [Double] = [0, 1e-9, 0.5e-9, 1.5e-9, 2.5e-9, 1, 0.25, 1e3, 4503599.627370496, 4503599.627370497,
+                           9.2e9, 9.3e9, 1e12, Double.leastNonzeroMagnitude, 0.0049999999999999999]
+    for k in [0.0, 1, 2, 7, 123_456, 4_503_599_627_370_495] {
+        let half = (k + 0.5) * 1e-9
+        cases += [half, half.nextUp, half.nextDown]
+    }
+    var random = RandomStreams(seed: 3, replication: 0).stream("conversion-test")
+    for _ in 0..<100_000 {
+        cases.append(random.nextDouble() * Double(sign: .plus, exponent: random.below(66) - 40, significand: 1))
+    }
+    for s in cases {
+        #expect(SimTime.nearest(seconds: s) == SimTime(seconds: s), "\(s) s")
+    }
+}
+
 /// Goal: with no faults, a cluster under moderate load answers everything, keeps replicas in
 /// step and meets its apdex. Method: 300 RPC/s of 70/30 reads and writes for 60 s.
 @Test func healthyClusterServesEverythingAndStaysInSync() throws {
