@@ -132,7 +132,7 @@ def main():
     ]
     bars = {"mmc": "≥ 0.8", "storage": "≥ 0.8", "hold": "≥ 1.5"}
     for name, b, o, brss, orss, s in rows:
-        simpy = f"{s:,.0f}" if s else "not installed"
+        simpy = f"{s:,.0f}" if s else ("not installed" if name in ("mmc", "storage") else "n/a (no SimPy model)")
         simpy_ratio = f"{o / s:,.0f}×" if s else "-"
         lines.append(f"| {name} | {b:,.0f} | {o:,.0f} | {o / b:.2f} | {bars[name]} | {simpy} | {simpy_ratio} | "
                      f"{brss / 1024:.1f} | {orss / 1024:.1f} | {orss / brss:.2f} |")
