@@ -44,7 +44,8 @@ let package = Package(
             dependencies: [
                 "SimKernel", "Stochastics", "Bench", "GitalyModel", "Traffic", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ]),
+            ],
+            exclude: ["README.md"]),
         .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "Stochastics"]),
         .testTarget(name: "StochasticsTests", dependencies: ["Stochastics", "SimKernel"]),
         .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel"]),
