@@ -152,12 +152,3 @@ struct RPCBenchCommand: ParsableCommand {
         print(json ? KernelBenchCommand.json(r) : KernelBenchCommand.text(r))
     }
 }
-
-func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
-
-/// A JSON number; non-finite values (which JSON cannot carry) become null.
-func jsonNumber(_ x: Double) -> String {
-    guard x.isFinite else { return "null" }
-    if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
-    return "\(x)"
-}

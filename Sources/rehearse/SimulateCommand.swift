@@ -1,4 +1,5 @@
 import ArgumentParser
+import Bench
 import Experiments
 import Foundation
 import GitalyModel
@@ -66,7 +67,7 @@ struct SimulateCommand: ParsableCommand {
         config.checkInvariants = checkInvariants
         var run = TrafficRun(fleet: fleet, config: config)
         let horizon = hours.map { SimTime.hours($0) } ?? .max
-        let wall0 = Date()
+        let wall0 = Probes.wallSeconds()
         let result: TrafficRunResult
         do {
             if let db {
@@ -91,7 +92,7 @@ struct SimulateCommand: ParsableCommand {
         } catch {
             throw TraceCommand.inputError(error)
         }
-        let wall = Date().timeIntervalSince(wall0)
+        let wall = Probes.wallSeconds() - wall0
         print(json ? Self.json(result, seed: seed, wall: wall) : Self.text(result, seed: seed, wall: wall))
     }
 
@@ -109,9 +110,9 @@ struct SimulateCommand: ParsableCommand {
 
     static func text(_ r: TrafficRunResult, seed: UInt64, wall: Double) -> String {
         let t = totals(r.report)
-        func pct(_ x: Double?) -> String { x.map { String(format: "%.4f", $0) } ?? "n/a" }
+        func pct(_ x: Double?) -> String { x.map { fixed($0, 4) } ?? "n/a" }
         var lines = [
-            "seed \(seed): \(r.submitted) calls submitted over \(String(format: "%.1f", r.simulatedSeconds)) simulated s "
+            "seed \(seed): \(r.submitted) calls submitted over \(fixed(r.simulatedSeconds, 1)) simulated s "
                 + "(left out: \(r.internalCalls) hook calls, \(r.withoutRepository) without a repository, \(r.unclassified) of unknown type)",
             "  completed            \(r.report.rpcsCompleted)",
         ]
@@ -123,10 +124,10 @@ struct SimulateCommand: ParsableCommand {
             "  error ratio          \(pct(t.requests > 0 ? Double(t.errors) / Double(t.requests) : nil)) (target below 0.0005)",
             "  writes acknowledged  \(r.report.acknowledgedWrites), lost \(r.report.lostWrites)",
             "  unavailable repos    \(r.report.unavailableRepositories.count) at the end",
-            "  write-unavailable    \(String(format: "%.1f", r.report.writeUnavailableRepositorySeconds)) repository-seconds",
+            "  write-unavailable    \(fixed(r.report.writeUnavailableRepositorySeconds, 1)) repository-seconds",
             "  replication jobs     \(r.report.replicationJobsRun) run, \(r.report.replicationJobsDead) dead",
             "  peak storage fill    \(r.report.peakStorageFill.map { String(format: "%.1f%%", $0 * 100) }.joined(separator: ", "))",
-            "  events               \(r.events) in \(String(format: "%.2f", wall)) s wall",
+            "  events               \(r.events) in \(fixed(wall, 2)) s wall",
         ]
         return lines.joined(separator: "\n")
     }

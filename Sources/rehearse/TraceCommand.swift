@@ -102,22 +102,22 @@ extension TraceCommand {
                 print(try TraceJSON.render(stats))
                 return
             }
-            print("\(stats.rpcs) RPCs from \(Timestamp.format(ns: stats.firstArrivalNs)) to \(Timestamp.format(ns: stats.lastArrivalNs)) (\(TraceJSON.fixed(stats.spanSeconds, 1)) s)")
+            print("\(stats.rpcs) RPCs from \(Timestamp.format(ns: stats.firstArrivalNs)) to \(Timestamp.format(ns: stats.lastArrivalNs)) (\(fixed(stats.spanSeconds, 1)) s)")
             print("")
             print("method                                      op            count     rate/s   mean ms    p50 ms    p90 ms    p99 ms  p99.9 ms  errors")
             for m in stats.methods {
                 let name = m.service.isEmpty ? m.method : "\(m.service.replacingOccurrences(of: "gitaly.", with: ""))/\(m.method)"
                 print([TraceJSON.pad(name, 43), TraceJSON.pad(m.operation.name, 11), TraceJSON.lpad("\(m.count)", 8),
-                       TraceJSON.lpad(TraceJSON.fixed(m.ratePerSecond, 3), 10), TraceJSON.lpad(TraceJSON.fixed(m.latencyMsMean, 1), 9),
-                       TraceJSON.lpad(TraceJSON.fixed(m.latencyMsP50, 1), 9), TraceJSON.lpad(TraceJSON.fixed(m.latencyMsP90, 1), 9),
-                       TraceJSON.lpad(TraceJSON.fixed(m.latencyMsP99, 1), 9), TraceJSON.lpad(TraceJSON.fixed(m.latencyMsP999, 1), 9),
+                       TraceJSON.lpad(fixed(m.ratePerSecond, 3), 10), TraceJSON.lpad(fixed(m.latencyMsMean, 1), 9),
+                       TraceJSON.lpad(fixed(m.latencyMsP50, 1), 9), TraceJSON.lpad(fixed(m.latencyMsP90, 1), 9),
+                       TraceJSON.lpad(fixed(m.latencyMsP99, 1), 9), TraceJSON.lpad(fixed(m.latencyMsP999, 1), 9),
                        TraceJSON.lpad("\(m.errors)", 7)].joined(separator: " "))
             }
             func list(_ title: String, _ items: [NamedCount]) {
                 print("")
                 print(title)
                 for i in items {
-                    print("  \(TraceJSON.lpad("\(i.count)", 9))  \(TraceJSON.fixed(100 * Double(i.count) / Double(stats.rpcs), 1))%  \(i.name)")
+                    print("  \(TraceJSON.lpad("\(i.count)", 9))  \(fixed(100 * Double(i.count) / Double(stats.rpcs), 1))%  \(i.name)")
                 }
             }
             list("operation mix", stats.operations)
@@ -161,7 +161,6 @@ enum TraceJSON {
         return String(decoding: try encoder.encode(value), as: UTF8.self)
     }
 
-    static func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
     static func pad(_ s: String, _ w: Int) -> String { s.count >= w ? s : s + String(repeating: " ", count: w - s.count) }
     static func lpad(_ s: String, _ w: Int) -> String { s.count >= w ? s : String(repeating: " ", count: w - s.count) + s }
 }
@@ -323,7 +322,7 @@ extension TraceCommand {
             if json {
                 print(#"{"rows":\#(result.rows),"seconds":\#(result.seconds),"rows_per_second":\#(result.rowsPerSecond),"seed":\#(seed)}"#)
             } else {
-                print("seed \(seed): replayed \(result.rows) arrivals in \(TraceJSON.fixed(result.seconds, 3)) s (\(TraceJSON.fixed(result.rowsPerSecond, 0)) rows/s)")
+                print("seed \(seed): replayed \(result.rows) arrivals in \(fixed(result.seconds, 3)) s (\(fixed(result.rowsPerSecond, 0)) rows/s)")
             }
         }
     }
@@ -357,13 +356,13 @@ extension TraceCommand {
                 for path in [importDb, replayDb] { try? FileManager.default.removeItem(atPath: path) }
                 try TrafficBenchmark.writeAccessLog(path: log, lines: lines)
                 let imported = try TrafficBenchmark.importFiles([log], store: try TraceStore(path: importDb))
-                print("trace import: \(imported.rows) lines in \(TraceJSON.fixed(imported.seconds, 2)) s = \(TraceJSON.fixed(imported.rowsPerSecond, 0)) lines/s")
+                print("trace import: \(imported.rows) lines in \(fixed(imported.seconds, 2)) s = \(fixed(imported.rowsPerSecond, 0)) lines/s")
                 let store = try TraceStore(path: replayDb)
                 try TrafficBenchmark.fillStore(store, rows: rows)
                 let first = try TrafficBenchmark.replay(store: store)
-                print("trace replay (first, packs chunks): \(first.rows) rows in \(TraceJSON.fixed(first.seconds, 2)) s = \(TraceJSON.fixed(first.rowsPerSecond, 0)) rows/s")
+                print("trace replay (first, packs chunks): \(first.rows) rows in \(fixed(first.seconds, 2)) s = \(fixed(first.rowsPerSecond, 0)) rows/s")
                 let again = try TrafficBenchmark.replay(store: store)
-                print("trace replay: \(again.rows) rows in \(TraceJSON.fixed(again.seconds, 2)) s = \(TraceJSON.fixed(again.rowsPerSecond, 0)) rows/s")
+                print("trace replay: \(again.rows) rows in \(fixed(again.seconds, 2)) s = \(fixed(again.rowsPerSecond, 0)) rows/s")
             } catch {
                 throw TraceCommand.inputError(error)
             }
