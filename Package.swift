@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // Rehearse: a deterministic simulation and capacity-planning testbed for Gitaly fleets.
 // Modules follow ../shared/ARCHITECTURE.md; arrows point one way:
-// CGSL, CZlib ← SimKernel ← Stochastics ← GitalyModel / Traffic ← Experiments, Bench ← rehearse.
+// CGSL, CZlib ← SimKernel ← Stochastics ← GitalyModel / Traffic ← Experiments, Bench ← rehearse;
+// SpecFiles (input files) sits below every module that reads one.
 import PackageDescription
 
 let package = Package(
@@ -11,6 +12,7 @@ let package = Package(
         .executable(name: "rehearse", targets: ["rehearse"]),
         .library(name: "SimKernel", targets: ["SimKernel"]),
         .library(name: "Stochastics", targets: ["Stochastics"]),
+        .library(name: "SpecFiles", targets: ["SpecFiles"]),
         .library(name: "GitalyModel", targets: ["GitalyModel"]),
         .library(name: "Traffic", targets: ["Traffic"]),
     ],
@@ -25,7 +27,10 @@ let package = Package(
         .systemLibrary(name: "CGSL", path: "Sources/CGSL", providers: [.apt(["libgsl-dev"])]),
         .target(name: "SimKernel", dependencies: ["CGSL"], exclude: ["README.md"]),
         .target(name: "Stochastics", dependencies: ["CGSL", "SimKernel"], exclude: ["README.md"]),
-        .target(name: "GitalyModel", dependencies: ["SimKernel", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
+        // Reading input files (YAML with file:line:field errors, human units), shared by every
+        // module that reads a model, a policy or an experiment.
+        .target(name: "SpecFiles", dependencies: [.product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
+        .target(name: "GitalyModel", dependencies: ["SimKernel", "SpecFiles", .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
         // zlib through the system library (Debian: zlib1g-dev), for gzip-compressed trace input.
         .systemLibrary(name: "CZlib", path: "Sources/CZlib", providers: [.apt(["zlib1g-dev"])]),
         .target(
@@ -42,13 +47,13 @@ let package = Package(
         .executableTarget(
             name: "rehearse",
             dependencies: [
-                "SimKernel", "Stochastics", "Bench", "GitalyModel", "Traffic", "Experiments",
+                "SimKernel", "Stochastics", "Bench", "SpecFiles", "GitalyModel", "Traffic", "Experiments",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),
         .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "Stochastics"]),
         .testTarget(name: "StochasticsTests", dependencies: ["Stochastics", "SimKernel"]),
-        .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel"]),
+        .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel", "SpecFiles"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse"]),

@@ -46,5 +46,5 @@ public func benchmarkFleet() -> Fleet {
     var praefect = PraefectSpec(instances: (1...3).map { PraefectInstanceSpec(name: "praefect-\($0)", zone: "zone-\($0)") },
                                 virtualStorages: [VirtualStorageSpec(name: "default", storages: ["gitaly-1", "gitaly-2", "gitaly-3"], replicationFactor: 3)])
     praefect.queue = .postgres
-    return try! Fleet.build(FleetModel(name: "bench-cluster-3", nodes: nodes, praefect: praefect))
+    return try! Fleet.build(FleetSpec(name: "bench-cluster-3", nodes: nodes, praefect: praefect))
 }

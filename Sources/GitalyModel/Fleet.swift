@@ -1,3 +1,4 @@
+import SpecFiles
 /// A validated fleet with names interned to integer ids, ready for the event loop.
 ///
 /// `build` checks everything a model can get wrong beyond its syntax, and names the object and
@@ -54,12 +55,12 @@ public struct Fleet: Sendable {
     public func virtualStorage(named name: String) -> Int? { virtualStorages.firstIndex { $0.name == name } }
     public func praefect(named name: String) -> Int? { praefects.firstIndex { $0.name == name } }
 
-    public static func build(_ model: FleetModel) throws -> Fleet {
+    public static func build(_ model: FleetSpec) throws -> Fleet {
         var v = Validator(file: model.file)
         return try v.build(model)
     }
 
-    init(model: FleetModel, nodes: [Node], storages: [Storage], virtualStorages: [VirtualStorage], zones: [String], praefectZones: [Int]) {
+    init(model: FleetSpec, nodes: [Node], storages: [Storage], virtualStorages: [VirtualStorage], zones: [String], praefectZones: [Int]) {
         name = model.name
         file = model.file
         self.nodes = nodes
@@ -79,9 +80,9 @@ public struct Fleet: Sendable {
 struct Validator {
     let file: String
 
-    func fail(_ src: SourceLine, _ field: String, _ message: String) -> ModelError {
+    func fail(_ src: SourceLine, _ field: String, _ message: String) -> SpecError {
         let path = [src.path, field].filter { !$0.isEmpty }.joined(separator: ".")
-        return ModelError(file: file, line: src.line, field: path, message: message)
+        return SpecError(file: file, line: src.line, field: path, message: message)
     }
 
     func nonNegative(_ x: Double, _ src: SourceLine, _ field: String, _ object: String, format: (Double) -> String) throws {
@@ -96,7 +97,7 @@ struct Validator {
         }
     }
 
-    mutating func build(_ model: FleetModel) throws -> Fleet {
+    mutating func build(_ model: FleetSpec) throws -> Fleet {
         guard !model.nodes.isEmpty else { throw fail(SourceLine(path: "nodes"), "", "a fleet needs at least one node") }
         try unique(model.nodes.map { ($0.name, $0.source) }, kind: "node")
         try unique(model.nodes.flatMap { n in n.storages.map { ($0.name, $0.source) } }, kind: "storage")

@@ -15,9 +15,9 @@ public struct HealthView: Sendable {
     public let consensusWindow: SimTime
     public let activeWindow: SimTime
     /// Row-major [praefect][node]; `never` when not seen yet.
-    var lastSeenActive: [SimTime]
+    var lastSeenActive: FlatTable<SimTime>
     var lastContactAttempt: [SimTime]
-    var local: [Bool]
+    var local: FlatTable<Bool>
 
     static let never = SimTime(nanoseconds: Int64.min / 2)
 
@@ -26,14 +26,15 @@ public struct HealthView: Sendable {
         self.nodes = nodes
         self.consensusWindow = consensusWindow
         self.activeWindow = activeWindow
-        lastSeenActive = Array(repeating: Self.never, count: praefects * nodes)
+        lastSeenActive = FlatTable(rows: praefects, columns: nodes, repeating: Self.never)
         lastContactAttempt = Array(repeating: Self.never, count: praefects)
-        local = Array(repeating: false, count: praefects * nodes)
+        local = FlatTable(rows: praefects, columns: nodes, repeating: false)
     }
 
     /// A fleet that has been running: every Praefect has seen every node at `time`.
     public mutating func markAllHealthy(at time: SimTime) {
-        for i in lastSeenActive.indices { lastSeenActive[i] = time; local[i] = true }
+        lastSeenActive = FlatTable(rows: praefects, columns: nodes, repeating: time)
+        local = FlatTable(rows: praefects, columns: nodes, repeating: true)
         for p in lastContactAttempt.indices { lastContactAttempt[p] = time }
     }
 
@@ -42,11 +43,11 @@ public struct HealthView: Sendable {
     /// or timed out; the caller applies the round at that moment.
     public mutating func recordCheck(praefect p: Int, node n: Int, at time: SimTime, healthy: Bool) {
         lastContactAttempt[p] = max(lastContactAttempt[p], time)
-        local[p * nodes + n] = healthy
-        if healthy { lastSeenActive[p * nodes + n] = time }
+        local[p, n] = healthy
+        if healthy { lastSeenActive[p, n] = time }
     }
 
-    public func locallyHealthy(praefect p: Int, node n: Int) -> Bool { local[p * nodes + n] }
+    public func locallyHealthy(praefect p: Int, node n: Int) -> Bool { local[p, n] }
 
     /// Whether the `healthy_storages` view lists node `n` at `now`.
     public func consensusHealthy(node n: Int, at now: SimTime) -> Bool {
@@ -54,7 +55,7 @@ public struct HealthView: Sendable {
         var seen = 0
         for p in 0..<praefects {
             if now - lastContactAttempt[p] <= activeWindow { active += 1 }
-            if now - lastSeenActive[p * nodes + n] <= consensusWindow { seen += 1 }
+            if now - lastSeenActive[p, n] <= consensusWindow { seen += 1 }
         }
         return seen >= max(1, (active + 1) / 2)
     }

@@ -13,7 +13,7 @@ public struct Praefect: Sendable {
     public var queue: ReplicationQueue
     public var up: [Bool]
     /// Per (praefect, virtual storage): members healthy in that Praefect's local view.
-    var localMasks: [MemberSet]
+    var localMasks: FlatTable<MemberSet>
     /// Per virtual storage: members healthy by consensus, as of the last health round.
     public private(set) var consensusMasks: [MemberSet]
     var targets: [TargetState]
@@ -35,12 +35,12 @@ public struct Praefect: Sendable {
         health = HealthView(praefects: p, nodes: nodes, consensusWindow: .seconds(spec.health.consensusWindowSeconds), activeWindow: .seconds(spec.health.activeWindowSeconds))
         queue = ReplicationQueue(attempts: spec.replication.attempts)
         up = Array(repeating: true, count: p)
-        localMasks = Array(repeating: 0, count: p * memberNodes.count)
+        localMasks = FlatTable(rows: p, columns: memberNodes.count, repeating: 0)
         consensusMasks = Array(repeating: 0, count: memberNodes.count)
         targets = Array(repeating: TargetState(), count: p * memberNodes.count * 64)
     }
 
-    public func locallyHealthy(praefect p: Int, virtualStorage vs: Int) -> MemberSet { localMasks[p * memberNodes.count + vs] }
+    public func locallyHealthy(praefect p: Int, virtualStorage vs: Int) -> MemberSet { localMasks[p, vs] }
 
     /// Recomputes the cached masks from the health view at `now`. Returns the virtual storages
     /// whose consensus mask changed (their repositories' availability may have changed).
@@ -55,7 +55,7 @@ public struct Praefect: Sendable {
             for p in 0..<praefectCount {
                 var local: MemberSet = 0
                 for (slot, n) in memberNodes[vs].enumerated() where up[p] && health.locallyHealthy(praefect: p, node: n) { local |= .single(slot) }
-                localMasks[p * memberNodes.count + vs] = local
+                localMasks[p, vs] = local
             }
         }
         return changed

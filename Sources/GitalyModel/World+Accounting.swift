@@ -70,27 +70,6 @@ extension World {
         return out
     }
 
-    /// `praefect accept-dataloss`: the chosen replica becomes authoritative; the writes it
-    /// lacks are discarded for good and the other replicas are overwritten from it.
-    public mutating func acceptDataloss(repository r: Int, authoritativeStorage storage: Int, at now: SimTime) {
-        let vs = repositories[r].virtualStorage
-        guard let slot = fleet.virtualStorages[vs].members.firstIndex(of: storage) else { preconditionFailure("storage \(storage) is not in the repository's virtual storage") }
-        ledger.discard(repository: r, above: repositories[r].replicaGeneration(slot))
-        repositories[r].setAuthoritative(slot)
-        for target in (repositories[r].assigned & ~MemberSet.single(slot)).slots {
-            praefect?.queue.enqueue(repository: r, virtualStorage: vs, source: slot, target: target, change: .update, at: now)
-        }
-        refreshAvailability(r, now)
-    }
-
-    /// `praefect set-replication-factor` for every repository of a virtual storage; the
-    /// reconciler carries it out on its next runs.
-    public mutating func setReplicationFactor(virtualStorage vs: Int, factor: Int) -> Result<Void, AdminError> {
-        guard fleet.virtualStorages[vs].viaPraefect, factor >= 1, factor <= fleet.virtualStorages[vs].members.count else { return .failure(.replicationFactorOutOfRange) }
-        for r in repositoriesByStorage[vs] { Praefect.setReplicationFactor(&repositories[r], factor: factor, random: &replicationRandom) }
-        return .success(())
-    }
-
     public func report(at now: SimTime) -> WorldReport {
         var lost = 0
         for r in repositories.indices { lost += ledger.lost(repository: r, record: repositories[r], holding: dataPresent[r]) }
@@ -103,29 +82,4 @@ extension World {
                            peakStorageFill: fleet.storages.indices.map { peakStorageUsedBytes[$0] / max(1, fleet.storages[$0].capacityBytes) })
     }
 
-    /// The invariants every transition must keep (STYLE.md "Assertions"): generations never
-    /// exceed the repository's (checked in `RepositoryRecord`), the primary is assigned, a
-    /// repository is authoritative on exactly one GitLab storage outside a move, and no storage
-    /// is over its capacity. Generations never decreasing is enforced where they change.
-    public func checkInvariants() {
-        for r in repositories.indices {
-            repositories[r].checkInvariants()
-            let vs = repositories[r].virtualStorage
-            precondition(repositoriesByStorage[vs].contains(r), "repository \(r) is not listed on its storage \(vs)")
-        }
-        precondition(repositoriesByStorage.map(\.count).reduce(0, +) == repositories.count, "a repository is listed on two storages")
-        for m in moves where m.phase != .done {
-            let r = m.move.repository
-            let expected = m.move.state == .replicated ? m.move.destinationStorage : m.move.sourceStorage
-            precondition(repositories[r].virtualStorage == expected, "move \(m.move.id): repository \(r) is authoritative on the wrong storage")
-        }
-        for s in fleet.storages.indices {
-            precondition(storageUsedBytes[s] <= fleet.storages[s].capacityBytes * (1 + 1e-9) + 1, "storage \(fleet.storages[s].name) is over its capacity")
-            precondition(storageUsedBytes[s] >= -1, "storage \(fleet.storages[s].name) has negative use")
-        }
-        // An RPC a limiter admitted is on a core or queued for one, so it is counted there.
-        var held = 0
-        for n in nodes { held += n.cpu.busy + n.cpu.queueLength + n.limiters.values.reduce(0) { $0 + $1.queueLength } }
-        precondition(held == inflightHeld, "\(inflightHeld) RPC slots are held but nodes account for \(held)")
-    }
 }

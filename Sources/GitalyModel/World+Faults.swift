@@ -1,61 +1,8 @@
 import SimKernel
 
-/// A rolling update of pods, one at a time: a pod stops, starts again and waits for its
-/// readiness delay before the next one stops (a StatefulSet's `RollingUpdate` strategy with
-/// `maxUnavailable` 1, the Kubernetes default).
-struct RollingUpdate {
-    var nodes: [Int]
-    var next = 0
-    var current: Int?
-}
-
-/// Hosts and faults: what takes a node down and for how long.
+/// Faults other than a host going down: disk loss and slowdown, partitions, Praefect loss,
+/// zone outages, from a schedule or from MTBF/MTTR.
 extension World {
-    /// How long a host takes to serve again after a crash: a VM reboots; a pod's container is
-    /// restarted after the kubelet back-off, starts and passes its readiness delay.
-    func crashRecovery(_ n: Int) -> SimTime {
-        let h = fleet.nodes[n].host
-        switch h.kind {
-        case .vm: return .seconds(h.rebootSeconds)
-        case .pod: return .seconds(h.restartDelaySeconds + h.startSeconds + h.readinessDelaySeconds)
-        }
-    }
-
-    /// An eviction or a drained node: the pod stops, its volume moves, and it starts elsewhere.
-    func evictionTime(_ n: Int) -> SimTime {
-        let h = fleet.nodes[n].host
-        return .seconds(h.stopSeconds + h.volumeAttachSeconds + h.startSeconds + h.readinessDelaySeconds)
-    }
-
-    /// Takes node `n` down for `duration` (nil: for good). A node serves only when no outage
-    /// holds it; the first outage bumps its epoch, so in-flight work fails, and stops its flows.
-    mutating func nodeDown(_ n: Int, for duration: SimTime?, _ s: inout EventScheduler<WorldEvent>) {
-        let wasUp = nodes[n].up
-        nodes[n].downCount += 1
-        if let d = duration { s.schedule(after: d, .nodeDownEnd(node: Int32(n))) }
-        guard wasUp else { return }
-        nodes[n].epoch &+= 1
-        nodesDown.add(1, at: s.now)
-        cancelFlows(touching: n, &s)
-        refreshPlainAvailability(node: n, s.now)
-    }
-
-    mutating func nodeDownEnd(_ n: Int, _ s: inout EventScheduler<WorldEvent>) {
-        precondition(nodes[n].downCount > 0)
-        nodes[n].downCount -= 1
-        guard nodes[n].up else { return }
-        nodesDown.add(-1, at: s.now)
-        refreshPlainAvailability(node: n, s.now)
-    }
-
-    /// Plain storages have no Praefect: their repositories are available exactly when the node is.
-    mutating func refreshPlainAvailability(node n: Int, _ now: SimTime) {
-        for sid in fleet.nodes[n].storages {
-            guard let vs = fleet.virtualStorages.firstIndex(where: { !$0.viaPraefect && $0.members == [sid] }) else { continue }
-            for r in repositoriesByStorage[vs] { refreshAvailability(r, now) }
-        }
-    }
-
     /// The disk is gone: every replica on the node's storages loses its data, and the node is
     /// down until it is rebuilt with empty disks. Praefect's metadata still lists the replicas
     /// until the metadata verifier finds them missing; a plain storage has no such metadata.
@@ -110,7 +57,7 @@ extension World {
         case .partition:
             let n = fleet.node(named: target)!
             let p = fleet.praefect(named: praefectName!)!
-            partitioned[p * fleet.nodes.count + n] = true
+            partitioned[p, n] = true
             if let d = duration { s.schedule(after: d, .faultEnd(.partition(praefect: Int32(p), node: Int32(n)))) }
         case .praefectLoss:
             let p = fleet.praefect(named: target)!
@@ -134,7 +81,7 @@ extension World {
     mutating func faultEnd(_ e: FaultEnd, _ s: inout EventScheduler<WorldEvent>) {
         switch e {
         case .diskSlowdown(let n): setDiskSlowdown(Int(n), factor: 1, &s)
-        case .partition(let p, let n): partitioned[Int(p) * fleet.nodes.count + Int(n)] = false
+        case .partition(let p, let n): partitioned[Int(p), Int(n)] = false
         case .praefectLoss(let p): setPraefect(Int(p), up: true, s.now)
         }
     }
@@ -187,50 +134,4 @@ extension World {
         s.schedule(after: outage + faultRandom.exponentialTime(mean: .seconds(rate.mtbfSeconds)), .randomFault(kind: kind, target: Int32(target)))
     }
 
-    // MARK: Rolling updates
-
-    /// Starts a rolling update of the given pods now.
-    public static func startRollingUpdate(_ sim: inout Simulation<World>, nodes: [Int]) {
-        precondition(nodes.allSatisfy { sim.model.fleet.nodes[$0].host.kind == .pod }, "only pods are rolled")
-        sim.model.rollingUpdate = RollingUpdate(nodes: nodes)
-        sim.schedule(at: sim.now, .rollingUpdateStep)
-    }
-
-    /// One step: the pod being updated is back, so the next one stops. A pod's outage lasts its
-    /// stop, start and readiness delay; the next stops only once the previous is ready.
-    mutating func rollingUpdateStep(_ s: inout EventScheduler<WorldEvent>) {
-        guard var u = rollingUpdate else { return }
-        if let c = u.current, !nodes[c].up {
-            // Still held down by another outage: the controller waits for readiness.
-            s.schedule(after: .seconds(1), .rollingUpdateStep)
-            return
-        }
-        guard u.next < u.nodes.count else { rollingUpdate = nil; return }
-        let n = u.nodes[u.next]
-        u.next += 1
-        u.current = n
-        rollingUpdate = u
-        let h = fleet.nodes[n].host
-        let outage = SimTime.seconds(h.stopSeconds + h.startSeconds + h.readinessDelaySeconds)
-        nodeDown(n, for: outage, &s)
-        s.schedule(after: outage, .rollingUpdateStep)
-    }
-
-    public var rollingUpdateInProgress: Bool { rollingUpdate != nil }
-}
-
-extension World {
-    /// A planned restart of a node's host (an upgrade, a VM resize): it stops and starts again,
-    /// a pod also waiting for its readiness delay. Returns when it will serve again.
-    @discardableResult
-    public static func restartHost(_ sim: inout Simulation<World>, node n: Int) -> SimTime {
-        let h = sim.model.fleet.nodes[n].host
-        let outage: SimTime
-        switch h.kind {
-        case .vm: outage = .seconds(h.stopSeconds + h.startSeconds)
-        case .pod: outage = .seconds(h.stopSeconds + h.startSeconds + h.readinessDelaySeconds)
-        }
-        sim.model.nodeDown(n, for: outage, &sim.scheduler)
-        return sim.now + outage
-    }
 }

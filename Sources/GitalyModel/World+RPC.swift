@@ -1,5 +1,72 @@
 import SimKernel
 
+/// One RPC on its way to, or on, one Gitaly node. Once it reaches a node it lives in the
+/// world's slab (`World.inflight`) and events and queues carry only its slot index.
+public struct RPC: Sendable {
+    public var arrivedAt: SimTime
+    public var repository: Int32
+    /// The pending mutator it belongs to, or -1 for an accessor.
+    var transaction: Int32
+    var epoch: UInt32
+    public var rpcClass: RPCClass
+    var member: Int8
+}
+
+/// A mutator waiting for its primary and secondaries (gitaly `internal/grpc/proxy/handler.go`:
+/// the client's status comes after every stream ended and the finalizer ran).
+struct PendingMutator {
+    var repository: Int
+    var route: MutatorRoute
+    var rpcClass: RPCClass
+    var arrivedAt: SimTime
+    var remaining: Int
+    var primaryCommitted = false
+    var secondariesCommitted: MemberSet = 0
+
+    /// Records one node's answer; true when it was the last one awaited.
+    mutating func answer(member: Int, ok: Bool) -> Bool {
+        if ok {
+            if member == route.primary { primaryCommitted = true } else { secondariesCommitted |= .single(member) }
+        }
+        remaining -= 1
+        return remaining == 0
+    }
+}
+
+/// An RPC held by a node (waiting in a limiter, waiting for a core, or on a core), in the
+/// world's slab.
+struct InflightRPC {
+    var rpc: RPC
+    /// The limiter ticket while the RPC waits in a limiter queue.
+    var ticket: UInt64 = 0
+    /// Bumped each time the slot is freed, so that a limiter timeout scheduled for an earlier
+    /// occupant of the slot is recognised as stale.
+    var generation: UInt32 = 0
+    /// While the slot is free: the next free slot, or -1. The free list runs through the slab
+    /// itself, so holding and releasing an RPC touch one array.
+    var nextFree: Int32 = -1
+
+    /// Occupies the free slot with `rpc`; returns the next free slot.
+    mutating func take(_ rpc: RPC) -> Int32 {
+        self.rpc = rpc
+        return nextFree
+    }
+
+    /// Frees the slot, chaining it before `next`; returns the RPC it held.
+    mutating func free(next: Int32) -> RPC {
+        generation &+= 1
+        nextFree = next
+        return rpc
+    }
+}
+
+/// A concurrency limit without its source line, for the event loop.
+struct LimitParams {
+    var maxPerRepo: Int
+    var maxQueueSize: Int?
+    var maxQueueWait: SimTime?
+}
+
 /// Requests: routing through Praefect (or straight to a plain storage), Gitaly's concurrency
 /// limiter, the node's cores, and the transaction and finalizer of mutators.
 extension World {
@@ -111,7 +178,7 @@ extension World {
             return nodeAnswered(rpc, ok: false, outcome: .notFound, s.now, &s)
         }
         rpc.epoch = nodes[n].epoch
-        if let limit = limitParams[n * RPCClass.count + rpc.rpcClass.index] {
+        if let limit = limitParams[n, rpc.rpcClass.index] {
             let key = limiterKey(rpc)
             var server = nodes[n].limiters[key] ?? Server(servers: limit.maxPerRepo, queueLimit: limit.maxQueueSize, maxQueueWait: limit.maxQueueWait)
             let slot = hold(rpc)
@@ -148,7 +215,7 @@ extension World {
     /// as bandwidth flows, so that millions of small requests stay cheap; bulk transfers
     /// (replication, moves) are flows.
     mutating func serviceTime(_ c: RPCClass, node n: Int) -> SimTime {
-        let io = ioSeconds[n * RPCClass.count + c.index]
+        let io = ioSeconds[n, c.index]
         var t = serviceRandom.exponential(rate: cpuRate[c.index])
         t += io.read
         t += io.written
@@ -161,7 +228,7 @@ extension World {
         let f = nodes[n].slowdownFactor
         for c in profiles.indices {
             let p = profiles[c]
-            ioSeconds[n * RPCClass.count + c] = (read: p.bytesRead > 0 ? p.bytesRead / max(1, diskReadBytesPerSecond[n] * f) : 0,
+            ioSeconds[n, c] = (read: p.bytesRead > 0 ? p.bytesRead / max(1, diskReadBytesPerSecond[n] * f) : 0,
                                                  written: p.bytesWritten > 0 ? p.bytesWritten / max(1, diskWriteBytesPerSecond[n] * f) : 0)
         }
     }
@@ -184,7 +251,7 @@ extension World {
     }
 
     mutating func releaseLimiter(_ rpc: RPC, node n: Int, _ s: inout EventScheduler<WorldEvent>) {
-        guard limitParams[n * RPCClass.count + rpc.rpcClass.index] != nil else { return }
+        guard limitParams[n, rpc.rpcClass.index] != nil else { return }
         let key = limiterKey(rpc)
         guard var server = nodes[n].limiters[key] else { return }
         let next = server.release(at: s.now)

@@ -1,55 +1,18 @@
 import SimKernel
 
-/// Praefect's background work: health rounds, replication workers and the reconciler, and the
-/// bandwidth flows that replication and moves use.
+/// A replication worker of one Praefect on one virtual storage.
+struct WorkerState {
+    var praefect: Int
+    var virtualStorage: Int
+    var batch: [Int] = []
+    var next = 0
+    var busy = false
+    var token: UInt32 = 0
+}
+
+/// Praefect's replication: the workers that drain the queue and the reconciler that fills it
+/// (gitaly `internal/praefect/replicator.go`, `reconciler/reconciler.go`).
 extension World {
-    // MARK: Health
-
-    /// Whether Praefect `p` can reach node `n` right now.
-    func reachable(praefect p: Int, node n: Int) -> Bool {
-        nodes[n].up && !partitioned[p * fleet.nodes.count + n]
-    }
-
-    /// A health round (gitaly `nodes/health_manager.go`): every interval, a check to each node
-    /// with a timeout. The round's results are written together once every check answered, so
-    /// a round with an unreachable node lands when its check times out.
-    mutating func healthRound(praefect p: Int, _ s: inout EventScheduler<WorldEvent>) {
-        guard let spec = praefect?.spec else { return }
-        // A round still waiting for a timed-out check lands first: its timeout has passed.
-        if healthApplyPending[p] { healthApply(praefect: p, &s) }
-        s.schedule(after: .seconds(spec.health.checkIntervalSeconds), .healthRound(praefect: Int32(p)))
-        guard praefect!.up[p] else { return }
-        var all = true
-        for n in nodes.indices {
-            let ok = reachable(praefect: p, node: n)
-            pendingHealth[p][n] = ok
-            all = all && ok
-        }
-        healthApplyPending[p] = true
-        if all { healthApply(praefect: p, &s) } else { s.schedule(after: .seconds(spec.health.checkTimeoutSeconds), .healthApply(praefect: Int32(p))) }
-    }
-
-    mutating func healthApply(praefect p: Int, _ s: inout EventScheduler<WorldEvent>) {
-        guard healthApplyPending[p] else { return }
-        healthApplyPending[p] = false
-        guard praefect!.up[p] else { return }
-        for n in nodes.indices { praefect!.health.recordCheck(praefect: p, node: n, at: s.now, healthy: pendingHealth[p][n]) }
-        refreshHealth(s.now)
-    }
-
-    /// Recomputes the health masks; repositories of a virtual storage whose consensus changed
-    /// are re-checked for availability.
-    mutating func refreshHealth(_ now: SimTime) {
-        guard praefect != nil else { return }
-        let changed = praefect!.refreshMasks(at: now)
-        copyPraefectMasks()
-        for vs in changed {
-            for r in repositoriesByStorage[vs] { refreshAvailability(r, now) }
-        }
-    }
-
-    // MARK: Replication workers
-
     mutating func workerWake(_ w: Int, token: UInt32, _ s: inout EventScheduler<WorldEvent>) {
         guard token == workers[w].token, !workers[w].busy else { return }
         let p = workers[w].praefect
@@ -188,71 +151,5 @@ extension World {
                 }
             }
         }
-    }
-
-    // MARK: Flows
-
-    /// A bulk transfer from one node to another: the source disk's reads, both network links
-    /// and the destination disk's writes, all shared max-min fairly with other flows.
-    mutating func startFlow(bytes: Double, from a: Int, to b: Int, owner: FlowOwner, _ s: inout EventScheduler<WorldEvent>) {
-        let path = a == b ? [nodes[a].diskRead, nodes[b].diskWrite] : [nodes[a].diskRead, nodes[a].network, nodes[b].network, nodes[b].diskWrite]
-        let id = pool.start(bytes: bytes, through: path, at: s.now)
-        while flowOwners.count <= id.slot { flowOwners.append(nil) }
-        flowOwners[id.slot] = (id, owner)
-        scheduleFlowCheck(&s)
-    }
-
-    mutating func scheduleFlowCheck(_ s: inout EventScheduler<WorldEvent>) {
-        guard let (t, v) = pool.nextCompletion(), v != lastFlowVersionScheduled else { return }
-        lastFlowVersionScheduled = v
-        s.schedule(at: max(t, s.now), .flowsDue(version: v))
-    }
-
-    mutating func flowsDue(version: UInt64, _ s: inout EventScheduler<WorldEvent>) {
-        guard version == pool.version else { return }
-        // Take every finished flow's owner out before any owner reacts: a reaction may start a
-        // flow that reuses a finished flow's slot.
-        let owners = pool.finishDue(at: s.now).compactMap { takeOwner($0) }
-        for owner in owners { ownerEnded(owner, success: true, &s) }
-        // The event for this version has fired: if rounding left a flow a hair short of done,
-        // the same version needs a new event.
-        if pool.version == version { lastFlowVersionScheduled = .max }
-        scheduleFlowCheck(&s)
-    }
-
-    /// Removes and returns the owner of a flow, if that flow (slot and generation) is still
-    /// the one recorded.
-    mutating func takeOwner(_ id: BandwidthPool.FlowID) -> FlowOwner? {
-        guard id.slot < flowOwners.count, let (recorded, owner) = flowOwners[id.slot], recorded == id else { return nil }
-        flowOwners[id.slot] = nil
-        return owner
-    }
-
-    mutating func ownerEnded(_ owner: FlowOwner, success: Bool, _ s: inout EventScheduler<WorldEvent>) {
-        switch owner {
-        case .replication(let w, let job, let g, _): replicationFlowEnded(worker: w, job: job, sourceGeneration: g, success: success, &s)
-        case .moveCopy(let m, _): moveCopyEnded(m, success: success, &s)
-        }
-    }
-
-    /// A node went down: every flow through it stops and its owner sees a failure.
-    mutating func cancelFlows(touching n: Int, _ s: inout EventScheduler<WorldEvent>) {
-        var hit: [BandwidthPool.FlowID] = []
-        for entry in flowOwners {
-            guard let (id, owner) = entry else { continue }
-            let ends: (Int, Int)
-            switch owner {
-            case .replication(_, _, _, let e): ends = e
-            case .moveCopy(_, let e): ends = e
-            }
-            if ends.0 == n || ends.1 == n { hit.append(id) }
-        }
-        var owners: [FlowOwner] = []
-        for id in hit {
-            pool.cancel(id, at: s.now)
-            if let owner = takeOwner(id) { owners.append(owner) }
-        }
-        for owner in owners { ownerEnded(owner, success: false, &s) }
-        scheduleFlowCheck(&s)
     }
 }

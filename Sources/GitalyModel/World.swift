@@ -1,195 +1,13 @@
 import SimKernel
 
-/// Settings of one simulated run that are not part of the fleet.
-public struct WorldConfig: Sendable {
-    public var seed: UInt64 = 1
-    public var replication: Int = 0
-    public var traffic: TrafficSpec?
-    /// Repositories generated when the model places none by hand, spread by the weights.
-    public var repositoryCount = 100
-    public var repositorySizeBytes = 100e6
-    public var windowSeconds = 60.0
-    /// Checks every invariant after every event: on in tests, off in benchmarks.
-    public var checkInvariants = true
-    /// Probability that a move's checksums differ (a corrupted copy); 0 in a healthy fleet.
-    public var moveChecksumMismatchProbability = 0.0
-    public init(seed: UInt64 = 1) { self.seed = seed }
-}
-
-/// One RPC on its way to, or on, one Gitaly node. Once it reaches a node it lives in the
-/// world's slab (`World.inflight`) and events and queues carry only its slot index.
-public struct RPC: Sendable {
-    public var arrivedAt: SimTime
-    public var repository: Int32
-    /// The pending mutator it belongs to, or -1 for an accessor.
-    var transaction: Int32
-    var epoch: UInt32
-    public var rpcClass: RPCClass
-    var member: Int8
-}
-
-/// Everything that can happen in the world. Every case is handled by an exhaustive switch.
-///
-/// No payload is wider than 12 bytes, so an event takes 16 bytes and a queue entry (time,
-/// sequence, event) 32: the event queue's sift moves are the benchmark's largest cost
-/// (issue 3 profile), and an RPC carried inside events made every entry 56 bytes.
-public enum WorldEvent: Sendable {
-    case trafficArrival
-    case rpcArrival(repository: Int32, rpcClass: RPCClass)
-    /// The RPC in slab `slot` ends its service on `node`. The repository rides along only so
-    /// that the trace code names it; the slab holds the rest.
-    case rpcDone(node: Int32, slot: Int32, repository: Int32)
-    /// The RPC in slab `slot` waited `max_queue_wait` in a limiter of `node`; `generation`
-    /// tells whether the slot still holds that RPC.
-    case limiterTimeout(node: Int32, slot: Int32, generation: UInt32)
-    case flowsDue(version: UInt64)
-    case healthRound(praefect: Int32)
-    case healthApply(praefect: Int32)
-    case workerWake(worker: Int32, token: UInt32)
-    case reconcile
-    case verify
-    case nodeDownEnd(node: Int32)
-    case scheduledFault(index: Int32)
-    case faultEnd(FaultEnd)
-    case randomFault(kind: FaultKind, target: Int32)
-    case moveStep(move: Int32)
-    case rollingUpdateStep
-    case windowClose
-}
-
-/// The end of a fault that is not a node outage.
-public enum FaultEnd: Sendable {
-    case diskSlowdown(node: Int32)
-    case partition(praefect: Int32, node: Int32)
-    case praefectLoss(praefect: Int32)
-}
-
-extension WorldEvent: TraceableEvent {
-    public var traceCode: UInt64 {
-        switch self {
-        case .trafficArrival: return 1
-        case .rpcArrival(let r, let c): return 2 | UInt64(r) << 8 | UInt64(c.index) << 40
-        case .rpcDone(let n, _, let r): return 3 | UInt64(n) << 8 | UInt64(UInt32(bitPattern: r)) << 24
-        case .limiterTimeout(let n, let slot, let g): return 4 | UInt64(n) << 8 | UInt64(UInt32(bitPattern: slot)) << 24 ^ UInt64(g) << 40
-        case .flowsDue(let v): return 5 | v << 8
-        case .healthRound(let p): return 6 | UInt64(p) << 8
-        case .healthApply(let p): return 7 | UInt64(p) << 8
-        case .workerWake(let w, let t): return 8 | UInt64(w) << 8 | UInt64(t) << 32
-        case .reconcile: return 9
-        case .verify: return 19
-        case .nodeDownEnd(let n): return 10 | UInt64(n) << 8
-        case .scheduledFault(let i): return 11 | UInt64(i) << 8
-        case .faultEnd(let e):
-            switch e {
-            case .diskSlowdown(let n): return 12 | UInt64(n) << 8
-            case .partition(let p, let n): return 13 | UInt64(p) << 8 | UInt64(n) << 24
-            case .praefectLoss(let p): return 14 | UInt64(p) << 8
-            }
-        // Partitions, Praefect losses and zone outages pick their target when they fire, so they
-        // are scheduled with target -1: its bit pattern keeps the code total.
-        case .randomFault(let k, let t): return 15 | UInt64(FaultKind.allCases.firstIndex(of: k)!) << 8 | UInt64(UInt32(bitPattern: t)) << 16
-        case .moveStep(let m): return 16 | UInt64(m) << 8
-        case .rollingUpdateStep: return 17
-        case .windowClose: return 18
-        }
-    }
-}
-
-/// A Gitaly node's moving parts: its host's up/down state, its cores, its concurrency limiters
-/// and its bandwidth resources.
-struct NodeState {
-    /// Outages currently holding the node down (crash, update, zone outage, ...): it serves
-    /// only when none does.
-    var downCount = 0
-    /// Bumped at every crash so that work started before it is recognised.
-    var epoch: UInt32 = 0
-    /// Cores and limiters hold slab slots (`World.inflight`), not RPCs.
-    var cpu: Server<Int32>
-    /// Per-repository limiters, keyed by class index × repositories + repository; an idle
-    /// limiter is dropped so memory follows the live requests.
-    var limiters: [Int: Server<Int32>] = [:]
-    var diskRead: BandwidthPool.ResourceID
-    var diskWrite: BandwidthPool.ResourceID
-    var network: BandwidthPool.ResourceID
-    var slowdownFactor = 1.0
-    var up: Bool { downCount == 0 }
-}
-
-/// A mutator waiting for its primary and secondaries (gitaly `internal/grpc/proxy/handler.go`:
-/// the client's status comes after every stream ended and the finalizer ran).
-struct PendingMutator {
-    var repository: Int
-    var route: MutatorRoute
-    var rpcClass: RPCClass
-    var arrivedAt: SimTime
-    var remaining: Int
-    var primaryCommitted = false
-    var secondariesCommitted: MemberSet = 0
-
-    /// Records one node's answer; true when it was the last one awaited.
-    mutating func answer(member: Int, ok: Bool) -> Bool {
-        if ok {
-            if member == route.primary { primaryCommitted = true } else { secondariesCommitted |= .single(member) }
-        }
-        remaining -= 1
-        return remaining == 0
-    }
-}
-
-/// An RPC held by a node (waiting in a limiter, waiting for a core, or on a core), in the
-/// world's slab.
-struct InflightRPC {
-    var rpc: RPC
-    /// The limiter ticket while the RPC waits in a limiter queue.
-    var ticket: UInt64 = 0
-    /// Bumped each time the slot is freed, so that a limiter timeout scheduled for an earlier
-    /// occupant of the slot is recognised as stale.
-    var generation: UInt32 = 0
-    /// While the slot is free: the next free slot, or -1. The free list runs through the slab
-    /// itself, so holding and releasing an RPC touch one array.
-    var nextFree: Int32 = -1
-
-    /// Occupies the free slot with `rpc`; returns the next free slot.
-    mutating func take(_ rpc: RPC) -> Int32 {
-        self.rpc = rpc
-        return nextFree
-    }
-
-    /// Frees the slot, chaining it before `next`; returns the RPC it held.
-    mutating func free(next: Int32) -> RPC {
-        generation &+= 1
-        nextFree = next
-        return rpc
-    }
-}
-
-/// A concurrency limit without its source line, for the event loop.
-struct LimitParams {
-    var maxPerRepo: Int
-    var maxQueueSize: Int?
-    var maxQueueWait: SimTime?
-}
-
-/// A replication worker of one Praefect on one virtual storage.
-struct WorkerState {
-    var praefect: Int
-    var virtualStorage: Int
-    var batch: [Int] = []
-    var next = 0
-    var busy = false
-    var token: UInt32 = 0
-}
-
-/// What a bandwidth flow is for.
-enum FlowOwner {
-    case replication(worker: Int, job: Int, sourceGeneration: Int64, nodes: (Int, Int))
-    case moveCopy(move: Int, nodes: (Int, Int))
-}
-
 /// The simulated world: Gitaly nodes on VMs or pods, Praefect, GitLab's moves, traffic and
-/// faults, as one `DiscreteEventModel`. Split by concern: `World+RPC` (requests),
-/// `World+Replication` (workers, health, reconciler), `World+Faults` (hosts and faults),
-/// `World+Moves` (GitLab), `World+Accounting` (writes, availability, invariants, report).
+/// faults, as one `DiscreteEventModel`. Its events are in `WorldEvent`, its settings in
+/// `WorldConfig`; its behaviour is split by concern: `World+RPC` (requests and transactions),
+/// `World+Health` (Praefect's health checks), `World+Replication` (workers, reconciler),
+/// `World+Flows` (bulk transfers), `World+Verifier` (metadata verifier), `World+Hosts` (VMs and
+/// pods going down and up), `World+Faults` (other faults), `World+Moves` (GitLab's move worker),
+/// `World+Admin` (the operator's and the engine's door in), `World+Accounting` (writes,
+/// availability, report), `World+Invariants`.
 public struct World: DiscreteEventModel {
     public typealias Event = WorldEvent
 
@@ -201,20 +19,21 @@ public struct World: DiscreteEventModel {
     let memberNode: [Int]
     let vsViaPraefect: [Bool]
     let vsConsistency: [ConsistencyMode]
-    /// Indexed node × class count + class index.
-    let limitParams: [LimitParams?]
+    /// By node and class index.
+    let limitParams: FlatTable<LimitParams?>
     let profiles: [RPCProfile]
     /// Per class: 1 / mean CPU seconds, the rate of the exponential CPU time draw.
     let cpuRate: [Double]
-    /// Indexed node × class count + class index: the seconds an RPC's disk reads and writes take
+    /// By node and class index: the seconds an RPC's disk reads and writes take
     /// at the node's current bandwidth (refreshed when a disk slows down).
-    var ioSeconds: [(read: Double, written: Double)] = []
+    var ioSeconds: FlatTable<(read: Double, written: Double)>
     let trafficRatePerSecond: Double
     let trafficCumulativeMix: [Double]
     let diskReadBytesPerSecond: [Double]
     let diskWriteBytesPerSecond: [Double]
     /// Copies of the Praefect masks, refreshed with them.
-    var localMask: [MemberSet] = []
+    /// By Praefect and virtual storage.
+    var localMask = FlatTable<MemberSet>(rows: 0, columns: 0, repeating: 0)
     var consensusMask: [MemberSet] = []
     var runningPraefects: [Int] = []
     var nodes: [NodeState]
@@ -251,7 +70,8 @@ public struct World: DiscreteEventModel {
     var workers: [WorkerState] = []
     var pendingHealth: [[Bool]]
     var healthApplyPending: [Bool]
-    var partitioned: [Bool]
+    /// By Praefect and node: the Praefect cannot reach the node.
+    var partitioned: FlatTable<Bool>
     public internal(set) var ledger: WriteLedger
     var writeUnavailable: [Bool]
     var writeUnavailableCount: TimeWeightedAverage
@@ -288,9 +108,9 @@ public struct World: DiscreteEventModel {
         memberNode = flat
         vsViaPraefect = fleet.virtualStorages.map(\.viaPraefect)
         vsConsistency = fleet.virtualStorages.map(\.consistency)
-        limitParams = fleet.nodes.flatMap { n in
+        limitParams = FlatTable(rows: fleet.nodes.count, columns: RPCClass.count, elements: fleet.nodes.flatMap { n in
             n.limits.map { l in l.map { LimitParams(maxPerRepo: $0.maxPerRepo, maxQueueSize: $0.maxQueueSize, maxQueueWait: $0.maxQueueWaitSeconds.map(SimTime.seconds)) } }
-        }
+        })
         profiles = config.traffic?.profiles ?? RPCClass.allCases.map(RPCProfile.defaultProfile)
         cpuRate = profiles.map { 1 / $0.cpuSecondsMean }
         trafficRatePerSecond = config.traffic?.ratePerSecond ?? 0
@@ -330,7 +150,7 @@ public struct World: DiscreteEventModel {
         }
         pendingHealth = Array(repeating: Array(repeating: true, count: fleet.nodes.count), count: fleet.praefects.count)
         healthApplyPending = Array(repeating: false, count: fleet.praefects.count)
-        partitioned = Array(repeating: false, count: fleet.praefects.count * fleet.nodes.count)
+        partitioned = FlatTable(rows: fleet.praefects.count, columns: fleet.nodes.count, repeating: false)
         ledger = WriteLedger()
         writeUnavailable = []
         writeUnavailableCount = TimeWeightedAverage()
@@ -339,7 +159,7 @@ public struct World: DiscreteEventModel {
         sidekiq = Server(servers: fleet.gitlab.sidekiqConcurrency)
         weights = fleet.virtualStorages.map(\.weight)
         nodesDown = TimeWeightedAverage()
-        ioSeconds = Array(repeating: (0, 0), count: fleet.nodes.count * RPCClass.count)
+        ioSeconds = FlatTable(rows: fleet.nodes.count, columns: RPCClass.count, repeating: (0, 0))
         for n in nodes.indices { refreshIOSeconds(node: n) }
         populate()
         if let p = praefect {
@@ -422,7 +242,7 @@ public struct World: DiscreteEventModel {
         runningPraefects = p.up.indices.filter { p.up[$0] }
     }
 
-    func locallyHealthy(praefect p: Int, virtualStorage vs: Int) -> MemberSet { localMask[p * fleet.virtualStorages.count + vs] }
+    func locallyHealthy(praefect p: Int, virtualStorage vs: Int) -> MemberSet { localMask[p, vs] }
 
     public mutating func handle(_ event: WorldEvent, scheduler: inout EventScheduler<WorldEvent>) {
         switch event {

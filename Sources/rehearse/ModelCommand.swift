@@ -1,5 +1,6 @@
 import ArgumentParser
 import GitalyModel
+import SpecFiles
 
 /// `rehearse model`: work with fleet model files (`models/*.yaml`).
 struct ModelCommand: ParsableCommand {
@@ -19,8 +20,8 @@ struct ModelCommand: ParsableCommand {
         func run() throws {
             let fleet: Fleet
             do {
-                fleet = try Fleet.build(FleetModel.load(path: file))
-            } catch let e as ModelError {
+                fleet = try Fleet.build(FleetSpec.load(path: file))
+            } catch let e as SpecError {
                 throw InputError(e.description)
             }
             print(fleet.summary)

@@ -3,6 +3,7 @@ import Bench
 import Experiments
 import Foundation
 import GitalyModel
+import SpecFiles
 import SimKernel
 import Traffic
 
@@ -61,7 +62,7 @@ struct SimulateCommand: ParsableCommand {
 
     func run() throws {
         let fleet: Fleet
-        do { fleet = try Fleet.build(FleetModel.load(path: model)) } catch let e as ModelError { throw InputError(e.description) }
+        do { fleet = try Fleet.build(FleetSpec.load(path: model)) } catch let e as SpecError { throw InputError(e.description) }
         var config = WorldConfig(seed: seed)
         config.repositoryCount = repositories
         config.checkInvariants = checkInvariants

@@ -45,7 +45,7 @@ struct ListSource: ArrivalSource {
 
     static func cluster() throws -> Fleet {
         let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../models/gitaly-cluster-3.yaml").standardized
-        return try Fleet.build(FleetModel.load(path: url.path))
+        return try Fleet.build(FleetSpec.load(path: url.path))
     }
 
     /// Goal: every arrival is either submitted or counted under its reason, and a healthy

@@ -14,7 +14,7 @@ func limitedFleet(maxQueueSize: Int, maxQueueWait: String?) throws -> Fleet {
     repositories:
       - {path: r.git, storage: default}
     """
-    return try Fleet.build(FleetModel.parse(yaml, file: "lim.yaml"))
+    return try Fleet.build(FleetSpec.parse(yaml, file: "lim.yaml"))
 }
 
 /// Goal: Gitaly's limiter answers ResourceExhausted when its queue is full. Method: with
@@ -57,7 +57,7 @@ func limitedFleet(maxQueueSize: Int, maxQueueWait: String?) throws -> Fleet {
     repositories:
       - {path: r.git, storage: default}
     """
-    var sim = makeSim(try Fleet.build(FleetModel.parse(yaml, file: "lim-stale.yaml")))
+    var sim = makeSim(try Fleet.build(FleetSpec.parse(yaml, file: "lim-stale.yaml")))
     for t in [0.0, 0.0, 25.0, 25.0] { World.submit(&sim, repository: 0, rpcClass: .uploadPack, at: .seconds(t)) }
     sim.run(until: .seconds(120))
     #expect(sim.model.outcomes[RPCOutcome.resourceExhausted.rawValue] == 0)

@@ -9,7 +9,7 @@ import SimKernel
 /// disk loss and no accept-dataloss, some replica always keeps every acknowledged write.
 @Test(arguments: [(UInt64(1), ConsistencyMode.strong), (2, .strong), (3, .eventual), (4, .eventual)])
 func faultsWithoutDataDestructionLoseNoWrite(seed: UInt64, mode: ConsistencyMode) throws {
-    var model = try FleetModel.parse(clusterModelText, file: "gitaly-cluster-3.yaml")
+    var model = try FleetSpec.parse(clusterModelText, file: "gitaly-cluster-3.yaml")
     model.praefect!.virtualStorages[0].consistency = mode
     model.faults.nodeCrash = FaultRate(mtbfSeconds: 300, mttrSeconds: 30)
     model.faults.partition = FaultRate(mtbfSeconds: 120, mttrSeconds: 60)

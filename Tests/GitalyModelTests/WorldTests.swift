@@ -26,7 +26,7 @@ func shardedFleet(sidekiq: Int = 5, extra: String = "") throws -> Fleet {
       - {path: r1.git, storage: sa, size: 3GB}
     \(extra)
     """
-    return try Fleet.build(FleetModel.parse(yaml, file: "two.yaml"))
+    return try Fleet.build(FleetSpec.parse(yaml, file: "two.yaml"))
 }
 
 func makeSim(_ fleet: Fleet, _ configure: (inout WorldConfig) -> Void = { _ in }) -> Simulation<World> {
@@ -164,7 +164,7 @@ func runMove(_ sim: inout Simulation<World>, _ id: Int, limit: Double = 1000) ->
 /// outages of stop + start + readiness (30 + 20 + 30 s) back to back.
 @Test func rollingUpdateOfThreePodsNeverHasTwoDown() throws {
     let yaml = (1...3).map { "  - {name: p\($0), host: {kind: pod, stopTime: 30s, startTime: 20s, readinessDelay: 30s}, storages: [{name: s\($0), capacity: 1TB}]}" }.joined(separator: "\n")
-    let fleet = try Fleet.build(FleetModel.parse("name: pods\nnodes:\n\(yaml)\n", file: "pods.yaml"))
+    let fleet = try Fleet.build(FleetSpec.parse("name: pods\nnodes:\n\(yaml)\n", file: "pods.yaml"))
     var sim = makeSim(fleet) { $0.repositoryCount = 3 }
     World.startRollingUpdate(&sim, nodes: [0, 1, 2])
     var wentDown = Set<Int>()
@@ -195,7 +195,7 @@ func clusterFleet(consistency: ConsistencyMode, faults: String) throws -> Fleet 
       schedule:
     \(faults)
     """
-    return try Fleet.build(FleetModel.parse(yaml, file: "c3.yaml"))
+    return try Fleet.build(FleetSpec.parse(yaml, file: "c3.yaml"))
 }
 
 /// Goal: in eventual mode, losing the primary loses exactly the writes not yet replicated.
@@ -273,7 +273,7 @@ func clusterFleet(consistency: ConsistencyMode, faults: String) throws -> Fleet 
 /// 10-minute runs of the 3-node cluster with frequent random faults, digests compared.
 @Test func sameSeedGivesTheSameTraceUnderRandomFaults() throws {
     func digest() throws -> (UInt64, Int) {
-        var model = try FleetModel.parse(clusterModelText, file: "gitaly-cluster-3.yaml")
+        var model = try FleetSpec.parse(clusterModelText, file: "gitaly-cluster-3.yaml")
         model.faults.nodeCrash = FaultRate(mtbfSeconds: 120, mttrSeconds: 30)
         model.faults.diskSlowdown = FaultRate(mtbfSeconds: 120, mttrSeconds: 60)
         model.faults.partition = FaultRate(mtbfSeconds: 120, mttrSeconds: 60)
@@ -332,7 +332,7 @@ func clusterFleet(consistency: ConsistencyMode, faults: String) throws -> Fleet 
     nodes: [{name: a, storages: [{name: s, capacity: 1TB}]}]
     faults: {nodeCrash: {mtbf: 100s, mttr: 10s}}
     """
-    var sim = makeSim(try Fleet.build(FleetModel.parse(yaml, file: "one.yaml"))) { $0.repositoryCount = 1 }
+    var sim = makeSim(try Fleet.build(FleetSpec.parse(yaml, file: "one.yaml"))) { $0.repositoryCount = 1 }
     let horizon = SimTime.seconds(200_000)
     sim.run(until: horizon)
     let downFraction = sim.model.nodesDown.average(at: horizon)

@@ -3,37 +3,37 @@ import Yams
 
 /// A position in a parsed YAML document: the node, its field path and its file, so that every
 /// value read through it can fail with an error naming file, line and field.
-struct YAMLCursor {
-    let node: Node
-    let path: String
-    let file: String
+public struct YAMLCursor {
+    public let node: Node
+    public let path: String
+    public let file: String
 
-    var line: Int? { node.mark?.line }
+    public var line: Int? { node.mark?.line }
 
-    func error(_ message: String) -> ModelError {
-        ModelError(file: file, line: line, field: path, message: message)
+    public func error(_ message: String) -> SpecError {
+        SpecError(file: file, line: line, field: path, message: message)
     }
 
     /// Parses a whole document; YAML syntax errors carry the line libyaml reports.
-    static func document(_ text: String, file: String) throws -> YAMLCursor {
+    public static func document(_ text: String, file: String) throws -> YAMLCursor {
         do {
             guard let node = try Yams.compose(yaml: text) else {
-                throw ModelError(file: file, line: 1, field: "", message: "the file is empty; expected a mapping with at least `name` and `nodes`")
+                throw SpecError(file: file, line: 1, field: "", message: "the file is empty; expected a mapping")
             }
             return YAMLCursor(node: node, path: "", file: file)
         } catch let e as YamlError {
-            throw ModelError(file: file, line: Self.line(of: e), field: "", message: "YAML syntax error: \(Self.problem(of: e))")
+            throw SpecError(file: file, line: Self.line(of: e), field: "", message: "YAML syntax error: \(Self.problem(of: e))")
         }
     }
 
-    static func line(of e: YamlError) -> Int? {
+    public static func line(of e: YamlError) -> Int? {
         switch e {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line
         default: return nil
         }
     }
 
-    static func problem(of e: YamlError) -> String {
+    public static func problem(of e: YamlError) -> String {
         switch e {
         case .scanner(let c, let p, _, _), .parser(let c, let p, _, _), .composer(let c, let p, _, _):
             return c.map { "\(p) \($0.text)" } ?? p
@@ -41,13 +41,13 @@ struct YAMLCursor {
         }
     }
 
-    func child(_ key: String, _ node: Node) -> YAMLCursor {
+    public func child(_ key: String, _ node: Node) -> YAMLCursor {
         YAMLCursor(node: node, path: path.isEmpty ? key : "\(path).\(key)", file: file)
     }
 
     /// A mapping whose keys must all be in `allowed`: an unknown field is an error, because a
     /// misspelt field silently taking its default is the worst kind of model bug.
-    func mapping(allowed: [String]) throws -> YAMLMapping {
+    public func mapping(allowed: [String]) throws -> YAMLMapping {
         guard case .mapping(let m) = node else { throw error("expected a mapping with fields \(allowed.joined(separator: ", ")), got \(describe())") }
         var entries: [(String, YAMLCursor)] = []
         for (k, v) in m {
@@ -55,10 +55,10 @@ struct YAMLCursor {
             let key = ks.string
             let c = child(key, v)
             guard allowed.contains(key) else {
-                throw ModelError(file: file, line: k.mark?.line, field: c.path, message: "unknown field; expected one of \(allowed.joined(separator: ", "))")
+                throw SpecError(file: file, line: k.mark?.line, field: c.path, message: "unknown field; expected one of \(allowed.joined(separator: ", "))")
             }
             if entries.contains(where: { $0.0 == key }) {
-                throw ModelError(file: file, line: k.mark?.line, field: c.path, message: "field given twice")
+                throw SpecError(file: file, line: k.mark?.line, field: c.path, message: "field given twice")
             }
             entries.append((key, c))
         }
@@ -66,66 +66,66 @@ struct YAMLCursor {
     }
 
     /// A mapping from free names to values (e.g. storage weights), in file order.
-    func namedEntries() throws -> [(String, YAMLCursor)] {
+    public func namedEntries() throws -> [(String, YAMLCursor)] {
         guard case .mapping(let m) = node else { throw error("expected a mapping of names to values, got \(describe())") }
         var out: [(String, YAMLCursor)] = []
         for (k, v) in m {
             guard case .scalar(let ks) = k else { throw error("keys must be plain names") }
             if out.contains(where: { $0.0 == ks.string }) {
-                throw ModelError(file: file, line: k.mark?.line, field: child(ks.string, v).path, message: "name given twice")
+                throw SpecError(file: file, line: k.mark?.line, field: child(ks.string, v).path, message: "name given twice")
             }
             out.append((ks.string, child(ks.string, v)))
         }
         return out
     }
 
-    func list() throws -> [YAMLCursor] {
+    public func list() throws -> [YAMLCursor] {
         guard case .sequence(let s) = node else { throw error("expected a list, got \(describe())") }
         return s.enumerated().map { i, n in YAMLCursor(node: n, path: "\(path)[\(i)]", file: file) }
     }
 
-    func scalarText() throws -> String {
+    public func scalarText() throws -> String {
         guard case .scalar(let s) = node else { throw error("expected a single value, got \(describe())") }
         return s.string
     }
 
-    func string() throws -> String {
+    public func string() throws -> String {
         let s = try scalarText()
         guard !s.isEmpty else { throw error("expected a non-empty name") }
         return s
     }
 
-    func int() throws -> Int {
+    public func int() throws -> Int {
         let s = try scalarText()
         guard let v = Int(s) else { throw error("expected a whole number, got \"\(s)\"") }
         return v
     }
 
-    func double() throws -> Double {
+    public func double() throws -> Double {
         let s = try scalarText()
         guard let v = Double(s), v.isFinite else { throw error("expected a number, got \"\(s)\"") }
         return v
     }
 
-    func bytes() throws -> Double {
+    public func bytes() throws -> Double {
         let s = try scalarText()
         guard let v = Units.bytes(s) else { throw error("expected a size like \"2TiB\" or \"500GB\", got \"\(s)\"") }
         return v
     }
 
-    func rate() throws -> Double {
+    public func rate() throws -> Double {
         let s = try scalarText()
         guard let v = Units.bytesPerSecond(s) else { throw error("expected a rate like \"400MB/s\", got \"\(s)\"") }
         return v
     }
 
-    func seconds() throws -> Double {
+    public func seconds() throws -> Double {
         let s = try scalarText()
         guard let v = Units.seconds(s) else { throw error("expected a duration like \"30s\", \"250ms\" or \"5m\", got \"\(s)\"") }
         return v
     }
 
-    func oneOf<T: RawRepresentable & CaseIterable>(_ type: T.Type) throws -> T where T.RawValue == String {
+    public func oneOf<T: RawRepresentable & CaseIterable>(_ type: T.Type) throws -> T where T.RawValue == String {
         let s = try scalarText()
         guard let v = T(rawValue: s) else {
             throw error("expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), got \"\(s)\"")
@@ -133,9 +133,9 @@ struct YAMLCursor {
         return v
     }
 
-    func stringList() throws -> [String] { try list().map { try $0.string() } }
+    public func stringList() throws -> [String] { try list().map { try $0.string() } }
 
-    func describe() -> String {
+    public func describe() -> String {
         switch node {
         case .scalar(let s): return "\"\(s.string)\""
         case .mapping: return "a mapping"
@@ -145,25 +145,25 @@ struct YAMLCursor {
 }
 
 /// The fields of one YAML mapping, already checked against the allowed names.
-struct YAMLMapping {
-    let cursor: YAMLCursor
-    let entries: [(String, YAMLCursor)]
+public struct YAMLMapping {
+    public let cursor: YAMLCursor
+    public let entries: [(String, YAMLCursor)]
 
-    var line: Int? { cursor.line }
-    var path: String { cursor.path }
+    public var line: Int? { cursor.line }
+    public var path: String { cursor.path }
 
-    subscript(_ key: String) -> YAMLCursor? { entries.first { $0.0 == key }?.1 }
+    public subscript(_ key: String) -> YAMLCursor? { entries.first { $0.0 == key }?.1 }
 
-    func required(_ key: String) throws -> YAMLCursor {
+    public func required(_ key: String) throws -> YAMLCursor {
         guard let c = self[key] else {
             let field = cursor.path.isEmpty ? key : "\(cursor.path).\(key)"
-            throw ModelError(file: cursor.file, line: cursor.line, field: field, message: "missing required field")
+            throw SpecError(file: cursor.file, line: cursor.line, field: field, message: "missing required field")
         }
         return c
     }
 
     /// Reads an optional field with `read`, or returns `fallback` when it is absent.
-    func get<T>(_ key: String, _ fallback: T, _ read: (YAMLCursor) throws -> T) throws -> T {
+    public func get<T>(_ key: String, _ fallback: T, _ read: (YAMLCursor) throws -> T) throws -> T {
         guard let c = self[key] else { return fallback }
         return try read(c)
     }

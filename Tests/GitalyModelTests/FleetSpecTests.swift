@@ -1,6 +1,7 @@
 import Testing
 import Foundation
 @testable import GitalyModel
+import SpecFiles
 
 /// A small valid cluster model; tests replace one line to break it.
 let clusterYAML = """
@@ -22,8 +23,8 @@ praefect:
       replicationFactor: 3
 """
 
-func loadError(_ text: String) -> ModelError? {
-    do { _ = try Fleet.build(FleetModel.parse(text, file: "models/x.yaml")); return nil } catch let e as ModelError { return e } catch { return nil }
+func loadError(_ text: String) -> SpecError? {
+    do { _ = try Fleet.build(FleetSpec.parse(text, file: "models/x.yaml")); return nil } catch let e as SpecError { return e } catch { return nil }
 }
 
 @Test func unitsParseDecimalBinaryAndBits() {
@@ -42,7 +43,7 @@ func loadError(_ text: String) -> ModelError? {
 }
 
 @Test func validClusterModelBuildsWithDefaults() throws {
-    let fleet = try Fleet.build(FleetModel.parse(clusterYAML, file: "m.yaml"))
+    let fleet = try Fleet.build(FleetSpec.parse(clusterYAML, file: "m.yaml"))
     #expect(fleet.nodes.count == 3 && fleet.storages.count == 3)
     #expect(fleet.virtualStorages.count == 1)
     #expect(fleet.virtualStorages[0].replicationFactor == 3)
@@ -110,7 +111,7 @@ func loadError(_ text: String) -> ModelError? {
 @Test(arguments: ["gitaly-cluster-3.yaml", "sharded-vms.yaml", "k8s-pods.yaml"])
 func shippedModelsBuild(file: String) throws {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../models/\(file)").path
-    let fleet = try Fleet.build(FleetModel.load(path: path))
+    let fleet = try Fleet.build(FleetSpec.load(path: path))
     #expect(!fleet.nodes.isEmpty)
     if file == "gitaly-cluster-3.yaml" {
         #expect(fleet.praefects.count == 3 && fleet.virtualStorages[0].replicationFactor == 3 && fleet.praefect?.queue == .postgres)

@@ -1,7 +1,8 @@
+import SpecFiles
 /// A fleet as written in a model file (`models/*.yaml`, schema in `models/README.md`): names,
 /// not ids, and every default already filled in. `Fleet.build(_:)` validates it and interns the
 /// names to integer ids for the event loop.
-public struct FleetModel: Equatable, Sendable {
+public struct FleetSpec: Equatable, Sendable {
     public var name: String
     public var file: String = "<memory>"
     public var nodes: [NodeSpec]
@@ -15,13 +16,6 @@ public struct FleetModel: Equatable, Sendable {
         self.nodes = nodes
         self.praefect = praefect
     }
-}
-
-/// Where a line of the model file came from, for build-time errors.
-public struct SourceLine: Equatable, Sendable {
-    public var line: Int?
-    public var path: String
-    public init(line: Int? = nil, path: String = "") { self.line = line; self.path = path }
 }
 
 /// How Gitaly nodes run: on a virtual machine, or as the single pod of a StatefulSet on a

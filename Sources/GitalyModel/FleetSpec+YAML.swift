@@ -1,22 +1,23 @@
+import SpecFiles
 import Foundation
 
 /// Reading a fleet model from YAML. Every field is checked against the schema in
 /// `models/README.md`; unknown fields, wrong types and wrong units are errors with file, line
 /// and field path. Cross-references (a virtual storage naming a storage) are checked later, by
 /// `Fleet.build`, which also knows the line of each object.
-extension FleetModel {
-    public static func load(path: String) throws -> FleetModel {
+extension FleetSpec {
+    public static func load(path: String) throws -> FleetSpec {
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw ModelError(file: path, line: nil, field: "", message: "cannot read the file: \(error.localizedDescription)")
+            throw SpecError(file: path, line: nil, field: "", message: "cannot read the file: \(error.localizedDescription)")
         }
         return try parse(text, file: path)
     }
 
-    public static func parse(_ text: String, file: String) throws -> FleetModel {
+    public static func parse(_ text: String, file: String) throws -> FleetSpec {
         let root = try YAMLCursor.document(text, file: file).mapping(allowed: ["name", "nodes", "praefect", "gitlab", "faults", "repositories"])
         let nodes = try root.required("nodes").list().map(parseNode)
-        var model = FleetModel(name: try root.required("name").string(), nodes: nodes, praefect: try root["praefect"].map(parsePraefect))
+        var model = FleetSpec(name: try root.required("name").string(), nodes: nodes, praefect: try root["praefect"].map(parsePraefect))
         model.file = file
         if let g = root["gitlab"] { model.gitlab = try parseGitLab(g) }
         if let f = root["faults"] { model.faults = try parseFaults(f) }

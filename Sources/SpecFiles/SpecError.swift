@@ -1,10 +1,10 @@
-/// A problem in a fleet model file: what is wrong, in which file, on which line, in which field.
+/// A problem in an input file (a fleet model, a policy, an experiment): what is wrong, in which file, on which line, in which field.
 ///
 /// Parse errors (YAML syntax, an unknown field, a wrong unit or type) and build errors (a
 /// storage nobody defined, a replication factor above the storage count, a negative capacity)
 /// share this shape so that the command line prints them the same way:
 /// `models/x.yaml:12: nodes[2].disk.readBandwidth: expected a rate like "400MB/s", got "fast"`.
-public struct ModelError: Error, Equatable, Sendable, CustomStringConvertible {
+public struct SpecError: Error, Equatable, Sendable, CustomStringConvertible {
     public var file: String
     /// 1-based line, when the problem has a place in the file.
     public var line: Int?
@@ -24,4 +24,11 @@ public struct ModelError: Error, Equatable, Sendable, CustomStringConvertible {
         let place = line.map { "\(file):\($0)" } ?? file
         return field.isEmpty ? "\(place): \(message)" : "\(place): \(field): \(message)"
     }
+}
+
+/// Where a line of the model file came from, for build-time errors.
+public struct SourceLine: Equatable, Sendable {
+    public var line: Int?
+    public var path: String
+    public init(line: Int? = nil, path: String = "") { self.line = line; self.path = path }
 }

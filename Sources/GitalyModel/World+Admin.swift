@@ -1,0 +1,155 @@
+import SimKernel
+
+/// Why an admin API call failed.
+public enum AdminError: Error, Equatable, Sendable {
+    /// The injected API error rate (a 500 or a timeout).
+    case serverError
+    case unknownRepository
+    case unknownMove
+    /// A move on a read-only container fails validation.
+    case repositoryReadOnly
+    /// No destination: every weight is 0 apart from the source.
+    case noDestination
+    case sameStorage
+    case weightOutOfRange
+    /// The chosen storage has no room for the repository.
+    case storageFull
+    /// set-replication-factor takes 1 up to the virtual storage's storage count.
+    case replicationFactorOutOfRange
+}
+
+/// An admin API answer and how long the call took.
+public struct AdminResponse<T: Sendable>: Sendable {
+    public var result: Result<T, AdminError>
+    public var latency: SimTime
+}
+
+/// The admin door into the world: what GitLab's API (`POST /projects/:id/repository_storage_moves`,
+/// `GET` of a move, `PUT /application/settings`) and Praefect's subcommands (`accept-dataloss`,
+/// `set-replication-factor`) let an operator or a migration engine do. Each call returns its
+/// latency; errors name what failed.
+extension World {
+    mutating func adminCall<T>(_ body: (inout World) -> Result<T, AdminError>) -> AdminResponse<T> {
+        let latency = SimTime.seconds(fleet.gitlab.apiLatencySeconds)
+        if gitlabRandom.bernoulli(fleet.gitlab.apiErrorRate) { return AdminResponse(result: .failure(.serverError), latency: latency) }
+        return AdminResponse(result: body(&self), latency: latency)
+    }
+
+    /// Schedules a move of `repository` to `destination` (a GitLab storage index), or to a
+    /// storage picked by the weights when nil (gitlab!45338). Returns the move id.
+    public static func scheduleMove(_ sim: inout Simulation<World>, repository r: Int, destination: Int?) -> AdminResponse<Int> {
+        let now = sim.now
+        let response = sim.model.adminCall { w in w.scheduleMoveNow(repository: r, destination: destination, now) }
+        if case .success(let id) = response.result, sim.model.moves[id].holdsWorker { sim.schedule(at: now, .moveStep(move: Int32(id))) }
+        return response
+    }
+
+    /// The effect of a move request, without the API's latency and errors.
+    mutating func scheduleMoveNow(repository r: Int, destination: Int?, _ now: SimTime) -> Result<Int, AdminError> {
+        guard r >= 0 && r < repositories.count else { return .failure(.unknownRepository) }
+        let source = repositories[r].virtualStorage
+        guard let d = destination ?? StorageWeights.pick(weights, excluding: source, random: &gitlabRandom) else { return .failure(.noDestination) }
+        guard d != source else { return .failure(.sameStorage) }
+        var m = RepositoryStorageMove(id: moves.count, repository: r, sourceStorage: source, destinationStorage: d)
+        let effects: [MoveSideEffect]
+        do { effects = try m.apply(.schedule, containerReadOnly: readOnly[r]) } catch { return .failure(.repositoryReadOnly) }
+        moves.append(MoveProcess(move: m))
+        perform(effects, move: m.id, now)
+        return .success(m.id)
+    }
+
+    /// `GET .../repository_storage_moves/:id`.
+    public mutating func moveState(_ id: Int) -> AdminResponse<MoveState> {
+        adminCall { w in id >= 0 && id < w.moves.count ? .success(w.moves[id].move.state) : .failure(.unknownMove) }
+    }
+
+    /// `repository_storages_weighted`, by GitLab storage index.
+    public mutating func setWeight(storage: Int, weight: Int) -> AdminResponse<Void> {
+        adminCall { w in
+            guard (0...100).contains(weight) else { return .failure(.weightOutOfRange) }
+            w.weights[storage] = weight
+            return .success(())
+        }
+    }
+
+    /// An operator's `do_fail!` on a stuck move (runbook `move-repositories.md`).
+    public static func failMove(_ sim: inout Simulation<World>, _ id: Int, reason: String) {
+        sim.model.failMove(id, reason: reason, &sim.scheduler)
+    }
+
+    /// An operator clears a repository's read-only flag (after a move failed before `started`).
+    public mutating func clearReadOnly(_ r: Int, at now: SimTime) {
+        readOnly[r] = false
+        refreshAvailability(r, now)
+    }
+
+    public func move(_ id: Int) -> RepositoryStorageMove { moves[id].move }
+
+    /// Bulk `POST /project_repository_storage_moves {source_storage_name, destination_storage_name?}`:
+    /// schedules a move for every repository on `source`, skipping the ones that fail
+    /// validation (already read-only), as `ScheduleBulkRepositoryShardMovesService` does.
+    /// Returns the ids of the moves scheduled.
+    public static func scheduleBulkMove(_ sim: inout Simulation<World>, source: Int, destination: Int?) -> AdminResponse<[Int]> {
+        let latency = SimTime.seconds(sim.model.fleet.gitlab.apiLatencySeconds)
+        if sim.model.gitlabRandom.bernoulli(sim.model.fleet.gitlab.apiErrorRate) { return AdminResponse(result: .failure(.serverError), latency: latency) }
+        var ids: [Int] = []
+        for r in sim.model.repositoriesByStorage[source] where !sim.model.readOnly[r] {
+            let now = sim.now
+            if case .success(let id) = sim.model.scheduleMoveNow(repository: r, destination: destination, now) {
+                ids.append(id)
+                if sim.model.moves[id].holdsWorker { sim.schedule(at: now, .moveStep(move: Int32(id))) }
+            }
+        }
+        return AdminResponse(result: .success(ids), latency: latency)
+    }
+
+    /// A new repository (a project created in GitLab): its storage is drawn by the weights
+    /// and, in a cluster, its primary and secondaries by Praefect's creation routing. Fails
+    /// when no storage has a weight or the chosen storages lack room.
+    public mutating func createRepository(path: String, sizeBytes: Double, at now: SimTime) -> AdminResponse<Int> {
+        adminCall { w -> Result<Int, AdminError> in
+            guard let vs = StorageWeights.pick(w.weights, random: &w.gitlabRandom) else { return .failure(.noDestination) }
+            let v = w.fleet.virtualStorages[vs]
+            var healthy: MemberSet = 0
+            for slot in v.members.indices where w.nodes[w.node(vs, slot)].up { healthy |= .single(slot) }
+            guard let (assigned, primary) = Praefect.placeNewRepository(members: v.members.count, replicationFactor: v.replicationFactor, locallyHealthy: healthy, random: &w.routingRandom) else {
+                return .failure(.noDestination)
+            }
+            // Unhealthy picks become replication targets: they get the repository later.
+            let present = assigned & healthy
+            for slot in present.slots where w.storageUsedBytes[v.members[slot]] + sizeBytes > w.fleet.storages[v.members[slot]].capacityBytes {
+                return .failure(.storageFull)
+            }
+            let record = RepositoryRecord(virtualStorage: vs, members: v.members.count, assigned: assigned, primary: primary, sizeBytes: sizeBytes, present: present)
+            w.addRepository(path: path, record: record)
+            let id = w.repositories.count - 1
+            for slot in present.slots { w.enqueueVerification(id, slot, due: now + w.verificationInterval) }
+            for target in (assigned & ~present).slots {
+                w.praefect?.queue.enqueue(repository: id, virtualStorage: vs, source: primary, target: target, change: .update, at: now)
+            }
+            w.refreshAvailability(id, now)
+            return .success(id)
+        }
+    }
+
+    /// `praefect accept-dataloss`: the chosen replica becomes authoritative; the writes it
+    /// lacks are discarded for good and the other replicas are overwritten from it.
+    public mutating func acceptDataloss(repository r: Int, authoritativeStorage storage: Int, at now: SimTime) {
+        let vs = repositories[r].virtualStorage
+        guard let slot = fleet.virtualStorages[vs].members.firstIndex(of: storage) else { preconditionFailure("storage \(storage) is not in the repository's virtual storage") }
+        ledger.discard(repository: r, above: repositories[r].replicaGeneration(slot))
+        repositories[r].setAuthoritative(slot)
+        for target in (repositories[r].assigned & ~MemberSet.single(slot)).slots {
+            praefect?.queue.enqueue(repository: r, virtualStorage: vs, source: slot, target: target, change: .update, at: now)
+        }
+        refreshAvailability(r, now)
+    }
+
+    /// `praefect set-replication-factor` for every repository of a virtual storage; the
+    /// reconciler carries it out on its next runs.
+    public mutating func setReplicationFactor(virtualStorage vs: Int, factor: Int) -> Result<Void, AdminError> {
+        guard fleet.virtualStorages[vs].viaPraefect, factor >= 1, factor <= fleet.virtualStorages[vs].members.count else { return .failure(.replicationFactorOutOfRange) }
+        for r in repositoriesByStorage[vs] { Praefect.setReplicationFactor(&repositories[r], factor: factor, random: &replicationRandom) }
+        return .success(())
+    }
+}

@@ -1,0 +1,121 @@
+import SimKernel
+
+/// A Gitaly node's moving parts: its host's up/down state, its cores, its concurrency limiters
+/// and its bandwidth resources.
+struct NodeState {
+    /// Outages currently holding the node down (crash, update, zone outage, ...): it serves
+    /// only when none does.
+    var downCount = 0
+    /// Bumped at every crash so that work started before it is recognised.
+    var epoch: UInt32 = 0
+    /// Cores and limiters hold slab slots (`World.inflight`), not RPCs.
+    var cpu: Server<Int32>
+    /// Per-repository limiters, keyed by class index × repositories + repository; an idle
+    /// limiter is dropped so memory follows the live requests.
+    var limiters: [Int: Server<Int32>] = [:]
+    var diskRead: BandwidthPool.ResourceID
+    var diskWrite: BandwidthPool.ResourceID
+    var network: BandwidthPool.ResourceID
+    var slowdownFactor = 1.0
+    var up: Bool { downCount == 0 }
+}
+
+/// A rolling update of pods, one at a time: a pod stops, starts again and waits for its
+/// readiness delay before the next one stops (a StatefulSet's `RollingUpdate` strategy with
+/// `maxUnavailable` 1, the Kubernetes default).
+struct RollingUpdate {
+    var nodes: [Int]
+    var next = 0
+    var current: Int?
+}
+
+/// Hosts: VMs and pods going down and coming back (crashes, evictions, restarts, rolling
+/// updates), and what that does to the node's work.
+extension World {
+    /// How long a host takes to serve again after a crash: a VM reboots; a pod's container is
+    /// restarted after the kubelet back-off, starts and passes its readiness delay.
+    func crashRecovery(_ n: Int) -> SimTime {
+        let h = fleet.nodes[n].host
+        switch h.kind {
+        case .vm: return .seconds(h.rebootSeconds)
+        case .pod: return .seconds(h.restartDelaySeconds + h.startSeconds + h.readinessDelaySeconds)
+        }
+    }
+
+    /// An eviction or a drained node: the pod stops, its volume moves, and it starts elsewhere.
+    func evictionTime(_ n: Int) -> SimTime {
+        let h = fleet.nodes[n].host
+        return .seconds(h.stopSeconds + h.volumeAttachSeconds + h.startSeconds + h.readinessDelaySeconds)
+    }
+
+    /// Takes node `n` down for `duration` (nil: for good). A node serves only when no outage
+    /// holds it; the first outage bumps its epoch, so in-flight work fails, and stops its flows.
+    mutating func nodeDown(_ n: Int, for duration: SimTime?, _ s: inout EventScheduler<WorldEvent>) {
+        let wasUp = nodes[n].up
+        nodes[n].downCount += 1
+        if let d = duration { s.schedule(after: d, .nodeDownEnd(node: Int32(n))) }
+        guard wasUp else { return }
+        nodes[n].epoch &+= 1
+        nodesDown.add(1, at: s.now)
+        cancelFlows(touching: n, &s)
+        refreshPlainAvailability(node: n, s.now)
+    }
+
+    mutating func nodeDownEnd(_ n: Int, _ s: inout EventScheduler<WorldEvent>) {
+        precondition(nodes[n].downCount > 0)
+        nodes[n].downCount -= 1
+        guard nodes[n].up else { return }
+        nodesDown.add(-1, at: s.now)
+        refreshPlainAvailability(node: n, s.now)
+    }
+
+    /// Plain storages have no Praefect: their repositories are available exactly when the node is.
+    mutating func refreshPlainAvailability(node n: Int, _ now: SimTime) {
+        for sid in fleet.nodes[n].storages {
+            guard let vs = fleet.virtualStorages.firstIndex(where: { !$0.viaPraefect && $0.members == [sid] }) else { continue }
+            for r in repositoriesByStorage[vs] { refreshAvailability(r, now) }
+        }
+    }
+
+    /// Starts a rolling update of the given pods now.
+    public static func startRollingUpdate(_ sim: inout Simulation<World>, nodes: [Int]) {
+        precondition(nodes.allSatisfy { sim.model.fleet.nodes[$0].host.kind == .pod }, "only pods are rolled")
+        sim.model.rollingUpdate = RollingUpdate(nodes: nodes)
+        sim.schedule(at: sim.now, .rollingUpdateStep)
+    }
+
+    /// One step: the pod being updated is back, so the next one stops. A pod's outage lasts its
+    /// stop, start and readiness delay; the next stops only once the previous is ready.
+    mutating func rollingUpdateStep(_ s: inout EventScheduler<WorldEvent>) {
+        guard var u = rollingUpdate else { return }
+        if let c = u.current, !nodes[c].up {
+            // Still held down by another outage: the controller waits for readiness.
+            s.schedule(after: .seconds(1), .rollingUpdateStep)
+            return
+        }
+        guard u.next < u.nodes.count else { rollingUpdate = nil; return }
+        let n = u.nodes[u.next]
+        u.next += 1
+        u.current = n
+        rollingUpdate = u
+        let h = fleet.nodes[n].host
+        let outage = SimTime.seconds(h.stopSeconds + h.startSeconds + h.readinessDelaySeconds)
+        nodeDown(n, for: outage, &s)
+        s.schedule(after: outage, .rollingUpdateStep)
+    }
+
+    public var rollingUpdateInProgress: Bool { rollingUpdate != nil }
+    /// A planned restart of a node's host (an upgrade, a VM resize): it stops and starts again,
+    /// a pod also waiting for its readiness delay. Returns when it will serve again.
+    @discardableResult
+    public static func restartHost(_ sim: inout Simulation<World>, node n: Int) -> SimTime {
+        let h = sim.model.fleet.nodes[n].host
+        let outage: SimTime
+        switch h.kind {
+        case .vm: outage = .seconds(h.stopSeconds + h.startSeconds)
+        case .pod: outage = .seconds(h.stopSeconds + h.startSeconds + h.readinessDelaySeconds)
+        }
+        sim.model.nodeDown(n, for: outage, &sim.scheduler)
+        return sim.now + outage
+    }
+}
