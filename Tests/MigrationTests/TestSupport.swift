@@ -28,6 +28,20 @@ func gitlab(for plan: MigrationPlan, script: MoveScript = MoveScript()) -> FakeG
     return FakeGitLab(repositories: repositories, weights: plan.initialWeights, defaultScript: script)
 }
 
+/// Runs `plan` to its end against a fake GitLab holding its repositories, after `configure`
+/// has set scripts, faults and flags and `injected` inputs are queued.
+func runDrain(
+    _ plan: MigrationPlan, injected: [(EngineInstant, EngineInput)] = [], configure: (inout FakeGitLab) -> Void = { _ in }
+) -> (MigrationEngine, EmbeddedDriver) {
+    var world = gitlab(for: plan)
+    configure(&world)
+    var driver = EmbeddedDriver(gitlab: world)
+    for (at, input) in injected { driver.inject(input, at: at) }
+    var engine = try! MigrationEngine(plan: plan)
+    driver.run(&engine)
+    return (engine, driver)
+}
+
 extension EmbeddedDriver {
     /// The instants at which actions matching `predicate` were performed.
     func times(_ predicate: (EngineAction) -> Bool) -> [EngineInstant] {
