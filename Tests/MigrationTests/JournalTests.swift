@@ -90,3 +90,20 @@ import Testing
         return p == path && sequence == 1
     }
 }
+
+@Test func journalGivesBackItsPlanForStatus() throws {
+    // `migrate status --journal FILE` has only the file: the plan comes back from it, with the
+    // same identity, and replays to the engine's state.
+    let path = temporaryJournalPath("status")
+    var plan = drainPlan(count: 2, steps: [.init(weights: after, gate: Gate(checks: [GateCheck(.apdexMin, 0.925)], soak: .minutes(3), onFailure: .pause))])
+    plan.maintenanceWindows = [MaintenanceWindow(start: ms(0), end: ms(86_400_000))]
+    var journalled = try JournalledEngine(path: path, plan: plan, durable: false)
+    _ = try journalled.receive(.start, at: ms(0))
+    let stored = try MigrationJournal.plan(inJournalAt: path)
+    #expect(stored == plan && stored.identity == plan.identity)
+    let engine = try MigrationJournal(path: path, plan: stored, durable: false).replay(plan: stored)
+    #expect(engine.tally == StatusTally(pending: 2))
+    #expect(throws: MigrationJournalError.cannotOpen(path: path + ".missing", reason: "no such file")) {
+        _ = try MigrationJournal.plan(inJournalAt: path + ".missing")
+    }
+}
