@@ -37,7 +37,8 @@ extension MigrationEngine {
     mutating func start() {
         switch run {
         case .notStarted:
-            enterPhase(0)
+            // Aborted before it began: nothing to undo.
+            if aborting { finish(aborted: true) } else { enterPhase(0) }
         case .step(let p, let s, let progress):
             reissueOutstanding()
             switch progress {

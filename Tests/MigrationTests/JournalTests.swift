@@ -107,3 +107,13 @@ import Testing
         _ = try MigrationJournal.plan(inJournalAt: path + ".missing")
     }
 }
+
+@Test func journalledInputsAreCompactJSON() throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let json = String(decoding: try encoder.encode(EngineInput.moveStatus(MoveID(42), .cleanupFailed)), as: UTF8.self)
+    #expect(json == #"{"moveStatus":{"_0":42,"_1":7}}"#)
+    let action = EngineAction.scheduleMove(RepositoryID(3), source: "nfs-01", destination: nil)
+    let back = try JSONDecoder().decode(EngineAction.self, from: try encoder.encode(action))
+    #expect(back == action)
+}

@@ -41,3 +41,11 @@ func abortLetsInFlightMovesFinishThenRestoresTheWeights(policy: AbortPolicy) {
     #expect(driver.gitlab.movesCreated[RepositoryID(1)] == 1, "no retry after an abort")
     #expect(engine.isFinished)
 }
+
+@Test func abortBeforeStartFinishesWithoutActing() {
+    var engine = try! MigrationEngine(plan: drainPlan(count: 2, steps: [.init(weights: after)]))
+    #expect(effects(engine.receive(.operatorCommand(.abort), at: ms(0))).isEmpty)
+    let started = engine.receive(.start, at: ms(10))
+    #expect(effects(started).isEmpty && started.contains(.notice(.finished(aborted: true))))
+    #expect(engine.isFinished && engine.tally == StatusTally(pending: 2))
+}
