@@ -2,7 +2,6 @@
 // Rehearse: a deterministic simulation and capacity-planning testbed for Gitaly fleets.
 // Modules follow ../shared/ARCHITECTURE.md; arrows point one way:
 // CGSL, CZlib ← SimKernel ← Stochastics ← GitalyModel / Traffic ← Experiments, Bench ← rehearse.
-// Migration (the engine) imports only Foundation and GRDB: the simulator drives it from outside.
 import PackageDescription
 
 let package = Package(
