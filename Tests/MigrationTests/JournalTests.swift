@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import Migration
 
@@ -42,7 +43,10 @@ import Testing
 @Test func journalHoldsEachInputWithTheIntentsItProduced() throws {
     let path = temporaryJournalPath("entries")
     let plan = drainPlan(count: 1)
-    var journalled = try JournalledEngine(path: path, plan: plan, durable: false)
+    // The default: durable commits, in WAL mode.
+    var journalled = try JournalledEngine(path: path, plan: plan)
+    #expect(try journalled.journal.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+    #expect(try journalled.journal.pool.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2, "FULL")
     let first = try journalled.receive(.start, at: ms(0))
     let lookup = RepositoryLookup(storage: "nfs-01", readOnly: false, moves: [])
     let second = try journalled.receive(.existingMoves(RepositoryID(1), lookup), at: ms(200))
