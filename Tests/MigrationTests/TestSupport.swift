@@ -68,6 +68,11 @@ func temporaryJournalPath(_ name: String) -> String {
     return path
 }
 
+/// Deletes a journal and its WAL files (the crash tests write hundreds).
+func removeJournal(_ path: String) {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+}
+
 /// Convergence after a run: every repository settled, GitLab agreeing with the engine, no move
 /// left live, no repository left read-only, nothing a real GitLab would suffer.
 func convergenceProblems(_ engine: MigrationEngine, _ gitlab: FakeGitLab) -> [String] {
