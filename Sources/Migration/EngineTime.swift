@@ -34,25 +34,25 @@ public struct EngineDuration: Hashable, Comparable, SingleValueCodable, Sendable
     public var description: String { "\(milliseconds)ms" }
 }
 
-/// A repository (GitLab container: project, wiki, snippet or design repository) by its id.
-public struct RepositoryID: Hashable, Comparable, SingleValueCodable, Sendable, CustomStringConvertible {
+/// A typed integer id: a repository's and a move's ids cannot be mixed up.
+public struct Identifier<Tag: IdentifierTag>: Hashable, Comparable, SingleValueCodable, Sendable, CustomStringConvertible {
     public var value: Int64
     var rawValue: Int64 { value }
     init(rawValue: Int64) { value = rawValue }
     public init(_ value: Int64) { self.value = value }
-    public static func < (a: RepositoryID, b: RepositoryID) -> Bool { a.value < b.value }
-    public var description: String { "repository \(value)" }
+    public static func < (a: Self, b: Self) -> Bool { a.value < b.value }
+    public var description: String { "\(Tag.noun) \(value)" }
 }
 
+public protocol IdentifierTag: Sendable { static var noun: String { get } }
+
+public enum RepositoryTag: IdentifierTag { public static let noun = "repository" }
+public enum MoveTag: IdentifierTag { public static let noun = "move" }
+
+/// A repository (GitLab container: project, wiki, snippet or design repository) by its id.
+public typealias RepositoryID = Identifier<RepositoryTag>
 /// A repository storage move, by the id GitLab gave it.
-public struct MoveID: Hashable, Comparable, SingleValueCodable, Sendable, CustomStringConvertible {
-    public var value: Int64
-    var rawValue: Int64 { value }
-    init(rawValue: Int64) { value = rawValue }
-    public init(_ value: Int64) { self.value = value }
-    public static func < (a: MoveID, b: MoveID) -> Bool { a.value < b.value }
-    public var description: String { "move \(value)" }
-}
+public typealias MoveID = Identifier<MoveTag>
 
 /// A GitLab storage name (`repository_storage`, e.g. `nfs-file01`, `default`).
 public struct StorageName: Hashable, Comparable, SingleValueCodable, Sendable, CustomStringConvertible, ExpressibleByStringLiteral {
