@@ -304,6 +304,8 @@ extension World {
 
     /// `finish_replication!`: the repository's storage is now the destination.
     mutating func switchToDestination(_ m: Int, _ now: SimTime) {
+        // A move onto its own storage (`same_filesystem?`) leaves the repository where it is.
+        guard moves[m].move.sourceStorage != moves[m].move.destinationStorage else { return }
         let r = moves[m].move.repository
         let old = repositories[r]
         let dv = moves[m].move.destinationStorage
