@@ -228,8 +228,9 @@ public struct GitLabSpec: Equatable, Sendable {
     public var sidekiqConcurrency = 5
     public var apiLatencySeconds = 0.05
     public var apiErrorRate = 0.0
-    /// The wait for in-flight pushes before a move copies a repository: 3 polls, 10 s apart
-    /// (gitlab `update_repository_storage_methods.rb`, PRAEFECT.md §8).
+    /// The wait for in-flight pushes before a move copies a repository: the counter is read 3
+    /// times, 10 s apart, and the move fails 10 s after the last read (PUBLIC: gitlab
+    /// `update_repository_storage_methods.rb`, `wait_for_pushes`; PRAEFECT.md §8).
     public var pushWaitPolls = 3
     public var pushWaitIntervalSeconds = 10.0
     /// The most one move's copy stream moves per second, whatever the disks allow: a

@@ -144,6 +144,11 @@ extension World {
     mutating func checksumsCompared(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         let r = moves[m].move.repository
         let part = moves[m].part
+        // CalculateChecksum needs the source replica and the destination's primary to answer.
+        let (sv, dv) = (repositories[r].virtualStorage, moves[m].move.destinationStorage)
+        guard nodes[node(sv, moves[m].sourceSlot)].up, nodes[node(dv, moves[m].destinationPrimary)].up else {
+            return failMove(m, reason: "CalculateChecksum failed", &s)
+        }
         let written = part == .project && repositories[r].generation != moves[m].copyGeneration
         if written || moveCorruptionRandom.bernoulli(config.moveChecksumMismatchProbability) {
             return failMove(m, reason: "Failed to verify \(part.name) repository checksum", &s)
@@ -221,6 +226,9 @@ extension World {
             return failMove(m, reason: "source repository unavailable", &s)
         }
         let dv = moves[m].move.destinationStorage
+        // A destination replica that went down since the last part cannot take this one.
+        for slot in moves[m].targets.slots where !nodes[node(dv, slot)].up { dropTarget(m, slot) }
+        guard createSucceeds(m) else { return failMove(m, reason: "ReplicateRepository failed", &s) }
         let bytes = bytes(of: moves[m].part, r)
         moves[m].step = .copying
         for slot in moves[m].targets.slots {
@@ -291,15 +299,19 @@ extension World {
     mutating func moveCopyEnded(_ m: Int, slot: Int, success: Bool, _ s: inout EventScheduler<WorldEvent>) {
         guard moves[m].step == .copying else { return }
         moves[m].pendingFlows -= 1
-        if !success && moves[m].targets.contains(slot: slot) {
-            // The failed replica's copy is removed; it gets a replication job after the switch.
-            moves[m].targets &= ~MemberSet.single(slot)
-            storageUsedBytes[fleet.virtualStorages[moves[m].move.destinationStorage].members[slot]] -= moves[m].reservedBytes
-        }
+        if !success { dropTarget(m, slot) }
         guard moves[m].pendingFlows == 0 else { return }
         guard createSucceeds(m) else { return failMove(m, reason: "ReplicateRepository failed", &s) }
         moves[m].step = .checksum
         s.schedule(after: .seconds(MoveCosts.checksumSeconds(moves[m].part, repositoryParts[moves[m].move.repository])), .moveStep(move: Int32(m)))
+    }
+
+    /// A destination replica failed its copy: the copy is removed, and the replica gets a
+    /// replication job after the switch if the move still succeeds.
+    mutating func dropTarget(_ m: Int, _ slot: Int) {
+        guard moves[m].targets.contains(slot: slot) else { return }
+        moves[m].targets &= ~MemberSet.single(slot)
+        storageUsedBytes[fleet.virtualStorages[moves[m].move.destinationStorage].members[slot]] -= moves[m].reservedBytes
     }
 
     /// `finish_replication!`: the repository's storage is now the destination.

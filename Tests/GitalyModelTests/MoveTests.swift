@@ -67,18 +67,25 @@ func landWrite(_ sim: inout Simulation<World>, repository r: Int) {
     #expect(abs(copyEnd - 11) <= 0.002, "the copy ended at \(copyEnd) s")
 }
 
+/// The sharded fleet with one push to r0 in flight from 0 s for `seconds` (its bytes written at
+/// the 1,000 MB/s disk, CPU ≈ 0).
+func simWithPushInFlight(seconds: Double) throws -> Simulation<World> {
+    var sim = makeSim(try shardedFleet()) { config in
+        var traffic = TrafficSpec(ratePerSecond: 0, mix: [])
+        traffic.profiles[RPCClass.receivePack.index] = RPCProfile(cpuSecondsMean: 1e-9, bytesRead: 0, bytesWritten: seconds * 1e9)
+        config.traffic = traffic
+    }
+    World.submit(&sim, repository: 0, rpcClass: .receivePack, at: .zero)
+    sim.run(until: .milliseconds(1))
+    return sim
+}
+
 /// Goal: Rails waits for pushes on a plain storage too, reading the counter at 0, 10 and 20 s.
 /// Method: a 15 s push (15 GB written at 1,000 MB/s) is in flight when the move starts; the
 /// counter is 1 at 0 and 10 s and 0 at 20 s, so the 10 s copy runs 20–30 s. The push is
 /// acknowledged on the source before the copy: nothing is discarded or lost.
 @Test func pushWaitOnPlainStoragePollsUntilThePushEnds() throws {
-    var sim = makeSim(try shardedFleet()) { config in
-        var traffic = TrafficSpec(ratePerSecond: 0, mix: [])
-        traffic.profiles[RPCClass.receivePack.index] = RPCProfile(cpuSecondsMean: 1e-9, bytesRead: 0, bytesWritten: 15e9)
-        config.traffic = traffic
-    }
-    World.submit(&sim, repository: 0, rpcClass: .receivePack, at: .zero)
-    sim.run(until: .milliseconds(1))
+    var sim = try simWithPushInFlight(seconds: 15)
     #expect(sim.model.inflightPushes[0] == 1, "a plain storage's push raises the counter")
     let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
     let replicated = runUntil(&sim) { $0.move(id).state == .replicated }
@@ -93,13 +100,7 @@ func landWrite(_ sim: inout Simulation<World>, repository r: Int) {
 /// not counted as discarded. Method: a 35 s push; the move fails at 30 s, the push is
 /// acknowledged at 35 s on the source, which is still the repository's storage.
 @Test func pushWaitOnPlainStorageFailsAtThirtySeconds() throws {
-    var sim = makeSim(try shardedFleet()) { config in
-        var traffic = TrafficSpec(ratePerSecond: 0, mix: [])
-        traffic.profiles[RPCClass.receivePack.index] = RPCProfile(cpuSecondsMean: 1e-9, bytesRead: 0, bytesWritten: 35e9)
-        config.traffic = traffic
-    }
-    World.submit(&sim, repository: 0, rpcClass: .receivePack, at: .zero)
-    sim.run(until: .milliseconds(1))
+    var sim = try simWithPushInFlight(seconds: 35)
     let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
     let failed = runUntil(&sim, step: .milliseconds(10)) { $0.move(id).state == .failed }
     #expect(abs(failed!.seconds - 30) <= 0.02)
