@@ -44,7 +44,8 @@ extension World {
 
     /// The effect of a move request, without the API's latency and errors. Without a
     /// destination Rails picks one by the weights, the source included
-    /// (`repository_storage_movable.rb`, `pick_repository_storage`); a pick of the source, or
+    /// (`repository_storage_movable.rb`: the default is `Repository.pick_storage_shard`, and
+    /// validation checks only that the storage exists and the container is writable); a pick of the source, or
     /// a destination equal to it, is a move that finishes without copying (`same_filesystem?`).
     mutating func scheduleMoveNow(repository r: Int, destination: Int?) -> Result<Int, AdminError> {
         guard r >= 0 && r < repositories.count else { return .failure(.unknownRepository) }

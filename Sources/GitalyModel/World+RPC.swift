@@ -103,9 +103,10 @@ extension World {
             // repository is gone from it (a lost disk).
             if dataPresent[r] == 0 { return finish(rpc, .unavailable, now) }
             if c.isMutator { rpc.transaction = Int32(openTransaction(repository: r, route: MutatorRoute(primary: 0, secondaries: 0, replicationTargets: 0), rpcClass: c, now: now)) }
-            // GitLab's push counter is kept by Rails around every push, whatever the storage
-            // (gitlab `Gitlab::ReferenceCounter`, raised by the post-receive path): a move of a
-            // repository on a plain storage waits for it too.
+            // GitLab's push counter is a Redis key per repository that Rails raises when its
+            // internal API allows a receive-pack and lowers at post-receive, whatever the
+            // storage (gitlab `lib/gitlab/reference_counter.rb`, `lib/api/internal/base.rb`):
+            // a move of a repository on a plain storage waits for it too.
             if c == .receivePack { inflightPushes[r] += 1 }
             return dispatch(rpc, node: node(vsIndex, 0), &s)
         }
