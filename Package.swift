@@ -51,7 +51,7 @@ let package = Package(
         .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
-        .testTarget(name: "RehearseCLITests", dependencies: ["rehearse"]),
+        .testTarget(name: "RehearseCLITests", dependencies: ["rehearse", "GitalyModel", "SimKernel"]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "SimKernel", "Stochastics", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]

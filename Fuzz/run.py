@@ -19,8 +19,8 @@ TARGETS = {
     "FuzzFleetYAML": 16384,
     "FuzzLogLine": 8192,
     "FuzzTraceCSV": 4096,
-    "FuzzUnits": 64,
-    "FuzzTimestamp": 64,
+    "FuzzUnits": 512,  # a Double overflows only past ~300 digits
+    "FuzzTimestamp": 128,
 }
 UNIT = re.compile(r"(?<![\w.])[-+]?\d[\d.]*\s?(?:[KMGTP]i?B|B|[KMGT]?bit)(?:/s)?\b|(?<![\w.])\d[\d.]*(?:ns|us|ms|s|m|min|h|d)\b")
 STAMP = re.compile(r'"(\d{4}-\d\d-\d\d[Tt ][^"]*)"')
