@@ -100,10 +100,10 @@ def main():
         text = (work / "log.txt").read_text(errors="replace")
         # Fork mode reports progress as "#<inputs>: cov: ... time: <s>"; the last one is the total.
         tried = [int(m) for m in re.findall(r"^#(\d+)", text, re.M)]
-        findings = sorted(p.name for p in (work / "artifacts").iterdir())
+        found = sorted(p.name for p in (work / "artifacts").iterdir())
         results.append(dict(target=t, wall_s=round(time.monotonic() - start), cpu_s=round(usage.ru_utime + usage.ru_stime),
                             inputs=max(tried, default=0), corpus=len(list((work / "corpus").iterdir())),
-                            findings=len(findings), exit=os.waitstatus_to_exitcode(status)))
+                            findings=len(found), exit=os.waitstatus_to_exitcode(status)))
         print(json.dumps(results[-1]), flush=True)
     return 0
 
