@@ -6,7 +6,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld
 BIN := .build/release/rehearse
 SHARED ?= ../shared
 
-.PHONY: deps build demo test bench clean
+.PHONY: deps build demo test bench fuzz clean
 
 deps:
 	@scripts/install-deps.sh
@@ -22,6 +22,16 @@ test: deps
 
 bench: build
 	python3 scripts/bench.py --rehearse $(BIN) --shared $(SHARED) --out BENCHMARKS.md
+
+# libFuzzer targets of the parsers (Fuzz/README.md): an instrumented debug build in its own
+# scratch path, then every target for FUZZ_SECONDS each, at once, at the lowest priority.
+FUZZ_SECONDS ?= 60
+FUZZ_BUILD ?= .build-fuzz
+FUZZ_FLAGS := -c debug -Xswiftc -sanitize=fuzzer,address -Xswiftc -use-ld=lld
+
+fuzz: deps
+	$(SWIFT) build --package-path Fuzz --scratch-path $(FUZZ_BUILD) $(FUZZ_FLAGS)
+	python3 Fuzz/run.py --seconds $(FUZZ_SECONDS) --build-dir $(FUZZ_BUILD)
 
 clean:
 	rm -rf .build .build-*

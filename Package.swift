@@ -59,7 +59,7 @@ let package = Package(
         .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel", "SpecFiles"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
-        .testTarget(name: "RehearseCLITests", dependencies: ["rehearse"]),
+        .testTarget(name: "RehearseCLITests", dependencies: ["rehearse", "GitalyModel", "SimKernel"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SimKernel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "SimKernel", "Stochastics", "CZlib"]),
     ],

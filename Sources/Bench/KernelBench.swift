@@ -37,11 +37,11 @@ public enum KernelBench {
                                            ("write_full_w", m.writesFullyReplicated.mean), ("simulated_seconds", sim.now.seconds)])
     }
 
-    public enum Queue: String, CaseIterable, Sendable { case kernel, radix, binary, quaternary }
+    public enum Queue: String, CaseIterable, Sendable { case kernel, adaptive, radix, binary, quaternary }
 
     /// The hold model with `pending` events; `queue` picks the structure: `kernel` runs the model
     /// through the kernel's run loop (adaptive queue); the others run the same model directly on
-    /// one queue structure, for comparison.
+    /// one queue structure, for comparison (`adaptive` is the kernel's queue without the run loop).
     public static func hold(pending: Int, events: Int, seed: UInt64, queue: Queue = .kernel) -> KernelBenchResult {
         let events_: Int, wall: Double
         switch queue {
@@ -54,6 +54,8 @@ public enum KernelBench {
             sim.run(maxEvents: events)
             wall = Probes.wallSeconds() - t0
             events_ = sim.eventsProcessed
+        case .adaptive:
+            (events_, wall, _) = HoldModel.runOnQueue(AdaptiveEventQueue<HoldModel.Event>.self, pending: pending, events: events, seed: seed)
         case .binary:
             (events_, wall, _) = HoldModel.runOnQueue(BinaryHeapEventQueue<HoldModel.Event>.self, pending: pending, events: events, seed: seed)
         case .quaternary:

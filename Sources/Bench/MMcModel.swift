@@ -37,6 +37,10 @@ public struct MMcModel: DiscreteEventModel {
     public private(set) var arrived = 0
     public private(set) var lost = 0
     public private(set) var waits: BatchMeans
+    /// One observation per arrival with a finite K: 1 when it was lost. Losses come in runs
+    /// (a busy period fills the system), so only batch means give their share an honest interval.
+    public private(set) var losses: BatchMeans
+    let countsLosses: Bool
 
     public init(_ p: Parameters) {
         parameters = p
@@ -46,6 +50,8 @@ public struct MMcModel: DiscreteEventModel {
         services = streams.stream("mmc.services")
         // Drop the first 1% as warm-up: the run starts empty, not in steady state.
         waits = BatchMeans(batches: 32, warmup: p.customers / 100)
+        losses = BatchMeans(batches: 32, warmup: p.customers / 100)
+        countsLosses = p.systemCapacity != nil
     }
 
     @inline(__always) static func delay(_ rng: inout RandomStream, rate: Double) -> SimTime {
@@ -69,10 +75,12 @@ public struct MMcModel: DiscreteEventModel {
             case .started:
                 waits.add(0)
                 scheduler.schedule(after: Self.delay(&services, rate: parameters.serviceRate), .departure)
+                if countsLosses { losses.add(0) }
             case .queued:
-                break
+                if countsLosses { losses.add(0) }
             case .rejected:
                 lost += 1
+                losses.add(1)
             }
         case .departure:
             if let next = server.release(at: scheduler.now) {
@@ -92,6 +100,9 @@ public struct MMcResult: Sendable {
     public var analyticWaitInQueue: Double?
     public var arrivals: Int
     public var lost: Int
+    /// The share of arrivals lost after the warm-up, with its batch-means interval (M/M/c/K only).
+    public var lossShare: Double
+    public var lossInterval99: ConfidenceInterval?
     public var traceDigest: UInt64?
 }
 
@@ -115,6 +126,8 @@ extension MMcModel {
             ? Queueing.erlangC(servers: p.servers, arrivalRate: p.arrivalRate, serviceRate: p.serviceRate).meanWaitInQueue : nil
         return MMcResult(events: sim.eventsProcessed, wallSeconds: wall, simulatedSeconds: sim.now.seconds,
                          meanWaitInQueue: sim.model.waits.mean, waitInterval99: sim.model.waits.confidenceInterval(level: 0.99),
-                         analyticWaitInQueue: analytic, arrivals: sim.model.arrived, lost: sim.model.lost, traceDigest: digest)
+                         analyticWaitInQueue: analytic, arrivals: sim.model.arrived, lost: sim.model.lost,
+                         lossShare: sim.model.losses.mean, lossInterval99: sim.model.losses.confidenceInterval(level: 0.99),
+                         traceDigest: digest)
     }
 }

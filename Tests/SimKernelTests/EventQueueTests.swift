@@ -80,9 +80,14 @@ import Testing
         #expect(q.isRadix)
         while q.count >= AdaptiveEventQueue<Int>.heapBelow { _ = q.pop() }
         #expect(!q.isRadix)
-        // Pushing right at the clock's floor must still be accepted after migrating back.
+        // Pushing right at the clock's floor must still be accepted after migrating back, and
+        // leave after every event already pending at that time (ties in insertion order).
         q.push(SimTime(nanoseconds: 96), -1)
-        #expect(q.count == AdaptiveEventQueue<Int>.heapBelow)
+        var out: [(time: Int64, payload: Int)] = []
+        while let (t, p) = q.pop() { out.append((t.nanoseconds, p)) }
+        #expect(zip(out, out.dropFirst()).allSatisfy { $0.time <= $1.time })
+        #expect(out.last?.payload == -1 && out.last?.time == 96)
+        #expect(out.filter { $0.time == 96 }.count > 1)
     }
 
     @Test func equalTimesLeaveInInsertionOrder() {

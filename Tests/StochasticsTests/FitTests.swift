@@ -22,7 +22,10 @@ let fitCount = 4_000
     let xs = draws(try Exponential(rate: 0.5), fitCount, "fit exponential")
     let fit = try Fit.exponential(xs)
     #expect(abs(fit.distribution.rate - 0.5) <= 5 * 0.5 / Double(fitCount).squareRoot(), "seed \(testSeed)")
-    #expect(fit.sampleCount == fitCount)
+    // The reported log-likelihood against its closed form n ln λ − λ Σx at the fitted λ.
+    let rate = fit.distribution.rate, n = Double(fitCount)
+    let closedForm = n * log(rate) - rate * xs.reduce(0, +)
+    #expect(abs(fit.logLikelihood - closedForm) < 1e-9 * abs(closedForm))
 }
 
 @Test func logNormalFitRecoversMuAndSigma() throws {
