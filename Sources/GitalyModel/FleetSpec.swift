@@ -10,6 +10,8 @@ public struct FleetSpec: Equatable, Sendable {
     public var gitlab = GitLabSpec()
     public var faults = FaultSpec()
     public var repositories: [RepositorySpec] = []
+    /// Where the `nodes` list is, for build errors about the list as a whole.
+    public var nodesSource = SourceLine(path: "nodes")
 
     public init(name: String, nodes: [NodeSpec], praefect: PraefectSpec? = nil) {
         self.name = name
@@ -233,6 +235,7 @@ public struct GitLabSpec: Equatable, Sendable {
     public var pushWaitPolls = 3
     public var pushWaitIntervalSeconds = 10.0
     public var weightsSource = SourceLine()
+    public var source = SourceLine(path: "gitlab")
     public init() {}
 
     public static func == (a: GitLabSpec, b: GitLabSpec) -> Bool {
@@ -290,6 +293,7 @@ public struct FaultSpec: Equatable, Sendable {
     /// Probability that one replication job fails (replication job failure fault).
     public var replicationJobFailureProbability = 0.0
     public var schedule: [ScheduledFault] = []
+    public var source = SourceLine(path: "faults")
     public init() {}
 }
 

@@ -180,7 +180,7 @@ import Testing
             _ = try TraceStore(path: path.path)
         } throws: { error in
             switch error as? TraceStoreError {
-            case .cannotOpen(let p, _), .notATraceDatabase(let p, _), .database(let p, _): p == path.path
+            case .cannotOpen(let p, _), .notATraceDatabase(let p, _), .database(let p, _), .invalidCall(let p, _): p == path.path
             case .empty, nil: false
             }
         }
