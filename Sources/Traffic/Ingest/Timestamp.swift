@@ -78,9 +78,10 @@ public enum Timestamp {
         }
         guard i == end else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
-        // Four digits of year and an offset under a day keep this far inside Int64; the range
-        // check below is the bound that matters.
+        // Four digits of year keep the seconds inside Int64, not their nanoseconds (year 9999
+        // is 2.5 × 10²⁰ ns): the range is checked in seconds first.
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
+        guard seconds >= earliestNs / 1_000_000_000, seconds <= latestNs / 1_000_000_000 else { return nil }
         let ns = seconds * 1_000_000_000 + fractionNs
         return validNs.contains(ns) ? ns : nil
     }

@@ -101,18 +101,6 @@ public struct TraceReplay: ArrivalSource {
         }
         self.options = options
         self.store = store
-        var usePacked = options.packed
-        if usePacked {
-            try store.translatingErrors {
-                do {
-                    try store.queue.write { try ReplayChunks.ensure($0) }
-                } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_READONLY {
-                    // A trace shared read-only cannot hold the cache: read the rows instead.
-                    usePacked = false
-                }
-            }
-        }
-        packed = usePacked
         let streams = RandomStreams(seed: options.seed, replication: options.replication)
         sampling = streams.stream("traffic.replay.sampling")
         jitter = streams.stream("traffic.replay.jitter")
@@ -154,6 +142,20 @@ public struct TraceReplay: ArrivalSource {
         }
         lastArrivalNs = startNs
         if loaded.3 == nil { exhausted = true }
+        // The cache is built only once the options are known good, so that a refused replay
+        // leaves the store as it was.
+        var usePacked = options.packed
+        if usePacked {
+            try store.translatingErrors {
+                do {
+                    try store.queue.write { try ReplayChunks.ensure($0) }
+                } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_READONLY {
+                    // A trace shared read-only cannot hold the cache: read the rows instead.
+                    usePacked = false
+                }
+            }
+        }
+        packed = usePacked
     }
 
     /// Maps interned trace names (index = id; index 0 unused) onto model indices.
