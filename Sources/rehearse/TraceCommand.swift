@@ -87,19 +87,25 @@ struct TraceCommand: ParsableCommand {
             for f in files where f != "-" { try TraceCommand.refuseSameFile(output: db, input: f, outFlag: "--db", inFlag: "the import") }
         }
 
+        /// Opens the store and imports; the store is closed when this returns, before the lock
+        /// is released or the file undone.
+        static func importFiles(_ files: [String], db: String, options: ImportOptions) throws -> ImportSummary {
+            let store = try TraceStore(path: db, access: .create)
+            return try TraceImporter(store: store, options: options).importFiles(files)
+        }
+
         func run() throws {
+            // The path is checked before the lock creates a file there.
+            do { try TraceStore.checkPath(db) } catch { throw TraceCommand.inputError(error) }
             // A database this import creates (or finds empty) is removed (or emptied) again if
             // the import fails, so that a failed import leaves the file system as it found it.
-            var st = stat()
-            let existed = stat(db, &st) == 0
-            let wasEmpty = existed && st.st_size == 0
+            let lock = try ImportLock.acquire(db)
+            defer { lock.release() }
             let summary: ImportSummary
             do {
-                let store = try TraceCommand.openStore(db, access: .create)
-                summary = try TraceImporter(store: store, options: ImportOptions(strict: strict, maxMalformedShare: maxMalformed)).importFiles(files)
+                summary = try Self.importFiles(files, db: db, options: ImportOptions(strict: strict, maxMalformedShare: maxMalformed))
             } catch {
-                if !existed { try? FileManager.default.removeItem(atPath: db) }
-                if wasEmpty { _ = truncate(db, 0) }
+                lock.undo()
                 throw TraceCommand.inputError(error)
             }
             // Tolerated junk goes to standard error, so that standard output stays the summary.

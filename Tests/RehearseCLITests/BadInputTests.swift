@@ -45,7 +45,10 @@ import Testing
         try (good + "\n" + accessLine(time: "2024-01-05T10:00:05.100Z") + "\n").write(toFile: dir + "/g.log", atomically: true, encoding: .utf8)
         let r = try rehearse(["trace", "import", dir + "/g.log", "--db", dir + "/f.db"])
         #expect(r.status == 0, "stderr: \(r.err)")
-        try DatabaseQueue(path: dir + "/f.db").write { try $0.execute(sql: sql) }
+        // Like the sqlite3 shell, the other program does not enforce the REFERENCES clauses.
+        var config = Configuration()
+        config.foreignKeysEnabled = false
+        try DatabaseQueue(path: dir + "/f.db", configuration: config).write { try $0.execute(sql: sql) }
     }
 
     static func rows() throws -> [Row] {
@@ -91,6 +94,12 @@ import Testing
             Row(name: "replay of a store with cpu_ms past Int64", prepare: { try foreignStore($0, "UPDATE rpc SET cpu_ms = 1e300") },
                 arguments: { ["trace", "replay", "--db", $0 + "/f.db"] },
                 stderr: { "rehearse: \($0)/f.db: not a trace Rehearse can read: a call at 2024-01-05T10:00:00.098500000Z has cpu_ms 1e+300, outside 0 to 1000000000000.0" }),
+            Row(name: "stats on a store with a negative duration", prepare: { try foreignStore($0, "UPDATE rpc SET duration_ns = -9000000000000000000") },
+                arguments: { ["trace", "stats", "--db", $0 + "/f.db"] },
+                stderr: { "rehearse: \($0)/f.db: not a trace Rehearse can read: a call at 2024-01-05T10:00:00.098500000Z lasts -9000000000000000000 ns, outside 0 to 1000000000000000000" }),
+            Row(name: "fit on a store naming a missing method", prepare: { try foreignStore($0, "UPDATE rpc SET method_id = 99") },
+                arguments: { ["trace", "fit", "--db", $0 + "/f.db", "--out", $0 + "/p.yaml"] },
+                stderr: { "rehearse: \($0)/f.db: not a trace Rehearse can read: a call at 2024-01-05T10:00:00.098500000Z names method id 99, which the method table lacks" }),
             Row(name: "replay slowed past the clock", prepare: { try foreignStore($0, "SELECT 1") },
                 arguments: { ["trace", "replay", "--db", $0 + "/f.db", "--speed-up", "1e-300"] },
                 stderr: { _ in "rehearse: replay option speedUp = 1e-300: stretches the trace's 5 s past the simulated clock's 292 years" }),
@@ -218,6 +227,60 @@ import Testing
         let object = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
         #expect(object["rpcs"] as? Int == 1)
         #expect(object["malformed"] as? Int == 1)
+    }
+
+    /// Goal: imports into one new database at the same time all succeed, one after the other,
+    /// even when one of them fails and removes the file it created: each line is stored once,
+    /// and no import reports a locked, read-only or malformed database.
+    @Test func concurrentImportsIntoOneNewDatabaseAllSucceed() throws {
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("rehearse-concurrent-\(ProcessInfo.processInfo.processIdentifier)").path
+        try? FileManager.default.removeItem(atPath: dir)
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var logs: [String] = []
+        for i in 0..<4 {
+            let lines = (0..<2000).map { Self.accessLine(time: Self.time(second: i * 2000 + $0)) }
+            try (lines.joined(separator: "\n") + "\n").write(toFile: dir + "/\(i).log", atomically: true, encoding: .utf8)
+            logs.append(dir + "/\(i).log")
+        }
+        try "not json\n".write(toFile: dir + "/bad.log", atomically: true, encoding: .utf8)
+        let results = Results()
+        let group = DispatchGroup()
+        for log in logs + [dir + "/bad.log"] {
+            group.enter()
+            DispatchQueue.global().async {
+                let r = try? rehearse(["trace", "import", log, "--db", dir + "/t.db", "--json", "--strict"])
+                results.append(log, r)
+                group.leave()
+            }
+        }
+        group.wait()
+        for (log, r) in results.all {
+            if log.hasSuffix("bad.log") {
+                #expect(r?.status == 2)
+                #expect(r?.err == "rehearse: \(log):1: malformed line: not valid JSON: expected '{' at the start of the line at byte 1\n")
+            } else {
+                #expect(r?.status == 0, "\(log): \(r?.err ?? "did not run")")
+            }
+        }
+        let stats = try rehearse(["trace", "stats", "--db", dir + "/t.db", "--json"])
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(stats.out.utf8)) as? [String: Any])
+        #expect(object["rpcs"] as? Int == 8000)
+    }
+
+    /// A time `second` seconds after 2024-01-05T10:00:00Z, as Gitaly logs it.
+    static func time(second: Int) -> String {
+        let h = 10 + second / 3600, m = second / 60 % 60, s = second % 60
+        func two(_ v: Int) -> String { v < 10 ? "0\(v)" : "\(v)" }
+        return "2024-01-05T\(two(h)):\(two(m)):\(two(s)).100Z"
+    }
+
+    /// Results gathered from several threads.
+    final class Results: @unchecked Sendable {
+        private let lock = NSLock()
+        private var items: [(String, (status: Int32, out: String, err: String)?)] = []
+        func append(_ log: String, _ r: (status: Int32, out: String, err: String)?) { lock.withLock { items.append((log, r)) } }
+        var all: [(String, (status: Int32, out: String, err: String)?)] { lock.withLock { items } }
     }
 
     /// Every regular file below `dir` (the row's inputs and anything the command created) with

@@ -1,3 +1,5 @@
+import GRDB
+
 /// The ranges the importer writes, checked again on every call read back: a store may have been
 /// written by another program (or by hand with `sqlite3`), and a reader must turn what it cannot
 /// use into an error naming the store, never into a trap in an integer conversion.
@@ -28,6 +30,29 @@ enum StoredCall {
         guard requestBytes >= 0 && responseBytes >= 0 && packBytes >= 0 else {
             throw Invalid(reason: "a call at \(Timestamp.format(ns: arrivalNs)) has a negative byte count")
         }
+    }
+
+    /// Throws for the first stored call outside the importer's ranges, found by one scan in
+    /// SQL: for readers that aggregate the whole store (statistics, fits), where a value out of
+    /// range would trap in a histogram or an index rather than in a conversion checked per row.
+    static func checkAll(_ db: Database) throws {
+        let sql = """
+            SELECT arrival_ns, duration_ns, cpu_ms, method_id, request_bytes, response_bytes, pack_bytes FROM rpc
+            WHERE arrival_ns NOT BETWEEN \(Timestamp.earliestNs) AND \(Timestamp.latestNs)
+               OR duration_ns NOT BETWEEN 0 AND \(maxDurationNs)
+               OR (cpu_ms IS NOT NULL AND (cpu_ms NOT BETWEEN 0 AND \(maxMilliseconds) OR cpu_ms != cpu_ms))
+               OR method_id NOT IN (SELECT id FROM method)
+               OR request_bytes < 0 OR response_bytes < 0 OR pack_bytes < 0
+            LIMIT 1
+            """
+        guard let row = try Row.fetchOne(db, sql: sql) else { return }
+        let arrival: Int64 = row[0], duration: Int64 = row[1], cpu: Double? = row[2], method: Int64 = row[3]
+        let bytes: [Int64] = [row[4] ?? 0, row[5] ?? 0, row[6] ?? 0]
+        try check(arrivalNs: arrival, durationNs: duration, methodId: method, methodCount: .max,
+                  requestBytes: bytes[0], responseBytes: bytes[1], packBytes: bytes[2])
+        _ = try cpuNs(cpu ?? 0, arrivalNs: arrival)
+        // Left: an id inside the method table's range that it does not hold.
+        throw Invalid(reason: "a call at \(Timestamp.format(ns: arrival)) names method id \(method), which the method table lacks")
     }
 
     /// CPU nanoseconds of a stored `cpu_ms` (NULL reads as 0).

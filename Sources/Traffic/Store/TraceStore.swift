@@ -50,6 +50,14 @@ public struct TraceStore {
     public let path: String
     public let queue: DatabaseQueue
 
+    /// Refuses the paths SQLite reads as a database that vanishes when the command ends ("" and
+    /// ":memory:"): an import into one would report success and keep nothing.
+    public static func checkPath(_ path: String) throws {
+        guard !path.isEmpty, path != ":memory:" else {
+            throw TraceStoreError.cannotOpen(path: path.isEmpty ? "''" : path, reason: "a trace database must be a file (SQLite keeps this one in memory only)")
+        }
+    }
+
     /// What a command does with the store.
     public enum Access: Sendable {
         /// Import: created when missing; an existing file must be empty or a trace store.
@@ -69,11 +77,7 @@ public struct TraceStore {
     /// a new or empty file opened with `.create`, which gets the schema.
     public init(path: String, access: Access) throws {
         self.path = path
-        // SQLite reads "" and ":memory:" as a database that vanishes when the command ends: an
-        // import into one would report success and keep nothing.
-        guard !path.isEmpty, path != ":memory:" else {
-            throw TraceStoreError.cannotOpen(path: path.isEmpty ? "''" : path, reason: "a trace database must be a file (SQLite keeps this one in memory only)")
-        }
+        try Self.checkPath(path)
         var st = stat()
         let exists = stat(path, &st) == 0
         if access != .create {
