@@ -8,8 +8,8 @@
 /// never undercount, which is the safe side for a limit this far above any real file.
 public enum YAMLDepth {
     /// ASSUMED: a fleet model nests about 6 levels and a traffic profile about 5; 64 leaves
-    /// room for hand-written files and stays far below the ~3,000 levels that overflow an
-    /// 8 MiB stack in Yams (tried on this machine).
+    /// room for hand-written files and stays far below the some thousands of levels that
+    /// overflowed the stack inside Yams (issue 7, "Nesting without a bound").
     public static let limit = 64
 
     /// Throws when `text` nests deeper than `limit`, naming the first line that does.
