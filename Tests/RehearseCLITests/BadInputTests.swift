@@ -283,6 +283,30 @@ import Testing
         var all: [(String, (status: Int32, out: String, err: String)?)] { lock.withLock { items } }
     }
 
+    /// Goal: `trace bench --json` counts only the access lines it parsed in the import rate and
+    /// reports the cold replay (which packs the chunks) beside the warm one. Truth by hand: the
+    /// generated log makes every tenth line a non-access line, so 1,000 lines hold 900 calls;
+    /// both replays read every one of the filled rows.
+    @Test func traceBenchReportsParsedLinesAndBothReplays() throws {
+        let dir = FileManager.default.temporaryDirectory
+            .appendingPathComponent("rehearse-trace-bench-\(ProcessInfo.processInfo.processIdentifier)").path
+        let r = try rehearse(["trace", "bench", "--dir", dir, "--lines", "1000", "--rows", "5000", "--json"])
+        #expect(r.status == 0, "stderr: \(r.err)")
+        let o = try #require(try JSONSerialization.jsonObject(with: Data(r.out.utf8)) as? [String: Any])
+        #expect(o["import_lines_read"] as? Int == 1000)
+        #expect(o["import_lines_parsed"] as? Int == 900)
+        #expect(o["replay_cold_rows"] as? Int == 5000)
+        #expect(o["replay_warm_rows"] as? Int == 5000)
+        let seconds = try #require(o["import_seconds"] as? Double)
+        let rate = try #require(o["import_lines_per_second"] as? Double)
+        #expect(abs(rate * seconds - 900) < 1e-6 * 900)
+        for key in ["replay_cold_seconds", "replay_cold_rows_per_second", "replay_warm_seconds", "replay_warm_rows_per_second"] {
+            #expect(o[key] is Double || o[key] is Int, "missing \(key)")
+        }
+        let help = try rehearse(["trace", "import", "--help"])
+        #expect(help.out.contains("--strict") && help.out.contains("--max-malformed <share>"))
+    }
+
     /// Every regular file below `dir` (the row's inputs and anything the command created) with
     /// its bytes, in name order.
     static func snapshot(_ dir: String) throws -> [String: Data] {
