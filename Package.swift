@@ -37,7 +37,7 @@ let package = Package(
         .target(
             name: "Traffic",
             dependencies: [
-                "SimKernel", "Stochastics", "CZlib",
+                "SimKernel", "Stochastics", "SpecFiles", "CZlib",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Yams", package: "Yams"),

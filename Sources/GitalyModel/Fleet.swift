@@ -89,6 +89,28 @@ struct Validator {
         guard x >= 0 else { throw fail(src, field, "\(object): must be at least 0, got \(format(x))") }
     }
 
+    /// A count that the run turns into workers, queue slots or threads: refused past `range`,
+    /// with the limit in the message, before it can exhaust memory or never finish.
+    func within(_ value: Int, _ range: ClosedRange<Int>, _ src: SourceLine, _ field: String, _ object: String) throws {
+        guard range.contains(value) else {
+            throw fail(src, field, "\(object): must be \(range.lowerBound) to \(range.upperBound), got \(value)")
+        }
+    }
+
+    /// Upper bounds of the counts a model gives (ASSUMED: each far above any real fleet's
+    /// setting, e.g. Praefect's default of 1 worker and batches of 10, gitaly `replicator.go`,
+    /// and far below what would allocate gigabytes per storage or loop for hours).
+    enum Limit {
+        static let cpuCores = 1...4096
+        static let maxPerRepo = 1...1_000_000
+        static let maxQueueSize = 0...1_000_000
+        static let batchSize = 1...10_000
+        static let workersPerVirtualStorage = 1...1024
+        static let attempts = 1...1000
+        static let sidekiqConcurrency = 1...10_000
+        static let pushWaitPolls = 0...1000
+    }
+
     func unique(_ names: [(String, SourceLine)], kind: String) throws {
         var seen: [String] = []
         for (n, src) in names {
@@ -98,7 +120,7 @@ struct Validator {
     }
 
     mutating func build(_ model: FleetSpec) throws -> Fleet {
-        guard !model.nodes.isEmpty else { throw fail(SourceLine(path: "nodes"), "", "a fleet needs at least one node") }
+        guard !model.nodes.isEmpty else { throw fail(model.nodesSource, "", "a fleet needs at least one node") }
         try unique(model.nodes.map { ($0.name, $0.source) }, kind: "node")
         try unique(model.nodes.flatMap { n in n.storages.map { ($0.name, $0.source) } }, kind: "storage")
         var zones: [String] = []
@@ -112,6 +134,7 @@ struct Validator {
         for n in model.nodes {
             let object = "node \(n.name)"
             guard n.cpuCores >= 1 else { throw fail(n.source, "cpuCores", "\(object): needs at least 1 core, got \(n.cpuCores)") }
+            try within(n.cpuCores, Limit.cpuCores, n.source, "cpuCores", object)
             try nonNegative(n.disk.readBytesPerSecond, n.source, "disk.readBandwidth", object, format: Units.formatRate)
             try nonNegative(n.disk.writeBytesPerSecond, n.source, "disk.writeBandwidth", object, format: Units.formatRate)
             try nonNegative(n.networkBytesPerSecond, n.source, "network.bandwidth", object, format: Units.formatRate)
@@ -135,7 +158,9 @@ struct Validator {
             var limits = [ConcurrencyLimitSpec?](repeating: nil, count: RPCClass.allCases.count)
             for l in n.limits {
                 guard l.maxPerRepo >= 1 else { throw fail(l.source, "maxPerRepo", "\(object): must be at least 1, got \(l.maxPerRepo)") }
+                try within(l.maxPerRepo, Limit.maxPerRepo, l.source, "maxPerRepo", object)
                 if let q = l.maxQueueSize, q < 0 { throw fail(l.source, "maxQueueSize", "\(object): must be at least 0, got \(q)") }
+                if let q = l.maxQueueSize { try within(q, Limit.maxQueueSize, l.source, "maxQueueSize", object) }
                 if let w = l.maxQueueWaitSeconds { try nonNegative(w, l.source, "maxQueueWait", object) { "\($0)s" } }
                 let i = RPCClass.allCases.firstIndex(of: l.rpc)!
                 guard limits[i] == nil else { throw fail(l.source, "rpc", "\(object): a second limit for \(l.rpc.rawValue)") }
@@ -159,6 +184,9 @@ struct Validator {
             for (field, value) in [("replication.batchSize", r.batchSize), ("replication.workersPerVirtualStorage", r.workersPerVirtualStorage), ("replication.attempts", r.attempts)] where value < 1 {
                 throw fail(p.source, field, "praefect: must be at least 1, got \(value)")
             }
+            try within(r.batchSize, Limit.batchSize, p.source, "replication.batchSize", "praefect")
+            try within(r.workersPerVirtualStorage, Limit.workersPerVirtualStorage, p.source, "replication.workersPerVirtualStorage", "praefect")
+            try within(r.attempts, Limit.attempts, p.source, "replication.attempts", "praefect")
             for vs in p.virtualStorages {
                 let object = "virtual storage \(vs.name)"
                 guard !vs.storages.isEmpty else { throw fail(vs.source, "storages", "\(object): needs at least one storage") }
@@ -185,10 +213,12 @@ struct Validator {
         }
         try applyWeights(model.gitlab, to: &vstorages)
         let g = model.gitlab
-        guard g.sidekiqConcurrency >= 1 else { throw fail(SourceLine(path: "gitlab"), "sidekiqConcurrency", "gitlab: must be at least 1, got \(g.sidekiqConcurrency)") }
-        guard (0...1).contains(g.apiErrorRate) else { throw fail(SourceLine(path: "gitlab"), "apiErrorRate", "gitlab: must be within 0 and 1, got \(g.apiErrorRate)") }
-        guard g.moveStreamBytesPerSecondMax > 0 else { throw fail(SourceLine(path: "gitlab"), "moveStreamBandwidth", "gitlab: must be above 0, got \(g.moveStreamBytesPerSecondMax)") }
-        guard g.sidekiqPickupSeconds >= 0 else { throw fail(SourceLine(path: "gitlab"), "sidekiqPickup", "gitlab: must be at least 0, got \(g.sidekiqPickupSeconds)") }
+        guard g.sidekiqConcurrency >= 1 else { throw fail(g.source, "sidekiqConcurrency", "gitlab: must be at least 1, got \(g.sidekiqConcurrency)") }
+        try within(g.sidekiqConcurrency, Limit.sidekiqConcurrency, g.source, "sidekiqConcurrency", "gitlab")
+        try within(g.pushWaitPolls, Limit.pushWaitPolls, g.source, "pushWaitPolls", "gitlab")
+        guard (0...1).contains(g.apiErrorRate) else { throw fail(g.source, "apiErrorRate", "gitlab: must be within 0 and 1, got \(g.apiErrorRate)") }
+        guard g.moveStreamBytesPerSecondMax > 0 else { throw fail(g.source, "moveStreamBandwidth", "gitlab: must be above 0, got \(g.moveStreamBytesPerSecondMax)") }
+        guard g.sidekiqPickupSeconds >= 0 else { throw fail(g.source, "sidekiqPickup", "gitlab: must be at least 0, got \(g.sidekiqPickupSeconds)") }
         let fleet = Fleet(model: model, nodes: nodes, storages: storages, virtualStorages: vstorages, zones: zones, praefectZones: praefectZones)
         try checkFaults(model.faults, fleet)
         try checkRepositories(model.repositories, fleet)
@@ -213,10 +243,10 @@ struct Validator {
 
     func checkFaults(_ f: FaultSpec, _ fleet: Fleet) throws {
         guard (0...1).contains(f.replicationJobFailureProbability) else {
-            throw fail(SourceLine(path: "faults"), "replicationJobFailure", "faults: a probability is within 0 and 1, got \(f.replicationJobFailureProbability)")
+            throw fail(f.source, "replicationJobFailure", "faults: a probability is within 0 and 1, got \(f.replicationJobFailureProbability)")
         }
         for rate in [f.nodeCrash, f.diskSlowdown, f.partition, f.praefectLoss, f.zoneOutage].compactMap({ $0 }) where rate.mtbfSeconds <= 0 || rate.mttrSeconds < 0 {
-            throw fail(SourceLine(path: "faults"), "", "faults: mtbf must be above 0 and mttr at least 0")
+            throw fail(f.source, "", "faults: mtbf must be above 0 and mttr at least 0")
         }
         for e in f.schedule {
             let object = "\(e.kind.rawValue) fault"

@@ -7,18 +7,16 @@ import Foundation
 /// `Fleet.build`, which also knows the line of each object.
 extension FleetSpec {
     public static func load(path: String) throws -> FleetSpec {
-        let text: String
-        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-            throw SpecError(file: path, line: nil, field: "", message: "cannot read the file: \(error.localizedDescription)")
-        }
-        return try parse(text, file: path)
+        try parse(TextFile.read(path: path), file: path)
     }
 
     public static func parse(_ text: String, file: String) throws -> FleetSpec {
         let root = try YAMLCursor.document(text, file: file).mapping(allowed: ["name", "nodes", "praefect", "gitlab", "faults", "repositories"])
-        let nodes = try root.required("nodes").list().map(parseNode)
+        let nodesCursor = try root.required("nodes")
+        let nodes = try nodesCursor.list().map(parseNode)
         var model = FleetSpec(name: try root.required("name").string(), nodes: nodes, praefect: try root["praefect"].map(parsePraefect))
         model.file = file
+        model.nodesSource = SourceLine(line: nodesCursor.line, path: nodesCursor.path)
         if let g = root["gitlab"] { model.gitlab = try parseGitLab(g) }
         if let f = root["faults"] { model.faults = try parseFaults(f) }
         if let r = root["repositories"] { model.repositories = try r.list().map(parseRepository) }
@@ -30,7 +28,7 @@ extension FleetSpec {
         var n = NodeSpec(name: try m.required("name").string(), storages: try m.required("storages").list().map(parseStorage))
         n.source = SourceLine(line: c.line, path: c.path)
         n.zone = try m.get("zone", n.zone) { try $0.string() }
-        n.cpuCores = try m.get("cpuCores", n.cpuCores) { try $0.int() }
+        n.cpuCores = try m.get("cpuCores", n.cpuCores) { try $0.int(in: Validator.Limit.cpuCores) }
         if let h = m["host"] {
             let hm = try h.mapping(allowed: ["kind", "startTime", "stopTime", "rebootTime", "restartDelay", "readinessDelay", "volumeAttachTime"])
             n.host.kind = try hm.get("kind", n.host.kind) { try $0.oneOf(HostKind.self) }
@@ -64,8 +62,8 @@ extension FleetSpec {
 
     static func parseLimit(_ c: YAMLCursor) throws -> ConcurrencyLimitSpec {
         let m = try c.mapping(allowed: ["rpc", "maxPerRepo", "maxQueueSize", "maxQueueWait"])
-        var l = ConcurrencyLimitSpec(rpc: try m.required("rpc").oneOf(RPCClass.self), maxPerRepo: try m.required("maxPerRepo").int())
-        l.maxQueueSize = try m["maxQueueSize"].map { try $0.int() }
+        var l = ConcurrencyLimitSpec(rpc: try m.required("rpc").oneOf(RPCClass.self), maxPerRepo: try m.required("maxPerRepo").int(in: Validator.Limit.maxPerRepo))
+        l.maxQueueSize = try m["maxQueueSize"].map { try $0.int(in: Validator.Limit.maxQueueSize) }
         l.maxQueueWaitSeconds = try m["maxQueueWait"].map { try $0.seconds() }
         l.source = SourceLine(line: c.line, path: c.path)
         return l
@@ -91,22 +89,24 @@ extension FleetSpec {
         var p = PraefectSpec(instances: instances, virtualStorages: vstorages)
         p.source = SourceLine(line: c.line, path: c.path)
         p.queue = try m.get("queue", p.queue) { try $0.oneOf(QueueBackend.self) }
-        p.reconcilerIntervalSeconds = try m.get("reconcilerInterval", p.reconcilerIntervalSeconds) { try $0.seconds() }
-        p.verificationIntervalSeconds = try m.get("verificationInterval", p.verificationIntervalSeconds) { try $0.seconds() }
+        p.reconcilerIntervalSeconds = try m.get("reconcilerInterval", p.reconcilerIntervalSeconds) { try $0.seconds(.positive) }
+        p.verificationIntervalSeconds = try m.get("verificationInterval", p.verificationIntervalSeconds) { try $0.seconds(.positive) }
         if let r = m["replication"] {
             let rm = try r.mapping(allowed: ["batchSize", "workersPerVirtualStorage", "attempts", "idleBackoffInitial", "idleBackoffMax"])
-            p.replication.batchSize = try rm.get("batchSize", p.replication.batchSize) { try $0.int() }
-            p.replication.workersPerVirtualStorage = try rm.get("workersPerVirtualStorage", p.replication.workersPerVirtualStorage) { try $0.int() }
-            p.replication.attempts = try rm.get("attempts", p.replication.attempts) { try $0.int() }
-            p.replication.idleBackoffInitialSeconds = try rm.get("idleBackoffInitial", p.replication.idleBackoffInitialSeconds) { try $0.seconds() }
-            p.replication.idleBackoffMaxSeconds = try rm.get("idleBackoffMax", p.replication.idleBackoffMaxSeconds) { try $0.seconds() }
+            p.replication.batchSize = try rm.get("batchSize", p.replication.batchSize) { try $0.int(in: Validator.Limit.batchSize) }
+            p.replication.workersPerVirtualStorage = try rm.get("workersPerVirtualStorage", p.replication.workersPerVirtualStorage) {
+                try $0.int(in: Validator.Limit.workersPerVirtualStorage)
+            }
+            p.replication.attempts = try rm.get("attempts", p.replication.attempts) { try $0.int(in: Validator.Limit.attempts) }
+            p.replication.idleBackoffInitialSeconds = try rm.get("idleBackoffInitial", p.replication.idleBackoffInitialSeconds) { try $0.seconds(.positive) }
+            p.replication.idleBackoffMaxSeconds = try rm.get("idleBackoffMax", p.replication.idleBackoffMaxSeconds) { try $0.seconds(.positive) }
         }
         if let h = m["health"] {
             let hm = try h.mapping(allowed: ["checkInterval", "checkTimeout", "consensusWindow", "activeWindow"])
-            p.health.checkIntervalSeconds = try hm.get("checkInterval", p.health.checkIntervalSeconds) { try $0.seconds() }
-            p.health.checkTimeoutSeconds = try hm.get("checkTimeout", p.health.checkTimeoutSeconds) { try $0.seconds() }
-            p.health.consensusWindowSeconds = try hm.get("consensusWindow", p.health.consensusWindowSeconds) { try $0.seconds() }
-            p.health.activeWindowSeconds = try hm.get("activeWindow", p.health.activeWindowSeconds) { try $0.seconds() }
+            p.health.checkIntervalSeconds = try hm.get("checkInterval", p.health.checkIntervalSeconds) { try $0.seconds(.positive) }
+            p.health.checkTimeoutSeconds = try hm.get("checkTimeout", p.health.checkTimeoutSeconds) { try $0.seconds(.positive) }
+            p.health.consensusWindowSeconds = try hm.get("consensusWindow", p.health.consensusWindowSeconds) { try $0.seconds(.positive) }
+            p.health.activeWindowSeconds = try hm.get("activeWindow", p.health.activeWindowSeconds) { try $0.seconds(.positive) }
         }
         return p
     }
@@ -114,15 +114,16 @@ extension FleetSpec {
     static func parseGitLab(_ c: YAMLCursor) throws -> GitLabSpec {
         let m = try c.mapping(allowed: ["weights", "sidekiqConcurrency", "apiLatency", "apiErrorRate", "pushWaitPolls", "pushWaitInterval", "moveStreamBandwidth", "sidekiqPickup"])
         var g = GitLabSpec()
+        g.source = SourceLine(line: c.line, path: c.path)
         if let w = m["weights"] {
             g.weights = try w.namedEntries().map { (name: $0.0, weight: try $0.1.int()) }
             g.weightsSource = SourceLine(line: w.line, path: w.path)
         }
-        g.sidekiqConcurrency = try m.get("sidekiqConcurrency", g.sidekiqConcurrency) { try $0.int() }
+        g.sidekiqConcurrency = try m.get("sidekiqConcurrency", g.sidekiqConcurrency) { try $0.int(in: Validator.Limit.sidekiqConcurrency) }
         g.apiLatencySeconds = try m.get("apiLatency", g.apiLatencySeconds) { try $0.seconds() }
         g.apiErrorRate = try m.get("apiErrorRate", g.apiErrorRate) { try $0.double() }
-        g.pushWaitPolls = try m.get("pushWaitPolls", g.pushWaitPolls) { try $0.int() }
-        g.pushWaitIntervalSeconds = try m.get("pushWaitInterval", g.pushWaitIntervalSeconds) { try $0.seconds() }
+        g.pushWaitPolls = try m.get("pushWaitPolls", g.pushWaitPolls) { try $0.int(in: Validator.Limit.pushWaitPolls) }
+        g.pushWaitIntervalSeconds = try m.get("pushWaitInterval", g.pushWaitIntervalSeconds) { try $0.seconds(.positive) }
         g.moveStreamBytesPerSecondMax = try m.get("moveStreamBandwidth", g.moveStreamBytesPerSecondMax) { try $0.rate() }
         g.sidekiqPickupSeconds = try m.get("sidekiqPickup", g.sidekiqPickupSeconds) { try $0.seconds() }
         return g
@@ -130,12 +131,13 @@ extension FleetSpec {
 
     static func parseFaultRate(_ c: YAMLCursor) throws -> FaultRate {
         let m = try c.mapping(allowed: ["mtbf", "mttr"])
-        return FaultRate(mtbfSeconds: try m.required("mtbf").seconds(), mttrSeconds: try m.required("mttr").seconds())
+        return FaultRate(mtbfSeconds: try m.required("mtbf").seconds(.positive), mttrSeconds: try m.required("mttr").seconds())
     }
 
     static func parseFaults(_ c: YAMLCursor) throws -> FaultSpec {
         let m = try c.mapping(allowed: ["nodeCrash", "diskSlowdown", "partition", "praefectLoss", "zoneOutage", "replicationJobFailure", "schedule"])
         var f = FaultSpec()
+        f.source = SourceLine(line: c.line, path: c.path)
         f.nodeCrash = try m["nodeCrash"].map(parseFaultRate)
         f.diskSlowdown = try m["diskSlowdown"].map(parseFaultRate)
         f.partition = try m["partition"].map(parseFaultRate)

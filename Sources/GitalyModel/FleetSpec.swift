@@ -10,6 +10,8 @@ public struct FleetSpec: Equatable, Sendable {
     public var gitlab = GitLabSpec()
     public var faults = FaultSpec()
     public var repositories: [RepositorySpec] = []
+    /// Where the `nodes` list is, for build errors about the list as a whole.
+    public var nodesSource = SourceLine(path: "nodes")
 
     public init(name: String, nodes: [NodeSpec], praefect: PraefectSpec? = nil) {
         self.name = name
@@ -241,6 +243,7 @@ public struct GitLabSpec: Equatable, Sendable {
     /// `gitaly_throttled` queue's throttling). ASSUMED 1 s.
     public var sidekiqPickupSeconds = 1.0
     public var weightsSource = SourceLine()
+    public var source = SourceLine(path: "gitlab")
     public init() {}
 
     public static func == (a: GitLabSpec, b: GitLabSpec) -> Bool {
@@ -299,6 +302,7 @@ public struct FaultSpec: Equatable, Sendable {
     /// Probability that one replication job fails (replication job failure fault).
     public var replicationJobFailureProbability = 0.0
     public var schedule: [ScheduledFault] = []
+    public var source = SourceLine(path: "faults")
     public init() {}
 }
 

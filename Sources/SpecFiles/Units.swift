@@ -13,6 +13,14 @@ public enum Units {
         ("PiB", 1_125_899_906_842_624),
         ("KB", 1e3), ("MB", 1e6), ("GB", 1e9), ("TB", 1e12), ("PB", 1e15), ("B", 1),
     ]
+    /// The largest size or rate a model may give: 2⁶³ − 1 bytes (8 EiB), the most an Int64
+    /// byte counter holds, so that every later conversion to an integer count is exact.
+    public static let maxBytes = 9.2e18
+    /// The longest duration a model may give: 100 years (ASSUMED bound, far past any migration
+    /// horizon and well inside SimTime's 292 years, so that a duration added to any instant of a
+    /// run still fits the clock).
+    public static let maxSeconds = 100 * 365.25 * 86_400.0
+
     static let bitPrefixes: [(String, Double)] = [
         ("Kbit", 1e3 / 8), ("Mbit", 1e6 / 8), ("Gbit", 1e9 / 8), ("Tbit", 1e12 / 8), ("bit", 1.0 / 8),
     ]
@@ -74,8 +82,10 @@ public enum Units {
         return "\(trim(bytesPerSecond))B/s"
     }
 
+    public static func formatSeconds(_ seconds: Double) -> String { "\(trim(seconds))s" }
+
     static func trim(_ x: Double) -> String {
         let r = (x * 100).rounded() / 100
-        return r == r.rounded() ? String(Int64(r)) : String(r)
+        return r == r.rounded() && abs(r) < 9e18 ? String(Int64(r)) : String(r)
     }
 }

@@ -14,8 +14,11 @@ public struct YAMLCursor {
         SpecError(file: file, line: line, field: path, message: message)
     }
 
-    /// Parses a whole document; YAML syntax errors carry the line libyaml reports.
+    /// Parses a whole document; YAML syntax errors carry the line libyaml reports. A document
+    /// nested deeper than `YAMLDepth.limit` is refused before Yams sees it (Yams recurses once
+    /// per level and overflows the stack some thousands deep).
     public static func document(_ text: String, file: String) throws -> YAMLCursor {
+        try YAMLDepth.check(text, file: file)
         do {
             guard let node = try Yams.compose(yaml: text) else {
                 throw SpecError(file: file, line: 1, field: "", message: "the file is empty; expected a mapping")
@@ -97,7 +100,18 @@ public struct YAMLCursor {
 
     public func int() throws -> Int {
         let s = try scalarText()
-        guard let v = Int(s) else { throw error("expected a whole number, got \"\(s)\"") }
+        guard let v = Int(s) else {
+            if let d = Double(s), d == d.rounded(), abs(d) >= 9.2e18 { throw error("\(s) is too large; a whole number here is below 2^63") }
+            throw error("expected a whole number, got \"\(s)\"")
+        }
+        return v
+    }
+
+    /// A whole number in `range`, e.g. a count of workers that becomes an allocation: the
+    /// message names the limit.
+    public func int(in range: ClosedRange<Int>) throws -> Int {
+        let v = try int()
+        guard range.contains(v) else { throw error("must be \(range.lowerBound) to \(range.upperBound), got \(v)") }
         return v
     }
 
@@ -107,21 +121,34 @@ public struct YAMLCursor {
         return v
     }
 
+    /// A size in bytes, at most `Units.maxBytes` either way.
     public func bytes() throws -> Double {
         let s = try scalarText()
         guard let v = Units.bytes(s) else { throw error("expected a size like \"2TiB\" or \"500GB\", got \"\(s)\"") }
+        guard abs(v) <= Units.maxBytes else { throw error("size \(s) is beyond the largest supported, 8EiB") }
         return v
     }
 
+    /// A rate in bytes per second, at most `Units.maxBytes` per second either way.
     public func rate() throws -> Double {
         let s = try scalarText()
         guard let v = Units.bytesPerSecond(s) else { throw error("expected a rate like \"400MB/s\", got \"\(s)\"") }
+        guard abs(v) <= Units.maxBytes else { throw error("rate \(s) is beyond the largest supported, 8EiB/s") }
         return v
     }
 
-    public func seconds() throws -> Double {
+    /// Which durations a field accepts: a wait may be 0, an interval or a period may not
+    /// (a zero interval reschedules itself at the same instant forever).
+    public enum DurationKind { case nonNegative, positive }
+
+    /// A duration in seconds: never negative (a simulated clock does not run backwards), above
+    /// 0 for a `.positive` one, and at most `Units.maxSeconds`.
+    public func seconds(_ kind: DurationKind = .nonNegative) throws -> Double {
         let s = try scalarText()
         guard let v = Units.seconds(s) else { throw error("expected a duration like \"30s\", \"250ms\" or \"5m\", got \"\(s)\"") }
+        guard v >= 0 else { throw error("a duration is at least 0, got \(s)") }
+        if kind == .positive, v == 0 { throw error("must be above 0: an interval of \(s) never lets the simulated clock advance") }
+        guard v <= Units.maxSeconds else { throw error("duration \(s) is beyond the longest supported, 100 years") }
         return v
     }
 

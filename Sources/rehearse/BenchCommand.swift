@@ -39,16 +39,16 @@ struct KernelBenchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Customers (mmc) or arrivals (storage) to simulate.", valueName: "count"))
     var customers: Int = 1_000_000
 
-    @Option(help: ArgumentHelp("Pending events held (hold).", valueName: "count"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Pending events held (hold).", valueName: "count"))
     var pending: Int = 1_000_000
 
-    @Option(help: ArgumentHelp("Events to handle (hold).", valueName: "count"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Events to handle (hold).", valueName: "count"))
     var events: Int = 10_000_000
 
     @Option(help: ArgumentHelp("Event queue for hold: kernel (the run loop's adaptive queue), or radix, binary or quaternary alone.", valueName: "queue"))
     var queue: String = "kernel"
 
-    @Option(help: ArgumentHelp("Seed of the run; the same seed gives the same result.", valueName: "seed"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the run; the same seed gives the same result.", valueName: "seed"), transform: parseSeed)
     var seed: UInt64 = 42
 
     @Flag(help: "Print one JSON object instead of text.")
@@ -56,11 +56,15 @@ struct KernelBenchCommand: ParsableCommand {
 
     func validate() throws {
         guard servers >= 1 else { throw InputError("--servers must be at least 1, got \(servers)") }
+        try Limits.check(servers, "--servers", maximum: Limits.servers)
         guard arrivalRate > 0, arrivalRate.isFinite else { throw InputError("--arrival-rate must be a positive number, got \(arrivalRate)") }
         guard serviceRate > 0, serviceRate.isFinite else { throw InputError("--service-rate must be a positive number, got \(serviceRate)") }
         guard customers >= 1 else { throw InputError("--customers must be at least 1, got \(customers)") }
+        try Limits.check(customers, "--customers", maximum: Limits.customers)
         guard pending >= 1 else { throw InputError("--pending must be at least 1, got \(pending)") }
+        try Limits.check(pending, "--pending", maximum: Limits.pending)
         guard events >= 1 else { throw InputError("--events must be at least 1, got \(events)") }
+        try Limits.check(events, "--events", maximum: Limits.events)
         guard KernelBench.Queue(rawValue: queue) != nil else {
             throw InputError("--queue must be one of kernel, radix, binary, quaternary, got '\(queue)'")
         }
@@ -136,7 +140,7 @@ struct RPCBenchCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Run for this many simulated hours instead of --rpcs.", valueName: "hours"))
     var hours: Double?
 
-    @Option(help: ArgumentHelp("Seed of the run; the same seed gives the same result.", valueName: "seed"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the run; the same seed gives the same result.", valueName: "seed"), transform: parseSeed)
     var seed: UInt64 = 1
 
     @Flag(help: "Print one JSON object instead of text.")
@@ -144,7 +148,8 @@ struct RPCBenchCommand: ParsableCommand {
 
     func validate() throws {
         guard rpcs >= 1 else { throw InputError("--rpcs must be at least 1, got \(rpcs)") }
-        if let hours, !(hours > 0 && hours.isFinite) { throw InputError("--hours must be a positive number, got \(hours)") }
+        try Limits.check(rpcs, "--rpcs", maximum: Limits.rpcs)
+        if let hours { try Limits.check(hours: hours) }
     }
 
     func run() throws {

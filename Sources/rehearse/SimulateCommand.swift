@@ -42,7 +42,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Repositories the world creates when the model lists none.", valueName: "count"))
     var repositories: Int = 100
 
-    @Option(help: ArgumentHelp("Seed of the run; the same seed gives the same result.", valueName: "seed"))
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the run; the same seed gives the same result.", valueName: "seed"), transform: parseSeed)
     var seed: UInt64 = 1
 
     @Flag(help: "Check the world's invariants after every event (much slower; for debugging a model).")
@@ -54,10 +54,11 @@ struct SimulateCommand: ParsableCommand {
     func validate() throws {
         guard (db == nil) != (profile == nil) else { throw InputError("give exactly one of --db (a trace) or --profile (synthetic traffic)") }
         if profile != nil, hours == nil { throw InputError("--hours is required with --profile: synthetic traffic needs a length") }
-        if let hours { guard hours > 0, hours.isFinite else { throw InputError("--hours must be a positive number, got \(hours)") } }
+        if let hours { try Limits.check(hours: hours) }
         guard rate > 0, rate.isFinite else { throw InputError("--rate must be a positive number, got \(rate)") }
         guard speedUp > 0, speedUp.isFinite else { throw InputError("--speed-up must be a positive number, got \(speedUp)") }
         guard repositories >= 1 else { throw InputError("--repositories must be at least 1, got \(repositories)") }
+        try Limits.check(repositories, "--repositories", maximum: Limits.repositories)
     }
 
     func run() throws {
@@ -76,15 +77,11 @@ struct SimulateCommand: ParsableCommand {
                 options.speedUp = speedUp
                 options.rateMultiplier = rate
                 options.seed = seed
-                var source = try TraceReplay(store: TraceCommand.openStore(db, create: false), target: run.target, options: options)
+                var source = try TraceReplay(store: TraceCommand.openStore(db, access: .readWrite), target: run.target, options: options)
                 result = try run.drive(&source, horizon: horizon)
             } else {
                 let path = profile!
-                let text: String
-                do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
-                    throw InputError("\(path): cannot read the profile: \(error.localizedDescription)")
-                }
-                let p = try TrafficProfile.decode(yaml: text, path: path)
+                let p = try TrafficProfile.decode(yaml: TextFile.read(path: path), path: path)
                 var source = try SyntheticTraffic(profile: p, target: run.target, horizon: horizon, growth: rate, seed: seed)
                 result = try run.drive(&source, horizon: horizon)
             }

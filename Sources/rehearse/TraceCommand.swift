@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpecFiles
 import Traffic
 
 /// `rehearse trace`: import Gitaly logs into a trace store, summarise it, fit a traffic profile.
@@ -16,12 +17,38 @@ struct TraceCommand: ParsableCommand {
         case let e as TraceStoreError: InputError(e.description)
         case let e as TrafficProfileError: InputError(e.description)
         case let e as ReplayError: InputError(e.description)
+        case let e as SpecError: InputError(e.description)
         default: error
         }
     }
 
-    static func openStore(_ path: String, create: Bool) throws -> TraceStore {
-        do { return try TraceStore(path: path, create: create) } catch { throw inputError(error) }
+    static func openStore(_ path: String, access: TraceStore.Access) throws -> TraceStore {
+        do { return try TraceStore(path: path, access: access) } catch { throw inputError(error) }
+    }
+
+    /// Refuses an output path that names the input file (also through another spelling or a
+    /// link): writing it would destroy what the command reads.
+    static func refuseSameFile(output: String, input: String, outFlag: String, inFlag: String) throws {
+        guard output != "-" else { return }
+        let same: Bool
+        var a = stat(), b = stat()
+        if stat(output, &a) == 0, stat(input, &b) == 0 {
+            same = a.st_dev == b.st_dev && a.st_ino == b.st_ino
+        } else {
+            same = URL(fileURLWithPath: output).standardizedFileURL.path == URL(fileURLWithPath: input).standardizedFileURL.path
+        }
+        if same { throw InputError("\(outFlag) \(output) is the file \(inFlag) reads; write the output elsewhere") }
+    }
+
+    /// Reads `--max-malformed`: a share such as 0.01, or a percentage such as 1%.
+    static func parseShare(_ text: String) throws -> Double {
+        let percent = text.hasSuffix("%")
+        guard let v = Double(percent ? String(text.dropLast()) : text), v.isFinite else {
+            throw InputError("a share is a number from 0 to 1, or a percentage such as 5%")
+        }
+        let share = percent ? v / 100 : v
+        guard (0...1).contains(share) else { throw InputError("a share is a number from 0 to 1, or a percentage such as 5%") }
+        return share
     }
 
     struct Import: ParsableCommand {
@@ -29,9 +56,12 @@ struct TraceCommand: ParsableCommand {
             abstract: "Import JSON access logs (plain or gzip) or CSV traces into a trace database, in one transaction.",
             discussion: """
                 Keeps the per-call access lines (those with grpc.code) and counts every other valid \
-                JSON line as skipped and every invalid one as malformed. Importing the same lines \
-                twice adds nothing. Any error (a missing file, a truncated gzip stream, an \
-                unreadable database) leaves the database as it was. CSV format: see \
+                JSON line as skipped and every invalid one as malformed. Malformed lines (a line \
+                cut by a log rotation, a stray text line) are tolerated: the first few are listed \
+                on standard error. --strict refuses the import at the first one, --max-malformed \
+                when more than a share of the lines are; both exit 2 and store nothing. Importing \
+                the same lines twice adds nothing. Any error (a missing file, a truncated gzip \
+                stream, an unreadable database) leaves the database as it was. CSV format: see \
                 Sources/Traffic/README.md.
                 """)
 
@@ -41,24 +71,49 @@ struct TraceCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The trace database (SQLite), created when missing.", valueName: "path"))
         var db: String
 
+        @Flag(help: "Refuse the import (exit 2, nothing stored) at the first malformed line.")
+        var strict = false
+
+        @Option(name: .customLong("max-malformed"), help: ArgumentHelp(
+            "Refuse the import (exit 2, nothing stored) when more than this share of the lines are malformed: 0.01 or 1%.",
+            valueName: "share"), transform: TraceCommand.parseShare)
+        var maxMalformed: Double?
+
         @Flag(help: "Print one JSON object with the counts instead of text.")
         var json = false
 
         func validate() throws {
             guard !files.isEmpty else { throw ValidationError("name at least one log file to import, or '-' for standard input") }
+            for f in files where f != "-" { try TraceCommand.refuseSameFile(output: db, input: f, outFlag: "--db", inFlag: "the import") }
+        }
+
+        /// Opens the store and imports; the store is closed when this returns, before the lock
+        /// is released or the file undone.
+        static func importFiles(_ files: [String], db: String, options: ImportOptions) throws -> ImportSummary {
+            let store = try TraceStore(path: db, access: .create)
+            return try TraceImporter(store: store, options: options).importFiles(files)
         }
 
         func run() throws {
-            // A database this import creates is removed again if the import fails, so that a
-            // failed import leaves the file system as it found it.
-            let existed = FileManager.default.fileExists(atPath: db)
+            // The path is checked before the lock creates a file there.
+            do { try TraceStore.checkPath(db) } catch { throw TraceCommand.inputError(error) }
+            // A database this import creates (or finds empty) is removed (or emptied) again if
+            // the import fails, so that a failed import leaves the file system as it found it.
+            let lock = try ImportLock.acquire(db)
+            defer { lock.release() }
             let summary: ImportSummary
             do {
-                let store = try TraceCommand.openStore(db, create: true)
-                summary = try TraceImporter(store: store).importFiles(files)
+                summary = try Self.importFiles(files, db: db, options: ImportOptions(strict: strict, maxMalformedShare: maxMalformed))
             } catch {
-                if !existed { try? FileManager.default.removeItem(atPath: db) }
+                lock.undo()
                 throw TraceCommand.inputError(error)
+            }
+            // Tolerated junk goes to standard error, so that standard output stays the summary.
+            for m in summary.malformedExamples {
+                printError("rehearse: warning: \(m.source):\(m.line): malformed line skipped: \(m.reason)")
+            }
+            if summary.malformed > summary.malformedExamples.count {
+                printError("rehearse: warning: \(summary.malformed - summary.malformedExamples.count) more malformed lines skipped")
             }
             if json {
                 print(try TraceJSON.render(summary))
@@ -68,9 +123,6 @@ struct TraceCommand: ParsableCommand {
                     skipped \(summary.skipped), malformed \(summary.malformed)
                     arrivals \(summary.firstArrivalNs.map(Timestamp.format) ?? "-") to \(summary.lastArrivalNs.map(Timestamp.format) ?? "-")
                     """)
-                for m in summary.malformedExamples {
-                    print("malformed: \(m.source):\(m.line): \(m.reason)")
-                }
             }
         }
     }
@@ -95,7 +147,7 @@ extension TraceCommand {
         }
 
         func run() throws {
-            let store = try TraceCommand.openStore(db, create: false)
+            let store = try TraceCommand.openStore(db, access: .readOnly)
             let stats: TraceStatistics
             do { stats = try TraceStatistics.compute(store, topCount: top) } catch { throw TraceCommand.inputError(error) }
             if json {
@@ -176,11 +228,15 @@ extension TraceCommand {
         @Option(help: ArgumentHelp("Where to write the profile (YAML).", valueName: "path"))
         var out: String
 
-        @Option(help: ArgumentHelp("Seed of the reservoir samples the fits use.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the reservoir samples the fits use.", valueName: "n"), transform: parseSeed)
         var seed: UInt64 = 1
 
+        func validate() throws {
+            try TraceCommand.refuseSameFile(output: out, input: db, outFlag: "--out", inFlag: "--db")
+        }
+
         func run() throws {
-            let store = try TraceCommand.openStore(db, create: false)
+            let store = try TraceCommand.openStore(db, access: .readOnly)
             var options = TraceFit.Options()
             options.seed = seed
             let text: String
@@ -195,11 +251,7 @@ extension TraceCommand {
             } catch {
                 throw TraceCommand.inputError(error)
             }
-            do {
-                try text.write(toFile: out, atomically: true, encoding: .utf8)
-            } catch {
-                throw InputError("\(out): cannot write the profile: \(error.localizedDescription)")
-            }
+            do { try TextFile.write(text, to: out) } catch { throw TraceCommand.inputError(error) }
             print("wrote \(out)")
         }
     }
@@ -211,30 +263,27 @@ extension TraceCommand {
         @Option(help: ArgumentHelp("The traffic profile (YAML), from `trace fit` or written by hand.", valueName: "path"))
         var profile: String
 
-        @Option(help: ArgumentHelp("Length of the synthetic trace in hours.", valueName: "hours"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Length of the synthetic trace in hours.", valueName: "hours"))
         var hours: Double = 1
 
-        @Option(help: ArgumentHelp("Multiplies every rate of the profile (1.3 = 30% more traffic).", valueName: "factor"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Multiplies every rate of the profile (1.3 = 30% more traffic).", valueName: "factor"))
         var growth: Double = 1
 
-        @Option(help: ArgumentHelp("Seed of the random streams.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the random streams.", valueName: "n"), transform: parseSeed)
         var seed: UInt64 = 1
 
         @Option(help: ArgumentHelp("Where to write the CSV trace; '-' for standard output.", valueName: "path"))
         var out: String = "-"
 
         func validate() throws {
-            guard hours.isFinite, hours > 0 else { throw ValidationError("--hours must be a positive number, got \(hours)") }
+            try Limits.check(hours: hours)
+            try TraceCommand.refuseSameFile(output: out, input: profile, outFlag: "--out", inFlag: "--profile")
             guard growth.isFinite, growth > 0 else { throw ValidationError("--growth must be a positive number, got \(growth)") }
         }
 
         func run() throws {
-            let text: String
-            do { text = try String(contentsOfFile: profile, encoding: .utf8) } catch {
-                throw InputError("\(profile): cannot read the profile: \(error.localizedDescription)")
-            }
             do {
-                let p = try TrafficProfile.decode(yaml: text, path: profile)
+                let p = try TrafficProfile.decode(yaml: TextFile.read(path: profile), path: profile)
                 let storages = p.storages?.map(\.name) ?? ["default"]
                 let repositoryCount = min(p.repositories?.count ?? p.repositories?.weights?.count ?? 1, 1 << 20)
                 let repositories = (1...max(1, repositoryCount)).map { "repo-\($0).git" }
@@ -292,24 +341,26 @@ extension TraceCommand {
         @Option(help: ArgumentHelp("End of the window, exclusive (RFC 3339); default the end of the trace.", valueName: "time"))
         var to: String?
 
-        @Option(help: ArgumentHelp("Replay this many times faster than recorded.", valueName: "factor"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Replay this many times faster than recorded.", valueName: "factor"))
         var speedUp: Double = 1
 
-        @Option(help: ArgumentHelp("Multiply the call rate: below 1 thins, above 1 adds jittered copies.", valueName: "factor"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Multiply the call rate: below 1 thins, above 1 adds jittered copies.", valueName: "factor"))
         var rate: Double = 1
 
-        @Option(help: ArgumentHelp("Seed of the thinning and copy streams.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the thinning and copy streams.", valueName: "n"), transform: parseSeed)
         var seed: UInt64 = 1
 
         @Flag(help: "Print one JSON object instead of text.")
         var json = false
 
         func run() throws {
-            let store = try TraceCommand.openStore(db, create: false)
+            let store = try TraceCommand.openStore(db, access: .readWrite)
             var options = ReplayOptions()
             func time(_ text: String?, _ flag: String) throws -> Int64? {
                 guard let text else { return nil }
-                guard let ns = Timestamp.parseNs(text) else { throw InputError("\(flag) \"\(text)\" is not an RFC 3339 time") }
+                guard let ns = Timestamp.parseNs(text) else {
+                    throw InputError("\(flag) \"\(text)\" is not an RFC 3339 time from \(Timestamp.validRangeText)")
+                }
                 return ns
             }
             options.windowStartNs = try time(from, "--from")
@@ -337,14 +388,18 @@ extension TraceCommand {
         @Option(help: ArgumentHelp("Scratch directory for the log and the databases.", valueName: "path"))
         var dir: String
 
-        @Option(help: ArgumentHelp("Lines of the generated access log to import.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Lines of the generated access log to import.", valueName: "n"))
         var lines = 500_000
 
-        @Option(help: ArgumentHelp("Rows of the store to replay.", valueName: "n"))
+        @Option(parsing: .unconditional, help: ArgumentHelp("Rows of the store to replay.", valueName: "n"))
         var rows = 10_000_000
 
+        @Flag(help: "Print one JSON object instead of text.")
+        var json = false
+
         func validate() throws {
-            guard lines >= 1, rows >= 1 else { throw ValidationError("--lines and --rows must be at least 1") }
+            try Limits.check(lines, "--lines", maximum: Limits.benchLines)
+            try Limits.check(rows, "--rows", maximum: Limits.benchRows)
         }
 
         func run() throws {
@@ -356,13 +411,28 @@ extension TraceCommand {
                 for path in [importDb, replayDb] { try? FileManager.default.removeItem(atPath: path) }
                 try TrafficBenchmark.writeAccessLog(path: log, lines: lines)
                 let imported = try TrafficBenchmark.importFiles([log], store: try TraceStore(path: importDb))
-                print("trace import: \(imported.rows) lines in \(fixed(imported.seconds, 2)) s = \(fixed(imported.rowsPerSecond, 0)) lines/s")
                 let store = try TraceStore(path: replayDb)
                 try TrafficBenchmark.fillStore(store, rows: rows)
-                let first = try TrafficBenchmark.replay(store: store)
-                print("trace replay (first, packs chunks): \(first.rows) rows in \(fixed(first.seconds, 2)) s = \(fixed(first.rowsPerSecond, 0)) rows/s")
-                let again = try TrafficBenchmark.replay(store: store)
-                print("trace replay: \(again.rows) rows in \(fixed(again.seconds, 2)) s = \(fixed(again.rowsPerSecond, 0)) rows/s")
+                // The first replay after a fill also packs the replay chunks (cold); the second
+                // reads them (warm).
+                let cold = try TrafficBenchmark.replay(store: store)
+                let warm = try TrafficBenchmark.replay(store: store)
+                if json {
+                    let fields: [(String, String)] = [
+                        ("import_lines_read", "\(imported.linesRead)"), ("import_lines_parsed", "\(imported.rows)"),
+                        ("import_seconds", jsonNumber(imported.seconds)), ("import_lines_per_second", jsonNumber(imported.rowsPerSecond)),
+                        ("replay_cold_rows", "\(cold.rows)"), ("replay_cold_seconds", jsonNumber(cold.seconds)),
+                        ("replay_cold_rows_per_second", jsonNumber(cold.rowsPerSecond)),
+                        ("replay_warm_rows", "\(warm.rows)"), ("replay_warm_seconds", jsonNumber(warm.seconds)),
+                        ("replay_warm_rows_per_second", jsonNumber(warm.rowsPerSecond)),
+                    ]
+                    print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
+                    return
+                }
+                // The rate counts the access lines parsed into calls, not the skipped ones.
+                print("trace import: \(imported.rows) lines in \(fixed(imported.seconds, 2)) s = \(fixed(imported.rowsPerSecond, 0)) lines/s (access lines parsed; \(imported.linesRead) read)")
+                print("trace replay (cold, packs chunks): \(cold.rows) rows in \(fixed(cold.seconds, 2)) s = \(fixed(cold.rowsPerSecond, 0)) rows/s")
+                print("trace replay: \(warm.rows) rows in \(fixed(warm.seconds, 2)) s = \(fixed(warm.rowsPerSecond, 0)) rows/s")
             } catch {
                 throw TraceCommand.inputError(error)
             }

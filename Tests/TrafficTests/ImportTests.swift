@@ -70,6 +70,31 @@ import Testing
         #expect(Timestamp.format(ns: 951_868_800_123_000_000) == "2000-03-01T00:00:00.123000000Z")
     }
 
+    /// Goal: dates that do not exist, offsets past a day and instants outside 1970–2199 are not
+    /// timestamps (issue 7, "Dates that are not dates"); the edges that do exist still parse.
+    /// Truth by hand: 2024 and 2000 are leap years, 2023 and 2100 are not (Gregorian rule);
+    /// 2199-12-31T23:59:59Z is day 84,005 after the epoch (230 years of 365 days plus the 56 leap
+    /// days of 1972–2196 without 2100, less one) and 86,399 s into it.
+    @Test func datesThatAreNotDatesAreRefused() {
+        #expect(Timestamp.parseNs("2024-02-29T00:00:00Z") != nil)
+        #expect(Timestamp.parseNs("2000-02-29T00:00:00Z") != nil)
+        #expect(Timestamp.parseNs("2023-02-29T00:00:00Z") == nil)
+        #expect(Timestamp.parseNs("2100-02-29T00:00:00Z") == nil)
+        #expect(Timestamp.parseNs("2023-02-31T00:00:00Z") == nil)
+        #expect(Timestamp.parseNs("2023-04-31T00:00:00Z") == nil)
+        #expect(Timestamp.parseNs("2023-04-30T00:00:00Z") != nil)
+        #expect(Timestamp.parseNs("1970-01-02T23:59:00+23:59") == 86_400_000_000_000)
+        #expect(Timestamp.parseNs("1970-01-02T00:00:00+24:00") == nil)
+        #expect(Timestamp.parseNs("1970-01-02T00:00:00+99:99") == nil)
+        #expect(Timestamp.parseNs("1970-01-02T00:00:00+01:60") == nil)
+        #expect(Timestamp.parseNs("1969-12-31T23:59:59Z") == nil)
+        #expect(Timestamp.parseNs("1970-01-01T00:00:00Z") == 0)
+        let lastSecond: Int64 = (84_005 * 86_400 + 86_399) * 1_000_000_000
+        #expect(Timestamp.parseNs("2199-12-31T23:59:59Z") == lastSecond)
+        #expect(Timestamp.parseNs("2200-01-01T00:00:00Z") == nil)
+        #expect(Timestamp.parseNs("9999-12-31T23:59:59Z") == nil)
+    }
+
     /// Goal: malformed, truncated, non-JSON and non-access lines are counted and never stop the
     /// import. Method: a file mixing each kind once with two access lines; counts by hand.
     @Test func badLinesAreCountedNeverFatal() throws {
@@ -180,7 +205,7 @@ import Testing
             _ = try TraceStore(path: path.path)
         } throws: { error in
             switch error as? TraceStoreError {
-            case .cannotOpen(let p, _), .notATraceDatabase(let p, _), .database(let p, _): p == path.path
+            case .cannotOpen(let p, _), .notATraceDatabase(let p, _), .database(let p, _), .invalidCall(let p, _): p == path.path
             case .empty, nil: false
             }
         }

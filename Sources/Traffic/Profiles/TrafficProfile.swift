@@ -1,5 +1,6 @@
 import SimKernel
 import Stochastics
+import SpecFiles
 import Yams
 
 /// A description of traffic from which synthetic arrivals are drawn: per-method rates with a
@@ -205,11 +206,18 @@ extension TrafficProfile {
     /// Reads a profile from YAML text; `path` names the file in errors.
     public static func decode(yaml: String, path: String) throws -> TrafficProfile {
         let profile: TrafficProfile
+        // Yams recurses once per nesting level: a file nested thousands deep is refused first.
+        if let line = YAMLDepth.firstLineTooDeep(yaml) {
+            throw TrafficProfileError.unreadable(path: "\(path):\(line)", reason: "YAML nested deeper than \(YAMLDepth.limit) levels; files this deep are refused before parsing")
+        }
         do {
             profile = try YAMLDecoder().decode(TrafficProfile.self, from: yaml)
         } catch let error as DecodingError {
             let (field, reason) = Self.describe(error)
             throw TrafficProfileError.inFile(path: path, field: field, reason: reason)
+        } catch let error as YamlError {
+            let place = YAMLCursor.line(of: error).map { "\(path):\($0)" } ?? path
+            throw TrafficProfileError.unreadable(path: place, reason: "YAML syntax error: \(YAMLCursor.problem(of: error))")
         } catch {
             throw TrafficProfileError.unreadable(path: path, reason: "not valid YAML: \(error)")
         }

@@ -47,6 +47,7 @@ enum ReplayChunks {
         let insert = try db.makeStatement(sql: """
             INSERT INTO replay_chunk (first_arrival_ns, last_arrival_ns, row_count, data) VALUES (?, ?, ?, ?)
             """)
+        let methodCount = (try Int.fetchOne(db, sql: "SELECT MAX(id) FROM method") ?? 0) + 1
         var data = [UInt8](repeating: 0, count: rowsPerChunk * rowBytes)
         var count = 0
         var first: Int64 = 0, last: Int64 = 0
@@ -73,15 +74,19 @@ enum ReplayChunks {
             guard rc == SQLITE_ROW else {
                 throw DatabaseError(resultCode: ResultCode(rawValue: rc), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
             }
+            let arrivalNs = sqlite3_column_int64(s, 0)
             let call = PackedCall(
-                arrivalNs: sqlite3_column_int64(s, 0), durationNs: sqlite3_column_int64(s, 1),
-                cpuNs: Int64((sqlite3_column_double(s, 2) * 1e6).rounded()),
+                arrivalNs: arrivalNs, durationNs: sqlite3_column_int64(s, 1),
+                cpuNs: try StoredCall.cpuNs(sqlite3_column_double(s, 2), arrivalNs: arrivalNs),
                 requestBytes: sqlite3_column_int64(s, 3), responseBytes: sqlite3_column_int64(s, 4),
                 packBytes: sqlite3_column_int64(s, 5),
                 methodId: Int32(truncatingIfNeeded: sqlite3_column_int64(s, 6)),
                 storageId: Int32(truncatingIfNeeded: sqlite3_column_int64(s, 7)),
                 repositoryId: Int32(truncatingIfNeeded: sqlite3_column_int64(s, 8)),
                 operation: UInt8(truncatingIfNeeded: sqlite3_column_int64(s, 9)))
+            try StoredCall.check(arrivalNs: call.arrivalNs, durationNs: call.durationNs, methodId: Int64(call.methodId),
+                                 methodCount: methodCount, requestBytes: call.requestBytes,
+                                 responseBytes: call.responseBytes, packBytes: call.packBytes)
             if count == 0 { first = call.arrivalNs }
             last = call.arrivalNs
             data.withUnsafeMutableBytes { store(call, into: $0, at: count) }

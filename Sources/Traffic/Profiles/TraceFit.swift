@@ -48,6 +48,7 @@ public enum TraceFit {
 
     public static func fit(_ store: TraceStore, options: Options = Options()) throws -> TrafficProfile {
         try store.translatingErrors { try store.queue.read { db in
+            try StoredCall.checkAll(db)
             guard let bounds = try Row.fetchOne(db, sql: "SELECT MIN(arrival_ns), MAX(arrival_ns), COUNT(*) FROM rpc"),
                   let first = bounds[0] as Int64?, let last = bounds[1] as Int64? else {
                 throw TraceStoreError.empty(path: store.path)

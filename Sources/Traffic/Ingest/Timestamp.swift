@@ -5,7 +5,18 @@
 /// offset such as `+12:00` (logrus with a local zone), and no zone at all (`grpc.start_time` in
 /// current versions), which is read as UTC.
 public enum Timestamp {
-    /// Nanoseconds since 1970-01-01T00:00:00Z, or nil when the text is not such a timestamp.
+    /// The instants a trace may hold: 1970-01-01 to 2199-12-31 (ASSUMED bounds: Gitaly logs
+    /// start in 2017, and 230 years keep every difference of two arrivals, and every arrival
+    /// minus a window start, inside Int64 nanoseconds with room to spare). The importer refuses
+    /// a line outside them, `--from`/`--to` too, and every reader of a store checks them.
+    public static let earliestNs: Int64 = 0
+    public static let latestNs: Int64 = 7_258_118_399_999_999_999  // 2199-12-31T23:59:59.999999999Z
+    public static let validNs = earliestNs...latestNs
+    public static let validRangeText = "1970-01-01 to 2199-12-31"
+
+    /// Nanoseconds since 1970-01-01T00:00:00Z, or nil when the text is not such a timestamp:
+    /// a date that does not exist (`2023-02-31`), an offset past ±23:59, or an instant outside
+    /// `validNs`.
     public static func parseNs(_ text: String) -> Int64? {
         var text = text
         return text.withUTF8 { parseNs($0, 0, $0.count) }
@@ -35,7 +46,8 @@ public enum Timestamp {
         i += 1
         guard let hour = digits(2), expect(UInt8(ascii: ":")), let minute = digits(2), expect(UInt8(ascii: ":")),
               let second = digits(2) else { return nil }
-        guard (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second < 61 else { return nil }
+        guard (1...12).contains(month), (1...daysIn(month: month, year: year)).contains(day), hour < 24, minute < 60,
+              second < 61 else { return nil }
         var fractionNs: Int64 = 0
         if i < end, b[i] == UInt8(ascii: ".") {
             i += 1
@@ -58,7 +70,7 @@ public enum Timestamp {
                 i += 1
                 guard let oh = digits(2) else { return nil }
                 _ = expect(UInt8(ascii: ":"))
-                guard let om = digits(2) else { return nil }
+                guard let om = digits(2), oh < 24, om < 60 else { return nil }
                 offsetSeconds = (oh * 3600 + om * 60) * (c == UInt8(ascii: "-") ? -1 : 1)
             } else {
                 return nil
@@ -66,8 +78,21 @@ public enum Timestamp {
         }
         guard i == end else { return nil }
         let days = daysFromCivil(year: year, month: month, day: day)
+        // Four digits of year keep the seconds inside Int64, not their nanoseconds (year 9999
+        // is 2.5 × 10²⁰ ns): the range is checked in seconds first.
         let seconds = Int64(days) * 86_400 + Int64(hour * 3600 + minute * 60 + second) - Int64(offsetSeconds)
-        return seconds * 1_000_000_000 + fractionNs
+        guard seconds >= earliestNs / 1_000_000_000, seconds <= latestNs / 1_000_000_000 else { return nil }
+        let ns = seconds * 1_000_000_000 + fractionNs
+        return validNs.contains(ns) ? ns : nil
+    }
+
+    /// Days in a month of the proleptic Gregorian calendar.
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: 30
+        default: 31
+        }
     }
 
     /// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant, "chrono-Compatible Low-Level

@@ -169,11 +169,14 @@ public enum GitalyLogParser {
                 return .malformed(reason: "access line has no time")
             }
             guard let endNs = Timestamp.parseNs(b, ts, te) else {
-                return .malformed(reason: "time \"\(String(decoding: UnsafeBufferPointer(rebasing: b[ts..<te]), as: UTF8.self))\" is not an RFC 3339 timestamp")
+                return .malformed(reason: "time \"\(String(decoding: UnsafeBufferPointer(rebasing: b[ts..<te]), as: UTF8.self))\" is not an RFC 3339 timestamp from \(Timestamp.validRangeText)")
             }
             guard let ms = number(b, timeMs) else { return .malformed(reason: "access line has no numeric grpc.time_ms") }
-            guard ms.isFinite, ms >= 0, ms < 1e12 else { return .malformed(reason: "grpc.time_ms \(ms) is out of range") }
+            guard ms.isFinite, ms >= 0, ms <= StoredCall.maxMilliseconds else { return .malformed(reason: "grpc.time_ms \(ms) is out of range") }
             let durationNs = Int64((ms * 1e6).rounded())
+            guard endNs - durationNs >= Timestamp.earliestNs else {
+                return .malformed(reason: "grpc.time_ms \(ms) puts the arrival before \(Timestamp.validRangeText)")
+            }
 
             var service = name(service)
             var method = name(method)
@@ -194,6 +197,9 @@ public enum GitalyLogParser {
 
             var cpu = number(b, cpuTimeMs)
             if cpu == nil, let u = number(b, userTimeMs), let s = number(b, systemTimeMs) { cpu = u + s }
+            if let c = cpu, !(c >= 0 && c <= StoredCall.maxMilliseconds) {
+                return .malformed(reason: "command CPU time \(c) ms is outside 0 to \(StoredCall.maxMilliseconds)")
+            }
 
             var routeNode: String?
             var routeSecondaries: String?

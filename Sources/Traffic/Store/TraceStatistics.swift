@@ -49,6 +49,7 @@ public struct TraceStatistics: Sendable, Equatable, Codable {
     /// Reads the whole store once, streaming: memory grows with the number of methods, not rows.
     public static func compute(_ store: TraceStore, topCount: Int = 10) throws -> TraceStatistics {
         try store.translatingErrors { try store.queue.read { db in
+            try StoredCall.checkAll(db)
             guard let bounds = try Row.fetchOne(db, sql: "SELECT COUNT(*), MIN(arrival_ns), MAX(arrival_ns) FROM rpc"),
                   let first = bounds[1] as Int64?, let last = bounds[2] as Int64? else {
                 throw TraceStoreError.empty(path: store.path)

@@ -33,16 +33,34 @@ public enum TraceCSV {
 
         init() {}
 
-        /// A header line, or nil when the line is not one (then the file is JSON).
+        /// A valid header line, or nil.
         init?(line: UnsafeBufferPointer<UInt8>) {
-            guard let fields = TraceCSV.split(line) else { return nil }
-            var columns: [Column] = []
+            guard case .success(let h) = Header.read(line) else { return nil }
+            self = h
+        }
+
+        /// Whether the first line of an input is meant as a CSV header: it has commas and no
+        /// braces, which no JSON log line (whole or cut) lacks. Such a line that is not a valid
+        /// header is an error for the whole input, not a malformed JSON line on every line.
+        static func isIntended(_ line: UnsafeBufferPointer<UInt8>) -> Bool {
+            line.contains(UInt8(ascii: ",")) && !line.contains(UInt8(ascii: "{")) && !line.contains(UInt8(ascii: "}"))
+        }
+
+        /// The header, or why the line is not one.
+        static func read(_ line: UnsafeBufferPointer<UInt8>) -> Result<Header, FieldError> {
+            guard let fields = TraceCSV.split(line) else { return .failure(FieldError(reason: "unterminated quoted field")) }
+            var h = Header()
             for f in fields {
-                guard let c = Column(rawValue: f.trimmingSpaces) else { return nil }
-                columns.append(c)
+                guard let c = Column(rawValue: f.trimmingSpaces) else {
+                    return .failure(FieldError(reason: "unknown column \"\(f.trimmingSpaces)\"; columns are \(TraceCSV.header)"))
+                }
+                guard !h.columns.contains(c) else { return .failure(FieldError(reason: "column \"\(c.rawValue)\" is named twice")) }
+                h.columns.append(c)
             }
-            guard columns.contains(.arrival), columns.contains(.duration_ms), columns.contains(.method) else { return nil }
-            self.columns = columns
+            for required in [Column.arrival, .duration_ms, .method] where !h.columns.contains(required) {
+                return .failure(FieldError(reason: "the required column \"\(required.rawValue)\" is missing"))
+            }
+            return .success(h)
         }
 
         func parse(line: UnsafeBufferPointer<UInt8>) -> LineOutcome {
@@ -63,13 +81,13 @@ public enum TraceCSV {
             let arrival: Int64
             if let ns = Timestamp.parseNs(arrivalText) {
                 arrival = ns
-            } else if let s = Double(arrivalText), s.isFinite, abs(s) < 9e9 {
+            } else if let s = Double(arrivalText), s.isFinite, s >= 0, s * 1e9 <= Double(Timestamp.latestNs) {
                 arrival = Int64((s * 1e9).rounded())
             } else {
-                return .malformed(reason: "arrival \"\(arrivalText)\" is neither an RFC 3339 time nor Unix seconds")
+                return .malformed(reason: "arrival \"\(arrivalText)\" is neither an RFC 3339 time nor Unix seconds from \(Timestamp.validRangeText)")
             }
-            guard let durationText = value[.duration_ms], let ms = Double(durationText), ms.isFinite, ms >= 0, ms < 1e12 else {
-                return .malformed(reason: "duration_ms \"\(value[.duration_ms] ?? "")\" is not a non-negative number")
+            guard let durationText = value[.duration_ms], let ms = Double(durationText), ms.isFinite, ms >= 0, ms <= StoredCall.maxMilliseconds else {
+                return .malformed(reason: "duration_ms \"\(value[.duration_ms] ?? "")\" is not a number from 0 to \(StoredCall.maxMilliseconds)")
             }
             guard let method = value[.method] else { return .malformed(reason: "method is empty") }
             var operation = OperationType.of(method: method)
@@ -81,7 +99,9 @@ public enum TraceCSV {
             }
             var cpu: Double?
             if let text = value[.cpu_ms] {
-                guard let v = Double(text), v.isFinite, v >= 0 else { return .malformed(reason: "cpu_ms \"\(text)\" is not a non-negative number") }
+                guard let v = Double(text), v >= 0, v <= StoredCall.maxMilliseconds else {
+                    return .malformed(reason: "cpu_ms \"\(text)\" is not a number from 0 to \(StoredCall.maxMilliseconds)")
+                }
                 cpu = v
             }
             let requestBytes: Int64?, responseBytes: Int64?, packBytes: Int64?
@@ -103,7 +123,7 @@ public enum TraceCSV {
         }
     }
 
-    struct FieldError: Error {
+    struct FieldError: Error, Equatable {
         var reason: String
     }
 

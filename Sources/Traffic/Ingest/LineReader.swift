@@ -15,6 +15,12 @@ public enum TraceInputError: Error, Equatable, CustomStringConvertible {
     case truncatedGzip(path: String, line: Int)
     case corruptGzip(path: String, line: Int, reason: String)
     case lineTooLong(path: String, line: Int, limitBytes: Int)
+    /// The first line looks like a CSV header (commas, no braces) but is not a valid one.
+    case badCSVHeader(path: String, line: Int, reason: String)
+    /// A malformed line in a strict import (`ImportOptions.strict`); `line` is 1-based.
+    case malformedLine(path: String, line: Int, reason: String)
+    /// More than `ImportOptions.maxMalformedShare` of the lines read were malformed.
+    case tooManyMalformed(malformed: Int, lines: Int, limit: Double, first: String)
 
     public var description: String {
         switch self {
@@ -23,7 +29,18 @@ public enum TraceInputError: Error, Equatable, CustomStringConvertible {
         case .truncatedGzip(let path, let line): "\(path):\(line + 1): gzip stream is truncated (the file ends before the gzip trailer, after \(line) complete lines)"
         case .corruptGzip(let path, let line, let reason): "\(path):\(line + 1): gzip data is corrupt: \(reason)"
         case .lineTooLong(let path, let line, let limitBytes): "\(path):\(line + 1): line is longer than \(limitBytes) bytes"
+        case .badCSVHeader(let path, let line, let reason): "\(path):\(line): not a CSV trace header: \(reason)"
+        case .malformedLine(let path, let line, let reason): "\(path):\(line): malformed line: \(reason)"
+        case .tooManyMalformed(let malformed, let lines, let limit, let first):
+            "\(malformed) of \(lines) lines are malformed, more than the \(Self.percent(limit)) allowed; the first: \(first)"
+
         }
+    }
+
+    /// A share as a percentage with up to two decimals: 0.05 → "5%".
+    static func percent(_ share: Double) -> String {
+        let p = (share * 10_000).rounded() / 100
+        return p == p.rounded() ? "\(Int(p))%" : "\(p)%"
     }
 }
 

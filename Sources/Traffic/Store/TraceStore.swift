@@ -12,6 +12,8 @@ public enum TraceStoreError: Error, Equatable, CustomStringConvertible {
     case empty(path: String)
     /// SQLite failed while reading or writing the store.
     case database(path: String, message: String)
+    /// A stored call a reader cannot use (a store written by another program).
+    case invalidCall(path: String, reason: String)
 
     public var description: String {
         switch self {
@@ -19,6 +21,7 @@ public enum TraceStoreError: Error, Equatable, CustomStringConvertible {
         case .notATraceDatabase(let path, let reason): "\(path): not a Rehearse trace database: \(reason)"
         case .empty(let path): "\(path): the trace database holds no RPCs (import a log first)"
         case .database(let path, let message): "\(path): \(message)"
+        case .invalidCall(let path, let reason): "\(path): not a trace Rehearse can read: \(reason)"
         }
     }
 }
@@ -47,15 +50,45 @@ public struct TraceStore {
     public let path: String
     public let queue: DatabaseQueue
 
-    /// Opens (creating when `create` is true) the database and brings its schema up to date.
+    /// Refuses the paths SQLite reads as a database that vanishes when the command ends ("" and
+    /// ":memory:"): an import into one would report success and keep nothing.
+    public static func checkPath(_ path: String) throws {
+        guard !path.isEmpty, path != ":memory:" else {
+            throw TraceStoreError.cannotOpen(path: path.isEmpty ? "''" : path, reason: "a trace database must be a file (SQLite keeps this one in memory only)")
+        }
+    }
+
+    /// What a command does with the store.
+    public enum Access: Sendable {
+        /// Import: created when missing; an existing file must be empty or a trace store.
+        case create
+        /// Replay: an existing trace store, written to only for its replay cache.
+        case readWrite
+        /// Statistics and fits: an existing trace store, never written.
+        case readOnly
+    }
+
+    /// Opens the store: `create` true is `.create`, false is `.readWrite`.
     public init(path: String, create: Bool = true) throws {
+        try self.init(path: path, access: create ? .create : .readWrite)
+    }
+
+    /// Opens the store. Nothing is written to a file that is not already a trace store, except
+    /// a new or empty file opened with `.create`, which gets the schema.
+    public init(path: String, access: Access) throws {
         self.path = path
-        if !create {
-            var st = stat()
-            guard stat(path, &st) == 0 else { throw TraceStoreError.cannotOpen(path: path, reason: "no such file") }
+        try Self.checkPath(path)
+        var st = stat()
+        let exists = stat(path, &st) == 0
+        if access != .create {
+            guard exists else { throw TraceStoreError.cannotOpen(path: path, reason: "no such file") }
         }
         var config = Configuration()
         config.label = "rehearse-traces"
+        config.readonly = access == .readOnly
+        // A second import of the same store waits for the first to commit instead of failing at
+        // once (ASSUMED: a minute covers an import of a day of one node's log, Measurements).
+        config.busyMode = .timeout(60)
         // The REFERENCES clauses document the schema; enforcing them would make SQLite look up
         // five parent rows per inserted call, which was a third of an import's time. The importer
         // inserts a call only with ids it has just interned, in the same transaction.
@@ -64,14 +97,21 @@ public struct TraceStore {
         // existing stores keep theirs): an import writes every page it fills at commit, one
         // `pwrite` each, and a replay chunk (256 KiB) is read as a chain of overflow pages; with
         // the default 4 KiB both were a system call per 4 KiB (issue 4).
-        config.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = 65536") }
+        if access == .create { config.prepareDatabase { db in try db.execute(sql: "PRAGMA page_size = 65536") } }
         do {
             queue = try DatabaseQueue(path: path, configuration: config)
         } catch let error as DatabaseError {
             throw TraceStoreError.cannotOpen(path: path, reason: error.message ?? "\(error.resultCode)")
         }
         do {
-            try Self.migrator.migrate(queue)
+            let isStore = try queue.read { try Self.migrator.hasCompletedMigrations($0) }
+            let isBlank = !exists || st.st_size == 0
+            if !isStore {
+                guard access == .create, isBlank else {
+                    throw TraceStoreError.notATraceDatabase(path: path, reason: isBlank ? "the file is empty (import a log first)" : "it lacks Rehearse's tables; refusing to change it")
+                }
+                try Self.migrator.migrate(queue)
+            }
         } catch let error as DatabaseError {
             throw TraceStoreError.notATraceDatabase(path: path, reason: error.message ?? "\(error.resultCode)")
         }
@@ -128,8 +168,13 @@ public struct TraceStore {
     func translatingErrors<T>(_ body: () throws -> T) throws -> T {
         do {
             return try body()
+        } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_READONLY {
+            // SQLITE_READONLY_DBMOVED among others: the file was replaced or removed under us.
+            throw TraceStoreError.database(path: path, message: "cannot write the trace database: it is read-only, or was removed or replaced while in use (\(error.message ?? "SQLite error \(error.resultCode)"))")
         } catch let error as DatabaseError {
             throw TraceStoreError.database(path: path, message: error.message ?? "SQLite error \(error.resultCode)")
+        } catch let error as StoredCall.Invalid {
+            throw TraceStoreError.invalidCall(path: path, reason: error.reason)
         }
     }
 

@@ -46,7 +46,11 @@ public struct ArrivalCountingModel<Source: ArrivalSource>: DiscreteEventModel {
 /// Benchmarks for `make bench` (Sources/Traffic/README.md, "Measurements").
 public enum TrafficBenchmark {
     public struct Result: Sendable {
+        /// Rows replayed, or access lines parsed into calls by an import (not the lines it
+        /// skipped or could not read, so that the rate is one of work done).
         public var rows: Int
+        /// Every line an import read, parsed or not; equal to `rows` for a replay.
+        public var linesRead: Int = 0
         public var seconds: Double
         public var rowsPerSecond: Double { seconds > 0 ? Double(rows) / seconds : 0 }
     }
@@ -63,7 +67,7 @@ public enum TrafficBenchmark {
         if let failure = simulation.model.feeder.failure { throw failure }
         let elapsed = clock.now - begin
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return Result(rows: simulation.model.count, seconds: seconds)
+        return Result(rows: simulation.model.count, linesRead: simulation.model.count, seconds: seconds)
     }
 
     /// Imports `paths` into the store; wall time of the whole import.
@@ -72,7 +76,7 @@ public enum TrafficBenchmark {
         let summary = try TraceImporter(store: store).importFiles(paths)
         let elapsed = clock.now - begin
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) * 1e-18
-        return Result(rows: summary.lines, seconds: seconds)
+        return Result(rows: summary.rpcs, linesRead: summary.lines, seconds: seconds)
     }
 
     /// Writes a benchmark log of `lines` current-format Gitaly access lines (one non-access

@@ -101,22 +101,10 @@ public struct TraceReplay: ArrivalSource {
         }
         self.options = options
         self.store = store
-        var usePacked = options.packed
-        if usePacked {
-            try store.translatingErrors {
-                do {
-                    try store.queue.write { try ReplayChunks.ensure($0) }
-                } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_READONLY {
-                    // A trace shared read-only cannot hold the cache: read the rows instead.
-                    usePacked = false
-                }
-            }
-        }
-        packed = usePacked
         let streams = RandomStreams(seed: options.seed, replication: options.replication)
         sampling = streams.stream("traffic.replay.sampling")
         jitter = streams.stream("traffic.replay.jitter")
-        let loaded = try store.translatingErrors { try store.queue.read { db -> ([MethodName], [Int32], [Int32], Int64?) in
+        let loaded = try store.translatingErrors { try store.queue.read { db -> ([MethodName], [Int32], [Int32], Int64?, Int64?) in
             var methods: [MethodName] = []
             for r in try Row.fetchAll(db, sql: "SELECT id, service, name, operation FROM method ORDER BY id") {
                 let id: Int = r["id"]
@@ -131,15 +119,43 @@ public struct TraceReplay: ArrivalSource {
             for r in repoRows { repoNames[r["id"] as Int] = r["relative_path"] }
             let repoIdx = try Self.map(repoNames, kind: "repository", explicit: options.repositoryMap, onto: target.repositories)
             let first = try Int64.fetchOne(db, sql: "SELECT MIN(arrival_ns) FROM rpc")
-            return (methods, storageIdx, repoIdx, first)
+            let last = try Int64.fetchOne(db, sql: "SELECT MAX(arrival_ns) FROM rpc")
+            for ns in [first, last].compactMap({ $0 }) where !Timestamp.validNs.contains(ns) {
+                throw StoredCall.Invalid(reason: "a call arrives at \(ns) ns, outside \(Timestamp.validRangeText)")
+            }
+            return (methods, storageIdx, repoIdx, first, last)
         } }
         methods = loaded.0
         storageIndex = loaded.1
         repositoryIndex = loaded.2
+        for (name, ns) in [("windowStart", options.windowStartNs), ("windowEnd", options.windowEndNs)] {
+            if let ns, !Timestamp.validNs.contains(ns) {
+                throw ReplayError.invalidOption(name: name, value: "\(ns) ns", reason: "must be within \(Timestamp.validRangeText)")
+            }
+        }
         startNs = options.windowStartNs ?? loaded.3 ?? 0
         endNs = options.windowEndNs ?? Int64.max
+        // Slowed down (speed-up below 1), the trace must still end inside the simulated clock.
+        if let last = loaded.4, last > startNs, Double(last - startNs) / options.speedUp >= 9.2e18 {
+            throw ReplayError.invalidOption(name: "speedUp", value: "\(options.speedUp)",
+                                            reason: "stretches the trace's \((last - startNs) / 1_000_000_000) s past the simulated clock's 292 years")
+        }
         lastArrivalNs = startNs
         if loaded.3 == nil { exhausted = true }
+        // The cache is built only once the options are known good, so that a refused replay
+        // leaves the store as it was.
+        var usePacked = options.packed
+        if usePacked {
+            try store.translatingErrors {
+                do {
+                    try store.queue.write { try ReplayChunks.ensure($0) }
+                } catch let error as DatabaseError where error.resultCode.primaryResultCode == .SQLITE_READONLY {
+                    // A trace shared read-only cannot hold the cache: read the rows instead.
+                    usePacked = false
+                }
+            }
+        }
+        packed = usePacked
     }
 
     /// Maps interned trace names (index = id; index 0 unused) onto model indices.
@@ -233,6 +249,7 @@ public struct TraceReplay: ArrivalSource {
         bufferPosition = 0
         let (startNs, endNs, after, speedUp) = (self.startNs, self.endNs, lastChunkId, options.speedUp)
         let (storageIndex, repositoryIndex) = (self.storageIndex, self.repositoryIndex)
+        let methodCount = methods.count
         var chunkId: Int64?
         try queue.read { db in
             let statement = try db.cachedStatement(sql: """
@@ -260,12 +277,15 @@ public struct TraceReplay: ArrivalSource {
             rows.reserveCapacity(count)
             // The id tables are read through buffer pointers: the ids are range-checked below,
             // so the array's own check per access was only repeated work on every call.
-            storageIndex.withUnsafeBufferPointer { storageIndex in
-                repositoryIndex.withUnsafeBufferPointer { repositoryIndex in
+            try storageIndex.withUnsafeBufferPointer { storageIndex in
+                try repositoryIndex.withUnsafeBufferPointer { repositoryIndex in
                     let storageCount = storageIndex.count, repositoryCount = repositoryIndex.count
                     for i in 0..<count {
                         let c = ReplayChunks.load(data, at: i)
                         guard c.arrivalNs >= startNs && c.arrivalNs < endNs else { continue }
+                        try StoredCall.check(arrivalNs: c.arrivalNs, durationNs: c.durationNs, methodId: Int64(c.methodId),
+                                             methodCount: methodCount, requestBytes: c.requestBytes,
+                                             responseBytes: c.responseBytes, packBytes: c.packBytes)
                         let storageId = Int(c.storageId), repositoryId = Int(c.repositoryId)
                         rows.append(Arrival(
                             time: SimTime(nanoseconds: Self.simulatedNs(c.arrivalNs, startNs: startNs, speedUp: speedUp)),
@@ -296,6 +316,7 @@ public struct TraceReplay: ArrivalSource {
         started = true
         let (startNs, speedUp) = (self.startNs, options.speedUp)
         let (storageIndex, repositoryIndex) = (self.storageIndex, self.repositoryIndex)
+        let methodCount = methods.count
         var last = (fromNs, fromHash)
         try queue.read { db in
             let statement = try db.cachedStatement(sql: """
@@ -327,16 +348,20 @@ public struct TraceReplay: ArrivalSource {
                 last = (arrival, sqlite3_column_int64(s, 0))
                 let storageId = Int(sqlite3_column_int64(s, 5))
                 let repositoryId = Int(sqlite3_column_int64(s, 6))
+                let cost = RPCCost(durationNs: sqlite3_column_int64(s, 2),
+                                   cpuNs: try StoredCall.cpuNs(sqlite3_column_double(s, 7), arrivalNs: arrival),
+                                   requestBytes: sqlite3_column_int64(s, 8), responseBytes: sqlite3_column_int64(s, 9),
+                                   packBytes: sqlite3_column_int64(s, 10))
+                try StoredCall.check(arrivalNs: arrival, durationNs: cost.durationNs, methodId: sqlite3_column_int64(s, 3),
+                                     methodCount: methodCount, requestBytes: cost.requestBytes,
+                                     responseBytes: cost.responseBytes, packBytes: cost.packBytes)
                 rows.append(Arrival(
                     time: SimTime(nanoseconds: Self.simulatedNs(arrival, startNs: startNs, speedUp: speedUp)),
                     method: Int32(truncatingIfNeeded: sqlite3_column_int64(s, 3)),
                     operation: OperationType(rawValue: UInt8(truncatingIfNeeded: sqlite3_column_int64(s, 4))) ?? .unknown,
                     storage: storageId > 0 && storageId < storageCount ? storageIndex[storageId] : -1,
                     repository: repositoryId > 0 && repositoryId < repositoryCount ? repositoryIndex[repositoryId] : -1,
-                    cost: RPCCost(durationNs: sqlite3_column_int64(s, 2),
-                                  cpuNs: Int64((sqlite3_column_double(s, 7) * 1e6).rounded()),
-                                  requestBytes: sqlite3_column_int64(s, 8), responseBytes: sqlite3_column_int64(s, 9),
-                                  packBytes: sqlite3_column_int64(s, 10))))
+                    cost: cost))
             }
         }
         if rows.count < limit { exhausted = true }

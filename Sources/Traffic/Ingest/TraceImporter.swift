@@ -25,6 +25,19 @@ public struct ImportSummary: Sendable, Equatable {
     public var malformedExamples: [MalformedLine] = []
 }
 
+/// How an import treats malformed lines. By default a few junk lines in a real log (a line cut
+/// by a rotation, a stray text line) are counted and reported, and the import goes on.
+public struct ImportOptions: Sendable, Equatable {
+    /// Refuse the whole import at the first malformed line.
+    public var strict = false
+    /// Refuse the whole import when more than this share (0–1) of the lines read are malformed.
+    public var maxMalformedShare: Double?
+    public init(strict: Bool = false, maxMalformedShare: Double? = nil) {
+        self.strict = strict
+        self.maxMalformedShare = maxMalformedShare
+    }
+}
+
 /// Imports logs into a `TraceStore` in one transaction.
 ///
 /// Duplicates: every row is keyed by its arrival and a 64-bit hash of its line's bytes, and a
@@ -42,16 +55,21 @@ public struct ImportSummary: Sendable, Equatable {
 public struct TraceImporter {
     public static let malformedReportLimit = 5
     public let store: TraceStore
+    public let options: ImportOptions
 
-    public init(store: TraceStore) { self.store = store }
+    public init(store: TraceStore, options: ImportOptions = ImportOptions()) {
+        self.store = store
+        self.options = options
+    }
 
     /// Imports each input (`-` is standard input) in order.
     public func importFiles(_ paths: [String]) throws -> ImportSummary {
         try store.translatingErrors { try store.queue.write { db in
-            var session = try ImportSession(db: db)
+            var session = try ImportSession(db: db, options: options)
             for path in paths {
                 try session.importInput(path)
             }
+            try session.checkMalformedShare()
             try session.finish(sources: paths)
             return session.summary
         } }
@@ -61,7 +79,7 @@ public struct TraceImporter {
     /// name; each record's key is the hash of its CSV rendering.
     public func importRecords(_ records: [RPCRecord], source: String) throws -> ImportSummary {
         try store.translatingErrors { try store.queue.write { db in
-            var session = try ImportSession(db: db)
+            var session = try ImportSession(db: db, options: options)
             var names = ImportNames()
             for r in records {
                 var batch = ParsedBatch()
@@ -82,7 +100,10 @@ public struct TraceImporter {
 /// inserts.
 struct ImportSession {
     let db: Database
+    let options: ImportOptions
     var summary = ImportSummary()
+    /// The first malformed line, for the message when too many are.
+    var firstMalformed: MalformedLine?
     /// The store's names and their ids, loaded when the import starts and kept as it inserts.
     var methods: [MethodKey: (id: Int64, op: OperationType)] = [:]
     var storages: [String: Int64] = [:]
@@ -127,8 +148,9 @@ struct ImportSession {
         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING
         """
 
-    init(db: Database) throws {
+    init(db: Database, options: ImportOptions = ImportOptions()) throws {
         self.db = db
+        self.options = options
         // An import inserts into the rpc B-tree and the name tables and holds every changed page
         // until it commits; with SQLite's default 2 MiB page cache those pages spill to disk and
         // are read back (Sources/Traffic/README.md, "Measurements"). 128 MiB keeps a day of a node's lines in
@@ -165,7 +187,7 @@ struct ImportSession {
         // Local ids are per input: the reader thread starts a new `ImportNames`.
         startInput()
         let channel = ParsedBatchChannel()
-        let reader = Thread { LineParsing.produce(path: path, into: channel) }
+        let reader = Thread { LineParsing.produce(path: path, source: source, into: channel) }
         reader.start()
         // Whatever happens here, the reader is stopped and waited for before returning, so no
         // thread reads the input after the import has ended.
@@ -191,6 +213,8 @@ struct ImportSession {
         summary.skipped += batch.skipped
         for name in batch.names { try resolve(name) }
         for m in batch.malformed {
+            if options.strict { throw TraceInputError.malformedLine(path: source, line: m.line, reason: m.reason) }
+            if firstMalformed == nil { firstMalformed = MalformedLine(source: source, line: m.line, reason: m.reason) }
             summary.malformed += 1
             if summary.malformedExamples.count < TraceImporter.malformedReportLimit {
                 summary.malformedExamples.append(MalformedLine(source: source, line: m.line, reason: m.reason))
@@ -312,6 +336,14 @@ struct ImportSession {
         return id
     }
 
+    /// Refuses the import when malformed lines exceed `ImportOptions.maxMalformedShare`.
+    func checkMalformedShare() throws {
+        guard let limit = options.maxMalformedShare, let first = firstMalformed,
+              Double(summary.malformed) > limit * Double(summary.lines) else { return }
+        throw TraceInputError.tooManyMalformed(malformed: summary.malformed, lines: summary.lines, limit: limit,
+                                               first: "\(first.source):\(first.line): \(first.reason)")
+    }
+
     mutating func finish(sources: [String]) throws {
         if summary.inserted > 0 { try ReplayChunks.invalidate(db) }
         try db.execute(sql: """
@@ -393,7 +425,7 @@ enum LineParsing {
     /// Reads and parses `path`, putting batches into `channel`, then the end, with the reader's
     /// error if there was one. The input's format is decided by its first non-blank line: a CSV
     /// header makes it CSV, anything else JSON lines.
-    static func produce(path: String, into channel: ParsedBatchChannel) {
+    static func produce(path: String, source: String, into channel: ParsedBatchChannel) {
         var batch = ParsedBatch(reserving: batchSize)
         var format: TraceFormat?
         var csv = TraceCSV.Header()
@@ -403,9 +435,12 @@ enum LineParsing {
                 batch.lines += 1
                 if format == nil && ImportSession.isBlank(line) {
                     batch.skipped += 1
-                } else if format == nil, let header = TraceCSV.Header(line: line) {
+                } else if format == nil, TraceCSV.Header.isIntended(line) {
+                    switch TraceCSV.Header.read(line) {
+                    case .success(let header): csv = header
+                    case .failure(let e): throw TraceInputError.badCSVHeader(path: source, line: number, reason: e.reason)
+                    }
                     format = .csv
-                    csv = header
                     batch.skipped += 1
                 } else {
                     if format == nil { format = .json }
