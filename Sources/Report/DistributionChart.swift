@@ -97,7 +97,7 @@ struct DistributionChart {
             let anchor = leftAligned ? "middle" : "start"
             let labelX = leftAligned ? x : x + 4
             previousRight = leftAligned ? x + width / 2 : x + 4 + width
-            text += "<line class=\"quantile\" x1=\"\(Format.coordinate(x))\" x2=\"\(Format.coordinate(x))\" y1=\"\(Format.coordinate(frame.top))\" y2=\"\(Format.coordinate(frame.top + PlotFrame.plotHeight))\"/>"
+            text += "<line class=\"quantile\" x1=\"\(Format.coordinate(x))\" x2=\"\(Format.coordinate(x))\" y1=\"\(Format.coordinate(frame.top))\" y2=\"\(Format.coordinate(frame.top + frame.plotHeight))\"/>"
             text += "<text class=\"quantile-label\" x=\"\(Format.coordinate(labelX))\" y=\"\(Format.coordinate(frame.top - 4))\" text-anchor=\"\(anchor)\">\(HTMLText.escape(label))</text>\n"
         }
         return text
@@ -111,23 +111,30 @@ struct IntervalChart {
     var title: String
     var rows: [(name: String, estimate: Estimate, detail: String)]
 
-    static let rowHeight = 34.0
+    static let rowHeight = 44.0
 
     func svg() -> String {
         var high = 0.0
         for row in rows { high = max(high, row.estimate.value, row.estimate.interval?.upperBound ?? 0) }
         let scale = NiceScale(low: 0, high: high > 0 ? high : 1e-3, maxTicks: 8)
         // Rows are spread over the standard plot height; the value axis carries the ticks.
-        let frame = PlotFrame(legendRows: 0, bandLabels: false, x: scale, y: NiceScale(low: 0, high: Double(max(rows.count, 1)), maxTicks: 50))
+        let frame = PlotFrame(
+            legendRows: 0, bandLabels: false, x: scale, y: NiceScale(low: 0, high: Double(max(rows.count, 1)), maxTicks: 50),
+            plotHeight: Self.rowHeight * Double(max(rows.count, 1)) + 16)
+        // Ticks as percentages with only the decimals the step needs; scientific below 0.1 %.
+        let percentDecimals = max(0, scale.decimals - 2)
+        let tickLabel: (Double) -> String = { tick in
+            tick == 0 ? "0" : scale.upper >= 1e-3 ? Format.fixed(tick * 100, decimals: percentDecimals) + " %" : Format.scientific(tick)
+        }
         let description = rows.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
         var writer = SVGWriter(id: id, title: title, description: description, frame: frame)
-        let bottom = frame.top + PlotFrame.plotHeight
+        let bottom = frame.top + frame.plotHeight
         for tick in scale.ticks {
             let x = Format.coordinate(frame.px(tick))
             writer.append("<line class=\"grid\" x1=\"\(x)\" x2=\"\(x)\" y1=\"\(Format.coordinate(frame.top))\" y2=\"\(Format.coordinate(bottom))\"/>")
-            writer.append("<text class=\"tick\" x=\"\(x)\" y=\"\(Format.coordinate(bottom + 16))\" text-anchor=\"middle\">\(HTMLText.escape(Format.probability(tick)))</text>\n")
+            writer.append("<text class=\"tick\" x=\"\(x)\" y=\"\(Format.coordinate(bottom + 16))\" text-anchor=\"middle\">\(HTMLText.escape(tickLabel(tick)))</text>\n")
         }
-        writer.append("<rect class=\"frame\" x=\"\(Format.coordinate(PlotFrame.left))\" y=\"\(Format.coordinate(frame.top))\" width=\"\(Format.coordinate(frame.plotWidth))\" height=\"\(Format.coordinate(PlotFrame.plotHeight))\"/>\n")
+        writer.append("<rect class=\"frame\" x=\"\(Format.coordinate(PlotFrame.left))\" y=\"\(Format.coordinate(frame.top))\" width=\"\(Format.coordinate(frame.plotWidth))\" height=\"\(Format.coordinate(frame.plotHeight))\"/>\n")
         writer.append("<text class=\"axis-title\" x=\"\(Format.coordinate(PlotFrame.left + frame.plotWidth / 2))\" y=\"\(Format.coordinate(bottom + 38))\" text-anchor=\"middle\">probability that a replication loses an acknowledged write</text>\n")
         for (index, row) in rows.enumerated() {
             let y = frame.py(Double(rows.count - index) - 0.5)

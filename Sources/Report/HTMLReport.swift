@@ -67,7 +67,7 @@ public enum HTMLReport {
             LineChart(
                 id: PlotID.apdex.comparisonID, title: "Apdex", valueTitle: "apdex", valueKind: .number, series: pair(\.apdex),
                 references: [(a.series.apdexObjective, "SLO \(Format.fixed(a.series.apdexObjective, decimals: 2))")],
-                phases: [], timeDomainSeconds: domain, valueRange: 0...1
+                phases: [], timeDomainSeconds: domain, startsAtZero: false
             ).svg(options),
             caption: "Apdex per window: baseline solid, candidate dashed.")
         for (plot, title, valueTitle, kind, pick) in perStoragePlots {

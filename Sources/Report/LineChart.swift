@@ -18,6 +18,8 @@ struct LineChart {
     var valueRange: ClosedRange<Double>? = nil
     /// What the grey band's series are, e.g. "storages".
     var othersNoun: String = "series"
+    /// Counts, sizes and fills read best from zero; a ratio near 1 (apdex) reads best zoomed in.
+    var startsAtZero = true
 
     func svg(_ options: ReportOptions) -> String {
         let ranked = rankByPeak()
@@ -39,7 +41,7 @@ struct LineChart {
             }
             if !low.isFinite { (low, high) = (0, 1) }
             // Counts, sizes and fills read best from zero.
-            if low > 0 { low = 0 }
+            if low > 0 && startsAtZero { low = 0 }
         }
         let scaling = ValueScaling(kind: valueKind, maxValue: max(abs(low), abs(high)))
         let timeUnit = TimeUnit(spanSeconds: timeDomainSeconds.upperBound - timeDomainSeconds.lowerBound)

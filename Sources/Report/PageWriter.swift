@@ -94,7 +94,7 @@ struct PageWriter {
             LineChart(
                 id: PlotID.apdex.rawValue, title: "Apdex", valueTitle: "apdex", valueKind: .number, series: [series.apdex],
                 references: [(series.apdexObjective, "SLO \(Format.fixed(series.apdexObjective, decimals: 2))")],
-                phases: series.phases, timeDomainSeconds: domain, valueRange: 0...1
+                phases: series.phases, timeDomainSeconds: domain, startsAtZero: false
             ).svg(options),
             caption: "Apdex per window; dashed: the SLO threshold.")
     }
@@ -123,6 +123,7 @@ struct PageWriter {
         svg .phase-label { fill: #555; font-style: italic; }
         svg .reference { stroke: #b00; stroke-width: 1.5; stroke-dasharray: 6 4; }
         svg .reference-label { fill: #b00; }
+        svg .reference-label, svg .quantile-label, svg .row-label { paint-order: stroke; stroke: #fff; stroke-width: 3px; stroke-linejoin: round; }
         svg .envelope { fill: #999; fill-opacity: 0.35; stroke: #888; stroke-width: 0.5; }
         svg .bar { fill: #1f3a93; fill-opacity: 0.75; }
         svg .quantile { stroke: #d55e00; stroke-width: 1.5; stroke-dasharray: 5 3; }

@@ -76,20 +76,21 @@ struct PlotFrame {
     static let legendRowHeight = 18.0
     static let legendColumnWidth = 210.0
     static let legendColumns = 4
-    static let plotHeight = 230.0
+    static let standardPlotHeight = 230.0
 
     let legendRows: Int
     /// Room for phase names above the plot area.
     let bandLabels: Bool
     let x: NiceScale
     let y: NiceScale
+    var plotHeight = Self.standardPlotHeight
 
     var top: Double { 10 + Double(legendRows) * Self.legendRowHeight + (bandLabels ? 16 : 4) }
-    var height: Double { top + Self.plotHeight + Self.bottom }
+    var height: Double { top + plotHeight + Self.bottom }
     var plotWidth: Double { Self.width - Self.left - Self.right }
 
     func px(_ value: Double) -> Double { Self.left + (value - x.lower) / (x.upper - x.lower) * plotWidth }
-    func py(_ value: Double) -> Double { top + Self.plotHeight - (value - y.lower) / (y.upper - y.lower) * Self.plotHeight }
+    func py(_ value: Double) -> Double { top + plotHeight - (value - y.lower) / (y.upper - y.lower) * plotHeight }
 
     static func legendRows(entries: Int) -> Int { (entries + legendColumns - 1) / legendColumns }
 }
@@ -111,7 +112,7 @@ struct SVGWriter {
         text += "<desc id=\"\(HTMLText.escape(id))-desc\">\(HTMLText.escape(description))</desc>\n"
         let top = Format.coordinate(frame.top)
         text += "<clipPath id=\"\(HTMLText.escape(id))-clip\"><rect x=\"\(Format.coordinate(PlotFrame.left))\" y=\"\(top)\""
-        text += " width=\"\(Format.coordinate(frame.plotWidth))\" height=\"\(Format.coordinate(PlotFrame.plotHeight))\"/></clipPath>\n"
+        text += " width=\"\(Format.coordinate(frame.plotWidth))\" height=\"\(Format.coordinate(frame.plotHeight))\"/></clipPath>\n"
     }
 
     mutating func append(_ raw: String) { text += raw }
@@ -124,7 +125,7 @@ struct SVGWriter {
             guard x1 > x0 else { continue }
             let shade = index % 2 == 0 ? "#e8e8e8" : "#f4f4f4"
             text += "<rect class=\"phase\" x=\"\(Format.coordinate(x0))\" y=\"\(Format.coordinate(frame.top))\" width=\"\(Format.coordinate(x1 - x0))\""
-            text += " height=\"\(Format.coordinate(PlotFrame.plotHeight))\" fill=\"\(shade)\"><title>phase \(HTMLText.escape(phase.name))</title></rect>\n"
+            text += " height=\"\(Format.coordinate(frame.plotHeight))\" fill=\"\(shade)\"><title>phase \(HTMLText.escape(phase.name))</title></rect>\n"
             // About 6 px per character at 11 px: skip names that would spill into the next band.
             if frame.bandLabels && Double(phase.name.count) * 6.2 + 4 <= x1 - x0 {
                 text += "<text class=\"phase-label\" x=\"\(Format.coordinate(x0 + 3))\" y=\"\(Format.coordinate(frame.top - 4))\">\(HTMLText.escape(phase.name))</text>\n"
@@ -134,7 +135,7 @@ struct SVGWriter {
 
     /// Grid lines and tick labels on both axes, and the axis titles.
     mutating func axes(xTitle: String, yTitle: String, xLabel: (Double) -> String, yLabel: (Double) -> String) {
-        let bottom = frame.top + PlotFrame.plotHeight
+        let bottom = frame.top + frame.plotHeight
         let right = PlotFrame.left + frame.plotWidth
         for tick in frame.y.ticks {
             let y = Format.coordinate(frame.py(tick))
@@ -146,9 +147,9 @@ struct SVGWriter {
             text += "<line class=\"grid\" x1=\"\(x)\" x2=\"\(x)\" y1=\"\(Format.coordinate(frame.top))\" y2=\"\(Format.coordinate(bottom))\"/>"
             text += "<text class=\"tick\" x=\"\(x)\" y=\"\(Format.coordinate(bottom + 16))\" text-anchor=\"middle\">\(HTMLText.escape(xLabel(tick)))</text>\n"
         }
-        text += "<rect class=\"frame\" x=\"\(Format.coordinate(PlotFrame.left))\" y=\"\(Format.coordinate(frame.top))\" width=\"\(Format.coordinate(frame.plotWidth))\" height=\"\(Format.coordinate(PlotFrame.plotHeight))\"/>\n"
+        text += "<rect class=\"frame\" x=\"\(Format.coordinate(PlotFrame.left))\" y=\"\(Format.coordinate(frame.top))\" width=\"\(Format.coordinate(frame.plotWidth))\" height=\"\(Format.coordinate(frame.plotHeight))\"/>\n"
         text += "<text class=\"axis-title\" x=\"\(Format.coordinate(PlotFrame.left + frame.plotWidth / 2))\" y=\"\(Format.coordinate(bottom + 38))\" text-anchor=\"middle\">\(HTMLText.escape(xTitle))</text>\n"
-        let middle = Format.coordinate(frame.top + PlotFrame.plotHeight / 2)
+        let middle = Format.coordinate(frame.top + frame.plotHeight / 2)
         text += "<text class=\"axis-title\" x=\"16\" y=\"\(middle)\" text-anchor=\"middle\" transform=\"rotate(-90 16 \(middle))\">\(HTMLText.escape(yTitle))</text>\n"
     }
 
