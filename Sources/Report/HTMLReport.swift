@@ -71,9 +71,14 @@ public enum HTMLReport {
             ).svg(options),
             caption: "Apdex per window: baseline solid, candidate dashed.")
         for (plot, title, valueTitle, kind, pick) in perStoragePlots {
-            page.sideBySide(
-                LineChart(id: plot.comparisonID + "-baseline", title: "\(title): \(names.0)", valueTitle: valueTitle, valueKind: kind, series: pick(a.series), references: limit(plot, a.series), phases: a.series.phases, timeDomainSeconds: domain, valueRange: range(plot), othersNoun: "storages").svg(options),
-                LineChart(id: plot.comparisonID + "-candidate", title: "\(title): \(names.1)", valueTitle: valueTitle, valueKind: kind, series: pick(b.series), references: limit(plot, b.series), phases: b.series.phases, timeDomainSeconds: domain, valueRange: range(plot), othersNoun: "storages").svg(options))
+            let sides = [(a, names.0, "baseline"), (b, names.1, "candidate")].map { run, name, role in
+                let chart = LineChart(
+                    id: plot.comparisonID + "-" + role, title: "\(title): \(name)", valueTitle: valueTitle, valueKind: kind,
+                    series: pick(run.series), references: limit(plot, run.series), phases: run.series.phases,
+                    timeDomainSeconds: domain, valueRange: range(plot), othersNoun: "storages")
+                return (svg: chart.svg(options), caption: "\(title), \(role): \(name).")
+            }
+            page.sideBySide(sides[0], sides[1])
         }
         page.heading("Across replications")
         let samples = [(name: names.0, hours: a.durationHoursPerReplication), (name: names.1, hours: b.durationHoursPerReplication)]

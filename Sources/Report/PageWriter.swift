@@ -37,8 +37,10 @@ struct PageWriter {
         body += "<figure>\n\(svg)<figcaption>\(HTMLText.escape(caption))</figcaption>\n</figure>\n"
     }
 
-    mutating func sideBySide(_ left: String, _ right: String) {
-        body += "<div class=\"pair\">\n<figure>\n\(left)</figure>\n<figure>\n\(right)</figure>\n</div>\n"
+    mutating func sideBySide(_ left: (svg: String, caption: String), _ right: (svg: String, caption: String)) {
+        body += "<div class=\"pair\">\n"
+        for side in [left, right] { figure(side.svg, caption: side.caption) }
+        body += "</div>\n"
     }
 
     /// The run's headline predictions, claims, fidelity and inputs.
@@ -115,7 +117,7 @@ struct PageWriter {
         code { font-family: ui-monospace, "DejaVu Sans Mono", monospace; font-size: 12px; overflow-wrap: anywhere; }
         td.pass { color: #0a5d2c; font-weight: 600; } td.fail { color: #a11; font-weight: 700; }
         figure { margin: 12px 0 20px; } figcaption { font-size: 12px; color: #444; }
-        .pair { display: flex; flex-wrap: wrap; gap: 12px; }
+        .pair { display: flex; flex-wrap: wrap; gap: 12px; } .pair figure { flex: 1 1 0; min-width: 420px; }
         svg.plot { max-width: 100%; height: auto; font-size: 11px; background: #fff; }
         svg .grid { stroke: #ddd; stroke-width: 1; } svg .frame { fill: none; stroke: #888; }
         svg .tick, svg .legend, svg .phase-label, svg .row-label { fill: #222; }

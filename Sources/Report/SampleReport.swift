@@ -25,7 +25,8 @@ public enum SampleReport {
         let names = (0..<storages).map { $0 < storages / 2 ? "gitaly-vm-\($0 + 1)" : "gitaly-pod-\($0 - storages / 2 + 1)" }
         let weights = names.enumerated().map { index, name in
             series(name) { t in
-                let shift = min(1, max(0, (t - 0.3) / 0.4))
+                // Storages shift one after another, a few hours apart.
+                let shift = min(1, max(0, (t - 0.3 - 0.04 * Double(index % (storages / 2))) / 0.35))
                 return index < storages / 2 ? 100 * (1 - shift) : 100 * shift
             }
         }
