@@ -5,10 +5,17 @@ import Foundation
 struct DistributionChart {
     var id: String
     var title: String
-    /// Durations in hours, per run drawn.
-    var samples: [(name: String, hours: [Double])]
+    /// Durations in hours, per run drawn; a replication with no finite duration is left out.
+    let samples: [(name: String, hours: [Double])]
     /// Quantile marks (e.g. p50 and p95 of the first run), in hours.
-    var marks: [(label: String, hours: Double)]
+    let marks: [(label: String, hours: Double)]
+
+    init(id: String, title: String, samples: [(name: String, hours: [Double])], marks: [(label: String, hours: Double)]) {
+        self.id = id
+        self.title = title
+        self.samples = samples.map { ($0.name, $0.hours.filter(\.isFinite)) }
+        self.marks = marks.filter { $0.hours.isFinite }
+    }
 
     /// Bin edges: about √n bins (5 to 40), widths rounded to a nice number.
     static func bins(_ values: [Double]) -> (scale: NiceScale, counts: [Int]) {
@@ -31,7 +38,8 @@ struct DistributionChart {
         let axisScale = NiceScale(low: binScale.lower, high: binScale.upper, maxTicks: 10)
         let frame = PlotFrame(
             legendRows: 0, bandLabels: !marks.isEmpty, x: axisScale,
-            y: NiceScale(low: 0, high: Double(counts.max() ?? 1), maxTicks: 6))
+            // Counts are whole: at least 5 on the axis so that no tick falls between integers.
+            y: NiceScale(low: 0, high: Double(max(counts.max() ?? 0, 5)), maxTicks: 6))
         let description = "histogram of migration duration over \(values.count) replications, bins of \(Format.plain(binScale.step)) h"
         var writer = SVGWriter(id: id, title: title, description: description, frame: frame)
         let xDecimals = axisScale.decimals

@@ -71,7 +71,7 @@ struct LineChart {
             writer.append(envelope(of: others.map { series[$0] }, frame: frame, unitSeconds: timeUnit.seconds, divisor: scaling.divisor))
         }
         for index in highlighted.reversed() {
-            let points = Downsample.minMax(series[index].points, maxPoints: options.maxPointsPerSeries)
+            let points = Downsample.minMax(series[index].points.filter { $0.value.isFinite && $0.timeSeconds.isFinite }, maxPoints: options.maxPointsPerSeries)
                 .map { (x: $0.timeSeconds / timeUnit.seconds, y: $0.value / scaling.divisor) }
             writer.polyline(points, style: SeriesStyle(index: index), name: series[index].name)
         }
@@ -96,7 +96,7 @@ struct LineChart {
         var lows = [Double](repeating: .infinity, count: columns)
         var highs = [Double](repeating: -.infinity, count: columns)
         for series in group {
-            for point in series.points where point.value.isFinite {
+            for point in series.points where point.value.isFinite && point.timeSeconds.isFinite {
                 let x = (frame.px(point.timeSeconds / unitSeconds) - PlotFrame.left) / frame.plotWidth
                 let column = min(columns - 1, max(0, Int(x * Double(columns))))
                 lows[column] = min(lows[column], point.value / divisor)

@@ -131,3 +131,30 @@ func occurrences(of needle: String, in text: String) -> Int { text.components(se
         #expect(html.utf8.count < 1_000_000, "\(html.utf8.count) bytes")
     }
 }
+
+@Suite struct DegenerateInputTests {
+    /// Goal: a run the runner cut short still gives a complete page. Method: no storages, empty
+    /// series, one replication, a NaN and an infinity among the points; every plot must still be
+    /// there and nest, and no coordinate may be NaN.
+    @Test func emptyAndNonFiniteInputsStillRenderEveryPlot() {
+        var run = SampleReport.run(storages: 2, pointsPerSeries: 3, replications: 1)
+        run.series.storageWeights = []
+        run.series.diskFill = []
+        run.series.phases = []
+        run.series.movesInFlight.points = []
+        run.series.apdex.points[1].value = .nan
+        run.series.bytesMoved.points[2].value = .infinity
+        run.durationHoursPerReplication = [.nan, 40]
+        run.summary.claims = []
+        run.summary.inputs = []
+        let html = HTMLReport.render(run)
+        for plot in PlotID.allCases { #expect(html.contains("<svg id=\"\(plot.rawValue)\""), "\(plot.rawValue)") }
+        #expect(tagNestingProblem(html) == nil, "\(tagNestingProblem(html) ?? "")")
+        let words = Set(html.lowercased().split { !$0.isLetter }.map(String.init))
+        #expect(!words.contains("nan") && !words.contains("inf") && !words.contains("infinity"))
+        // Whole counts on the histogram's axis even with one replication.
+        let histogram = html.components(separatedBy: "<svg id=\"plot-duration-histogram\"")[1].components(separatedBy: "</svg>")[0]
+        let ticks = histogram.components(separatedBy: "text-anchor=\"end\" dominant-baseline=\"middle\">").dropFirst().map { $0.prefix { $0 != "<" } }
+        #expect(ticks == ["0", "1", "2", "3", "4", "5"])
+    }
+}
