@@ -16,6 +16,7 @@ let package = Package(
         .library(name: "GitalyModel", targets: ["GitalyModel"]),
         .library(name: "Traffic", targets: ["Traffic"]),
         .library(name: "Migration", targets: ["Migration"]),
+        .library(name: "Report", targets: ["Report"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -45,6 +46,8 @@ let package = Package(
             exclude: ["README.md"]),
         // The sans-IO migration engine and its journal: knows nothing of the simulator.
         .target(name: "Migration", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], exclude: ["README.md"]),
+        // The HTML report: plain value types in, one self-contained HTML file out (Foundation only).
+        .target(name: "Report", exclude: ["README.md"]),
         .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "GitalyModel", "Traffic"], exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
@@ -61,6 +64,7 @@ let package = Package(
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse", "GitalyModel", "SimKernel"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SimKernel", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "SimKernel", "Stochastics", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]
