@@ -48,7 +48,7 @@ import Testing
     /// reads and 30% writes, and random node crashes (MTBF 60 s, MTTR 20 s), for 3 simulated
     /// minutes from seed 2026.
     static func fixedScenarioDigest() throws -> TraceDigest<WorldEvent> {
-        var model = try FleetModel.load(path: root + "/models/gitaly-cluster-3.yaml")
+        var model = try FleetSpec.load(path: root + "/models/gitaly-cluster-3.yaml")
         model.faults.nodeCrash = FaultRate(mtbfSeconds: 60, mttrSeconds: 20)
         var config = WorldConfig(seed: 2026)
         config.repositoryCount = 20
