@@ -3,6 +3,8 @@
 # GSL (statistics), SQLite (trace store and results), zlib (gzip-compressed logs).
 set -euo pipefail
 needed=(libgsl-dev libsqlite3-dev zlib1g-dev)
+# CI also renders the HTML report headless (ReportRenderingTests; skipped where chromium is absent).
+[ -n "${CI:-}" ] && needed+=(chromium)
 missing=()
 for p in "${needed[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
