@@ -15,6 +15,7 @@ let package = Package(
         .library(name: "SpecFiles", targets: ["SpecFiles"]),
         .library(name: "GitalyModel", targets: ["GitalyModel"]),
         .library(name: "Traffic", targets: ["Traffic"]),
+        .library(name: "Migration", targets: ["Migration"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -42,6 +43,8 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             exclude: ["README.md"]),
+        // The sans-IO migration engine and its journal: knows nothing of the simulator.
+        .target(name: "Migration", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], exclude: ["README.md"]),
         .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "GitalyModel", "Traffic"], exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
@@ -57,6 +60,7 @@ let package = Package(
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse"]),
+        .testTarget(name: "MigrationTests", dependencies: ["Migration", "SimKernel"]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "SimKernel", "Stochastics", "CZlib"]),
     ],
     swiftLanguageModes: [.v6]

@@ -1,0 +1,313 @@
+/// Where the run is: steps and their gates, waves, abort's rollback, the end.
+enum RunStage: Equatable, Sendable {
+    case notStarted
+    case step(phase: Int, step: Int, StepProgress)
+    case waves(phase: Int, wave: Int)
+    /// Aborted: restoring the initial weights before finishing.
+    case abortRollingBack(Outstanding)
+    case finished(aborted: Bool)
+}
+
+enum StepProgress: Equatable, Sendable {
+    /// `setWeights` with the step's weights.
+    case applying(Outstanding)
+    /// Weights applied at `since`; the gate's samples are gathered.
+    case soaking(since: EngineInstant)
+    /// The gate failed with `rollbackWeights`: the previous weights go back (nil once applied);
+    /// the engine is paused and a resume applies the step again.
+    case rollingBack(Outstanding?)
+}
+
+enum GateVerdict {
+    case holding
+    case passed
+    case failed(MetricKind, Double?)
+}
+
+/// The run: phases, weight steps, gates, waves, operator commands, deadlines.
+extension MigrationEngine {
+    /// New moves start only when not paused, not aborting, and inside a maintenance window (when
+    /// the plan has any).
+    var mayStartMoves: Bool { pauseReason == nil && !aborting && inMaintenanceWindow }
+
+    var inMaintenanceWindow: Bool {
+        plan.maintenanceWindows.isEmpty || plan.maintenanceWindows.contains { $0.start <= now && now < $0.end }
+    }
+
+    mutating func start() {
+        switch run {
+        case .notStarted:
+            enterPhase(0)
+        case .step(let p, let s, let progress):
+            reissueOutstanding()
+            switch progress {
+            case .applying(.awaiting): emit(.setWeights(plan.phases[p].steps[s].weights))
+            case .rollingBack(.awaiting?): emit(.setWeights(weightsBefore(phase: p, step: s)))
+            case .applying(.retryAt), .rollingBack, .soaking: break
+            }
+        case .abortRollingBack(let outstanding):
+            reissueOutstanding()
+            if outstanding == .awaiting { emit(.setWeights(plan.initialWeights)) }
+        case .waves:
+            reissueOutstanding()
+        case .finished:
+            break
+        }
+    }
+
+    mutating func enterPhase(_ p: Int) {
+        guard p < plan.phases.count else { return finish(aborted: false) }
+        notice(.phaseStarted(plan.phases[p].name))
+        if plan.phases[p].steps.isEmpty {
+            enterWave(p, 0)
+        } else {
+            applyStep(p, 0)
+        }
+    }
+
+    mutating func applyStep(_ p: Int, _ s: Int) {
+        run = .step(phase: p, step: s, .applying(.awaiting))
+        emit(.setWeights(plan.phases[p].steps[s].weights))
+    }
+
+    mutating func enterWave(_ p: Int, _ w: Int) {
+        guard w < plan.phases[p].waves.count else {
+            notice(.phaseEnded(plan.phases[p].name))
+            return enterPhase(p + 1)
+        }
+        let range = waveRanges[p][w]
+        pendingQueues = Array(repeating: [], count: storageNames.count)
+        for i in range { pendingQueues[repositories[i].source].append(i) }
+        pendingHeads = Array(repeating: 0, count: storageNames.count)
+        unsettledInWave = range.count
+        run = .waves(phase: p, wave: w)
+    }
+
+    mutating func finish(aborted: Bool) {
+        run = .finished(aborted: aborted)
+        notice(.finished(aborted: aborted))
+    }
+
+    /// The weights in force before step `s` of phase `p`: the previous step's, else the last
+    /// step of an earlier phase, else the plan's initial weights.
+    func weightsBefore(phase p: Int, step s: Int) -> [StorageWeight] {
+        if s > 0 { return plan.phases[p].steps[s - 1].weights }
+        for earlier in stride(from: p - 1, through: 0, by: -1) {
+            if let last = plan.phases[earlier].steps.last { return last.weights }
+        }
+        return plan.initialWeights
+    }
+
+    /// Moves the run forward as far as the inputs so far allow. Each pass either returns or
+    /// enters a later step, wave or phase, so the loop ends (bounded below).
+    mutating func advance() {
+        let passesMax = 4 + plan.phases.reduce(0) { $0 + 2 + $1.steps.count + $1.waves.count }
+        for _ in 0..<passesMax {
+            if aborting && abortMayProceed() {
+                switch plan.onAbort {
+                case .rollbackWeights:
+                    run = .abortRollingBack(.awaiting)
+                    emit(.setWeights(plan.initialWeights))
+                case .keepWeights:
+                    finish(aborted: true)
+                }
+                return
+            }
+            switch run {
+            case .notStarted, .finished, .abortRollingBack:
+                return
+            case .step(let p, let s, let progress):
+                switch progress {
+                case .applying:
+                    return
+                case .rollingBack(let outstanding):
+                    if outstanding == nil && pauseReason == nil { applyStep(p, s) }
+                    return
+                case .soaking(let since):
+                    if pauseReason != nil { return }
+                    switch evaluateGate(plan.phases[p].steps[s].gate, since: since) {
+                    case .holding:
+                        return
+                    case .failed(let metric, let value):
+                        return gateFailed(p, s, metric, value)
+                    case .passed:
+                        notice(.gatePassed(phase: plan.phases[p].name, step: s))
+                        if s + 1 < plan.phases[p].steps.count { applyStep(p, s + 1); return }
+                        enterWave(p, 0)
+                    }
+                }
+            case .waves(let p, let w):
+                if unsettledInWave == 0 { enterWave(p, w + 1); continue }
+                if mayStartMoves { startRepositories() }
+                return
+            }
+        }
+        preconditionFailure("the run did not settle within \(passesMax) passes")
+    }
+
+    /// An abort proceeds to its rollback once no request is outstanding: no move in flight, no
+    /// look-up, schedule or clear unanswered, no weights unanswered.
+    func abortMayProceed() -> Bool {
+        switch run {
+        case .notStarted, .finished, .abortRollingBack: return false
+        case .step(_, _, .applying(.awaiting)), .step(_, _, .rollingBack(.awaiting?)): return false
+        case .step, .waves: return !active.contains { repositories[$0].stage.isBusy }
+        }
+    }
+
+    /// Every check must hold on every sample measured in [since, since + soak], and each check
+    /// needs one sample there at least; a violation fails the gate at once.
+    func evaluateGate(_ gate: Gate?, since: EngineInstant) -> GateVerdict {
+        guard let gate else { return .passed }
+        let end = since + gate.soak
+        for check in gate.checks {
+            for sample in samples where sample.metric == check.metric && sample.measuredAt >= since && sample.measuredAt <= end {
+                if !check.metric.holds(sample.value, limit: check.limit) { return .failed(check.metric, sample.value) }
+            }
+        }
+        if now < end { return .holding }
+        for check in gate.checks where !samples.contains(where: { $0.metric == check.metric && $0.measuredAt >= since && $0.measuredAt <= end }) {
+            return .failed(check.metric, nil)
+        }
+        return .passed
+    }
+
+    mutating func gateFailed(_ p: Int, _ s: Int, _ metric: MetricKind, _ value: Double?) {
+        let phase = plan.phases[p].name
+        notice(.gateFailed(phase: phase, step: s, metric: metric, value: value))
+        let reason = "gate after step \(s) of phase \(phase) failed on \(metric.rawValue)"
+        switch plan.phases[p].steps[s].gate!.onFailure {
+        case .pause:
+            break
+        case .rollbackWeights:
+            run = .step(phase: p, step: s, .rollingBack(.awaiting))
+            emit(.setWeights(weightsBefore(phase: p, step: s)))
+        }
+        pause(reason)
+    }
+
+    mutating func pause(_ reason: String) {
+        pauseReason = reason
+        notice(.paused(reason))
+    }
+
+    mutating func recordSample(_ sample: MetricSample) {
+        // Only a soaking gate reads samples; keeping others would grow without bound.
+        guard case .step(_, _, .soaking) = run else { return }
+        samples.append(sample)
+    }
+
+    mutating func weightsApplied() {
+        weightErrors = 0
+        switch run {
+        case .step(let p, let s, .applying(.awaiting)):
+            run = .step(phase: p, step: s, .soaking(since: now))
+            samples = []
+            notice(.stepApplied(phase: plan.phases[p].name, step: s))
+        case .step(let p, let s, .rollingBack(.awaiting?)):
+            run = .step(phase: p, step: s, .rollingBack(nil))
+        case .abortRollingBack(.awaiting):
+            finish(aborted: true)
+        case .notStarted, .step, .waves, .abortRollingBack, .finished:
+            ignored("weightsApplied answers no setWeights")
+        }
+    }
+
+    mutating func weightsError(_ kind: APIErrorKind) {
+        let retry: Outstanding
+        switch kind {
+        case .transient(let retryAfter):
+            weightErrors += 1
+            retry = .retryAt(now + (retryAfter ?? backoff(afterFailures: weightErrors)))
+        case .permanent:
+            retry = .retryAt(now)
+        }
+        switch run {
+        case .step(let p, let s, .applying(.awaiting)):
+            run = .step(phase: p, step: s, .applying(retry))
+            // A refusal needs a person: pause; a resume tries again.
+            if case .permanent(let reason) = kind { pause("setWeights refused: \(reason)") }
+        case .step(let p, let s, .rollingBack(.awaiting?)):
+            if case .permanent = kind {
+                run = .step(phase: p, step: s, .rollingBack(nil))
+            } else {
+                run = .step(phase: p, step: s, .rollingBack(retry))
+            }
+        case .abortRollingBack(.awaiting):
+            if case .permanent = kind {
+                notice(.paused("setWeights refused while aborting: the weights were not rolled back"))
+                finish(aborted: true)
+            } else {
+                run = .abortRollingBack(retry)
+            }
+        case .notStarted, .step, .waves, .abortRollingBack, .finished:
+            ignored("weights error answers no setWeights")
+        }
+    }
+
+    /// Sends the run's `setWeights` again when its retry is due (a step's only when not paused).
+    mutating func fireDueWeights() {
+        switch run {
+        case .step(let p, let s, .applying(.retryAt(let t))) where t <= now && pauseReason == nil:
+            applyStep(p, s)
+        case .step(let p, let s, .rollingBack(.retryAt(let t)?)) where t <= now:
+            run = .step(phase: p, step: s, .rollingBack(.awaiting))
+            emit(.setWeights(weightsBefore(phase: p, step: s)))
+        case .abortRollingBack(.retryAt(let t)) where t <= now:
+            run = .abortRollingBack(.awaiting)
+            emit(.setWeights(plan.initialWeights))
+        case .notStarted, .step, .waves, .abortRollingBack, .finished:
+            break
+        }
+    }
+
+    mutating func operatorCommand(_ command: OperatorCommand) {
+        if isFinished { return ignored("\(command.rawValue) after the run finished") }
+        switch command {
+        case .pause:
+            pause("operator")
+        case .resume:
+            guard pauseReason != nil else { return ignored("resume while running") }
+            pauseReason = nil
+            notice(.resumed)
+            // A step resumed after a pause is applied and soaked afresh.
+            if case .step(let p, let s, .soaking) = run { applyStep(p, s) }
+        case .abort:
+            guard !aborting else { return ignored("abort while aborting") }
+            aborting = true
+            notice(.aborting)
+        }
+    }
+
+    /// The earliest instant after now at which something is due; nil when only an input can
+    /// move the engine.
+    func nextDeadline() -> EngineInstant? {
+        var next: EngineInstant?
+        func consider(_ t: EngineInstant) { if t > now, next.map({ t < $0 }) ?? true { next = t } }
+        var startsWaiting = false
+        for i in active {
+            switch repositories[i].stage {
+            case .lookingUp(.retryAt(let t)), .clearingReadOnly(.retryAt(let t)): consider(t)
+            case .moving(let progress), .failing(let progress):
+                consider(progress.deadline)
+                if case .retryAt(let t) = progress.poll { consider(t) }
+            case .waiting(let until, _):
+                if mayStartMoves { consider(until) } else { startsWaiting = true }
+            case .lookingUp(.awaiting), .clearingReadOnly(.awaiting), .scheduling, .pending, .done, .givenUp: break
+            }
+        }
+        switch run {
+        case .step(let p, let s, .soaking(let since)) where pauseReason == nil:
+            if let gate = plan.phases[p].steps[s].gate { consider(since + gate.soak) }
+        case .step(_, _, .applying(.retryAt(let t))) where pauseReason == nil: consider(t)
+        case .step(_, _, .rollingBack(.retryAt(let t)?)), .abortRollingBack(.retryAt(let t)): consider(t)
+        case .waves:
+            let pendingLeft = pendingQueues.indices.contains { pendingHeads[$0] < pendingQueues[$0].count }
+            if (pendingLeft || startsWaiting) && pauseReason == nil && !aborting && !inMaintenanceWindow {
+                for w in plan.maintenanceWindows { consider(w.start) }
+            }
+        case .notStarted, .step, .abortRollingBack, .finished: break
+        }
+        return next
+    }
+}

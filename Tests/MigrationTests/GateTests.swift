@@ -1,0 +1,85 @@
+import Testing
+@testable import Migration
+
+// Gates fed by hand: the engine alone, inputs and instants written out, so every deadline and
+// action below is computed by hand from the plan.
+
+let before = [StorageWeight("nfs-01", 100), StorageWeight("gitaly-01", 0)]
+let half = [StorageWeight("nfs-01", 50), StorageWeight("gitaly-01", 50)]
+let after = [StorageWeight("nfs-01", 0), StorageWeight("gitaly-01", 100)]
+
+/// Steps: half (no gate), then `after` gated on apdex ≥ 0.9 and error ratio ≤ 0.01 for 10 min.
+func gatedPlan(_ onFailure: GateFailureAction) -> MigrationPlan {
+    let gate = Gate(checks: [GateCheck(.apdexMin, 0.9), GateCheck(.errorRatioMax, 0.01)], soak: .minutes(10), onFailure: onFailure)
+    return drainPlan(count: 1, steps: [.init(weights: half), .init(weights: after, gate: gate)])
+}
+
+/// Runs the plan to the soak of its gated step: weights applied at 1 s then 2 s.
+func engineSoakingGate(_ onFailure: GateFailureAction) -> MigrationEngine {
+    var engine = try! MigrationEngine(plan: gatedPlan(onFailure))
+    #expect(effects(engine.receive(.start, at: ms(0))) == [.setWeights(half)])
+    #expect(effects(engine.receive(.weightsApplied, at: ms(1000))) == [.setWeights(after)])
+    let soaking = engine.receive(.weightsApplied, at: ms(2000))
+    #expect(effects(soaking).isEmpty)
+    #expect(soaking.last == .wait(until: ms(602_000)))
+    return engine
+}
+
+@Test func gateHeldForItsSoakLetsTheWavesStart() {
+    var engine = engineSoakingGate(.pause)
+    _ = engine.receive(.metricSample(.apdexMin, value: 0.9, measuredAt: ms(2000)), at: ms(2500))
+    _ = engine.receive(.metricSample(.errorRatioMax, value: 0.01, measuredAt: ms(300_000)), at: ms(300_100))
+    // A sample measured before the step was applied does not count, good or bad.
+    _ = engine.receive(.metricSample(.apdexMin, value: 0.1, measuredAt: ms(1500)), at: ms(300_200))
+    #expect(effects(engine.receive(.tick, at: ms(601_999))).isEmpty)
+    let passed = engine.receive(.tick, at: ms(602_000))
+    #expect(passed.contains(.notice(.gatePassed(phase: "gprd", step: 1))))
+    #expect(effects(passed) == [.lookUpMoves(RepositoryID(1))])
+}
+
+@Test func gateViolationPausesWithoutTouchingWeights() {
+    var engine = engineSoakingGate(.pause)
+    let failed = engine.receive(.metricSample(.errorRatioMax, value: 0.05, measuredAt: ms(10_000)), at: ms(10_100))
+    #expect(failed.contains(.notice(.gateFailed(phase: "gprd", step: 1, metric: .errorRatioMax, value: 0.05))))
+    #expect(effects(failed).isEmpty)
+    #expect(engine.isPaused)
+    #expect(effects(engine.receive(.tick, at: ms(700_000))).isEmpty, "paused: no moves")
+    // Resume applies the step again and soaks afresh from its answer.
+    #expect(effects(engine.receive(.operatorCommand(.resume), at: ms(800_000))) == [.setWeights(after)])
+    #expect(engine.receive(.weightsApplied, at: ms(801_000)).last == .wait(until: ms(1_401_000)))
+}
+
+@Test func gateViolationRollsTheWeightsBackToThePreviousStep() {
+    var engine = engineSoakingGate(.rollbackWeights)
+    let failed = engine.receive(.metricSample(.apdexMin, value: 0.85, measuredAt: ms(3000)), at: ms(3000))
+    #expect(effects(failed) == [.setWeights(half)])
+    #expect(engine.isPaused)
+    #expect(effects(engine.receive(.weightsApplied, at: ms(3200))).isEmpty, "stays paused with the previous weights")
+    #expect(effects(engine.receive(.operatorCommand(.resume), at: ms(10_000))) == [.setWeights(after)])
+}
+
+@Test func gateWithoutSamplesFailsAtTheEndOfItsSoak() {
+    var engine = engineSoakingGate(.pause)
+    _ = engine.receive(.metricSample(.apdexMin, value: 0.99, measuredAt: ms(5000)), at: ms(5000))
+    #expect(!engine.isPaused)
+    let end = engine.receive(.tick, at: ms(602_000))
+    #expect(end.contains(.notice(.gateFailed(phase: "gprd", step: 1, metric: .errorRatioMax, value: nil))))
+    #expect(engine.isPaused)
+}
+
+@Test func firstStepRollsBackToTheInitialWeights() {
+    let gate = Gate(checks: [GateCheck(.diskFillMax, 0.8)], soak: .minutes(1), onFailure: .rollbackWeights)
+    let plan = drainPlan(count: 1, steps: [.init(weights: half, gate: gate)])
+    var engine = try! MigrationEngine(plan: plan)
+    _ = engine.receive(.start, at: ms(0))
+    _ = engine.receive(.weightsApplied, at: ms(100))
+    let failed = engine.receive(.metricSample(.diskFillMax, value: 0.81, measuredAt: ms(200)), at: ms(200))
+    #expect(effects(failed) == [.setWeights(before)])
+}
+
+@Test func metricKindsCompareTheRightWay() {
+    #expect(MetricKind.apdexMin.holds(0.9, limit: 0.9) && !MetricKind.apdexMin.holds(0.89, limit: 0.9))
+    for kind in [MetricKind.errorRatioMax, .replicationLagSecondsMax, .diskFillMax] {
+        #expect(kind.holds(5, limit: 5) && !kind.holds(5.01, limit: 5))
+    }
+}

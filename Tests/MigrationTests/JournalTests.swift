@@ -1,0 +1,92 @@
+import Foundation
+import Testing
+@testable import Migration
+
+@Test func journalOfAnotherPlanIsRefusedNamingTheFile() throws {
+    let path = temporaryJournalPath("other-plan")
+    let planA = drainPlan(count: 2)
+    var planB = planA
+    planB.limits = ConcurrencyLimits(perSource: 3)
+    _ = try JournalledEngine(path: path, plan: planA, durable: false)
+    #expect(planA.identity != planB.identity && planA.id == planB.id)
+    #expect(throws: MigrationJournalError.otherPlan(path: path, journalled: planA.identity, given: planB.identity)) {
+        _ = try JournalledEngine(path: path, plan: planB, durable: false)
+    }
+    do {
+        _ = try MigrationJournal(path: path, plan: planB, durable: false)
+        Issue.record("another plan's journal was accepted")
+    } catch {
+        #expect(error.description.hasPrefix("\(path): the journal belongs to plan drain-nfs-01@"))
+    }
+    // The plan it belongs to still opens it.
+    _ = try MigrationJournal(path: path, plan: planA, durable: false)
+}
+
+@Test func fileThatIsNotAJournalIsRefused() throws {
+    let path = temporaryJournalPath("not-a-journal")
+    try Data("not sqlite at all, just text".utf8).write(to: URL(fileURLWithPath: path))
+    #expect(throws: MigrationJournalError.self) { _ = try MigrationJournal(path: path, plan: drainPlan(count: 1), durable: false) }
+}
+
+@Test func planIdentityIsStableAndSeesEveryField() {
+    let plan = drainPlan(count: 3)
+    #expect(plan.identity == drainPlan(count: 3).identity)
+    var changed = plan
+    changed.moveTimeout = .minutes(59)
+    #expect(changed.identity != plan.identity)
+    changed = plan
+    changed.phases[0].waves[0].moves[2].sizeBytes += 1
+    #expect(changed.identity != plan.identity)
+}
+
+@Test func journalHoldsEachInputWithTheIntentsItProduced() throws {
+    let path = temporaryJournalPath("entries")
+    let plan = drainPlan(count: 1)
+    var journalled = try JournalledEngine(path: path, plan: plan, durable: false)
+    let first = try journalled.receive(.start, at: ms(0))
+    let lookup = RepositoryLookup(storage: "nfs-01", readOnly: false, moves: [])
+    let second = try journalled.receive(.existingMoves(RepositoryID(1), lookup), at: ms(200))
+    let entries = try journalled.journal.entries()
+    #expect(entries.map(\.input) == [.start, .existingMoves(RepositoryID(1), lookup)])
+    #expect(entries.map(\.at) == [ms(0), ms(200)])
+    #expect(entries[0].intents == effects(first) && entries[0].intents == [.lookUpMoves(RepositoryID(1))])
+    #expect(entries[1].intents == effects(second))
+    #expect(entries[1].intents == [.scheduleMove(RepositoryID(1), source: "nfs-01", destination: "gitaly-01")])
+}
+
+@Test func unansweredScheduleIsLookedUpFirstAfterResume() throws {
+    // Goal: the write-ahead rule's hard case. The intent to schedule is journalled, the process
+    // dies before the answer is: on resume the repository is looked up before anything else,
+    // and the move found is followed, not scheduled again.
+    let path = temporaryJournalPath("unanswered")
+    let plan = drainPlan(count: 1)
+    var journalled = try JournalledEngine(path: path, plan: plan, durable: false)
+    _ = try journalled.receive(.start, at: ms(0))
+    _ = try journalled.receive(.existingMoves(RepositoryID(1), RepositoryLookup(storage: "nfs-01", readOnly: false, moves: [])), at: ms(200))
+    // Crash: the schedule may or may not have reached GitLab.
+    var resumed = try JournalledEngine(path: path, plan: plan, durable: false)
+    #expect(resumed.engine.movesInFlight == 1)
+    #expect(effects(try resumed.receive(.start, at: ms(5000))) == [.lookUpMoves(RepositoryID(1))])
+    let found = RepositoryLookup(storage: "nfs-01", readOnly: true, moves: [ExistingMove(id: MoveID(7), state: .started)])
+    let follow = try resumed.receive(.existingMoves(RepositoryID(1), found), at: ms(5200))
+    #expect(effects(follow).isEmpty)
+    #expect(effects(try resumed.receive(.tick, at: ms(15_200))) == [.pollMove(MoveID(7))])
+    // A second crash replays the first resume too, and lands in the same state.
+    var again = try JournalledEngine(path: path, plan: plan, durable: false)
+    #expect(effects(try again.receive(.start, at: ms(16_000))) == [.pollMove(MoveID(7))])
+}
+
+@Test func replayThatDoesNotGiveTheRecordedIntentsIsRefused() throws {
+    // A journal written by an engine that acted differently (simulated by recording an intent
+    // this engine would not emit) is not trusted.
+    let path = temporaryJournalPath("divergent")
+    let plan = drainPlan(count: 1)
+    let journal = try MigrationJournal(path: path, plan: plan, durable: false)
+    try journal.record(.start, at: ms(0), actions: [.scheduleMove(RepositoryID(1), source: "nfs-01", destination: "gitaly-01")])
+    #expect {
+        _ = try JournalledEngine(path: path, plan: plan, durable: false)
+    } throws: { error in
+        guard case .divergentReplay(let p, let sequence, _, _) = error as? MigrationJournalError else { return false }
+        return p == path && sequence == 1
+    }
+}
