@@ -45,7 +45,9 @@ let package = Package(
             exclude: ["README.md"]),
         // The sans-IO migration engine and its journal: knows nothing of the simulator.
         .target(name: "Migration", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], exclude: ["README.md"]),
-        .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "GitalyModel", "Traffic"], exclude: ["README.md"]),
+        // The engine's driver inside the simulator: engine actions onto the world's admin door.
+        .target(name: "SimulatedDriver", dependencies: ["Migration", "GitalyModel", "SimKernel"], exclude: ["README.md"]),
+        .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "GitalyModel", "Traffic", "Migration", "SimulatedDriver"], exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",
@@ -57,7 +59,7 @@ let package = Package(
         .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "Stochastics"]),
         .testTarget(name: "StochasticsTests", dependencies: ["Stochastics", "SimKernel"]),
         .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel", "SpecFiles"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel", "Migration"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SimKernel"]),
