@@ -139,6 +139,8 @@ public enum EngineNotice: Codable, Sendable, Equatable {
     case paused(String)
     case resumed
     case aborting
+    /// The weights could not be set back (a permanent error): an operator must set them.
+    case weightsNotRolledBack(String)
     /// An input that answered nothing the engine waits for (late, duplicated): ignored.
     case ignored(String)
     case finished(aborted: Bool)

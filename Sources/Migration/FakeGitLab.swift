@@ -46,8 +46,10 @@ public struct FakeGitLab: Sendable {
     /// Faults met by the next requests of each kind, first first.
     public var faults: [EngineRequest: [InjectedFault]] = [:]
     public private(set) var violations: [String] = []
+    /// Indices into `moves` per repository, in creation order.
+    var movesOf: [RepositoryID: [Int]] = [:]
     /// Moves ever created per repository.
-    public private(set) var movesCreated: [RepositoryID: Int] = [:]
+    public var movesCreated: [RepositoryID: Int] { movesOf.mapValues(\.count) }
     /// Indices into `moves` of the moves not yet terminal, in creation order.
     var live: [Int] = []
     var now = EngineInstant(milliseconds: 0)
@@ -151,10 +153,11 @@ public struct FakeGitLab: Sendable {
             return .failure(.rejected("400 no storage with a weight to move \(r) to"))
         }
         if target == repository.storage { return .failure(.rejected("400 \(r) is on \(target) already")) }
-        if moves.contains(where: { $0.repository == r && !$0.state.isTerminal }) {
+        let earlier = movesOf[r, default: []].map { moves[$0] }
+        if earlier.contains(where: { !$0.state.isTerminal }) {
             violations.append("\(r): a second move created while one is live")
         }
-        if moves.contains(where: { $0.repository == r && $0.state == .finished }) {
+        if earlier.contains(where: { $0.state == .finished }) {
             violations.append("\(r): moved again after a move finished")
         }
         var script = defaultScript
@@ -165,7 +168,7 @@ public struct FakeGitLab: Sendable {
         let id = MoveID(Int64(moves.count + 1))
         moves.append(Move(id: id, repository: r, source: repository.storage, destination: target, state: .initial, script: script))
         live.append(moves.count - 1)
-        movesCreated[r, default: 0] += 1
+        movesOf[r, default: []].append(moves.count - 1)
         let i = moves.count - 1
         if script.failsIn == .initial {
             doFail(i)
@@ -188,7 +191,7 @@ public struct FakeGitLab: Sendable {
         case .lookUpMoves(let r):
             if let f = fault(.lookUpMoves(r)) { return f.input(.lookUpMoves(r)) }
             guard let repository = repositories[r] else { return .apiError(.lookUpMoves(r), .permanent("404 \(r) not found")) }
-            let found = moves.filter { $0.repository == r }.map { ExistingMove(id: $0.id, state: $0.state) }
+            let found = movesOf[r, default: []].map { ExistingMove(id: moves[$0].id, state: moves[$0].state) }
             return .existingMoves(r, RepositoryLookup(storage: repository.storage, readOnly: repository.readOnly, moves: found))
         case .scheduleMove(let r, _, let destination):
             let f = fault(.scheduleMove(r))
@@ -215,7 +218,7 @@ public struct FakeGitLab: Sendable {
             let f = fault(.clearReadOnly(r))
             if let f, !f.afterEffect { return f.input(.clearReadOnly(r)) }
             guard repositories[r] != nil else { return .apiError(.clearReadOnly(r), .permanent("404 \(r) not found")) }
-            if moves.contains(where: { $0.repository == r && ($0.state == .scheduled || $0.state == .started) }) {
+            if movesOf[r, default: []].contains(where: { moves[$0].state == .scheduled || moves[$0].state == .started }) {
                 violations.append("\(r): read-only cleared while a move copies it")
             }
             repositories[r]!.readOnly = false

@@ -37,7 +37,8 @@ extension MigrationEngine {
     mutating func start() {
         switch run {
         case .notStarted:
-            enterPhase(0)
+            // Aborted before it began: nothing to undo.
+            if aborting { finish(aborted: true) } else { enterPhase(0) }
         case .step(let p, let s, let progress):
             reissueOutstanding()
             switch progress {
@@ -228,14 +229,15 @@ extension MigrationEngine {
             // A refusal needs a person: pause; a resume tries again.
             if case .permanent(let reason) = kind { pause("setWeights refused: \(reason)") }
         case .step(let p, let s, .rollingBack(.awaiting?)):
-            if case .permanent = kind {
+            if case .permanent(let reason) = kind {
+                notice(.weightsNotRolledBack(reason))
                 run = .step(phase: p, step: s, .rollingBack(nil))
             } else {
                 run = .step(phase: p, step: s, .rollingBack(retry))
             }
         case .abortRollingBack(.awaiting):
-            if case .permanent = kind {
-                notice(.paused("setWeights refused while aborting: the weights were not rolled back"))
+            if case .permanent(let reason) = kind {
+                notice(.weightsNotRolledBack(reason))
                 finish(aborted: true)
             } else {
                 run = .abortRollingBack(retry)

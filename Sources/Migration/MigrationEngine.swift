@@ -118,6 +118,20 @@ public struct MigrationEngine: Sendable {
         repositories.map { ($0.move.repository, $0.stage.status) }
     }
 
+    /// How many repositories are in each status.
+    public var tally: StatusTally {
+        var t = StatusTally()
+        for r in repositories {
+            switch r.stage.status {
+            case .pending: t.pending += 1
+            case .inFlight: t.inFlight += 1
+            case .done: t.done += 1
+            case .givenUp: t.givenUp += 1
+            }
+        }
+        return t
+    }
+
     /// Moves in flight now (holding a concurrency slot).
     public var movesInFlight: Int { slots.global }
 
@@ -161,6 +175,16 @@ public enum RepositoryStatus: Equatable, Sendable {
         case .inFlight: 1
         case .done, .givenUp: 2
         }
+    }
+}
+
+public struct StatusTally: Equatable, Sendable {
+    public var pending = 0, inFlight = 0, done = 0, givenUp = 0
+    public init(pending: Int = 0, inFlight: Int = 0, done: Int = 0, givenUp: Int = 0) {
+        self.pending = pending
+        self.inFlight = inFlight
+        self.done = done
+        self.givenUp = givenUp
     }
 }
 

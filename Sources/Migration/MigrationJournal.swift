@@ -113,6 +113,26 @@ public struct MigrationJournal: Sendable {
         return "\(error)"
     }
 
+    /// The plan a journal was started with (for `migrate status`, which has only the file).
+    public static func plan(inJournalAt path: String) throws(MigrationJournalError) -> MigrationPlan {
+        guard FileManager.default.fileExists(atPath: path) else { throw .cannotOpen(path: path, reason: "no such file") }
+        let json: String?
+        do {
+            var config = Configuration()
+            config.readonly = true
+            let queue = try DatabaseQueue(path: path, configuration: config)
+            json = try queue.read { db in try String.fetchOne(db, sql: "SELECT plan_json FROM plan") }
+        } catch {
+            throw .cannotOpen(path: path, reason: "not a migration journal: \(message(error))")
+        }
+        guard let json else { throw .cannotOpen(path: path, reason: "the journal holds no plan") }
+        do {
+            return try JSONDecoder().decode(MigrationPlan.self, from: Data(json.utf8))
+        } catch {
+            throw .corrupt(path: path, sequence: 0, reason: "its plan cannot be read: \(error)")
+        }
+    }
+
     /// Commits `input` and the intents among `actions` in one transaction. Call it after the
     /// engine returned `actions` and before performing any of them.
     public func record(_ input: EngineInput, at: EngineInstant, actions: [EngineAction]) throws(MigrationJournalError) {
@@ -197,7 +217,8 @@ public struct JournalledEngine: Sendable {
         engine = try journal.replay(plan: plan)
     }
 
-    /// The engine's actions for `input`, journalled: perform them only after this returns.
+    /// The engine's actions for `input`, journalled: perform them only after this returns. When
+    /// it throws, the engine in memory is ahead of the journal: stop, and reopen from the file.
     public mutating func receive(_ input: EngineInput, at now: EngineInstant) throws(MigrationJournalError) -> [EngineAction] {
         let actions = engine.receive(input, at: now)
         try journal.record(input, at: now, actions: actions)

@@ -24,6 +24,7 @@ func troubledWorld() -> (MigrationPlan, FakeGitLab) {
 /// number of journal writes.
 func runCrashing(_ plan: MigrationPlan, _ world: FakeGitLab, crashes: Set<Int>) throws -> (MigrationEngine, EmbeddedDriver, Int) {
     let path = temporaryJournalPath("crash")
+    defer { removeJournal(path) }
     var driver = EmbeddedDriver(gitlab: world)
     var journalled = try JournalledEngine(path: path, plan: plan, durable: false)
     var next: (EngineInput, EngineInstant)? = (.start, driver.now)

@@ -14,9 +14,7 @@ import Testing
     // (L+71.6) is the first at or after L+70.2; its answer at L+71.8 starts the next look-up.
     // So a repository takes 71.8 s and three take 215.4 s.
     let plan = drainPlan(count: 3)
-    var driver = EmbeddedDriver(gitlab: gitlab(for: plan))
-    var engine = try! MigrationEngine(plan: plan)
-    driver.run(&engine)
+    let (engine, driver) = runDrain(plan)
     #expect(engine.isFinished)
     #expect(driver.now == seconds(215.4))
     #expect(driver.times(isSchedule) == [seconds(0.2), seconds(72.0), seconds(143.8)])
@@ -32,11 +30,9 @@ func failedMoveIsClearedAndRetriedAfterBackoff(failsIn: MoveState) {
     // after it writable; either way the engine clears the flag, waits the backoff (1 min after
     // the first failure) and schedules again, and the second move finishes.
     let plan = drainPlan(count: 1)
-    var world = gitlab(for: plan)
-    world.scripts[RepositoryID(1)] = [MoveScript(failsIn: failsIn)]
-    var driver = EmbeddedDriver(gitlab: world)
-    var engine = try! MigrationEngine(plan: plan)
-    driver.run(&engine)
+    let (engine, driver) = runDrain(plan) {
+        $0.scripts[RepositoryID(1)] = [MoveScript(failsIn: failsIn)]
+    }
     #expect(convergenceProblems(engine, driver.gitlab).isEmpty)
     #expect(driver.gitlab.movesCreated[RepositoryID(1)] == 2)
     #expect(engine.failures(of: RepositoryID(1)) == 1)
@@ -49,22 +45,18 @@ func failedMoveIsClearedAndRetriedAfterBackoff(failsIn: MoveState) {
 
 @Test func moveFailingInInitialIsRetried() {
     let plan = drainPlan(count: 1)
-    var world = gitlab(for: plan)
-    world.scripts[RepositoryID(1)] = [MoveScript(failsIn: .initial)]
-    var driver = EmbeddedDriver(gitlab: world)
-    var engine = try! MigrationEngine(plan: plan)
-    driver.run(&engine)
+    let (engine, driver) = runDrain(plan) {
+        $0.scripts[RepositoryID(1)] = [MoveScript(failsIn: .initial)]
+    }
     #expect(convergenceProblems(engine, driver.gitlab).isEmpty)
     #expect(driver.gitlab.movesCreated[RepositoryID(1)] == 2)
 }
 
 @Test func cleanupFailedRecordsTheSourceLeftBehindAndDoesNotCopyAgain() {
     let plan = drainPlan(count: 2)
-    var world = gitlab(for: plan)
-    world.scripts[RepositoryID(1)] = [MoveScript(failsIn: .replicated)]
-    var driver = EmbeddedDriver(gitlab: world)
-    var engine = try! MigrationEngine(plan: plan)
-    driver.run(&engine)
+    let (engine, driver) = runDrain(plan) {
+        $0.scripts[RepositoryID(1)] = [MoveScript(failsIn: .replicated)]
+    }
     #expect(convergenceProblems(engine, driver.gitlab).isEmpty)
     #expect(engine.status(of: RepositoryID(1)) == .done(.sourceLeftBehind(MoveID(1))))
     #expect(driver.gitlab.movesCreated[RepositoryID(1)] == 1)
@@ -78,11 +70,9 @@ func moveStuckBeforeReplicationTimesOutAfterOneHour(stuckIn: MoveState) {
     // deadline is 3600.4 s; the engine sends `failMove` then, clears the read-only flag, and the
     // retry (1 min after the clear's answer) finishes.
     let plan = drainPlan(count: 1)
-    var world = gitlab(for: plan)
-    world.scripts[RepositoryID(1)] = [MoveScript(stuckIn: stuckIn)]
-    var driver = EmbeddedDriver(gitlab: world)
-    var engine = try! MigrationEngine(plan: plan)
-    driver.run(&engine)
+    let (engine, driver) = runDrain(plan) {
+        $0.scripts[RepositoryID(1)] = [MoveScript(stuckIn: stuckIn)]
+    }
     #expect(driver.times(isFail) == [seconds(3600.4)])
     #expect(driver.notices.contains(.moveTimedOut(RepositoryID(1), MoveID(1))))
     #expect(driver.gitlab.move(MoveID(1))?.state == .failed)
@@ -92,11 +82,9 @@ func moveStuckBeforeReplicationTimesOutAfterOneHour(stuckIn: MoveState) {
 
 @Test func moveStuckInReplicatedIsFailedIntoCleanupFailed() {
     let plan = drainPlan(count: 1)
-    var world = gitlab(for: plan)
-    world.scripts[RepositoryID(1)] = [MoveScript(stuckIn: .replicated)]
-    var driver = EmbeddedDriver(gitlab: world)
-    var engine = try! MigrationEngine(plan: plan)
-    driver.run(&engine)
+    let (engine, driver) = runDrain(plan) {
+        $0.scripts[RepositoryID(1)] = [MoveScript(stuckIn: .replicated)]
+    }
     #expect(driver.gitlab.move(MoveID(1))?.state == .cleanupFailed)
     #expect(engine.status(of: RepositoryID(1)) == .done(.sourceLeftBehind(MoveID(1))))
     #expect(convergenceProblems(engine, driver.gitlab).isEmpty)
@@ -108,11 +96,9 @@ func moveStuckBeforeReplicationTimesOutAfterOneHour(stuckIn: MoveState) {
     // after the third the repository is given up. A repository waiting out its backoff holds no
     // slot; two slots here, so only the backoff paces the retries.
     let plan = drainPlan(count: 2, limits: ConcurrencyLimits(perSource: 2))
-    var world = gitlab(for: plan)
-    world.scripts[RepositoryID(1)] = Array(repeating: MoveScript(failsIn: .started), count: 3)
-    var driver = EmbeddedDriver(gitlab: world)
-    var engine = try! MigrationEngine(plan: plan)
-    driver.run(&engine)
+    let (engine, driver) = runDrain(plan) {
+        $0.scripts[RepositoryID(1)] = Array(repeating: MoveScript(failsIn: .started), count: 3)
+    }
     #expect(engine.status(of: RepositoryID(1)) == .givenUp("3 failed attempts"))
     #expect(engine.status(of: RepositoryID(2)) == .done(.finished(MoveID(2))))
     let clears = driver.times(isClear)
@@ -133,11 +119,9 @@ func moveStuckBeforeReplicationTimesOutAfterOneHour(stuckIn: MoveState) {
     // Goal: a 5xx on POST after GitLab created the move: the engine looks up (after the
     // server's Retry-After, 30 s), finds the move and follows it; one move in all.
     let plan = drainPlan(count: 1)
-    var world = gitlab(for: plan)
-    world.faults[.scheduleMove(RepositoryID(1))] = [InjectedFault(.transient(retryAfter: .seconds(30)), afterEffect: true)]
-    var driver = EmbeddedDriver(gitlab: world)
-    var engine = try! MigrationEngine(plan: plan)
-    driver.run(&engine)
+    let (engine, driver) = runDrain(plan) {
+        $0.faults[.scheduleMove(RepositoryID(1))] = [InjectedFault(.transient(retryAfter: .seconds(30)), afterEffect: true)]
+    }
     #expect(driver.gitlab.movesCreated[RepositoryID(1)] == 1)
     #expect(driver.count(isSchedule) == 1)
     // Look-ups at 0 and at the error's arrival (0.4 s) + 30 s.
@@ -147,12 +131,10 @@ func moveStuckBeforeReplicationTimesOutAfterOneHour(stuckIn: MoveState) {
 
 @Test func transientErrorBeforeTheMoveWasCreatedSchedulesOnce() {
     let plan = drainPlan(count: 1)
-    var world = gitlab(for: plan)
-    world.faults[.scheduleMove(RepositoryID(1))] = [InjectedFault(.transient(retryAfter: nil))]
-    world.faults[.pollMove(MoveID(1))] = [InjectedFault(.transient(retryAfter: nil)), InjectedFault(.transient(retryAfter: nil))]
-    var driver = EmbeddedDriver(gitlab: world)
-    var engine = try! MigrationEngine(plan: plan)
-    driver.run(&engine)
+    let (engine, driver) = runDrain(plan) {
+        $0.faults[.scheduleMove(RepositoryID(1))] = [InjectedFault(.transient(retryAfter: nil))]
+        $0.faults[.pollMove(MoveID(1))] = [InjectedFault(.transient(retryAfter: nil)), InjectedFault(.transient(retryAfter: nil))]
+    }
     #expect(driver.gitlab.movesCreated[RepositoryID(1)] == 1)
     #expect(driver.count(isSchedule) == 2)
     #expect(convergenceProblems(engine, driver.gitlab).isEmpty)
@@ -160,11 +142,9 @@ func moveStuckBeforeReplicationTimesOutAfterOneHour(stuckIn: MoveState) {
 
 @Test func permanentRefusalGivesUpThatRepositoryOnly() {
     let plan = drainPlan(count: 2)
-    var world = gitlab(for: plan)
-    world.faults[.scheduleMove(RepositoryID(1))] = [InjectedFault(.permanent("422 invalid project"))]
-    var driver = EmbeddedDriver(gitlab: world)
-    var engine = try! MigrationEngine(plan: plan)
-    driver.run(&engine)
+    let (engine, driver) = runDrain(plan) {
+        $0.faults[.scheduleMove(RepositoryID(1))] = [InjectedFault(.permanent("422 invalid project"))]
+    }
     #expect(engine.status(of: RepositoryID(1)) == .givenUp("schedule refused: 422 invalid project"))
     #expect(engine.status(of: RepositoryID(2)) == .done(.finished(MoveID(1))))
     #expect(convergenceProblems(engine, driver.gitlab).isEmpty)
@@ -172,11 +152,9 @@ func moveStuckBeforeReplicationTimesOutAfterOneHour(stuckIn: MoveState) {
 
 @Test func repositoryLeftReadOnlyBeforeTheRunIsClearedThenMoved() {
     let plan = drainPlan(count: 1)
-    var world = gitlab(for: plan)
-    world.repositories[RepositoryID(1)]!.readOnly = true
-    var driver = EmbeddedDriver(gitlab: world)
-    var engine = try! MigrationEngine(plan: plan)
-    driver.run(&engine)
+    let (engine, driver) = runDrain(plan) {
+        $0.repositories[RepositoryID(1)]!.readOnly = true
+    }
     #expect(driver.count(isClear) == 1)
     #expect(engine.failures(of: RepositoryID(1)) == 0)
     #expect(convergenceProblems(engine, driver.gitlab).isEmpty)
@@ -184,9 +162,7 @@ func moveStuckBeforeReplicationTimesOutAfterOneHour(stuckIn: MoveState) {
 
 @Test func destinationLeftToWeightsFollowsTheHeaviestStorage() {
     let plan = drainPlan(count: 2, destination: nil, steps: [.init(weights: [StorageWeight("nfs-01", 0), StorageWeight("gitaly-01", 100)])])
-    var driver = EmbeddedDriver(gitlab: gitlab(for: plan))
-    var engine = try! MigrationEngine(plan: plan)
-    driver.run(&engine)
+    let (engine, driver) = runDrain(plan)
     #expect(driver.gitlab.repositories.values.allSatisfy { $0.storage == "gitaly-01" })
     #expect(convergenceProblems(engine, driver.gitlab).isEmpty)
 }
@@ -197,9 +173,7 @@ func moveStuckBeforeReplicationTimesOutAfterOneHour(stuckIn: MoveState) {
     // outside and waits for the next window at 1000 s.
     let windows = [MaintenanceWindow(start: seconds(100), end: seconds(200)), MaintenanceWindow(start: seconds(1000), end: seconds(2000))]
     let plan = drainPlan(count: 3, windows: windows)
-    var driver = EmbeddedDriver(gitlab: gitlab(for: plan))
-    var engine = try! MigrationEngine(plan: plan)
-    driver.run(&engine)
+    let (engine, driver) = runDrain(plan)
     #expect(driver.times(isLookUp) == [seconds(100), seconds(171.8), seconds(1000)])
     #expect(convergenceProblems(engine, driver.gitlab).isEmpty)
 }

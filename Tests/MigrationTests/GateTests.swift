@@ -83,3 +83,28 @@ func engineSoakingGate(_ onFailure: GateFailureAction) -> MigrationEngine {
         #expect(kind.holds(5, limit: 5) && !kind.holds(5.01, limit: 5))
     }
 }
+
+@Test func gateFailingUnderTheDriverRollsGitLabsWeightsBackAndHoldsTheMoves() {
+    // Goal: the whole loop. Steps `half` then `after` (gated, rollback); weights reach GitLab at
+    // 0.2 s and 0.4 s; a bad apdex measured at 60 s arrives at 61 s: GitLab's weights go back to
+    // `half` and nothing moves until the operator resumes at 3600 s; then the step is applied
+    // again (at 3600 s, answered 3600.2 s), soaks 10 min on good samples and the drain runs.
+    let plan = gatedPlan(.rollbackWeights)
+    var injected: [(EngineInstant, EngineInput)] = [
+        (seconds(61), .metricSample(.apdexMin, value: 0.5, measuredAt: seconds(60))),
+        (seconds(3600), .operatorCommand(.resume)),
+    ]
+    for minute in stride(from: 3601.0, through: 4300, by: 60) {
+        injected.append((seconds(minute), .metricSample(.apdexMin, value: 0.95, measuredAt: seconds(minute))))
+        injected.append((seconds(minute), .metricSample(.errorRatioMax, value: 0.001, measuredAt: seconds(minute))))
+    }
+    let (engine, driver) = runDrain(plan, injected: injected)
+    let weights = driver.performed.compactMap { if case .setWeights(let w) = $0.action { ($0.at, w) } else { nil } }
+    #expect(weights.map(\.0) == [seconds(0), seconds(0.2), seconds(61), seconds(3600)])
+    #expect(weights.map(\.1) == [half, after, half, after])
+    #expect(driver.notices.contains(.gateFailed(phase: "gprd", step: 1, metric: .apdexMin, value: 0.5)))
+    // Soak from the answer at 3600.2 s for 10 min: the first look-up at 4200.2 s.
+    #expect(driver.times(isLookUp) == [seconds(4200.2)])
+    #expect(driver.gitlab.weights == after)
+    #expect(convergenceProblems(engine, driver.gitlab).isEmpty)
+}

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 @testable import Migration
 
@@ -42,7 +43,10 @@ import Testing
 @Test func journalHoldsEachInputWithTheIntentsItProduced() throws {
     let path = temporaryJournalPath("entries")
     let plan = drainPlan(count: 1)
-    var journalled = try JournalledEngine(path: path, plan: plan, durable: false)
+    // The default: durable commits, in WAL mode.
+    var journalled = try JournalledEngine(path: path, plan: plan)
+    #expect(try journalled.journal.pool.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") } == "wal")
+    #expect(try journalled.journal.pool.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") } == 2, "FULL")
     let first = try journalled.receive(.start, at: ms(0))
     let lookup = RepositoryLookup(storage: "nfs-01", readOnly: false, moves: [])
     let second = try journalled.receive(.existingMoves(RepositoryID(1), lookup), at: ms(200))
@@ -89,4 +93,31 @@ import Testing
         guard case .divergentReplay(let p, let sequence, _, _) = error as? MigrationJournalError else { return false }
         return p == path && sequence == 1
     }
+}
+
+@Test func journalGivesBackItsPlanForStatus() throws {
+    // `migrate status --journal FILE` has only the file: the plan comes back from it, with the
+    // same identity, and replays to the engine's state.
+    let path = temporaryJournalPath("status")
+    var plan = drainPlan(count: 2, steps: [.init(weights: after, gate: Gate(checks: [GateCheck(.apdexMin, 0.925)], soak: .minutes(3), onFailure: .pause))])
+    plan.maintenanceWindows = [MaintenanceWindow(start: ms(0), end: ms(86_400_000))]
+    var journalled = try JournalledEngine(path: path, plan: plan, durable: false)
+    _ = try journalled.receive(.start, at: ms(0))
+    let stored = try MigrationJournal.plan(inJournalAt: path)
+    #expect(stored == plan && stored.identity == plan.identity)
+    let engine = try MigrationJournal(path: path, plan: stored, durable: false).replay(plan: stored)
+    #expect(engine.tally == StatusTally(pending: 2))
+    #expect(throws: MigrationJournalError.cannotOpen(path: path + ".missing", reason: "no such file")) {
+        _ = try MigrationJournal.plan(inJournalAt: path + ".missing")
+    }
+}
+
+@Test func journalledInputsAreCompactJSON() throws {
+    let encoder = JSONEncoder()
+    encoder.outputFormatting = [.sortedKeys]
+    let json = String(decoding: try encoder.encode(EngineInput.moveStatus(MoveID(42), .cleanupFailed)), as: UTF8.self)
+    #expect(json == #"{"moveStatus":{"_0":42,"_1":7}}"#)
+    let action = EngineAction.scheduleMove(RepositoryID(3), source: "nfs-01", destination: nil)
+    let back = try JSONDecoder().decode(EngineAction.self, from: try encoder.encode(action))
+    #expect(back == action)
 }

@@ -28,6 +28,20 @@ func gitlab(for plan: MigrationPlan, script: MoveScript = MoveScript()) -> FakeG
     return FakeGitLab(repositories: repositories, weights: plan.initialWeights, defaultScript: script)
 }
 
+/// Runs `plan` to its end against a fake GitLab holding its repositories, after `configure`
+/// has set scripts, faults and flags and `injected` inputs are queued.
+func runDrain(
+    _ plan: MigrationPlan, injected: [(EngineInstant, EngineInput)] = [], configure: (inout FakeGitLab) -> Void = { _ in }
+) -> (MigrationEngine, EmbeddedDriver) {
+    var world = gitlab(for: plan)
+    configure(&world)
+    var driver = EmbeddedDriver(gitlab: world)
+    for (at, input) in injected { driver.inject(input, at: at) }
+    var engine = try! MigrationEngine(plan: plan)
+    driver.run(&engine)
+    return (engine, driver)
+}
+
 extension EmbeddedDriver {
     /// The instants at which actions matching `predicate` were performed.
     func times(_ predicate: (EngineAction) -> Bool) -> [EngineInstant] {
@@ -52,6 +66,11 @@ func temporaryJournalPath(_ name: String) -> String {
     try? FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
     let path = dir.appendingPathComponent("\(name)-\(UUID().uuidString).sqlite").path
     return path
+}
+
+/// Deletes a journal and its WAL files (the crash tests write hundreds).
+func removeJournal(_ path: String) {
+    for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
 }
 
 /// Convergence after a run: every repository settled, GitLab agreeing with the engine, no move
