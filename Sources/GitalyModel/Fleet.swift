@@ -187,6 +187,8 @@ struct Validator {
         let g = model.gitlab
         guard g.sidekiqConcurrency >= 1 else { throw fail(SourceLine(path: "gitlab"), "sidekiqConcurrency", "gitlab: must be at least 1, got \(g.sidekiqConcurrency)") }
         guard (0...1).contains(g.apiErrorRate) else { throw fail(SourceLine(path: "gitlab"), "apiErrorRate", "gitlab: must be within 0 and 1, got \(g.apiErrorRate)") }
+        guard g.moveStreamBytesPerSecondMax > 0 else { throw fail(SourceLine(path: "gitlab"), "moveStreamBandwidth", "gitlab: must be above 0, got \(g.moveStreamBytesPerSecondMax)") }
+        guard g.sidekiqPickupSeconds >= 0 else { throw fail(SourceLine(path: "gitlab"), "sidekiqPickup", "gitlab: must be at least 0, got \(g.sidekiqPickupSeconds)") }
         let fleet = Fleet(model: model, nodes: nodes, storages: storages, virtualStorages: vstorages, zones: zones, praefectZones: praefectZones)
         try checkFaults(model.faults, fleet)
         try checkRepositories(model.repositories, fleet)
@@ -241,6 +243,10 @@ struct Validator {
         for r in repos {
             let object = "repository \(r.path)"
             try nonNegative(r.sizeBytes, r.source, "size", object, format: Units.formatBytes)
+            try nonNegative(r.parts.wikiBytes, r.source, "wikiSize", object, format: Units.formatBytes)
+            try nonNegative(r.parts.designBytes, r.source, "designSize", object, format: Units.formatBytes)
+            try nonNegative(r.parts.poolBytes, r.source, "poolSize", object, format: Units.formatBytes)
+            guard r.parts.refs >= 0 else { throw fail(r.source, "refs", "\(object): refs must be at least 0, got \(r.parts.refs)") }
             guard let v = fleet.virtualStorage(named: r.storage) else { throw fail(r.source, "storage", "\(object): unknown storage \"\(r.storage)\"") }
             let vs = fleet.virtualStorages[v]
             for (i, name) in r.replicas.enumerated() {

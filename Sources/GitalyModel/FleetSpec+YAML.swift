@@ -112,7 +112,7 @@ extension FleetSpec {
     }
 
     static func parseGitLab(_ c: YAMLCursor) throws -> GitLabSpec {
-        let m = try c.mapping(allowed: ["weights", "sidekiqConcurrency", "apiLatency", "apiErrorRate", "pushWaitPolls", "pushWaitInterval"])
+        let m = try c.mapping(allowed: ["weights", "sidekiqConcurrency", "apiLatency", "apiErrorRate", "pushWaitPolls", "pushWaitInterval", "moveStreamBandwidth", "sidekiqPickup"])
         var g = GitLabSpec()
         if let w = m["weights"] {
             g.weights = try w.namedEntries().map { (name: $0.0, weight: try $0.1.int()) }
@@ -123,6 +123,8 @@ extension FleetSpec {
         g.apiErrorRate = try m.get("apiErrorRate", g.apiErrorRate) { try $0.double() }
         g.pushWaitPolls = try m.get("pushWaitPolls", g.pushWaitPolls) { try $0.int() }
         g.pushWaitIntervalSeconds = try m.get("pushWaitInterval", g.pushWaitIntervalSeconds) { try $0.seconds() }
+        g.moveStreamBytesPerSecondMax = try m.get("moveStreamBandwidth", g.moveStreamBytesPerSecondMax) { try $0.rate() }
+        g.sidekiqPickupSeconds = try m.get("sidekiqPickup", g.sidekiqPickupSeconds) { try $0.seconds() }
         return g
     }
 
@@ -155,11 +157,15 @@ extension FleetSpec {
     }
 
     static func parseRepository(_ c: YAMLCursor) throws -> RepositorySpec {
-        let m = try c.mapping(allowed: ["path", "storage", "size", "replicas", "primary"])
+        let m = try c.mapping(allowed: ["path", "storage", "size", "replicas", "primary", "wikiSize", "designSize", "poolSize", "refs"])
         var r = RepositorySpec(path: try m.required("path").string(), storage: try m.required("storage").string())
         r.sizeBytes = try m.get("size", r.sizeBytes) { try $0.bytes() }
         r.replicas = try m.get("replicas", []) { try $0.stringList() }
         r.primary = try m["primary"].map { try $0.string() }
+        r.parts.wikiBytes = try m.get("wikiSize", r.parts.wikiBytes) { try $0.bytes() }
+        r.parts.designBytes = try m.get("designSize", r.parts.designBytes) { try $0.bytes() }
+        r.parts.poolBytes = try m.get("poolSize", r.parts.poolBytes) { try $0.bytes() }
+        r.parts.refs = try m.get("refs", r.parts.refs) { try $0.int() }
         r.source = SourceLine(line: c.line, path: c.path)
         return r
     }

@@ -228,10 +228,18 @@ public struct GitLabSpec: Equatable, Sendable {
     public var sidekiqConcurrency = 5
     public var apiLatencySeconds = 0.05
     public var apiErrorRate = 0.0
-    /// The wait for in-flight pushes before a move copies a repository: 3 polls, 10 s apart
-    /// (gitlab `update_repository_storage_methods.rb`, PRAEFECT.md §8).
+    /// The wait for in-flight pushes before a move copies a repository: the counter is read 3
+    /// times, 10 s apart, and the move fails 10 s after the last read (PUBLIC: gitlab
+    /// `update_repository_storage_methods.rb`, `wait_for_pushes`; PRAEFECT.md §8).
     public var pushWaitPolls = 3
     public var pushWaitIntervalSeconds = 10.0
+    /// The most one move's copy stream moves per second, whatever the disks allow: a
+    /// `ReplicateRepository` is one fetch, one pack stream. PUBLIC default: gitaly#3377, a bare
+    /// clone of gitlab-org/gitlab without local optimisations ran at 27.21 MiB/s.
+    public var moveStreamBytesPerSecondMax = 27.21 * 1_048_576
+    /// From a Sidekiq thread taking the move's job to `start!` (fetch from Redis, the
+    /// `gitaly_throttled` queue's throttling). ASSUMED 1 s.
+    public var sidekiqPickupSeconds = 1.0
     public var weightsSource = SourceLine()
     public init() {}
 
@@ -240,6 +248,7 @@ public struct GitLabSpec: Equatable, Sendable {
             && a.sidekiqConcurrency == b.sidekiqConcurrency && a.apiLatencySeconds == b.apiLatencySeconds
             && a.apiErrorRate == b.apiErrorRate && a.pushWaitPolls == b.pushWaitPolls
             && a.pushWaitIntervalSeconds == b.pushWaitIntervalSeconds
+            && a.moveStreamBytesPerSecondMax == b.moveStreamBytesPerSecondMax && a.sidekiqPickupSeconds == b.sidekiqPickupSeconds
     }
 }
 
@@ -303,6 +312,8 @@ public struct RepositorySpec: Equatable, Sendable {
     /// Cluster only: assigned storages; empty means chosen at creation.
     public var replicas: [String] = []
     public var primary: String?
+    /// Wiki, design repository, object pool and refs (see `RepositoryParts` for the defaults).
+    public var parts = RepositoryParts()
     public var source = SourceLine()
     public init(path: String, storage: String, sizeBytes: Double = 100e6, replicas: [String] = [], primary: String? = nil) {
         self.path = path

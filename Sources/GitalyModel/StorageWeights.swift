@@ -5,14 +5,16 @@ import SimKernel
 /// storage with weight w > 0 draws rand^(1/w) and the largest wins, so storage i is chosen with
 /// probability wᵢ / Σw (gitlab `app/models/application_setting.rb`, `pick_repository_storage`;
 /// docs "Repository storage paths"). Moves without a destination use the same pick
-/// (gitlab!45338).
+/// (gitlab!45338: `repository_storage_movable.rb` defaults `destination_storage_name` to
+/// `Repository.pick_storage_shard`), and it does not leave out the move's source.
 public enum StorageWeights {
-    /// The index of the chosen storage, or nil when every weight is 0. `exclude` is skipped
-    /// (a move's source).
-    public static func pick(_ weights: [Int], excluding exclude: Int? = nil, random: inout RandomStream) -> Int? {
+    /// The index of the chosen storage. When every weight is 0 Rails' normalised weights stay 0,
+    /// every key rand^(1/0) is 0, and `max_by` keeps the first: the first storage.
+    public static func pick(_ weights: [Int], random: inout RandomStream) -> Int {
+        precondition(!weights.isEmpty, "GitLab has at least one storage")
         var best = -1.0
-        var chosen: Int?
-        for (i, w) in weights.enumerated() where w > 0 && i != exclude {
+        var chosen = 0
+        for (i, w) in weights.enumerated() where w > 0 {
             let key = pow(random.nextOpenUnit(), 1 / Double(w))
             if key > best { best = key; chosen = i }
         }

@@ -8,9 +8,8 @@ public enum AdminError: Error, Equatable, Sendable {
     case unknownMove
     /// A move on a read-only container fails validation.
     case repositoryReadOnly
-    /// No destination: every weight is 0 apart from the source.
+    /// No storage can take the repository (a cluster with no healthy replica to place it on).
     case noDestination
-    case sameStorage
     case weightOutOfRange
     /// The chosen storage has no room for the repository.
     case storageFull
@@ -31,31 +30,42 @@ public struct AdminResponse<T: Sendable>: Sendable {
 extension World {
     mutating func adminCall<T>(_ body: (inout World) -> Result<T, AdminError>) -> AdminResponse<T> {
         let latency = SimTime.seconds(fleet.gitlab.apiLatencySeconds)
-        if gitlabRandom.bernoulli(fleet.gitlab.apiErrorRate) { return AdminResponse(result: .failure(.serverError), latency: latency) }
+        if apiErrorRandom.bernoulli(fleet.gitlab.apiErrorRate) { return AdminResponse(result: .failure(.serverError), latency: latency) }
         return AdminResponse(result: body(&self), latency: latency)
     }
 
     /// Schedules a move of `repository` to `destination` (a GitLab storage index), or to a
     /// storage picked by the weights when nil (gitlab!45338). Returns the move id.
     public static func scheduleMove(_ sim: inout Simulation<World>, repository r: Int, destination: Int?) -> AdminResponse<Int> {
-        let now = sim.now
-        let response = sim.model.adminCall { w in w.scheduleMoveNow(repository: r, destination: destination, now) }
-        if case .success(let id) = response.result, sim.model.moves[id].holdsWorker { sim.schedule(at: now, .moveStep(move: Int32(id))) }
+        let response = sim.model.adminCall { w in w.scheduleMoveNow(repository: r, destination: destination) }
+        if case .success(let id) = response.result { sim.model.moveScheduled(id, &sim.scheduler) }
         return response
     }
 
-    /// The effect of a move request, without the API's latency and errors.
-    mutating func scheduleMoveNow(repository r: Int, destination: Int?, _ now: SimTime) -> Result<Int, AdminError> {
+    /// The effect of a move request, without the API's latency and errors. Without a
+    /// destination Rails picks one by the weights, the source included
+    /// (`repository_storage_movable.rb`: the default is `Repository.pick_storage_shard`, and
+    /// validation checks only that the storage exists and the container is writable); a pick of the source, or
+    /// a destination equal to it, is a move that finishes without copying (`same_filesystem?`).
+    mutating func scheduleMoveNow(repository r: Int, destination: Int?) -> Result<Int, AdminError> {
         guard r >= 0 && r < repositories.count else { return .failure(.unknownRepository) }
         let source = repositories[r].virtualStorage
-        guard let d = destination ?? StorageWeights.pick(weights, excluding: source, random: &gitlabRandom) else { return .failure(.noDestination) }
-        guard d != source else { return .failure(.sameStorage) }
-        var m = RepositoryStorageMove(id: moves.count, repository: r, sourceStorage: source, destinationStorage: d)
-        let effects: [MoveSideEffect]
-        do { effects = try m.apply(.schedule, containerReadOnly: readOnly[r]) } catch { return .failure(.repositoryReadOnly) }
-        moves.append(MoveProcess(move: m))
-        perform(effects, move: m.id, now)
-        return .success(m.id)
+        let d = destination ?? StorageWeights.pick(weights, random: &moveDestinationRandom)
+        // The model's validation: a move on a read-only container is refused.
+        guard !readOnly[r] else { return .failure(.repositoryReadOnly) }
+        moves.append(MoveProcess(move: RepositoryStorageMove(id: moves.count, repository: r, sourceStorage: source, destinationStorage: d)))
+        return .success(moves.count - 1)
+    }
+
+    /// The move is in the database: `schedule` sets the repository read-only and enqueues the
+    /// worker, which starts once a Sidekiq thread picks it up.
+    mutating func moveScheduled(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
+        activeMoves.insert(m)
+        perform(try! moves[m].move.apply(.schedule, containerReadOnly: readOnly[moves[m].move.repository]), move: m, s.now)
+        if moves[m].holdsWorker {
+            moves[m].holdsWorker = false
+            workerAcquired(m, &s)
+        }
     }
 
     /// `GET .../repository_storage_moves/:id`.
@@ -91,13 +101,13 @@ extension World {
     /// Returns the ids of the moves scheduled.
     public static func scheduleBulkMove(_ sim: inout Simulation<World>, source: Int, destination: Int?) -> AdminResponse<[Int]> {
         let latency = SimTime.seconds(sim.model.fleet.gitlab.apiLatencySeconds)
-        if sim.model.gitlabRandom.bernoulli(sim.model.fleet.gitlab.apiErrorRate) { return AdminResponse(result: .failure(.serverError), latency: latency) }
+        if sim.model.apiErrorRandom.bernoulli(sim.model.fleet.gitlab.apiErrorRate) { return AdminResponse(result: .failure(.serverError), latency: latency) }
         var ids: [Int] = []
-        for r in sim.model.repositoriesByStorage[source] where !sim.model.readOnly[r] {
-            let now = sim.now
-            if case .success(let id) = sim.model.scheduleMoveNow(repository: r, destination: destination, now) {
+        // By repository id, as Rails walks the projects of the shard.
+        for r in sim.model.repositoriesByStorage[source].sorted() where !sim.model.readOnly[r] {
+            if case .success(let id) = sim.model.scheduleMoveNow(repository: r, destination: destination) {
                 ids.append(id)
-                if sim.model.moves[id].holdsWorker { sim.schedule(at: now, .moveStep(move: Int32(id))) }
+                sim.model.moveScheduled(id, &sim.scheduler)
             }
         }
         return AdminResponse(result: .success(ids), latency: latency)
@@ -108,7 +118,7 @@ extension World {
     /// when no storage has a weight or the chosen storages lack room.
     public mutating func createRepository(path: String, sizeBytes: Double, at now: SimTime) -> AdminResponse<Int> {
         adminCall { w -> Result<Int, AdminError> in
-            guard let vs = StorageWeights.pick(w.weights, random: &w.gitlabRandom) else { return .failure(.noDestination) }
+            let vs = StorageWeights.pick(w.weights, random: &w.gitlabRandom)
             let v = w.fleet.virtualStorages[vs]
             var healthy: MemberSet = 0
             for slot in v.members.indices where w.nodes[w.node(vs, slot)].up { healthy |= .single(slot) }
@@ -121,7 +131,7 @@ extension World {
                 return .failure(.storageFull)
             }
             let record = RepositoryRecord(virtualStorage: vs, members: v.members.count, assigned: assigned, primary: primary, sizeBytes: sizeBytes, present: present)
-            w.addRepository(path: path, record: record)
+            w.addRepository(path: path, record: record, parts: RepositoryParts())
             let id = w.repositories.count - 1
             for slot in present.slots { w.enqueueVerification(id, slot, due: now + w.verificationInterval) }
             for target in (assigned & ~present).slots {
@@ -149,7 +159,7 @@ extension World {
     /// reconciler carries it out on its next runs.
     public mutating func setReplicationFactor(virtualStorage vs: Int, factor: Int) -> Result<Void, AdminError> {
         guard fleet.virtualStorages[vs].viaPraefect, factor >= 1, factor <= fleet.virtualStorages[vs].members.count else { return .failure(.replicationFactorOutOfRange) }
-        for r in repositoriesByStorage[vs] { Praefect.setReplicationFactor(&repositories[r], factor: factor, random: &replicationRandom) }
+        for r in repositoriesByStorage[vs].sorted() { Praefect.setReplicationFactor(&repositories[r], factor: factor, random: &replicationRandom) }
         return .success(())
     }
 }

@@ -23,9 +23,7 @@ extension World {
 
     mutating func setDiskSlowdown(_ n: Int, factor: Double, _ s: inout EventScheduler<WorldEvent>) {
         nodes[n].slowdownFactor = factor
-        refreshIOSeconds(node: n)
-        pool.setCapacity(nodes[n].diskRead, bytesPerSecond: fleet.nodes[n].disk.readBytesPerSecond * factor, at: s.now)
-        pool.setCapacity(nodes[n].diskWrite, bytesPerSecond: fleet.nodes[n].disk.writeBytesPerSecond * factor, at: s.now)
+        refreshDiskShares(node: n, s.now)
         scheduleFlowCheck(&s)
     }
 

@@ -3,19 +3,61 @@ import SimKernel
 /// What a bandwidth flow is for.
 enum FlowOwner {
     case replication(worker: Int, job: Int, sourceGeneration: Int64, nodes: (Int, Int))
-    case moveCopy(move: Int, nodes: (Int, Int))
+    case moveCopy(move: Int, slot: Int, nodes: (Int, Int))
+
+    /// The nodes the flow reads from and writes to.
+    var ends: (Int, Int) {
+        switch self {
+        case .replication(_, _, _, let e): return e
+        case .moveCopy(_, _, let e): return e
+        }
+    }
 }
 
 /// Bulk transfers (replication jobs, move copies) as max-min fair flows over the nodes' disks
 /// and network (`BandwidthPool`).
+///
+/// Flows and RPC I/O share a node's disk as processor sharing, both ways: an RPC's disk
+/// seconds grow as if each flow on that disk were one more job beside it (its bytes at
+/// B / (1 + flows)), and while j RPCs with disk I/O are in service the flows on that disk get
+/// B · k / (k + j) between the k of them. A migration thus slows the fleet's RPCs and busy
+/// nodes slow the migration (issue 7 item 4; gitalyctl's runbook names disk throughput on both
+/// ends as the bottleneck, PRAEFECT.md §9). An RPC's share is fixed when its service starts.
 extension World {
     /// A bulk transfer from one node to another: the source disk's reads, both network links
-    /// and the destination disk's writes, all shared max-min fairly with other flows.
-    mutating func startFlow(bytes: Double, from a: Int, to b: Int, owner: FlowOwner, _ s: inout EventScheduler<WorldEvent>) {
+    /// and the destination disk's writes, all shared max-min fairly with other flows, no
+    /// faster than `cap`.
+    mutating func startFlow(bytes: Double, from a: Int, to b: Int, capBytesPerSecond cap: Double = .infinity, owner: FlowOwner, _ s: inout EventScheduler<WorldEvent>) {
         let path = a == b ? [nodes[a].diskRead, nodes[b].diskWrite] : [nodes[a].diskRead, nodes[a].network, nodes[b].network, nodes[b].diskWrite]
-        let id = pool.start(bytes: bytes, through: path, at: s.now)
+        let id = pool.start(bytes: bytes, through: path, capBytesPerSecond: cap, at: s.now)
         while flowOwners.count <= id.slot { flowOwners.append(nil) }
         flowOwners[id.slot] = (id, owner)
+        flowsOnDisk[a].reading += 1
+        flowsOnDisk[b].writing += 1
+        refreshDiskShares(node: a, s.now)
+        if b != a { refreshDiskShares(node: b, s.now) }
+        scheduleFlowCheck(&s)
+    }
+
+    /// Recomputes a node's disk shares after its flows, its RPCs in disk service or its
+    /// slowdown changed: the RPC I/O seconds and the capacity its flows split.
+    mutating func refreshDiskShares(node n: Int, _ now: SimTime) {
+        refreshIOSeconds(node: n)
+        let f = nodes[n].slowdownFactor
+        let k = flowsOnDisk[n], j = rpcsOnDisk[n]
+        let readShare = k.reading > 0 ? Double(k.reading) / Double(k.reading + j.reading) : 1
+        let writeShare = k.writing > 0 ? Double(k.writing) / Double(k.writing + j.writing) : 1
+        pool.setCapacity(nodes[n].diskRead, bytesPerSecond: fleet.nodes[n].disk.readBytesPerSecond * f * readShare, at: now)
+        pool.setCapacity(nodes[n].diskWrite, bytesPerSecond: fleet.nodes[n].disk.writeBytesPerSecond * f * writeShare, at: now)
+    }
+
+    /// An RPC with disk I/O starts (+1) or ends (-1) its service on node `n`.
+    mutating func rpcDiskService(node n: Int, reads: Bool, writes: Bool, _ delta: Int, _ s: inout EventScheduler<WorldEvent>) {
+        if reads { rpcsOnDisk[n].reading += delta }
+        if writes { rpcsOnDisk[n].writing += delta }
+        // Only flows care about the RPC count: without them the capacities stay as they are.
+        guard (reads && flowsOnDisk[n].reading > 0) || (writes && flowsOnDisk[n].writing > 0) else { return }
+        refreshDiskShares(node: n, s.now)
         scheduleFlowCheck(&s)
     }
 
@@ -42,14 +84,31 @@ extension World {
     mutating func takeOwner(_ id: BandwidthPool.FlowID) -> FlowOwner? {
         guard id.slot < flowOwners.count, let (recorded, owner) = flowOwners[id.slot], recorded == id else { return nil }
         flowOwners[id.slot] = nil
+        let (a, b) = owner.ends
+        flowsOnDisk[a].reading -= 1
+        flowsOnDisk[b].writing -= 1
+        refreshDiskShares(node: a, pool.lastUpdate)
+        if b != a { refreshDiskShares(node: b, pool.lastUpdate) }
         return owner
     }
 
     mutating func ownerEnded(_ owner: FlowOwner, success: Bool, _ s: inout EventScheduler<WorldEvent>) {
         switch owner {
         case .replication(let w, let job, let g, _): replicationFlowEnded(worker: w, job: job, sourceGeneration: g, success: success, &s)
-        case .moveCopy(let m, _): moveCopyEnded(m, success: success, &s)
+        case .moveCopy(let m, let slot, _): moveCopyEnded(m, slot: slot, success: success, &s)
         }
+    }
+
+    /// Stops a move's copies without telling the move (it is failing or its worker died).
+    mutating func cancelMoveCopies(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
+        guard moves[m].step == .copying else { return }
+        for entry in flowOwners {
+            guard let (id, owner) = entry, case .moveCopy(let mm, _, _) = owner, mm == m else { continue }
+            pool.cancel(id, at: s.now)
+            _ = takeOwner(id)
+        }
+        moves[m].pendingFlows = 0
+        scheduleFlowCheck(&s)
     }
 
     /// A node went down: every flow through it stops and its owner sees a failure.
@@ -57,12 +116,7 @@ extension World {
         var hit: [BandwidthPool.FlowID] = []
         for entry in flowOwners {
             guard let (id, owner) = entry else { continue }
-            let ends: (Int, Int)
-            switch owner {
-            case .replication(_, _, _, let e): ends = e
-            case .moveCopy(_, let e): ends = e
-            }
-            if ends.0 == n || ends.1 == n { hit.append(id) }
+            if owner.ends.0 == n || owner.ends.1 == n { hit.append(id) }
         }
         var owners: [FlowOwner] = []
         for id in hit {

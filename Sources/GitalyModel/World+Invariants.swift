@@ -1,21 +1,58 @@
 import SimKernel
 
 extension World {
-    /// The invariants every transition must keep (STYLE.md "Assertions"): generations never
-    /// exceed the repository's (checked in `RepositoryRecord`), the primary is assigned, a
-    /// repository is authoritative on exactly one GitLab storage outside a move, and no storage
-    /// is over its capacity. Generations never decreasing is enforced where they change.
-    public func checkInvariants() {
-        for r in repositories.indices {
-            repositories[r].checkInvariants()
-            let vs = repositories[r].virtualStorage
-            precondition(repositoriesByStorage[vs].contains(r), "repository \(r) is not listed on its storage \(vs)")
+    /// How many repositories beyond the event's own the per-event check visits, in turn: every
+    /// repository is visited at least once per n / 16 events.
+    static let invariantSweepPerEvent = 16
+
+    /// The invariants every transition must keep (STYLE.md "Assertions"), checked after each
+    /// event at a cost independent of the repository count: the repository the event names and
+    /// the next few of a rotating sweep (`checkRepository`), every move whose worker has not
+    /// ended, every storage's use, and the RPC slots. Generations never decreasing and never
+    /// passing the repository's are also enforced where they change (`RepositoryRecord`).
+    mutating func checkInvariants(after event: WorldEvent) {
+        switch event {
+        case .rpcArrival(let r, _), .rpcDone(_, _, let r): checkRepository(Int(r))
+        case .moveStep(let m): checkRepository(moves[Int(m)].move.repository)
+        case .trafficArrival, .limiterTimeout, .flowsDue, .healthRound, .healthApply, .workerWake, .reconcile, .verify,
+             .nodeDownEnd, .scheduledFault, .faultEnd, .randomFault, .rollingUpdateStep, .windowClose: break
         }
-        precondition(repositoriesByStorage.map(\.count).reduce(0, +) == repositories.count, "a repository is listed on two storages")
-        for m in moves where m.step != .done {
-            let r = m.move.repository
-            let expected = m.move.state == .replicated ? m.move.destinationStorage : m.move.sourceStorage
-            precondition(repositories[r].virtualStorage == expected, "move \(m.move.id): repository \(r) is authoritative on the wrong storage")
+        if !repositories.isEmpty {
+            for _ in 0..<min(Self.invariantSweepPerEvent, repositories.count) {
+                if invariantCursor >= repositories.count { invariantCursor = 0 }
+                checkRepository(invariantCursor)
+                invariantCursor += 1
+            }
+        }
+        checkSharedInvariants()
+    }
+
+    /// Every invariant over every repository: at the start and when a test asks.
+    public func checkAllInvariants() {
+        for r in repositories.indices { checkRepository(r) }
+        checkSharedInvariants()
+    }
+
+    /// A repository's record is consistent and it is listed, once, on its storage.
+    func checkRepository(_ r: Int) {
+        repositories[r].checkInvariants()
+        let vs = repositories[r].virtualStorage
+        let i = storageListIndex[r]
+        precondition(i < repositoriesByStorage[vs].count && repositoriesByStorage[vs][i] == r, "repository \(r) is not listed on its storage \(vs)")
+    }
+
+    /// What does not grow with the repository count: the lists' total, the moves in progress
+    /// (a repository is authoritative on its source until `finish_replication`), storage use
+    /// within capacity, and the RPC slots.
+    func checkSharedInvariants() {
+        var listed = 0
+        for list in repositoriesByStorage { listed += list.count }
+        precondition(listed == repositories.count, "a repository is listed on two storages")
+        for m in activeMoves {
+            let move = moves[m].move
+            precondition(moves[m].step != .done, "move \(move.id) ended but is still counted active")
+            let expected = move.state == .replicated ? move.destinationStorage : move.sourceStorage
+            precondition(repositories[move.repository].virtualStorage == expected, "move \(move.id): repository \(move.repository) is authoritative on the wrong storage")
         }
         for s in fleet.storages.indices {
             precondition(storageUsedBytes[s] <= fleet.storages[s].capacityBytes * (1 + 1e-9) + 1, "storage \(fleet.storages[s].name) is over its capacity")

@@ -2,11 +2,15 @@ import SimKernel
 
 /// Where a move's Sidekiq worker is in `UpdateRepositoryStorageService` (not a plan's phase).
 enum MoveWorkerStep: Equatable {
+    /// Waiting for a Sidekiq thread, or for the thread to pick the job up.
     case queued
     case waitingPushes
     case copying
     case checksum
     case cleanup
+    /// The worker died after `start!` (Sidekiq interruption): nothing runs until an operator
+    /// fails the move.
+    case interrupted
     case done
 }
 
@@ -14,26 +18,59 @@ enum MoveWorkerStep: Equatable {
 struct MoveProcess {
     var move: RepositoryStorageMove
     var step: MoveWorkerStep = .queued
+    /// The repository being copied (project, wiki, design, then the pool).
+    var part: MovePart = .project
     var polls = 0
     var pendingFlows = 0
-    var copyFailed = false
     var holdsWorker = false
     var destinationAssigned: MemberSet = 0
     var destinationPrimary = 0
-    var copied: MemberSet = 0
+    /// The destination replicas the create routed live (Praefect's voters; the one storage
+    /// of a plain destination).
+    var voters: MemberSet = 0
+    /// Voters whose copy is whole so far; each holds a reservation of the move's bytes.
+    var targets: MemberSet = 0
+    var reservedBytes = 0.0
+    /// The source replica the copy reads (Praefect routes the read to a random up-to-date one).
+    var sourceSlot = 0
+    /// The source's generation when the project copy began, and at its source checksum.
     var copyGeneration: Int64 = 0
+    var checksumGeneration: Int64 = 0
     var sourceRecord: RepositoryRecord?
     /// The source replicas that held data at the switch, to clean up.
     var sourceData: MemberSet = 0
 }
 
 /// GitLab Rails' move worker (`Projects::UpdateRepositoryStorageWorker` running
-/// `UpdateRepositoryStorageService`): wait for pushes, copy, compare checksums, switch, clean up.
+/// `UpdateRepositoryStorageService`, gitlab `app/services/concerns/update_repository_storage_methods.rb`):
+/// `start!`; unless both storages share a filesystem, for the project, wiki and design
+/// repositories in turn wait for pushes and `ReplicateService` (copy, checksum the
+/// destination then the source, remove the copy on mismatch); copy the object pool; then
+/// `finish_replication!`, remove the source, `finish_cleanup!`. Any error calls `do_fail!`.
 extension World {
-    /// CalculateChecksum reads refs, not objects: modelled as a fixed second on each side.
-    static let checksumTime = SimTime.seconds(1)
-    /// RemoveRepository on the source.
-    static let cleanupTime = SimTime.seconds(1)
+    /// Bytes a repository occupies on each replica that holds it: the project, its wiki and
+    /// its design repository (the pool is shared and counted apart).
+    func storedBytes(_ r: Int) -> Double {
+        repositories[r].sizeBytes + repositoryParts[r].wikiBytes + repositoryParts[r].designBytes
+    }
+
+    func bytes(of part: MovePart, _ r: Int) -> Double {
+        switch part {
+        case .project: return repositories[r].sizeBytes
+        case .wiki: return repositoryParts[r].wikiBytes
+        case .design: return repositoryParts[r].designBytes
+        case .pool: return repositoryParts[r].poolBytes
+        }
+    }
+
+    /// The part copied after `part`, skipping the ones the project lacks
+    /// (`mirror_repositories` checks `repository_exists?` for each; `mirror_object_pool` returns
+    /// without a pool).
+    func nextPart(after part: MovePart, _ r: Int) -> MovePart? {
+        var next = MovePart(rawValue: part.rawValue + 1)
+        while let p = next, bytes(of: p, r) <= 0 { next = MovePart(rawValue: p.rawValue + 1) }
+        return next
+    }
 
     mutating func perform(_ effects: [MoveSideEffect], move m: Int, _ now: SimTime) {
         let r = moves[m].move.repository
@@ -51,107 +88,248 @@ extension World {
         refreshAvailability(r, now)
     }
 
+    /// A Sidekiq thread has the move's job: it starts once the thread picks it up.
+    mutating func workerAcquired(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
+        moves[m].holdsWorker = true
+        s.schedule(after: .seconds(fleet.gitlab.sidekiqPickupSeconds), .moveStep(move: Int32(m)))
+    }
+
     mutating func moveStep(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         let r = moves[m].move.repository
         switch moves[m].step {
         case .queued:
             guard moves[m].move.state == .scheduled else { return }
             perform(try! moves[m].move.apply(.start), move: m, s.now)
+            if moveInterruptionRandom.bernoulli(config.moveWorkerInterruptionProbability) { return interruptWorker(m, &s) }
+            // `same_filesystem?`: a move onto the storage it is on copies nothing and removes
+            // nothing; it finishes as a no-op.
+            if moves[m].move.sourceStorage == moves[m].move.destinationStorage {
+                perform(try! moves[m].move.apply(.finishReplication), move: m, s.now)
+                perform(try! moves[m].move.apply(.finishCleanup), move: m, s.now)
+                return endMove(m, &s)
+            }
+            moves[m].part = .project
             moves[m].step = .waitingPushes
             moveStep(m, &s)
         case .waitingPushes:
-            // Wait for the push counter to reach 0: a few polls, 10 s apart, then give up
-            // (gitlab `update_repository_storage_methods.rb`).
-            if inflightPushes[r] == 0 { return beginCopy(m, &s) }
+            // `wait_for_pushes`: read the push counter at 0, 10 and 20 s, sleeping 10 s after
+            // each read; after the third sleep, at 30 s, give up. Each repository type has its
+            // own counter; only project pushes are modelled, so wikis and designs pass at once.
+            if moves[m].polls >= fleet.gitlab.pushWaitPolls {
+                return failMove(m, reason: "Timeout waiting for \(moves[m].part.name) repository pushes", &s)
+            }
+            let counter = moves[m].part == .project ? inflightPushes[r] : 0
+            if counter == 0 {
+                moves[m].polls = 0
+                return copyPart(m, &s)
+            }
             moves[m].polls += 1
-            if moves[m].polls >= fleet.gitlab.pushWaitPolls { return failMove(m, reason: "Timeout waiting for project repository pushes", &s) }
             s.schedule(after: .seconds(fleet.gitlab.pushWaitIntervalSeconds), .moveStep(move: Int32(m)))
-        case .copying:
+        case .copying, .interrupted:
             break
         case .checksum:
-            if gitlabRandom.bernoulli(config.moveChecksumMismatchProbability) { return failMove(m, reason: "Failed to verify repository checksum", &s) }
-            perform(try! moves[m].move.apply(.finishReplication), move: m, s.now)
-            moves[m].step = .cleanup
-            s.schedule(after: Self.cleanupTime, .moveStep(move: Int32(m)))
+            checksumsCompared(m, &s)
         case .cleanup:
-            let old = moves[m].sourceRecord!
-            let members = fleet.virtualStorages[old.virtualStorage].members
-            let held = moves[m].sourceData
-            guard held.slots.allSatisfy({ nodes[fleet.storages[members[$0]].node].up }) else {
-                return failMove(m, reason: "source storage unreachable during cleanup", &s)
-            }
-            for slot in held.slots { storageUsedBytes[members[slot]] -= old.sizeBytes }
-            perform(try! moves[m].move.apply(.finishCleanup), move: m, s.now)
-            endMove(m, &s)
+            removeSource(m, &s)
         case .done:
             // A move failed while it waited for a Sidekiq thread: give the thread back.
             if moves[m].holdsWorker { endMove(m, &s) }
         }
     }
 
-    /// ReplicateRepository onto the destination: one flow per destination replica from the
-    /// source's primary (source disk read, both links, destination disk write).
-    mutating func beginCopy(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
+    /// `ReplicateService` compared the destination's checksum with the source's. The copy is
+    /// the source as it was when the copy began; a write that landed since changed the
+    /// source's refs, so its checksum differs and the move fails with the copy removed
+    /// (`replicate_service.rb`). A corrupted copy is a separate fault with its own draw.
+    mutating func checksumsCompared(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
+        let r = moves[m].move.repository
+        let part = moves[m].part
+        // CalculateChecksum needs the source replica and the destination's primary to answer.
+        let (sv, dv) = (repositories[r].virtualStorage, moves[m].move.destinationStorage)
+        guard nodes[node(sv, moves[m].sourceSlot)].up, nodes[node(dv, moves[m].destinationPrimary)].up else {
+            return failMove(m, reason: "CalculateChecksum failed", &s)
+        }
+        let written = part == .project && repositories[r].generation != moves[m].copyGeneration
+        if written || moveCorruptionRandom.bernoulli(config.moveChecksumMismatchProbability) {
+            return failMove(m, reason: "Failed to verify \(part.name) repository checksum", &s)
+        }
+        if part == .project { moves[m].checksumGeneration = repositories[r].generation }
+        guard let next = nextPart(after: part, r) else { return finishReplication(m, &s) }
+        moves[m].part = next
+        if next == .pool { return copyPart(m, &s) }
+        moves[m].step = .waitingPushes
+        moveStep(m, &s)
+    }
+
+    /// `finish_replication!` in the transaction after the pool's copy. A write acknowledged
+    /// on the source after its checksum is in no copy: it is lost with the switch.
+    mutating func finishReplication(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
+        let r = moves[m].move.repository
+        if repositories[r].generation > moves[m].checksumGeneration { ledger.discard(repository: r, above: moves[m].checksumGeneration) }
+        perform(try! moves[m].move.apply(.finishReplication), move: m, s.now)
+        moves[m].step = .cleanup
+        s.schedule(after: .seconds(MoveCosts.cleanupSeconds), .moveStep(move: Int32(m)))
+    }
+
+    /// `remove_old_paths`. A plain source answers `RemoveRepository` itself: a source down is
+    /// an error and the move ends `cleanup_failed`. Through Praefect (gitaly
+    /// `internal/praefect/remove_repository.go`) the records are deleted first and each
+    /// replica's removal is only logged when it fails, so the move finishes and a down
+    /// replica keeps its bytes as an orphan; only a Praefect that cannot answer fails it.
+    mutating func removeSource(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
+        let r = moves[m].move.repository
+        let old = moves[m].sourceRecord!
+        let members = fleet.virtualStorages[old.virtualStorage].members
+        let held = moves[m].sourceData
+        let size = storedBytes(r)
+        if vsViaPraefect[old.virtualStorage] {
+            guard !runningPraefects.isEmpty else { return failMove(m, reason: "Praefect unavailable during cleanup", &s) }
+            for slot in held.slots {
+                if nodes[node(old.virtualStorage, slot)].up { storageUsedBytes[members[slot]] -= size } else { orphanedBytes[members[slot]] += size }
+            }
+        } else {
+            guard held.slots.allSatisfy({ nodes[node(old.virtualStorage, $0)].up }) else {
+                return failMove(m, reason: "source storage unreachable during cleanup", &s)
+            }
+            for slot in held.slots { storageUsedBytes[members[slot]] -= size }
+        }
+        perform(try! moves[m].move.apply(.finishCleanup), move: m, s.now)
+        endMove(m, &s)
+    }
+
+    /// The Sidekiq-interruption fault (gitlab#429049): the worker dies after `start!`. Sidekiq
+    /// retries the job, but `execute` returns at once unless the move is `scheduled`, so the
+    /// move stays `started`, the repository read-only, until an operator runs `do_fail!`. The
+    /// thread is free again; copies in flight stop and their bytes are removed.
+    public static func interruptMoveWorker(_ sim: inout Simulation<World>, _ id: Int) {
+        sim.model.interruptWorker(id, &sim.scheduler)
+    }
+
+    mutating func interruptWorker(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
+        guard moves[m].move.state == .started, moves[m].step != .interrupted else { return }
+        cancelMoveCopies(m, &s)
+        releaseReservation(m)
+        releaseWorker(m, &s)
+        moves[m].step = .interrupted
+    }
+
+    /// The copy of one part: `ReplicateRepository` onto the destination, one stream per
+    /// destination replica from one source replica (source disk read, both links,
+    /// destination disk write), each no faster than one stream goes.
+    mutating func copyPart(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
+        let r = moves[m].move.repository
+        if moves[m].part == .project {
+            guard prepareDestination(m, &s) else { return }
+        }
+        let sv = repositories[r].virtualStorage
+        guard nodes[node(sv, moves[m].sourceSlot)].up, dataPresent[r].contains(slot: moves[m].sourceSlot) else {
+            return failMove(m, reason: "source repository unavailable", &s)
+        }
+        let dv = moves[m].move.destinationStorage
+        // A destination replica that went down since the last part cannot take this one.
+        for slot in moves[m].targets.slots where !nodes[node(dv, slot)].up { dropTarget(m, slot) }
+        guard createSucceeds(m) else { return failMove(m, reason: "ReplicateRepository failed", &s) }
+        let bytes = bytes(of: moves[m].part, r)
+        moves[m].step = .copying
+        for slot in moves[m].targets.slots {
+            let (a, b) = (node(sv, moves[m].sourceSlot), node(dv, slot))
+            moves[m].pendingFlows += 1
+            startFlow(bytes: bytes, from: a, to: b, capBytesPerSecond: fleet.gitlab.moveStreamBytesPerSecondMax,
+                      owner: .moveCopy(move: m, slot: slot, nodes: (a, b)), &s)
+        }
+    }
+
+    /// Picks the source replica and creates the destination. Into a cluster the create is a
+    /// voted mutator (gitaly `internal/praefect/coordinator.go`, repository creation): the
+    /// primary and the healthy secondaries take the copy, an unhealthy assigned replica becomes
+    /// a replication target. A voter without room drops out. Returns false when the move failed.
+    mutating func prepareDestination(_ m: Int, _ s: inout EventScheduler<WorldEvent>) -> Bool {
         let r = moves[m].move.repository
         let source = repositories[r]
         let sv = source.virtualStorage
-        let candidates = (source.upToDate & dataPresent[r]).slots.filter { nodes[node(sv, $0)].up }
-        guard let from = candidates.first(where: { $0 == source.primary }) ?? candidates.first else {
-            return failMove(m, reason: "source repository unavailable", &s)
+        var candidates: MemberSet = 0
+        for slot in (source.upToDate & dataPresent[r]).slots where nodes[node(sv, slot)].up { candidates |= .single(slot) }
+        guard candidates != 0 else {
+            failMove(m, reason: "source repository unavailable", &s)
+            return false
         }
+        // Praefect routes the replication's reads like any accessor: to a random up-to-date
+        // replica (gitaly `router_per_repository.go`, `RouteRepositoryAccessor`).
+        moves[m].sourceSlot = candidates.slot(at: moveSourceReadRandom.below(candidates.nonzeroBitCount))
         let dv = moves[m].move.destinationStorage
         let dest = fleet.virtualStorages[dv]
         var up: MemberSet = 0
         for slot in dest.members.indices where nodes[node(dv, slot)].up { up |= .single(slot) }
-        guard let (assigned, primary) = Praefect.placeNewRepository(members: dest.members.count, replicationFactor: dest.replicationFactor, locallyHealthy: up, random: &gitlabRandom) else {
-            return failMove(m, reason: "destination storage unavailable", &s)
+        guard let (assigned, primary) = Praefect.placeNewRepository(members: dest.members.count, replicationFactor: dest.replicationFactor, locallyHealthy: up, random: &movePlacementRandom) else {
+            failMove(m, reason: "destination storage unavailable", &s)
+            return false
         }
         moves[m].destinationAssigned = assigned
         moves[m].destinationPrimary = primary
+        moves[m].voters = assigned & up
         moves[m].copyGeneration = source.generation
-        moves[m].step = .copying
-        for slot in (assigned & up).slots {
+        let total = storedBytes(r) + repositoryParts[r].poolBytes
+        for slot in moves[m].voters.slots {
             let storage = dest.members[slot]
-            guard storageUsedBytes[storage] + source.sizeBytes <= fleet.storages[storage].capacityBytes else {
-                moves[m].copyFailed = true
-                continue
-            }
-            storageUsedBytes[storage] += source.sizeBytes
-            moves[m].copied |= .single(slot)
-            moves[m].pendingFlows += 1
-            startFlow(bytes: source.sizeBytes, from: node(sv, from), to: node(dv, slot), owner: .moveCopy(move: m, nodes: (node(sv, from), node(dv, slot))), &s)
+            guard storageUsedBytes[storage] + total <= fleet.storages[storage].capacityBytes else { continue }
+            storageUsedBytes[storage] += total
+            moves[m].targets |= .single(slot)
         }
-        if moves[m].pendingFlows == 0 { failMove(m, reason: "destination storage full", &s) }
+        moves[m].reservedBytes = total
+        guard createSucceeds(m) else {
+            failMove(m, reason: "destination storage full", &s)
+            return false
+        }
+        return true
     }
 
-    mutating func moveCopyEnded(_ m: Int, success: Bool, _ s: inout EventScheduler<WorldEvent>) {
+    /// Whether the destination's create still stands: a plain storage needs its one copy; a
+    /// cluster needs the primary's and, in strong mode, a quorum of the voters
+    /// (`Transactions.quorumReached`); eventual mode takes the primary alone. A secondary that
+    /// fails is outdated and gets a replication job, it does not fail the move.
+    func createSucceeds(_ m: Int) -> Bool {
+        let p = moves[m].destinationPrimary
+        guard moves[m].targets.contains(slot: p) else { return false }
+        let dv = moves[m].move.destinationStorage
+        guard vsViaPraefect[dv], vsConsistency[dv] == .strong else { return true }
+        let secondaries = moves[m].voters & ~MemberSet.single(p)
+        return Transactions.quorumReached(secondaries: secondaries.nonzeroBitCount, agreeing: (moves[m].targets & secondaries).nonzeroBitCount)
+    }
+
+    mutating func moveCopyEnded(_ m: Int, slot: Int, success: Bool, _ s: inout EventScheduler<WorldEvent>) {
         guard moves[m].step == .copying else { return }
         moves[m].pendingFlows -= 1
-        if !success { moves[m].copyFailed = true }
+        if !success { dropTarget(m, slot) }
         guard moves[m].pendingFlows == 0 else { return }
-        if moves[m].copyFailed { return failMove(m, reason: "ReplicateRepository failed", &s) }
+        guard createSucceeds(m) else { return failMove(m, reason: "ReplicateRepository failed", &s) }
         moves[m].step = .checksum
-        s.schedule(after: Self.checksumTime, .moveStep(move: Int32(m)))
+        s.schedule(after: .seconds(MoveCosts.checksumSeconds(moves[m].part, repositoryParts[moves[m].move.repository])), .moveStep(move: Int32(m)))
     }
 
-    /// `finish_replication!`: the repository's storage is now the destination. Writes
-    /// acknowledged on the source after the copy began (non-push RPCs are not held back by
-    /// the push counter) are not in the copy and are lost with the switch.
+    /// A destination replica failed its copy: the copy is removed, and the replica gets a
+    /// replication job after the switch if the move still succeeds.
+    mutating func dropTarget(_ m: Int, _ slot: Int) {
+        guard moves[m].targets.contains(slot: slot) else { return }
+        moves[m].targets &= ~MemberSet.single(slot)
+        storageUsedBytes[fleet.virtualStorages[moves[m].move.destinationStorage].members[slot]] -= moves[m].reservedBytes
+    }
+
+    /// `finish_replication!`: the repository's storage is now the destination.
     mutating func switchToDestination(_ m: Int, _ now: SimTime) {
+        // A move onto its own storage (`same_filesystem?`) leaves the repository where it is.
+        guard moves[m].move.sourceStorage != moves[m].move.destinationStorage else { return }
         let r = moves[m].move.repository
         let old = repositories[r]
-        let g = moves[m].copyGeneration
-        if old.generation > g { ledger.discard(repository: r, above: g) }
         let dv = moves[m].move.destinationStorage
         let record = RepositoryRecord(virtualStorage: dv, members: fleet.virtualStorages[dv].members.count, assigned: moves[m].destinationAssigned,
-                                      primary: moves[m].destinationPrimary, sizeBytes: old.sizeBytes, generation: g, present: moves[m].copied)
+                                      primary: moves[m].destinationPrimary, sizeBytes: old.sizeBytes, generation: moves[m].checksumGeneration, present: moves[m].targets)
         moves[m].sourceRecord = old
         moves[m].sourceData = dataPresent[r]
-        repositoriesByStorage[old.virtualStorage].removeAll { $0 == r }
-        repositoriesByStorage[dv].append(r)
+        relist(r, from: old.virtualStorage, to: dv)
         repositories[r] = record
-        dataPresent[r] = moves[m].copied
-        for slot in moves[m].copied.slots { enqueueVerification(r, slot, due: now + verificationInterval) }
+        dataPresent[r] = moves[m].targets
+        moves[m].reservedBytes = 0
+        for slot in moves[m].targets.slots { enqueueVerification(r, slot, due: now + verificationInterval) }
         if fleet.virtualStorages[dv].viaPraefect {
             for target in (record.assigned & ~record.existing).slots {
                 praefect!.queue.enqueue(repository: r, virtualStorage: dv, source: record.primary, target: target, change: .update, at: now)
@@ -159,29 +337,46 @@ extension World {
         }
     }
 
+    /// Moves a repository between storage lists in O(1): the last of the old list takes its
+    /// place.
+    mutating func relist(_ r: Int, from old: Int, to new: Int) {
+        let i = storageListIndex[r]
+        let last = repositoriesByStorage[old].removeLast()
+        if last != r {
+            repositoriesByStorage[old][i] = last
+            storageListIndex[last] = i
+        }
+        storageListIndex[r] = repositoriesByStorage[new].count
+        repositoriesByStorage[new].append(r)
+    }
+
     mutating func failMove(_ m: Int, reason: String, _ s: inout EventScheduler<WorldEvent>) {
         guard moves[m].step != .done else { return }
-        if moves[m].step == .copying || moves[m].step == .checksum {
-            // The copy is removed from the destination.
-            let dv = moves[m].move.destinationStorage
-            let size = repositories[moves[m].move.repository].sizeBytes
-            for slot in moves[m].copied.slots { storageUsedBytes[fleet.virtualStorages[dv].members[slot]] -= size }
-            moves[m].copied = 0
-            moves[m].step = .done
-        }
+        // Copies in flight stop; every copy is removed from the destination.
+        cancelMoveCopies(m, &s)
+        releaseReservation(m)
         moves[m].move.failureReason = reason
         perform(try! moves[m].move.apply(.fail), move: m, s.now)
         endMove(m, &s)
     }
 
-    /// The worker's thread is free: the next queued move starts.
+    mutating func releaseReservation(_ m: Int) {
+        let members = fleet.virtualStorages[moves[m].move.destinationStorage].members
+        for slot in moves[m].targets.slots { storageUsedBytes[members[slot]] -= moves[m].reservedBytes }
+        moves[m].targets = 0
+        moves[m].reservedBytes = 0
+    }
+
+    /// The worker's thread is free: the next queued move takes it.
     mutating func endMove(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         moves[m].step = .done
+        activeMoves.remove(m)
+        releaseWorker(m, &s)
+    }
+
+    mutating func releaseWorker(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         guard moves[m].holdsWorker else { return }
         moves[m].holdsWorker = false
-        if let (next, _) = sidekiq.release(at: s.now) {
-            moves[next].holdsWorker = true
-            s.schedule(at: s.now, .moveStep(move: Int32(next)))
-        }
+        if let (next, _) = sidekiq.release(at: s.now) { workerAcquired(next, &s) }
     }
 }

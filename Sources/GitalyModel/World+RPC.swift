@@ -45,6 +45,8 @@ struct InflightRPC {
     /// While the slot is free: the next free slot, or -1. The free list runs through the slab
     /// itself, so holding and releasing an RPC touch one array.
     var nextFree: Int32 = -1
+    /// The RPC is in service and counted in `World.rpcsOnDisk`.
+    var onDisk = false
 
     /// Occupies the free slot with `rpc`; returns the next free slot.
     mutating func take(_ rpc: RPC) -> Int32 {
@@ -101,6 +103,11 @@ extension World {
             // repository is gone from it (a lost disk).
             if dataPresent[r] == 0 { return finish(rpc, .unavailable, now) }
             if c.isMutator { rpc.transaction = Int32(openTransaction(repository: r, route: MutatorRoute(primary: 0, secondaries: 0, replicationTargets: 0), rpcClass: c, now: now)) }
+            // GitLab's push counter is a Redis key per repository that Rails raises when its
+            // internal API allows a receive-pack and lowers at post-receive, whatever the
+            // storage (gitlab `lib/gitlab/reference_counter.rb`, `lib/api/internal/base.rb`):
+            // a move of a repository on a plain storage waits for it too.
+            if c == .receivePack { inflightPushes[r] += 1 }
             return dispatch(rpc, node: node(vsIndex, 0), &s)
         }
         guard let p = pickPraefect() else { return finish(rpc, .unavailable, now) }
@@ -204,7 +211,7 @@ extension World {
         switch nodes[n].cpu.arrive(slot, at: s.now) {
         case .started:
             let rpc = inflight[Int(slot)].rpc
-            s.schedule(after: serviceTime(rpc.rpcClass, node: n), .rpcDone(node: Int32(n), slot: slot, repository: rpc.repository))
+            s.schedule(after: startService(slot, node: n, &s), .rpcDone(node: Int32(n), slot: slot, repository: rpc.repository))
         case .queued: break
         case .rejected: preconditionFailure("the core queue is unbounded")
         }
@@ -222,14 +229,28 @@ extension World {
         return .nearest(seconds: t)
     }
 
-    /// Recomputes a node's per-class I/O seconds from its disk bandwidth and slowdown factor.
+    /// The service time of the RPC in `slot`, which starts now on a core of `n`; an RPC with
+    /// disk I/O is counted on the disk until it ends (`World+Flows`, sharing with flows).
+    mutating func startService(_ slot: Int32, node n: Int, _ s: inout EventScheduler<WorldEvent>) -> SimTime {
+        let c = inflight[Int(slot)].rpc.rpcClass
+        let io = ioSeconds[n, c.index]
+        if io.read > 0 || io.written > 0 {
+            inflight[Int(slot)].onDisk = true
+            rpcDiskService(node: n, reads: io.read > 0, writes: io.written > 0, 1, &s)
+        }
+        return serviceTime(c, node: n)
+    }
+
+    /// Recomputes a node's per-class I/O seconds from its disk bandwidth, slowdown factor and
+    /// the bulk flows on its disk (each one more job beside the RPC, `World+Flows`).
     /// A class that moves no bytes costs exactly 0 (adding it leaves a time unchanged).
     mutating func refreshIOSeconds(node n: Int) {
         let f = nodes[n].slowdownFactor
+        let readers = Double(1 + flowsOnDisk[n].reading), writers = Double(1 + flowsOnDisk[n].writing)
         for c in profiles.indices {
             let p = profiles[c]
-            ioSeconds[n, c] = (read: p.bytesRead > 0 ? p.bytesRead / max(1, diskReadBytesPerSecond[n] * f) : 0,
-                                                 written: p.bytesWritten > 0 ? p.bytesWritten / max(1, diskWriteBytesPerSecond[n] * f) : 0)
+            ioSeconds[n, c] = (read: p.bytesRead > 0 ? p.bytesRead * readers / max(1, diskReadBytesPerSecond[n] * f) : 0,
+                                                 written: p.bytesWritten > 0 ? p.bytesWritten * writers / max(1, diskWriteBytesPerSecond[n] * f) : 0)
         }
     }
 
@@ -239,10 +260,15 @@ extension World {
         if let (next, _) = nodes[n].cpu.release(at: s.now) {
             let waiting = inflight[Int(next)].rpc
             if waiting.epoch == nodes[n].epoch && nodes[n].up {
-                s.schedule(after: serviceTime(waiting.rpcClass, node: n), .rpcDone(node: Int32(n), slot: next, repository: waiting.repository))
+                s.schedule(after: startService(next, node: n, &s), .rpcDone(node: Int32(n), slot: next, repository: waiting.repository))
             } else {
                 s.schedule(at: s.now, .rpcDone(node: Int32(n), slot: next, repository: waiting.repository))
             }
+        }
+        if inflight[Int(slot)].onDisk {
+            inflight[Int(slot)].onDisk = false
+            let io = ioSeconds[n, inflight[Int(slot)].rpc.rpcClass.index]
+            rpcDiskService(node: n, reads: io.read > 0, writes: io.written > 0, -1, &s)
         }
         let rpc = release(slot: slot)
         releaseLimiter(rpc, node: n, &s)

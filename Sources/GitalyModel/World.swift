@@ -53,11 +53,22 @@ public struct World: DiscreteEventModel {
     public internal(set) var repositoryPaths: [String]
     public internal(set) var readOnly: [Bool]
     var inflightPushes: [Int32]
+    /// Wiki, design, pool and refs, by repository: what a move copies besides the project.
+    public internal(set) var repositoryParts: [RepositoryParts] = []
+    /// The repositories on each GitLab storage, in no meaningful order (a move swaps the last
+    /// one into the leaver's place); sort before the order can reach scheduling or output.
     var repositoriesByStorage: [[Int]]
+    /// Per repository: its index in `repositoriesByStorage[its storage]`, so a move's switch
+    /// and the invariant check take O(1).
+    var storageListIndex: [Int] = []
     public internal(set) var praefect: Praefect?
     var pool = BandwidthPool()
     var flowOwners: [(BandwidthPool.FlowID, FlowOwner)?] = []
     var lastFlowVersionScheduled: UInt64 = .max
+    /// Per node: bulk flows reading its disk and writing it.
+    var flowsOnDisk: [(reading: Int, writing: Int)]
+    /// Per node: RPCs in service whose class reads, and writes, its disk.
+    var rpcsOnDisk: [(reading: Int, writing: Int)]
     /// RPCs held by nodes, by slot; events, cores and limiters carry slot indices.
     var inflight: [InflightRPC] = []
     /// The first free slot of `inflight`, or -1.
@@ -82,6 +93,15 @@ public struct World: DiscreteEventModel {
     /// `gitaly_praefect_replication_delay`: seconds from a job's creation to its start.
     public internal(set) var replicationDelaySeconds = Tally()
     var moves: [MoveProcess] = []
+    /// Moves whose worker has not ended (`MoveProcess.step != .done`), so the invariant check
+    /// walks these and not every move ever made.
+    var activeMoves: Set<Int> = []
+    /// Per storage: bytes a move left behind on a replica that was down when Praefect's
+    /// `RemoveRepository` deleted the records (gitaly `remove_repository.go` ignores per-node
+    /// errors); counted in `storageUsedBytes` until an operator removes them.
+    public internal(set) var orphanedBytes: [Double]
+    /// The next repository the per-event invariant check visits.
+    var invariantCursor = 0
     var sidekiq: Server<Int>
     /// `repository_storages_weighted`, by GitLab storage index; the admin API changes it.
     public internal(set) var weights: [Int]
@@ -94,6 +114,14 @@ public struct World: DiscreteEventModel {
     var faultRandom: RandomStream
     var replicationRandom: RandomStream
     var gitlabRandom: RandomStream
+    /// Moves have their own streams (STYLE.md "Randomness that does not leak"): a draw for one
+    /// decision never shifts another's.
+    var apiErrorRandom: RandomStream
+    var moveDestinationRandom: RandomStream
+    var movePlacementRandom: RandomStream
+    var moveSourceReadRandom: RandomStream
+    var moveCorruptionRandom: RandomStream
+    var moveInterruptionRandom: RandomStream
 
     public init(fleet: Fleet, config: WorldConfig) {
         self.fleet = fleet
@@ -125,6 +153,12 @@ public struct World: DiscreteEventModel {
         faultRandom = streams.stream("faults")
         replicationRandom = streams.stream("praefect.replication")
         gitlabRandom = streams.stream("gitlab")
+        apiErrorRandom = streams.stream("gitlab.api.errors")
+        moveDestinationRandom = streams.stream("gitlab.move.destination")
+        movePlacementRandom = streams.stream("praefect.move.placement")
+        moveSourceReadRandom = streams.stream("praefect.move.read")
+        moveCorruptionRandom = streams.stream("gitlab.move.corruption")
+        moveInterruptionRandom = streams.stream("gitlab.move.interruption")
         var pool = BandwidthPool()
         nodes = fleet.nodes.map { n in
             NodeState(cpu: Server(servers: n.cpuCores),
@@ -133,8 +167,11 @@ public struct World: DiscreteEventModel {
                       network: pool.addResource(named: "\(n.name).network", bytesPerSecond: n.networkBytesPerSecond))
         }
         self.pool = pool
+        flowsOnDisk = Array(repeating: (0, 0), count: fleet.nodes.count)
+        rpcsOnDisk = Array(repeating: (0, 0), count: fleet.nodes.count)
         peakStorageUsedBytes = fleet.storages.map(\.initialUsedBytes)
         storageUsedBytes = fleet.storages.map(\.initialUsedBytes)
+        orphanedBytes = Array(repeating: 0, count: fleet.storages.count)
         repositories = []
         repositoryPaths = []
         readOnly = []
@@ -171,7 +208,7 @@ public struct World: DiscreteEventModel {
         }
         copyPraefectMasks()
         seedVerifier()
-        checkInvariants()
+        checkAllInvariants()
     }
 
     /// Schedules the world's own recurring events; call once before running.
@@ -205,19 +242,21 @@ public struct World: DiscreteEventModel {
                     assigned = Praefect.placeNewRepository(members: members.count, replicationFactor: fleet.virtualStorages[vs].replicationFactor, locallyHealthy: ~0, random: &routingRandom)!.assigned
                 }
                 let primary = r.primary.map { members.firstIndex(of: fleet.storage(named: $0)!)! } ?? assigned.trailingZeroBitCount
-                addRepository(path: r.path, record: RepositoryRecord(virtualStorage: vs, members: members.count, assigned: assigned, primary: primary, sizeBytes: r.sizeBytes))
+                addRepository(path: r.path, record: RepositoryRecord(virtualStorage: vs, members: members.count, assigned: assigned, primary: primary, sizeBytes: r.sizeBytes), parts: r.parts)
             }
             return
         }
         for i in 0..<config.repositoryCount {
-            let vs = StorageWeights.pick(weights, random: &gitlabRandom) ?? (i % fleet.virtualStorages.count)
+            // A modelling convenience, not Rails: with every weight 0 the population is spread
+            // round-robin rather than piled on the first storage.
+            let vs = weights.allSatisfy({ $0 == 0 }) ? i % fleet.virtualStorages.count : StorageWeights.pick(weights, random: &gitlabRandom)
             let v = fleet.virtualStorages[vs]
             let (assigned, primary) = Praefect.placeNewRepository(members: v.members.count, replicationFactor: v.replicationFactor, locallyHealthy: ~0, random: &routingRandom)!
-            addRepository(path: "group/project-\(i).git", record: RepositoryRecord(virtualStorage: vs, members: v.members.count, assigned: assigned, primary: primary, sizeBytes: config.repositorySizeBytes))
+            addRepository(path: "group/project-\(i).git", record: RepositoryRecord(virtualStorage: vs, members: v.members.count, assigned: assigned, primary: primary, sizeBytes: config.repositorySizeBytes), parts: config.repositoryParts)
         }
     }
 
-    mutating func addRepository(path: String, record: RepositoryRecord) {
+    mutating func addRepository(path: String, record: RepositoryRecord, parts: RepositoryParts) {
         let id = repositories.count
         repositories.append(record)
         dataPresent.append(record.existing)
@@ -226,9 +265,11 @@ public struct World: DiscreteEventModel {
         inflightPushes.append(0)
         writeUnavailable.append(false)
         ledger.addRepository()
+        repositoryParts.append(parts)
+        storageListIndex.append(repositoriesByStorage[record.virtualStorage].count)
         repositoriesByStorage[record.virtualStorage].append(id)
         let members = fleet.virtualStorages[record.virtualStorage].members
-        for slot in record.existing.slots { storageUsedBytes[members[slot]] += record.sizeBytes }
+        for slot in record.existing.slots { storageUsedBytes[members[slot]] += storedBytes(id) }
     }
 
     /// The node of a member slot of a virtual storage.
@@ -264,6 +305,6 @@ public struct World: DiscreteEventModel {
         case .rollingUpdateStep: rollingUpdateStep(&scheduler)
         case .windowClose: closeWindow(&scheduler)
         }
-        if config.checkInvariants { checkInvariants() }
+        if config.checkInvariants { checkInvariants(after: event) }
     }
 }

@@ -11,7 +11,18 @@ public struct WorldConfig: Sendable {
     public var windowSeconds = 60.0
     /// Checks every invariant after every event: on in tests, off in benchmarks.
     public var checkInvariants = true
-    /// Probability that a move's checksums differ (a corrupted copy); 0 in a healthy fleet.
+    /// The copy-corruption fault: probability that one copied repository's checksum differs
+    /// from its source's although no write landed during the copy (a corrupted transfer or
+    /// disk). ASSUMED 0 in a healthy fleet; for scale, gitaly#2837 (PUBLIC) saw 239 of about
+    /// 4,000 moves (~6%) fail checksum verification, causes not broken down. Drawn from its own
+    /// stream (`gitlab.move.corruption`). Mismatches caused by writes need no draw.
     public var moveChecksumMismatchProbability = 0.0
+    /// Wiki, design repository, pool and refs of each generated repository. ASSUMED: no wiki,
+    /// design repository or pool, 1,000 refs.
+    public var repositoryParts = RepositoryParts()
+    /// The Sidekiq-interruption fault: probability that a move's worker dies right after
+    /// `start!` (a pod killed, a deploy), leaving the move in `started` and the repository
+    /// read-only until an operator runs `do_fail!` (gitlab#429049). ASSUMED 0.
+    public var moveWorkerInterruptionProbability = 0.0
     public init(seed: UInt64 = 1) { self.seed = seed }
 }

@@ -2,9 +2,10 @@ import Testing
 import SimKernel
 @testable import GitalyModel
 
-/// A plain two-storage fleet where the source disk's read bandwidth (100 MB/s) is the only
-/// bottleneck: every other resource is 10× faster.
-func shardedFleet(sidekiq: Int = 5, extra: String = "") throws -> Fleet {
+/// A plain three-storage fleet where the source disk's read bandwidth (100 MB/s) is the only
+/// bottleneck: every other resource is 10× faster, the per-stream cap is out of the way and
+/// Sidekiq picks a job up at once unless `gitlab` says otherwise.
+func shardedFleet(sidekiq: Int = 5, gitlab: String = "moveStreamBandwidth: 100GB/s, sidekiqPickup: 0s", repositories: String? = nil, extra: String = "") throws -> Fleet {
     let yaml = """
     name: two
     nodes:
@@ -20,10 +21,9 @@ func shardedFleet(sidekiq: Int = 5, extra: String = "") throws -> Fleet {
         disk: {readBandwidth: 1000MB/s, writeBandwidth: 1000MB/s}
         network: {bandwidth: 1000MB/s}
         storages: [{name: sc, capacity: 100GB}]
-    gitlab: {weights: {sa: 100}, sidekiqConcurrency: \(sidekiq), apiLatency: 0s}
+    gitlab: {weights: {sa: 100}, sidekiqConcurrency: \(sidekiq), apiLatency: 0s, \(gitlab)}
     repositories:
-      - {path: r0.git, storage: sa, size: 1GB}
-      - {path: r1.git, storage: sa, size: 3GB}
+    \(repositories ?? "  - {path: r0.git, storage: sa, size: 1GB}\n  - {path: r1.git, storage: sa, size: 3GB}")
     \(extra)
     """
     return try Fleet.build(FleetSpec.parse(yaml, file: "two.yaml"))
@@ -46,8 +46,8 @@ func runMove(_ sim: inout Simulation<World>, _ id: Int, limit: Double = 1000) ->
 }
 
 /// Goal: a bulk copy of B bytes through a bottleneck of R lasts B/R. Method: move a 1 GB
-/// repository off a 100 MB/s disk; the move takes the copy (10 s) plus the fixed checksum and
-/// cleanup seconds.
+/// repository off a 100 MB/s disk; `finish_replication` comes after the copy (10 s) and the two
+/// checksums.
 @Test func transferThroughBottleneckLastsBytesOverRate() throws {
     var sim = makeSim(try shardedFleet())
     let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
@@ -57,7 +57,7 @@ func runMove(_ sim: inout Simulation<World>, _ id: Int, limit: Double = 1000) ->
         if sim.model.move(id).state == .replicated && finishedAt == nil { finishedAt = sim.now }
         if sim.now > .seconds(60) { break }
     }
-    let copySeconds = finishedAt!.seconds - World.checksumTime.seconds
+    let copySeconds = finishedAt!.seconds - MoveCosts.checksumSeconds(.project, RepositoryParts())
     #expect(abs(copySeconds - 10) < 0.002, "copy took \(copySeconds) s")
 }
 
@@ -73,7 +73,7 @@ func runMove(_ sim: inout Simulation<World>, _ id: Int, limit: Double = 1000) ->
         sim.run(until: sim.now + .milliseconds(1))
         for id in [a, b] where replicatedAt[id] == nil && sim.model.move(id).state == .replicated { replicatedAt[id] = sim.now }
     }
-    let checksum = World.checksumTime.seconds
+    let checksum = MoveCosts.checksumSeconds(.project, RepositoryParts())
     #expect(abs(replicatedAt[a]!.seconds - checksum - 20) < 0.002)
     #expect(abs(replicatedAt[b]!.seconds - checksum - 40) < 0.002)
 }
@@ -103,8 +103,8 @@ func runMove(_ sim: inout Simulation<World>, _ id: Int, limit: Double = 1000) ->
     let end = runMove(&sim, id)
     #expect(sim.model.move(id).state == .failed)
     #expect(sim.model.move(id).failureReason == "Timeout waiting for project repository pushes")
-    // Three polls 10 s apart: the third, at 20 s, gives up.
-    #expect(abs(end.seconds - 20) <= 0.1)
+    // Polls at 0, 10 and 20 s, a sleep after each: Rails gives up at 30 s.
+    #expect(abs(end.seconds - 30) <= 0.1)
     #expect(!sim.model.readOnly[0], "a failure after started sets the repository writable")
 }
 
@@ -144,8 +144,9 @@ func runMove(_ sim: inout Simulation<World>, _ id: Int, limit: Double = 1000) ->
 }
 
 @Test func sourceDownAtCleanupGivesCleanupFailed() throws {
-    // The copy ends at 10 s, the switch at 11 s; the source crashes at 11.5 s.
-    var sim = makeSim(try shardedFleet(extra: "faults: {schedule: [{at: 11500ms, kind: nodeCrash, target: a, duration: 1m}]}"))
+    // The copy ends at 10 s, the switch after the checksums at 10.12 s, the cleanup at
+    // 11.12 s; the source crashes at 10.5 s.
+    var sim = makeSim(try shardedFleet(extra: "faults: {schedule: [{at: 10500ms, kind: nodeCrash, target: a, duration: 1m}]}"))
     let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
     _ = runMove(&sim, id)
     #expect(sim.model.move(id).state == .cleanupFailed)
