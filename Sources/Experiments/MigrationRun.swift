@@ -181,7 +181,7 @@ public struct MigrationRun {
         case .finished(let aborted):
             outcome.finishedAt = t
             outcome.aborted = aborted
-        case .stepApplied, .gatePassed, .alreadyMoved, .leftReadOnly, .paused, .resumed, .aborting, .ignored:
+        case .stepApplied, .gatePassed, .alreadyMoved, .leftReadOnly, .paused, .resumed, .aborting, .weightsNotRolledBack, .ignored:
             break
         }
     }

@@ -144,7 +144,7 @@ public struct SimulatedGitLab: Sendable {
         switch e {
         case .repositoryReadOnly: .scheduleRefused(repository, .repositoryReadOnly)
         case .serverError: .apiError(request, .transient(retryAfter: nil))
-        case .unknownRepository, .unknownMove, .noDestination, .sameStorage, .weightOutOfRange, .storageFull, .replicationFactorOutOfRange:
+        case .unknownRepository, .unknownMove, .noDestination, .weightOutOfRange, .storageFull, .replicationFactorOutOfRange:
             .scheduleRefused(repository, .rejected("\(e)"))
         }
     }
@@ -152,7 +152,7 @@ public struct SimulatedGitLab: Sendable {
     static func apiError(_ e: AdminError, request: EngineRequest) -> EngineInput {
         switch e {
         case .serverError: .apiError(request, .transient(retryAfter: nil))
-        case .repositoryReadOnly, .unknownRepository, .unknownMove, .noDestination, .sameStorage, .weightOutOfRange, .storageFull, .replicationFactorOutOfRange:
+        case .repositoryReadOnly, .unknownRepository, .unknownMove, .noDestination, .weightOutOfRange, .storageFull, .replicationFactorOutOfRange:
             .apiError(request, .permanent("\(e)"))
         }
     }
