@@ -9,6 +9,10 @@ public struct PhaseTiming: Sendable, Equatable, Codable {
     public var name: String
     public var startSeconds: Double
     public var endSeconds: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case name, startSeconds = "start_seconds", endSeconds = "end_seconds"
+    }
 }
 
 /// What one simulated migration leaves behind: the prediction of one replication.
@@ -22,6 +26,12 @@ public struct MigrationOutcome: Sendable {
     public var repositoriesGivenUp: Int
     public var sourcesLeftBehind: Int
     public var bytesMoved: Int64
+    /// The longest stretch any repository stayed read-only (a move from `schedule` to its
+    /// switch or failure, and a flag left set after a failure until it was cleared), counting
+    /// the ones still read-only at the end as ending then.
+    public var maxReadOnlySeconds: Double
+    /// The repositories still read-only at the end (the plan's ids, sorted).
+    public var repositoriesLeftReadOnly: [Migration.RepositoryID]
     public var phases: [PhaseTiming]
     public var gateFailures: Int
     public var report: WorldReport
@@ -30,6 +40,47 @@ public struct MigrationOutcome: Sendable {
     public var submittedRPCs: Int
     public var simulatedSeconds: Double
     public var events: Int
+    /// The world's seed: the run replays from it.
+    public var seed: UInt64
+
+    /// The figures `rehearse migrate --driver simulated --json` prints (less `wall_seconds`,
+    /// which only the command knows).
+    public var summary: MigrationSummary {
+        MigrationSummary(
+            durationSeconds: durationSeconds, movesFinished: movesFinished, movesFailed: movesFailed, bytesMoved: bytesMoved,
+            writeUnavailableRepositorySeconds: report.writeUnavailableRepositorySeconds, maxReadOnlySeconds: maxReadOnlySeconds,
+            acknowledgedWrites: report.acknowledgedWrites, lostWrites: report.lostWrites,
+            repositoriesLeftReadOnly: repositoriesLeftReadOnly.count, phases: phases, seed: seed, events: events)
+    }
+}
+
+/// One run's prediction as `--json` prints it: snake_case keys, stable, documented here.
+/// `duration_seconds` is left out when the horizon came before the engine finished; `phases`
+/// lists each phase's start and end in seconds from the run's start (`end_seconds` left out
+/// for a phase that never ended).
+public struct MigrationSummary: Sendable, Equatable, Codable {
+    public var durationSeconds: Double?
+    public var movesFinished: Int
+    /// Moves that ended `failed` (each attempt counts).
+    public var movesFailed: Int
+    /// The plan's sizes of the repositories whose move finished.
+    public var bytesMoved: Int64
+    public var writeUnavailableRepositorySeconds: Double
+    public var maxReadOnlySeconds: Double
+    public var acknowledgedWrites: Int
+    public var lostWrites: Int
+    public var repositoriesLeftReadOnly: Int
+    public var phases: [PhaseTiming]
+    public var seed: UInt64
+    /// Simulation events processed.
+    public var events: Int
+
+    enum CodingKeys: String, CodingKey {
+        case durationSeconds = "duration_seconds", movesFinished = "moves_finished", movesFailed = "moves_failed"
+        case bytesMoved = "bytes_moved", writeUnavailableRepositorySeconds = "write_unavailable_repository_seconds"
+        case maxReadOnlySeconds = "max_read_only_seconds", acknowledgedWrites = "acknowledged_writes", lostWrites = "lost_writes"
+        case repositoriesLeftReadOnly = "repositories_left_read_only", phases, seed, events
+    }
 }
 
 /// The co-simulation loop: the simulated world, a traffic source, and a migration engine whose
@@ -44,7 +95,7 @@ public struct MigrationOutcome: Sendable {
 public struct MigrationRun {
     public var simulation: Simulation<World>
     public private(set) var engine: MigrationEngine
-    var driver: SimulatedGitLab
+    let driver: SimulatedGitLab
     /// Answers on their way to the engine, sorted by (arrival, order sent).
     var answers: [(at: SimTime, order: Int, input: EngineInput)] = []
     var answersSent = 0
@@ -134,13 +185,16 @@ public struct MigrationRun {
             deliver(.tick, at: next)
         }
         let end = simulation.now
+        let world = simulation.model
         return MigrationOutcome(
             durationSeconds: outcome.finishedAt?.seconds, aborted: outcome.aborted,
             movesFinished: outcome.movesFinished, movesFailed: outcome.movesFailed, movesTimedOut: outcome.movesTimedOut,
             repositoriesGivenUp: outcome.givenUp, sourcesLeftBehind: outcome.leftBehind, bytesMoved: outcome.bytesMoved,
-            phases: outcome.phases, gateFailures: outcome.gateFailures, report: simulation.model.report(at: end),
+            maxReadOnlySeconds: world.readOnlyClock.readOnlySecondsMax(at: end),
+            repositoriesLeftReadOnly: world.readOnlyClock.repositoriesReadOnly.map { driver.repositoryIDs[$0] }.sorted(),
+            phases: outcome.phases, gateFailures: outcome.gateFailures, report: world.report(at: end),
             samples: outcome.samples, submittedRPCs: outcome.submitted, simulatedSeconds: end.seconds,
-            events: simulation.eventsProcessed)
+            events: simulation.eventsProcessed, seed: world.config.seed)
     }
 
     /// Hands `input` to the engine at `t` and carries out what it asks.

@@ -23,11 +23,10 @@ public struct WorldSample: Sendable, Equatable {
 }
 
 extension World {
-    /// The world as monitoring would see it now. Costs O(storages + moves in the sample's
-    /// tallies + replication jobs): meant for a sample every minute or so, not every event.
+    /// The world as monitoring would see it now. Costs O(storages + replication jobs): the
+    /// moves by state are counted where moves change state (`advance`), not here.
     public func sample(at now: SimTime) -> WorldSample {
-        var byState = [Int](repeating: 0, count: MoveState.allCases.count + 1)
-        for m in moves { byState[m.move.state.rawValue] += 1 }
+        let byState = movesInState
         let last = windows.last
         let queue = praefect?.queue
         return WorldSample(

@@ -14,12 +14,10 @@ public struct SimulatedGitLab: Sendable {
     /// World repository index → the engine's repository id.
     public let repositoryIDs: [Migration.RepositoryID]
     /// The engine's repository id → world repository index.
-    let repositoryIndex: [Migration.RepositoryID: Int]
+    let repositoryIndex: [Migration.RepositoryID: RepositoryIndex]
     /// GitLab storage name → world GitLab storage index (a plain storage or a virtual storage).
-    let storageIndex: [String: Int]
+    let storageIndex: [String: GitLabStorageIndex]
     let storageNames: [String]
-    /// Moves the engine scheduled, by repository, so that a look-up finds them.
-    var movesByRepository: [Int: [Int]] = [:]
 
     public enum SetupError: Error, Equatable, CustomStringConvertible {
         case repositoryCountMismatch(world: Int, ids: Int)
@@ -40,16 +38,16 @@ public struct SimulatedGitLab: Sendable {
         guard repositoryIDs.count == world.repositories.count else {
             throw .repositoryCountMismatch(world: world.repositories.count, ids: repositoryIDs.count)
         }
-        var index: [Migration.RepositoryID: Int] = [:]
+        var index: [Migration.RepositoryID: RepositoryIndex] = [:]
         index.reserveCapacity(repositoryIDs.count)
         for (i, id) in repositoryIDs.enumerated() {
-            guard index.updateValue(i, forKey: id) == nil else { throw .duplicateRepositoryID(id) }
+            guard index.updateValue(RepositoryIndex(i), forKey: id) == nil else { throw .duplicateRepositoryID(id) }
         }
         self.repositoryIDs = repositoryIDs
         repositoryIndex = index
         storageNames = world.fleet.virtualStorages.map(\.name)
-        var storages: [String: Int] = [:]
-        for (i, name) in storageNames.enumerated() { storages[name] = i }
+        var storages: [String: GitLabStorageIndex] = [:]
+        for (i, name) in storageNames.enumerated() { storages[name] = GitLabStorageIndex(i) }
         storageIndex = storages
     }
 
@@ -68,55 +66,67 @@ public struct SimulatedGitLab: Sendable {
         for name in names where storageIndex[name] == nil { throw .unknownStorage(name) }
     }
 
-    /// Carries out `action` on the world now. Returns the engine's answer and the delay after
-    /// which it arrives, or nil for actions with no outside effect (`wait`, `notice`).
-    public mutating func perform(_ action: EngineAction, _ sim: inout Simulation<World>) -> (input: EngineInput, after: SimTime)? {
+    /// Carries out `action` on the world now, through the world's one admin door
+    /// (`World.admin`). Returns the engine's answer and the delay after which it arrives, or nil
+    /// for actions with no outside effect (`wait`, `notice`).
+    public func perform(_ action: EngineAction, _ sim: inout Simulation<World>) -> (input: EngineInput, after: SimTime)? {
         switch action {
         case .wait, .notice:
             return nil
         case .lookUpMoves(let id):
-            let latency = sim.model.apiLatency
-            guard let r = repositoryIndex[id] else { return (.apiError(.lookUpMoves(id), .permanent("404 \(id) not found")), latency) }
-            let moves = (movesByRepository[r] ?? []).map { m in ExistingMove(id: MoveID(Int64(m) + 1), state: Self.state(sim.model.move(m).state)) }
-            let storage = StorageName(storageNames[sim.model.repositories[r].virtualStorage])
-            return (.existingMoves(id, RepositoryLookup(storage: storage, readOnly: sim.model.readOnly[r], moves: moves)), latency)
+            guard let r = repositoryIndex[id] else { return (.apiError(.lookUpMoves(id), .permanent("404 \(id) not found")), sim.model.apiLatency) }
+            let answer = World.admin(.lookUpRepository(r), &sim)
+            switch answer.result {
+            case .success(.repository(let status)):
+                let moves = status.moves.map { ExistingMove(id: Self.moveID($0.id), state: Self.state($0.state)) }
+                return (.existingMoves(id, RepositoryLookup(storage: StorageName(storageNames[status.storage.index]), readOnly: status.readOnly, moves: moves)), answer.latency)
+            case .success(let other): preconditionFailure("a look-up answered \(other)")
+            case .failure(let f): return (Self.apiError(f, request: .lookUpMoves(id)), answer.latency)
+            }
         case .scheduleMove(let id, _, let destination):
             guard let r = repositoryIndex[id] else { return (.apiError(.scheduleMove(id), .permanent("404 \(id) not found")), sim.model.apiLatency) }
-            let d = destination.flatMap { storageIndex[$0.name] }
-            let response = World.scheduleMove(&sim, repository: r, destination: d)
-            switch response.result {
-            case .success(let m):
-                movesByRepository[r, default: []].append(m)
-                return (.moveScheduled(id, MoveID(Int64(m) + 1)), response.latency)
-            case .failure(let e):
-                return (Self.refusal(e, request: .scheduleMove(id), repository: id), response.latency)
+            let answer = World.admin(.scheduleMove(r, destination: destination.flatMap { storageIndex[$0.name] }), &sim)
+            switch answer.result {
+            case .success(.moveScheduled(let m)): return (.moveScheduled(id, Self.moveID(m)), answer.latency)
+            case .success(let other): preconditionFailure("a move request answered \(other)")
+            case .failure(let f): return (Self.refusal(f, request: .scheduleMove(id), repository: id), answer.latency)
             }
         case .pollMove(let move):
-            let response = sim.model.moveState(Int(move.value - 1))
-            switch response.result {
-            case .success(let state): return (.moveStatus(move, Self.state(state)), response.latency)
-            case .failure(let e): return (Self.apiError(e, request: .pollMove(move)), response.latency)
-            }
+            return moveAnswer(World.admin(.getMove(Self.moveIndex(move)), &sim), move: move, request: .pollMove(move))
+        case .failMove(let move):
+            let answer = World.admin(.failMove(Self.moveIndex(move), reason: "timed out: the migration engine failed it"), &sim)
+            return moveAnswer(answer, move: move, request: .failMove(move))
         case .setWeights(let weights):
             var latency = SimTime.zero
             for w in weights {
                 guard let s = storageIndex[w.storage.name] else { return (.apiError(.setWeights, .permanent("400 unknown storage \(w.storage.name)")), latency) }
-                let response = sim.model.setWeight(storage: s, weight: w.weight)
-                latency = max(latency, response.latency)
-                if case .failure(let e) = response.result { return (Self.apiError(e, request: .setWeights), latency) }
+                let answer = World.admin(.setWeight(s, weight: w.weight), &sim)
+                latency = max(latency, answer.latency)
+                if case .failure(let f) = answer.result { return (Self.apiError(f, request: .setWeights), latency) }
             }
             return (.weightsApplied, latency)
-        case .failMove(let move):
-            let m = Int(move.value - 1)
-            World.failMove(&sim, m, reason: "timed out: the migration engine failed it")
-            return (.moveStatus(move, Self.state(sim.model.move(m).state)), sim.model.apiLatency)
         case .clearReadOnly(let id):
             guard let r = repositoryIndex[id] else { return (.apiError(.clearReadOnly(id), .permanent("404 \(id) not found")), sim.model.apiLatency) }
-            let now = sim.now
-            sim.model.clearReadOnly(r, at: now)
-            return (.readOnlyCleared(id), sim.model.apiLatency)
+            let answer = World.admin(.clearReadOnly(r), &sim)
+            switch answer.result {
+            case .success: return (.readOnlyCleared(id), answer.latency)
+            case .failure(let f): return (Self.apiError(f, request: .clearReadOnly(id)), answer.latency)
+            }
         }
     }
+
+    /// The answer to a `GET` or a `do_fail!` of a move: its state.
+    func moveAnswer(_ answer: AdminAnswer, move: MoveID, request: EngineRequest) -> (input: EngineInput, after: SimTime) {
+        switch answer.result {
+        case .success(.move(let m)): return (.moveStatus(move, Self.state(m.state)), answer.latency)
+        case .success(let other): preconditionFailure("\(request) answered \(other)")
+        case .failure(let f): return (Self.apiError(f, request: request), answer.latency)
+        }
+    }
+
+    /// GitLab's move ids start at 1; the world's at 0.
+    static func moveID(_ m: MoveIndex) -> MoveID { MoveID(Int64(m.index) + 1) }
+    static func moveIndex(_ m: MoveID) -> MoveIndex { MoveIndex(Int(m.value - 1)) }
 
     /// The world's samples as the engine's gates read them.
     public static func metrics(_ sample: WorldSample) -> [(MetricKind, Double)] {
@@ -140,25 +150,20 @@ public struct SimulatedGitLab: Sendable {
 
     /// A refused move request as GitLab's API answers it: a read-only container fails
     /// validation (PRAEFECT.md §8); a server error is transient; the rest are 4xx.
-    static func refusal(_ e: AdminError, request: EngineRequest, repository: Migration.RepositoryID) -> EngineInput {
-        switch e {
+    static func refusal(_ f: AdminFailure, request: EngineRequest, repository: Migration.RepositoryID) -> EngineInput {
+        switch f.error {
         case .repositoryReadOnly: .scheduleRefused(repository, .repositoryReadOnly)
         case .serverError: .apiError(request, .transient(retryAfter: nil))
-        case .unknownRepository, .unknownMove, .noDestination, .weightOutOfRange, .storageFull, .replicationFactorOutOfRange:
-            .scheduleRefused(repository, .rejected("\(e)"))
+        case .unknownRepository, .unknownMove, .unknownStorage, .noDestination, .weightOutOfRange, .storageFull, .replicationFactorOutOfRange:
+            .scheduleRefused(repository, .rejected(f.description))
         }
     }
 
-    static func apiError(_ e: AdminError, request: EngineRequest) -> EngineInput {
-        switch e {
+    static func apiError(_ f: AdminFailure, request: EngineRequest) -> EngineInput {
+        switch f.error {
         case .serverError: .apiError(request, .transient(retryAfter: nil))
-        case .repositoryReadOnly, .unknownRepository, .unknownMove, .noDestination, .weightOutOfRange, .storageFull, .replicationFactorOutOfRange:
-            .apiError(request, .permanent("\(e)"))
+        case .repositoryReadOnly, .unknownRepository, .unknownMove, .unknownStorage, .noDestination, .weightOutOfRange, .storageFull, .replicationFactorOutOfRange:
+            .apiError(request, .permanent(f.description))
         }
     }
-}
-
-extension World {
-    /// The latency of one admin API call (`gitlab.apiLatency`).
-    public var apiLatency: SimTime { .seconds(fleet.gitlab.apiLatencySeconds) }
 }
