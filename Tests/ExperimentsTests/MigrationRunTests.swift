@@ -284,3 +284,32 @@ func twoClusterFleet(count: Int) throws -> Fleet {
     let destination = fleet.virtualStorage(named: "destination")!
     for r in 0..<n { #expect(run.simulation.model.repositories[r].virtualStorage == destination) }
 }
+
+/// Goal: the summary holds every field `rehearse migrate --driver simulated --json` prints
+/// (issue 8 item 5; `wall_seconds` is the command's own), under its snake_case name. Method: a
+/// drain of 3 repositories of 1 GB; the JSON's keys are the issue's list, and its values the
+/// outcome's: the one phase spans the run, the seed is the world's.
+@Test func summaryCarriesEveryFieldOfTheMigrateJSON() throws {
+    let fleet = try drainFleet(count: 3, sizeGB: 1)
+    let (_, outcome) = try runDrain(fleet, drainPlan(count: 3, sizeBytes: 1_000_000_000, perSource: 2, poll: .seconds(2)), config: WorldConfig(seed: 17))
+    let data = try JSONEncoder().encode(outcome.summary)
+    let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    let expected: Set<String> = ["duration_seconds", "moves_finished", "moves_failed", "bytes_moved", "write_unavailable_repository_seconds",
+                                 "max_read_only_seconds", "acknowledged_writes", "lost_writes", "repositories_left_read_only", "phases", "seed", "events"]
+    #expect(Set(json.keys) == expected)
+    let duration = try #require(outcome.durationSeconds)
+    #expect(json["duration_seconds"] as? Double == duration)
+    #expect(json["moves_finished"] as? Int == 3)
+    #expect(json["bytes_moved"] as? Int == 3_000_000_000)
+    #expect(json["seed"] as? Int == 17)
+    #expect(json["events"] as? Int == outcome.events)
+    #expect(json["repositories_left_read_only"] as? Int == 0)
+    let phases = try #require(json["phases"] as? [[String: Any]])
+    #expect(phases.count == 1)
+    #expect(phases.first?["name"] as? String == "drain")
+    #expect(phases.first?["start_seconds"] as? Double == 0)
+    #expect(phases.first?["end_seconds"] as? Double == duration)
+    // Read-only from schedule to switch: at least the 10 s copy of a repository alone on the disk.
+    #expect(outcome.maxReadOnlySeconds >= 10)
+    #expect(outcome.summary.writeUnavailableRepositorySeconds >= 3 * 10)
+}
