@@ -48,7 +48,9 @@ let package = Package(
         .target(name: "Migration", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], exclude: ["README.md"]),
         // The HTML report: plain value types in, one self-contained HTML file out (Foundation only).
         .target(name: "Report", exclude: ["README.md"]),
-        .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "GitalyModel", "Traffic"], exclude: ["README.md"]),
+        // The engine's driver inside the simulator: engine actions onto the world's admin door.
+        .target(name: "SimulatedDriver", dependencies: ["Migration", "GitalyModel", "SimKernel"], exclude: ["README.md"]),
+        .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "GitalyModel", "Traffic", "Migration", "SimulatedDriver"], exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",
@@ -60,7 +62,7 @@ let package = Package(
         .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "Stochastics"]),
         .testTarget(name: "StochasticsTests", dependencies: ["Stochastics", "SimKernel"]),
         .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel", "SpecFiles"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel", "Migration"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse", "GitalyModel", "SimKernel"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SimKernel", .product(name: "GRDB", package: "GRDB.swift")]),

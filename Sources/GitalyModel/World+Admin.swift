@@ -6,6 +6,8 @@ public enum AdminError: Error, Equatable, Sendable {
     case serverError
     case unknownRepository
     case unknownMove
+    /// No GitLab or Gitaly storage by that index (or not one of the repository's).
+    case unknownStorage
     /// A move on a read-only container fails validation.
     case repositoryReadOnly
     /// No storage can take the repository (a cluster with no healthy replica to place it on).
@@ -17,26 +19,24 @@ public enum AdminError: Error, Equatable, Sendable {
     case replicationFactorOutOfRange
 }
 
-/// An admin API answer and how long the call took.
+/// An admin API answer and how long the call took (the internal calls behind `World.admin`).
 public struct AdminResponse<T: Sendable>: Sendable {
     public var result: Result<T, AdminError>
     public var latency: SimTime
 }
 
-/// The admin door into the world: what GitLab's API (`POST /projects/:id/repository_storage_moves`,
-/// `GET` of a move, `PUT /application/settings`) and Praefect's subcommands (`accept-dataloss`,
-/// `set-replication-factor`) let an operator or a migration engine do. Each call returns its
-/// latency; errors name what failed.
+/// The effects behind the admin door (`World.admin` in `AdminRequest.swift`, the one public
+/// entry): what GitLab's API (`POST /projects/:id/repository_storage_moves`, `GET` of a move,
+/// `PUT /application/settings`) and Praefect's subcommands (`accept-dataloss`,
+/// `set-replication-factor`) do. Server errors are drawn at the door, not here.
 extension World {
     mutating func adminCall<T>(_ body: (inout World) -> Result<T, AdminError>) -> AdminResponse<T> {
-        let latency = SimTime.seconds(fleet.gitlab.apiLatencySeconds)
-        if apiErrorRandom.bernoulli(fleet.gitlab.apiErrorRate) { return AdminResponse(result: .failure(.serverError), latency: latency) }
-        return AdminResponse(result: body(&self), latency: latency)
+        AdminResponse(result: body(&self), latency: apiLatency)
     }
 
     /// Schedules a move of `repository` to `destination` (a GitLab storage index), or to a
     /// storage picked by the weights when nil (gitlab!45338). Returns the move id.
-    public static func scheduleMove(_ sim: inout Simulation<World>, repository r: Int, destination: Int?) -> AdminResponse<Int> {
+    static func scheduleMove(_ sim: inout Simulation<World>, repository r: Int, destination: Int?) -> AdminResponse<Int> {
         let response = sim.model.adminCall { w in w.scheduleMoveNow(repository: r, destination: destination) }
         if case .success(let id) = response.result { sim.model.moveScheduled(id, &sim.scheduler) }
         return response
@@ -50,18 +50,27 @@ extension World {
     mutating func scheduleMoveNow(repository r: Int, destination: Int?) -> Result<Int, AdminError> {
         guard r >= 0 && r < repositories.count else { return .failure(.unknownRepository) }
         let source = repositories[r].virtualStorage
-        let d = destination ?? StorageWeights.pick(weights, random: &moveDestinationRandom)
+        // The repository's n-th move draws its destination, placement, source replica,
+        // interruption and corruption from substreams keyed by (repository, n), so the draws
+        // do not depend on when other moves ran (common random numbers across polling cadences
+        // and plans).
+        let attempt = movesByRepository[r]?.count ?? 0
+        var pick = moveDestinationRandom.substream(UInt64(r), UInt64(attempt))
+        let d = destination ?? StorageWeights.pick(weights, random: &pick)
         // The model's validation: a move on a read-only container is refused.
         guard !readOnly[r] else { return .failure(.repositoryReadOnly) }
-        moves.append(MoveProcess(move: RepositoryStorageMove(id: moves.count, repository: r, sourceStorage: source, destinationStorage: d)))
-        return .success(moves.count - 1)
+        let id = moves.count
+        moves.append(MoveProcess(move: RepositoryStorageMove(id: id, repository: r, sourceStorage: source, destinationStorage: d), attempt: attempt))
+        movesByRepository[r, default: []].append(id)
+        movesInState[MoveState.initial.rawValue] += 1
+        return .success(id)
     }
 
     /// The move is in the database: `schedule` sets the repository read-only and enqueues the
     /// worker, which starts once a Sidekiq thread picks it up.
     mutating func moveScheduled(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         activeMoves.insert(m)
-        perform(try! moves[m].move.apply(.schedule, containerReadOnly: readOnly[moves[m].move.repository]), move: m, s.now)
+        advance(m, .schedule, s.now)
         if moves[m].holdsWorker {
             moves[m].holdsWorker = false
             workerAcquired(m, &s)
@@ -69,12 +78,12 @@ extension World {
     }
 
     /// `GET .../repository_storage_moves/:id`.
-    public mutating func moveState(_ id: Int) -> AdminResponse<MoveState> {
+    mutating func moveState(_ id: Int) -> AdminResponse<MoveState> {
         adminCall { w in id >= 0 && id < w.moves.count ? .success(w.moves[id].move.state) : .failure(.unknownMove) }
     }
 
     /// `repository_storages_weighted`, by GitLab storage index.
-    public mutating func setWeight(storage: Int, weight: Int) -> AdminResponse<Void> {
+    mutating func setWeight(storage: Int, weight: Int) -> AdminResponse<Void> {
         adminCall { w in
             guard (0...100).contains(weight) else { return .failure(.weightOutOfRange) }
             w.weights[storage] = weight
@@ -83,13 +92,13 @@ extension World {
     }
 
     /// An operator's `do_fail!` on a stuck move (runbook `move-repositories.md`).
-    public static func failMove(_ sim: inout Simulation<World>, _ id: Int, reason: String) {
+    static func failMove(_ sim: inout Simulation<World>, _ id: Int, reason: String) {
         sim.model.failMove(id, reason: reason, &sim.scheduler)
     }
 
     /// An operator clears a repository's read-only flag (after a move failed before `started`).
-    public mutating func clearReadOnly(_ r: Int, at now: SimTime) {
-        readOnly[r] = false
+    mutating func clearReadOnly(_ r: Int, at now: SimTime) {
+        setReadOnly(r, false, now)
         refreshAvailability(r, now)
     }
 
@@ -99,9 +108,8 @@ extension World {
     /// schedules a move for every repository on `source`, skipping the ones that fail
     /// validation (already read-only), as `ScheduleBulkRepositoryShardMovesService` does.
     /// Returns the ids of the moves scheduled.
-    public static func scheduleBulkMove(_ sim: inout Simulation<World>, source: Int, destination: Int?) -> AdminResponse<[Int]> {
-        let latency = SimTime.seconds(sim.model.fleet.gitlab.apiLatencySeconds)
-        if sim.model.apiErrorRandom.bernoulli(sim.model.fleet.gitlab.apiErrorRate) { return AdminResponse(result: .failure(.serverError), latency: latency) }
+    static func scheduleBulkMove(_ sim: inout Simulation<World>, source: Int, destination: Int?) -> AdminResponse<[Int]> {
+        let latency = sim.model.apiLatency
         var ids: [Int] = []
         // By repository id, as Rails walks the projects of the shard.
         for r in sim.model.repositoriesByStorage[source].sorted() where !sim.model.readOnly[r] {
@@ -116,7 +124,7 @@ extension World {
     /// A new repository (a project created in GitLab): its storage is drawn by the weights
     /// and, in a cluster, its primary and secondaries by Praefect's creation routing. Fails
     /// when no storage has a weight or the chosen storages lack room.
-    public mutating func createRepository(path: String, sizeBytes: Double, at now: SimTime) -> AdminResponse<Int> {
+    mutating func createRepository(path: String, sizeBytes: Double, at now: SimTime) -> AdminResponse<Int> {
         adminCall { w -> Result<Int, AdminError> in
             let vs = StorageWeights.pick(w.weights, random: &w.gitlabRandom)
             let v = w.fleet.virtualStorages[vs]
@@ -144,7 +152,7 @@ extension World {
 
     /// `praefect accept-dataloss`: the chosen replica becomes authoritative; the writes it
     /// lacks are discarded for good and the other replicas are overwritten from it.
-    public mutating func acceptDataloss(repository r: Int, authoritativeStorage storage: Int, at now: SimTime) {
+    mutating func acceptDataloss(repository r: Int, authoritativeStorage storage: Int, at now: SimTime) {
         let vs = repositories[r].virtualStorage
         guard let slot = fleet.virtualStorages[vs].members.firstIndex(of: storage) else { preconditionFailure("storage \(storage) is not in the repository's virtual storage") }
         ledger.discard(repository: r, above: repositories[r].replicaGeneration(slot))
@@ -157,9 +165,14 @@ extension World {
 
     /// `praefect set-replication-factor` for every repository of a virtual storage; the
     /// reconciler carries it out on its next runs.
-    public mutating func setReplicationFactor(virtualStorage vs: Int, factor: Int) -> Result<Void, AdminError> {
+    mutating func setReplicationFactor(virtualStorage vs: Int, factor: Int) -> Result<Void, AdminError> {
         guard fleet.virtualStorages[vs].viaPraefect, factor >= 1, factor <= fleet.virtualStorages[vs].members.count else { return .failure(.replicationFactorOutOfRange) }
         for r in repositoriesByStorage[vs].sorted() { Praefect.setReplicationFactor(&repositories[r], factor: factor, random: &replicationRandom) }
         return .success(())
     }
+}
+
+extension World {
+    /// The latency of one admin API call (`gitlab.apiLatency`).
+    public var apiLatency: SimTime { .seconds(fleet.gitlab.apiLatencySeconds) }
 }

@@ -48,6 +48,7 @@ extension World {
         var listed = 0
         for list in repositoriesByStorage { listed += list.count }
         precondition(listed == repositories.count, "a repository is listed on two storages")
+        precondition(movesInState.reduce(0, +) == moves.count, "moves counted by state: \(movesInState.reduce(0, +)), made: \(moves.count)")
         for m in activeMoves {
             let move = moves[m].move
             precondition(moves[m].step != .done, "move \(move.id) ended but is still counted active")

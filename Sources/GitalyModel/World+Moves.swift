@@ -17,6 +17,13 @@ enum MoveWorkerStep: Equatable {
 /// A move with the worker state GitLab keeps in Sidekiq.
 struct MoveProcess {
     var move: RepositoryStorageMove
+    /// How many moves the repository had before this one: with the repository, the key of
+    /// this move's random draws.
+    var attempt = 0
+    /// Seconds the move's copies took (every part, from its streams' start to the last one's
+    /// end), and when the current part's copy began.
+    var copySeconds = 0.0
+    var copyStartedAt = SimTime.zero
     var step: MoveWorkerStep = .queued
     /// The repository being copied (project, wiki, design, then the pool).
     var part: MovePart = .project
@@ -72,12 +79,38 @@ extension World {
         return next
     }
 
+    /// Applies `event` to move `m`, keeps the count of moves by state, and performs the side
+    /// effects. Every state change of a move goes through here.
+    mutating func advance(_ m: Int, _ event: MoveEvent, _ now: SimTime) {
+        let before = moves[m].move.state
+        let effects = try! moves[m].move.apply(event, containerReadOnly: event == .schedule && readOnly[moves[m].move.repository])
+        movesInState[before.rawValue] -= 1
+        movesInState[moves[m].move.state.rawValue] += 1
+        perform(effects, move: m, now)
+    }
+
+    /// A substream of `base` for this move's draws, keyed by (repository, attempt), so that
+    /// a move's random outcome does not depend on how many other moves drew before it.
+    func moveRandom(_ base: RandomStream, _ m: Int) -> RandomStream {
+        base.substream(UInt64(moves[m].move.repository), UInt64(moves[m].attempt))
+    }
+
+    /// How many moves the world has made.
+    public var moveCount: Int { moves.count }
+
+    /// Seconds move `m`'s copies took in the world (its parts' copies, not their checksums);
+    /// a copy cut short by a failure is not counted.
+    public func moveCopySeconds(_ m: MoveIndex) -> Double { moves[m.index].copySeconds }
+
+    /// The moves of repository `r`, oldest first.
+    public func moves(of r: RepositoryIndex) -> [MoveIndex] { (movesByRepository[r.index] ?? []).map(MoveIndex.init) }
+
     mutating func perform(_ effects: [MoveSideEffect], move m: Int, _ now: SimTime) {
         let r = moves[m].move.repository
         for e in effects {
             switch e {
-            case .setReadOnly: readOnly[r] = true
-            case .setWritable: readOnly[r] = false
+            case .setReadOnly: setReadOnly(r, true, now)
+            case .setWritable: setReadOnly(r, false, now)
             case .enqueueWorker:
                 // Projects::UpdateRepositoryStorageWorker on a Sidekiq shard with limited
                 // concurrency: the move waits for a free thread.
@@ -99,13 +132,14 @@ extension World {
         switch moves[m].step {
         case .queued:
             guard moves[m].move.state == .scheduled else { return }
-            perform(try! moves[m].move.apply(.start), move: m, s.now)
-            if moveInterruptionRandom.bernoulli(config.moveWorkerInterruptionProbability) { return interruptWorker(m, &s) }
+            advance(m, .start, s.now)
+            var interruption = moveRandom(moveInterruptionRandom, m)
+            if interruption.bernoulli(config.moveWorkerInterruptionProbability) { return interruptWorker(m, &s) }
             // `same_filesystem?`: a move onto the storage it is on copies nothing and removes
             // nothing; it finishes as a no-op.
             if moves[m].move.sourceStorage == moves[m].move.destinationStorage {
-                perform(try! moves[m].move.apply(.finishReplication), move: m, s.now)
-                perform(try! moves[m].move.apply(.finishCleanup), move: m, s.now)
+                advance(m, .finishReplication, s.now)
+                advance(m, .finishCleanup, s.now)
                 return endMove(m, &s)
             }
             moves[m].part = .project
@@ -150,7 +184,9 @@ extension World {
             return failMove(m, reason: "CalculateChecksum failed", &s)
         }
         let written = part == .project && repositories[r].generation != moves[m].copyGeneration
-        if written || moveCorruptionRandom.bernoulli(config.moveChecksumMismatchProbability) {
+        // One draw per part compared, keyed by the part.
+        var corruption = moveRandom(moveCorruptionRandom, m).substream(UInt64(part.rawValue), 0)
+        if written || corruption.bernoulli(config.moveChecksumMismatchProbability) {
             return failMove(m, reason: "Failed to verify \(part.name) repository checksum", &s)
         }
         if part == .project { moves[m].checksumGeneration = repositories[r].generation }
@@ -166,7 +202,7 @@ extension World {
     mutating func finishReplication(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         let r = moves[m].move.repository
         if repositories[r].generation > moves[m].checksumGeneration { ledger.discard(repository: r, above: moves[m].checksumGeneration) }
-        perform(try! moves[m].move.apply(.finishReplication), move: m, s.now)
+        advance(m, .finishReplication, s.now)
         moves[m].step = .cleanup
         s.schedule(after: .seconds(MoveCosts.cleanupSeconds), .moveStep(move: Int32(m)))
     }
@@ -193,7 +229,7 @@ extension World {
             }
             for slot in held.slots { storageUsedBytes[members[slot]] -= size }
         }
-        perform(try! moves[m].move.apply(.finishCleanup), move: m, s.now)
+        advance(m, .finishCleanup, s.now)
         endMove(m, &s)
     }
 
@@ -231,6 +267,7 @@ extension World {
         guard createSucceeds(m) else { return failMove(m, reason: "ReplicateRepository failed", &s) }
         let bytes = bytes(of: moves[m].part, r)
         moves[m].step = .copying
+        moves[m].copyStartedAt = s.now
         for slot in moves[m].targets.slots {
             let (a, b) = (node(sv, moves[m].sourceSlot), node(dv, slot))
             moves[m].pendingFlows += 1
@@ -255,12 +292,14 @@ extension World {
         }
         // Praefect routes the replication's reads like any accessor: to a random up-to-date
         // replica (gitaly `router_per_repository.go`, `RouteRepositoryAccessor`).
-        moves[m].sourceSlot = candidates.slot(at: moveSourceReadRandom.below(candidates.nonzeroBitCount))
+        var read = moveRandom(moveSourceReadRandom, m)
+        moves[m].sourceSlot = candidates.slot(at: read.below(candidates.nonzeroBitCount))
         let dv = moves[m].move.destinationStorage
         let dest = fleet.virtualStorages[dv]
         var up: MemberSet = 0
         for slot in dest.members.indices where nodes[node(dv, slot)].up { up |= .single(slot) }
-        guard let (assigned, primary) = Praefect.placeNewRepository(members: dest.members.count, replicationFactor: dest.replicationFactor, locallyHealthy: up, random: &movePlacementRandom) else {
+        var placement = moveRandom(movePlacementRandom, m)
+        guard let (assigned, primary) = Praefect.placeNewRepository(members: dest.members.count, replicationFactor: dest.replicationFactor, locallyHealthy: up, random: &placement) else {
             failMove(m, reason: "destination storage unavailable", &s)
             return false
         }
@@ -301,6 +340,7 @@ extension World {
         moves[m].pendingFlows -= 1
         if !success { dropTarget(m, slot) }
         guard moves[m].pendingFlows == 0 else { return }
+        moves[m].copySeconds += (s.now - moves[m].copyStartedAt).seconds
         guard createSucceeds(m) else { return failMove(m, reason: "ReplicateRepository failed", &s) }
         moves[m].step = .checksum
         s.schedule(after: .seconds(MoveCosts.checksumSeconds(moves[m].part, repositoryParts[moves[m].move.repository])), .moveStep(move: Int32(m)))
@@ -356,7 +396,7 @@ extension World {
         cancelMoveCopies(m, &s)
         releaseReservation(m)
         moves[m].move.failureReason = reason
-        perform(try! moves[m].move.apply(.fail), move: m, s.now)
+        advance(m, .fail, s.now)
         endMove(m, &s)
     }
 

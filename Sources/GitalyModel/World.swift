@@ -96,6 +96,15 @@ public struct World: DiscreteEventModel {
     /// Moves whose worker has not ended (`MoveProcess.step != .done`), so the invariant check
     /// walks these and not every move ever made.
     var activeMoves: Set<Int> = []
+    /// Per repository with moves: its moves' ids, oldest first (kept at schedule time, so a
+    /// look-up answers from the world).
+    var movesByRepository: [Int: [Int]] = [:]
+    /// Moves by state, indexed by `MoveState.rawValue`, kept where a move changes state.
+    var movesInState = [Int](repeating: 0, count: MoveState.allCases.count + 1)
+    /// How many calls of each kind each object has had, for the API error draw.
+    var adminCallsMade: [AdminCallKey: Int] = [:]
+    /// When each read-only repository became read-only, and the longest stretch so far.
+    public internal(set) var readOnlyClock = ReadOnlyClock()
     /// Per storage: bytes a move left behind on a replica that was down when Praefect's
     /// `RemoveRepository` deleted the records (gitaly `remove_repository.go` ignores per-node
     /// errors); counted in `storageUsedBytes` until an operator removes them.

@@ -1,0 +1,242 @@
+import GitalyModel
+import Migration
+import SimKernel
+import SimulatedDriver
+import Traffic
+
+/// One phase of a run as it happened: when the engine announced its start and its end.
+public struct PhaseTiming: Sendable, Equatable, Codable {
+    public var name: String
+    public var startSeconds: Double
+    public var endSeconds: Double?
+
+    enum CodingKeys: String, CodingKey {
+        case name, startSeconds = "start_seconds", endSeconds = "end_seconds"
+    }
+}
+
+/// What one simulated migration leaves behind: the prediction of one replication.
+public struct MigrationOutcome: Sendable {
+    /// Seconds from the engine's start to its `finished` notice; nil when the horizon came first.
+    public var durationSeconds: Double?
+    public var aborted: Bool
+    public var movesFinished: Int
+    public var movesFailed: Int
+    public var movesTimedOut: Int
+    public var repositoriesGivenUp: Int
+    public var sourcesLeftBehind: Int
+    public var bytesMoved: Int64
+    /// The longest stretch any repository stayed read-only (a move from `schedule` to its
+    /// switch or failure, and a flag left set after a failure until it was cleared), counting
+    /// the ones still read-only at the end as ending then.
+    public var maxReadOnlySeconds: Double
+    /// The repositories still read-only at the end (the plan's ids, sorted).
+    public var repositoriesLeftReadOnly: [Migration.RepositoryID]
+    public var phases: [PhaseTiming]
+    public var gateFailures: Int
+    public var report: WorldReport
+    /// Samples taken every `sampleInterval` for the gates and the reports.
+    public var samples: [WorldSample]
+    public var submittedRPCs: Int
+    public var simulatedSeconds: Double
+    public var events: Int
+    /// The world's seed: the run replays from it.
+    public var seed: UInt64
+
+    /// The figures `rehearse migrate --driver simulated --json` prints (less `wall_seconds`,
+    /// which only the command knows).
+    public var summary: MigrationSummary {
+        MigrationSummary(
+            durationSeconds: durationSeconds, movesFinished: movesFinished, movesFailed: movesFailed, bytesMoved: bytesMoved,
+            writeUnavailableRepositorySeconds: report.writeUnavailableRepositorySeconds, maxReadOnlySeconds: maxReadOnlySeconds,
+            acknowledgedWrites: report.acknowledgedWrites, lostWrites: report.lostWrites,
+            repositoriesLeftReadOnly: repositoriesLeftReadOnly.count, phases: phases, seed: seed, events: events)
+    }
+}
+
+/// One run's prediction as `--json` prints it: snake_case keys, stable, documented here.
+/// `duration_seconds` is left out when the horizon came before the engine finished; `phases`
+/// lists each phase's start and end in seconds from the run's start (`end_seconds` left out
+/// for a phase that never ended).
+public struct MigrationSummary: Sendable, Equatable, Codable {
+    public var durationSeconds: Double?
+    public var movesFinished: Int
+    /// Moves that ended `failed` (each attempt counts).
+    public var movesFailed: Int
+    /// The plan's sizes of the repositories whose move finished.
+    public var bytesMoved: Int64
+    public var writeUnavailableRepositorySeconds: Double
+    public var maxReadOnlySeconds: Double
+    public var acknowledgedWrites: Int
+    public var lostWrites: Int
+    public var repositoriesLeftReadOnly: Int
+    public var phases: [PhaseTiming]
+    public var seed: UInt64
+    /// Simulation events processed.
+    public var events: Int
+
+    enum CodingKeys: String, CodingKey {
+        case durationSeconds = "duration_seconds", movesFinished = "moves_finished", movesFailed = "moves_failed"
+        case bytesMoved = "bytes_moved", writeUnavailableRepositorySeconds = "write_unavailable_repository_seconds"
+        case maxReadOnlySeconds = "max_read_only_seconds", acknowledgedWrites = "acknowledged_writes", lostWrites = "lost_writes"
+        case repositoriesLeftReadOnly = "repositories_left_read_only", phases, seed, events
+    }
+}
+
+/// The co-simulation loop: the simulated world, a traffic source, and a migration engine whose
+/// actions the `SimulatedGitLab` driver carries out, merged in time order. The world runs up to
+/// the next outside instant (a traffic arrival, an API answer, the engine's deadline, a
+/// monitoring sample), that input is delivered, and the loop repeats, so the world's own events
+/// stay as they are and the engine sees the world only through its driver, as it would see
+/// GitLab.
+///
+/// Ties at one instant go: traffic arrival, API answers (in the order they were sent), the
+/// sample, then the engine's deadline; the order is fixed, so a run is deterministic.
+public struct MigrationRun {
+    public var simulation: Simulation<World>
+    public private(set) var engine: MigrationEngine
+    let driver: SimulatedGitLab
+    /// Answers on their way to the engine, sorted by (arrival, order sent).
+    var answers: [(at: SimTime, order: Int, input: EngineInput)] = []
+    var answersSent = 0
+    var wake: SimTime?
+    /// How often monitoring samples the world (and the gates see a sample).
+    public let sampleInterval: SimTime
+    var nextSample: SimTime
+    var outcome: Accumulator
+    let moveSizes: [Migration.RepositoryID: Int64]
+
+    struct Accumulator {
+        var finishedAt: SimTime?
+        var aborted = false
+        var movesFinished = 0, movesFailed = 0, movesTimedOut = 0, givenUp = 0, leftBehind = 0, gateFailures = 0
+        var bytesMoved: Int64 = 0
+        var phases: [PhaseTiming] = []
+        var samples: [WorldSample] = []
+        var submitted = 0
+    }
+
+    /// Builds the world (its own synthetic traffic switched off: traffic comes from the source
+    /// given to `run`) and the engine. `repositoryIDs[i]` is the plan's id for the world's
+    /// repository i.
+    public init(fleet: Fleet, config: WorldConfig, plan: MigrationPlan, repositoryIDs: [Migration.RepositoryID],
+                sampleInterval: SimTime = .seconds(60)) throws {
+        var c = config
+        c.traffic = nil
+        simulation = Simulation(model: World(fleet: fleet, config: c))
+        World.start(&simulation)
+        driver = try SimulatedGitLab(world: simulation.model, repositoryIDs: repositoryIDs)
+        try driver.check(plan: plan)
+        engine = try MigrationEngine(plan: plan)
+        self.sampleInterval = sampleInterval
+        nextSample = sampleInterval
+        outcome = Accumulator()
+        var sizes: [Migration.RepositoryID: Int64] = [:]
+        for phase in plan.phases { for wave in phase.waves { for m in wave.moves { sizes[m.repository] = m.sizeBytes } } }
+        moveSizes = sizes
+    }
+
+    static func instant(_ t: SimTime) -> EngineInstant { EngineInstant(milliseconds: t.nanoseconds / 1_000_000) }
+    static func time(_ i: EngineInstant) -> SimTime { SimTime(nanoseconds: i.milliseconds * 1_000_000) }
+
+    /// Runs the migration to its end (or `horizon`), with `traffic` (nil: none) feeding the
+    /// world. `progress` is called with the simulated seconds about once per simulated hour.
+    public mutating func run<S: ArrivalSource>(traffic: inout S?, horizon: SimTime = .max, progress: ((Double) -> Void)? = nil) throws -> MigrationOutcome {
+        var classes: [RPCClassifier.Outcome] = traffic?.methods.map(RPCClassifier.classify) ?? []
+        var pending: Arrival? = try traffic?.next()
+        var nextProgress = SimTime.hours(1)
+        deliver(.start, at: simulation.now)
+        while !engine.isFinished {
+            let arrivalAt = pending.map(\.time) ?? .max
+            // Paused at a failed gate with nothing outstanding: only an operator could go on,
+            // and the simulated fleet has none, so the run ends here, unfinished.
+            if engine.isPaused && answers.isEmpty && wake == nil { break }
+            let next = min(arrivalAt, answers.first?.at ?? .max, nextSample, wake ?? .max)
+            guard next <= horizon, next < .max else { break }
+            simulation.run(until: next)
+            if let p = progress, next >= nextProgress { p(next.seconds); nextProgress = next + .hours(1) }
+            if arrivalAt == next, let a = pending {
+                if traffic != nil {
+                    while classes.count < traffic!.methods.count { classes.append(RPCClassifier.classify(traffic!.methods[classes.count])) }
+                }
+                let m = Int(a.method)
+                if case .rpc(let rpcClass) = m < classes.count ? classes[m] : .unclassified, a.repository >= 0,
+                   Int(a.repository) < simulation.model.repositories.count {
+                    World.submit(&simulation, repository: Int(a.repository), rpcClass: rpcClass, at: a.time)
+                    outcome.submitted += 1
+                }
+                pending = try traffic?.next()
+                continue
+            }
+            if let first = answers.first, first.at == next {
+                answers.removeFirst()
+                deliver(first.input, at: next)
+                continue
+            }
+            if nextSample == next {
+                let s = simulation.model.sample(at: next)
+                outcome.samples.append(s)
+                nextSample = next + sampleInterval
+                let at = Self.instant(next)
+                for (metric, value) in SimulatedGitLab.metrics(s) { deliver(.metricSample(metric, value: value, measuredAt: at), at: next) }
+                continue
+            }
+            wake = nil
+            deliver(.tick, at: next)
+        }
+        let end = simulation.now
+        let world = simulation.model
+        return MigrationOutcome(
+            durationSeconds: outcome.finishedAt?.seconds, aborted: outcome.aborted,
+            movesFinished: outcome.movesFinished, movesFailed: outcome.movesFailed, movesTimedOut: outcome.movesTimedOut,
+            repositoriesGivenUp: outcome.givenUp, sourcesLeftBehind: outcome.leftBehind, bytesMoved: outcome.bytesMoved,
+            maxReadOnlySeconds: world.readOnlyClock.readOnlySecondsMax(at: end),
+            repositoriesLeftReadOnly: world.readOnlyClock.repositoriesReadOnly.map { driver.repositoryIDs[$0] }.sorted(),
+            phases: outcome.phases, gateFailures: outcome.gateFailures, report: world.report(at: end),
+            samples: outcome.samples, submittedRPCs: outcome.submitted, simulatedSeconds: end.seconds,
+            events: simulation.eventsProcessed, seed: world.config.seed)
+    }
+
+    /// Hands `input` to the engine at `t` and carries out what it asks.
+    mutating func deliver(_ input: EngineInput, at t: SimTime) {
+        let actions = engine.receive(input, at: Self.instant(t))
+        for action in actions {
+            switch action {
+            case .wait(let until):
+                wake = max(Self.time(until), t)
+            case .notice(let n):
+                record(n, at: t)
+            case .lookUpMoves, .scheduleMove, .pollMove, .setWeights, .failMove, .clearReadOnly:
+                if let (answer, after) = driver.perform(action, &simulation) { enqueue(answer, at: t + after) }
+            }
+        }
+    }
+
+    mutating func enqueue(_ input: EngineInput, at t: SimTime) {
+        var lo = 0, hi = answers.count
+        while lo < hi { let mid = (lo + hi) / 2; if answers[mid].at <= t { lo = mid + 1 } else { hi = mid } }
+        answers.insert((t, answersSent, input), at: lo)
+        answersSent += 1
+    }
+
+    mutating func record(_ n: EngineNotice, at t: SimTime) {
+        switch n {
+        case .phaseStarted(let name): outcome.phases.append(PhaseTiming(name: name, startSeconds: t.seconds, endSeconds: nil))
+        case .phaseEnded(let name):
+            if let i = outcome.phases.lastIndex(where: { $0.name == name && $0.endSeconds == nil }) { outcome.phases[i].endSeconds = t.seconds }
+        case .moveFinished(let r, _):
+            outcome.movesFinished += 1
+            outcome.bytesMoved += moveSizes[r] ?? 0
+        case .moveFailed: outcome.movesFailed += 1
+        case .moveTimedOut: outcome.movesTimedOut += 1
+        case .sourceLeftBehind: outcome.leftBehind += 1
+        case .givenUp: outcome.givenUp += 1
+        case .gateFailed: outcome.gateFailures += 1
+        case .finished(let aborted):
+            outcome.finishedAt = t
+            outcome.aborted = aborted
+        case .stepApplied, .gatePassed, .alreadyMoved, .leftReadOnly, .paused, .resumed, .aborting, .weightsNotRolledBack, .ignored:
+            break
+        }
+    }
+}
