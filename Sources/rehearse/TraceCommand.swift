@@ -279,6 +279,7 @@ extension TraceCommand {
             try Limits.check(hours: hours)
             try TraceCommand.refuseSameFile(output: out, input: profile, outFlag: "--out", inFlag: "--profile")
             guard growth.isFinite, growth > 0 else { throw ValidationError("--growth must be a positive number, got \(growth)") }
+            guard growth <= Limits.rateFactor else { throw InputError("--growth must be at most \(Int(Limits.rateFactor)), got \(growth)") }
         }
 
         func run() throws {
