@@ -17,6 +17,8 @@ enum Limits {
     static let servers = 100_000
     static let events = 10_000_000_000
     static let rpcs = 1_000_000_000
+    /// Rate multipliers (`--rate`, `--growth`): the replay's own bound on copies per call.
+    static let rateFactor = 1000.0
     /// Lines and rows of `trace bench`: each line is 1.4 kB on disk.
     static let benchLines = 100_000_000
     static let benchRows = 1_000_000_000

@@ -56,6 +56,7 @@ struct SimulateCommand: ParsableCommand {
         if profile != nil, hours == nil { throw InputError("--hours is required with --profile: synthetic traffic needs a length") }
         if let hours { try Limits.check(hours: hours) }
         guard rate > 0, rate.isFinite else { throw InputError("--rate must be a positive number, got \(rate)") }
+        guard rate <= Limits.rateFactor else { throw InputError("--rate must be at most \(Int(Limits.rateFactor)), got \(rate)") }
         guard speedUp > 0, speedUp.isFinite else { throw InputError("--speed-up must be a positive number, got \(speedUp)") }
         guard repositories >= 1 else { throw InputError("--repositories must be at least 1, got \(repositories)") }
         try Limits.check(repositories, "--repositories", maximum: Limits.repositories)

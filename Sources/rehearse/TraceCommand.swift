@@ -279,6 +279,7 @@ extension TraceCommand {
             try Limits.check(hours: hours)
             try TraceCommand.refuseSameFile(output: out, input: profile, outFlag: "--out", inFlag: "--profile")
             guard growth.isFinite, growth > 0 else { throw ValidationError("--growth must be a positive number, got \(growth)") }
+            guard growth <= Limits.rateFactor else { throw InputError("--growth must be at most \(Int(Limits.rateFactor)), got \(growth)") }
         }
 
         func run() throws {
@@ -429,9 +430,10 @@ extension TraceCommand {
                     print("{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}")
                     return
                 }
-                // The rate counts the access lines parsed into calls, not the skipped ones.
-                print("trace import: \(imported.rows) lines in \(fixed(imported.seconds, 2)) s = \(fixed(imported.rowsPerSecond, 0)) lines/s (access lines parsed; \(imported.linesRead) read)")
-                print("trace replay (cold, packs chunks): \(cold.rows) rows in \(fixed(cold.seconds, 2)) s = \(fixed(cold.rowsPerSecond, 0)) rows/s")
+                // The rate counts the access lines parsed into records, not the skipped ones (the
+                // shape scripts/bench.py reads).
+                print("trace import: \(imported.linesRead) lines (\(imported.rows) records) in \(fixed(imported.seconds, 2)) s = \(fixed(imported.rowsPerSecond, 0)) records/s")
+                print("trace replay (first, packs chunks): \(cold.rows) rows in \(fixed(cold.seconds, 2)) s = \(fixed(cold.rowsPerSecond, 0)) rows/s")
                 print("trace replay: \(warm.rows) rows in \(fixed(warm.seconds, 2)) s = \(fixed(warm.rowsPerSecond, 0)) rows/s")
             } catch {
                 throw TraceCommand.inputError(error)

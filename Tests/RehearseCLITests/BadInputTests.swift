@@ -119,6 +119,12 @@ import Testing
                 stderr: { _ in "rehearse: --repositories must be 1 to 10000000, got 100000000" }),
             Row(name: "bench --pending past the limit", arguments: { _ in ["bench", "kernel", "--model", "hold", "--pending", "999999999999"] },
                 stderr: { _ in "rehearse: --pending must be 1 to 50000000, got 999999999999" }),
+            Row(name: "generate --growth past the limit", arguments: { _ in ["trace", "generate", "--profile", profile, "--growth", "1e300"] },
+                stderr: { _ in "rehearse: --growth must be at most 1000, got 1e+300" }),
+            Row(name: "profile rate past the limit", files: ["p.yaml": (try? String(contentsOfFile: profile, encoding: .utf8))?
+                    .replacingOccurrences(of: "ratePerSecond: ", with: "ratePerSecond: 9999999") ?? ""],
+                arguments: { ["trace", "generate", "--profile", $0 + "/p.yaml"] },
+                stderr: { "rehearse: \($0)/p.yaml: methods[0].ratePerSecond: must be 0 to 1000000, got 999999920.0" }),
             Row(name: "bench --customers past the limit", arguments: { _ in ["bench", "kernel", "--customers", "99999999999"] },
                 stderr: { _ in "rehearse: --customers must be 1 to 1000000000, got 99999999999" }),
 

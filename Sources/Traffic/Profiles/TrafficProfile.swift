@@ -270,6 +270,12 @@ extension TrafficProfile {
         }
     }
 
+    /// ASSUMED bounds that keep a generator finite: a million calls a second for one method (a
+    /// whole GitLab fleet serves tens of thousands of Gitaly calls a second), and ten million
+    /// repositories (the popularity table is one Double each).
+    public static let maxRatePerSecond = 1e6
+    public static let maxRepositories = 10_000_000
+
     /// Checks every field a generator relies on; errors name the field.
     public func validate() throws {
         guard version == 1 else { throw TrafficProfileError.invalid(field: "version", reason: "must be 1, got \(version)") }
@@ -279,8 +285,8 @@ extension TrafficProfile {
         guard !methods.isEmpty else { throw TrafficProfileError.invalid(field: "methods", reason: "must list at least one method") }
         for (i, m) in methods.enumerated() {
             let f = "methods[\(i)]"
-            guard m.ratePerSecond.isFinite, m.ratePerSecond >= 0 else {
-                throw TrafficProfileError.invalid(field: "\(f).ratePerSecond", reason: "must be finite and at least 0, got \(m.ratePerSecond)")
+            guard m.ratePerSecond.isFinite, m.ratePerSecond >= 0, m.ratePerSecond <= Self.maxRatePerSecond else {
+                throw TrafficProfileError.invalid(field: "\(f).ratePerSecond", reason: "must be 0 to \(Int(Self.maxRatePerSecond)), got \(m.ratePerSecond)")
             }
             if let op = m.operation, OperationType(name: op) == nil {
                 throw TrafficProfileError.invalid(field: "\(f).operation", reason: "\"\(op)\" is not accessor, mutator or maintenance")
@@ -299,7 +305,9 @@ extension TrafficProfile {
         if let r = repositories {
             switch r.model {
             case "zipf":
-                guard let n = r.count, n >= 1 else { throw TrafficProfileError.invalid(field: "repositories.count", reason: "must be at least 1") }
+                guard let n = r.count, n >= 1, n <= Self.maxRepositories else {
+                    throw TrafficProfileError.invalid(field: "repositories.count", reason: "must be 1 to \(Self.maxRepositories), got \(r.count.map(String.init) ?? "nothing")")
+                }
                 guard let s = r.exponent, s.isFinite, s >= 0 else { throw TrafficProfileError.invalid(field: "repositories.exponent", reason: "must be finite and at least 0") }
                 do { _ = try Zipf(count: n, exponent: s) } catch { throw TrafficProfileError.invalid(field: "repositories", reason: "\(error)") }
             case "empirical":
