@@ -65,7 +65,7 @@ public struct InventoryGenerator: Sendable {
                 u -= share
             }
             kinds[i] = k
-            // A fork needs an earlier root; the first project is never a fork.
+            // A fork needs a root to exist; the first project is never a fork.
             if k == .project {
                 if !roots.isEmpty, forkRNG.nextDouble() < p.forkShare { isFork[i] = true } else { roots.append(Int32(i)) }
             }
@@ -85,25 +85,31 @@ public struct InventoryGenerator: Sendable {
         for i in stride(from: n - 1, to: 0, by: -1) { rank.swapAt(i, popularityRNG.below(i + 1)) }
         let popularity = try Zipf(count: n, exponent: p.popularityExponent)
 
+        // Storages: roots and unforked repositories draw one; a fork takes its root's, which may
+        // come later in id order, so every draw is made before any fork looks.
+        var storageOfRow = [Int32](repeating: 0, count: n)
+        var rootOfRow = [Int32](repeating: -1, count: n)
+        for i in 0..<n where !isFork[i] {
+            let u = storageRNG.nextDouble() * total
+            storageOfRow[i] = Int32(min(storages.count - 1, cumulative.partitioningIndex { $0 > u }))
+        }
+        if let zipf = rootPopularity {
+            for i in 0..<n where isFork[i] {
+                let r = roots[zipf.sample(&rootRNG) - 1]
+                rootOfRow[i] = r
+                storageOfRow[i] = storageOfRow[Int(r)]
+            }
+        }
+
         var builder = InventoryBuilder(file: "<generated>", knownStorages: storages.map(\.name))
         builder.reserve(n)
-        var storageOfRow = [Int32](repeating: 0, count: n)
         for i in 0..<n {
             let id = Int64(i + 1)
             let kind = kinds[i]
             let model = kind == .project ? p.projectSizes : p.otherSizes
             let size = Int64(model.sample(&sizeRNG).rounded())
-            var root: RepositoryID?
-            var storage: Int32
-            if isFork[i], let zipf = rootPopularity {
-                let r = Int(roots[zipf.sample(&rootRNG) - 1])
-                root = RepositoryID(Int64(r + 1))
-                storage = storageOfRow[r]
-            } else {
-                let u = storageRNG.nextDouble() * total
-                storage = Int32(min(storages.count - 1, cumulative.partitioningIndex { $0 > u }))
-            }
-            storageOfRow[i] = storage
+            let root = rootOfRow[i] >= 0 ? RepositoryID(Int64(rootOfRow[i]) + 1) : nil
+            let storage = storageOfRow[i]
             let share = popularity.probability(Int(rank[i]))
             let group = i / 50
             let path: String
