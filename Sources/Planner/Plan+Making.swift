@@ -66,7 +66,8 @@ extension Plan {
                                          global: policy.concurrency.global),
             bandwidthBytesPerSecond: policy.bandwidthBytesPerSecond, copyBytesPerSecond: policy.copyBytesPerSecond,
             moveOverheadSeconds: policy.moveOverheadSeconds, readOnlySecondsMax: policy.readOnlySecondsMax,
-            maintenanceWindows: policy.maintenanceWindows, storages: fills, phases: phases,
+            maintenanceWindows: policy.maintenanceWindows, initialWeights: weightList(fleet.storages.map(\.weight), fleet),
+            storages: fills, phases: phases,
             totals: PlanTotals(moves: phases.reduce(0) { $0 + $1.moves }, bytes: phases.reduce(0) { $0 + $1.bytes },
                                estimatedSeconds: phases.reduce(0) { $0 + $1.estimatedSeconds }))
     }

@@ -17,6 +17,9 @@ public struct Plan: Codable, Equatable, Sendable {
     public var moveOverheadSeconds: Double
     public var readOnlySecondsMax: Double?
     public var maintenanceWindows: [MaintenanceWindowSpec]
+    /// Weights for new repositories before the migration, every storage by name: what an abort
+    /// or a rollback of the first step restores.
+    public var initialWeights: [StorageWeight]
     /// Every storage the plan touches (sources and destinations), by name.
     public var storages: [PlanStorageFill]
     public var phases: [PlanPhase]

@@ -22,6 +22,7 @@ import Testing
         #expect(plan.allMoves.map(\.repository) == [1, 2])
         #expect(plan.allMoves.allSatisfy { $0.from == "storage-a" && $0.to == "storage-b" })
         #expect(plan.totals.bytes == 400)
+        #expect(plan.initialWeights == [StorageWeight(storage: "storage-a", weight: 0), StorageWeight(storage: "storage-b", weight: 100)])
     }
 
     @Test func destinationsWithoutRoomFailWithTheShortfall() throws {
