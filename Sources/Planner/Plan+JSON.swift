@@ -4,12 +4,12 @@ import SpecFiles
 /// `plan.json`: sorted keys, the plan's own order for lists, so that the same plan always
 /// encodes to the same bytes. Decoding checks the schema version before anything else.
 extension Plan {
-    public func jsonData() throws -> Data {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        var data = try encoder.encode(self)
-        data.append(UInt8(ascii: "\n"))
-        return data
+    /// The plan as `plan.json` (PlanJSONWriter: sorted keys, the plan's order, newline at the end).
+    public func jsonData() -> Data {
+        var writer = PlanJSONWriter()
+        writer.out.reserveCapacity(256 + totals.moves * 240)
+        writer.plan(self)
+        return Data(writer.out)
     }
 
     private struct Version: Decodable { var schemaVersion: Int? }

@@ -47,7 +47,7 @@ struct PlanCommand: ParsableCommand {
             } catch let e as PlanError {
                 throw InputError(e.description)
             }
-            try AtomicFile.write(try plan.jsonData(), to: out)
+            try AtomicFile.write(plan.jsonData(), to: out)
             var lines = ["wrote \(out): \(plan.totals.moves) moves, \(ByteText.decimal(plan.totals.bytes)), estimated \(ByteText.duration(plan.totals.estimatedSeconds))"]
             for p in plan.phases {
                 lines.append("  phase \(p.name): \(p.weightSteps.count) weight steps, \(p.waves.count) waves, \(p.moves) moves, \(ByteText.decimal(p.bytes)), estimated \(ByteText.duration(p.estimatedSeconds))")

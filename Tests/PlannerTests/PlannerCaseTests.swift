@@ -111,6 +111,32 @@ import Testing
         }
     }
 
+    /// The hand-written plan.json against a second implementation: Foundation's JSONEncoder
+    /// with sorted keys gives the same bytes, and decoding gives the same plan.
+    @Test func planJSONMatchesJSONEncoderWithSortedKeys() throws {
+        let s = RandomScenario(seed: 12)
+        var policy = try Policy.parse(String(contentsOf: URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().appendingPathComponent("models/policies/minimal.yaml"), encoding: .utf8), file: "minimal.yaml")
+        policy.drainFrom = s.policy.drainFrom
+        policy.drainTo = s.policy.drainTo
+        policy.gate = GateSpec()
+        policy.gate?.apdexMin = 0.99
+        policy.maintenanceWindows = [MaintenanceWindowSpec(days: ["sat"], start: "01:00", durationSeconds: 3600)]
+        policy.phases = [PhaseSpec(name: "one"), PhaseSpec(name: "two")]
+        policy.phases[0].weightSteps = [[(Named("dst-0"), 10)]]
+        policy.phases[0].moves = .share(0.5)
+        policy.phases[1].moves = .rest
+        var fleet = s.fleet
+        for i in fleet.storages.indices where fleet.storages[i].name.hasPrefix("dst") { fleet.storages[i].capacityBytes *= 10 }
+        let plan = try Plan.make(inventory: s.inventory, fleet: fleet, policy: policy)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        let mine = [UInt8](plan.jsonData()), theirs = [UInt8](try encoder.encode(plan)) + [10]
+        let at = (0..<min(mine.count, theirs.count)).first { mine[$0] != theirs[$0] } ?? min(mine.count, theirs.count)
+        #expect(mine == theirs, "first difference at \(at): \(String(decoding: mine[max(0, at - 80)..<min(mine.count, at + 40)], as: UTF8.self)) | \(String(decoding: theirs[max(0, at - 80)..<min(theirs.count, at + 40)], as: UTF8.self))")
+        #expect(try Plan.decode(plan.jsonData(), file: "p.json") == plan)
+    }
+
     @Test func anUnknownPlanSchemaVersionIsRefused() throws {
         let data = Data("{\"schemaVersion\": 2, \"phases\": []}".utf8)
         #expect { try Plan.decode(data, file: "plan.json") } throws: { e in
