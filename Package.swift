@@ -1,7 +1,8 @@
 // swift-tools-version:6.0
 // Rehearse: a deterministic simulation and capacity-planning testbed for Gitaly fleets.
 // Modules follow ../shared/ARCHITECTURE.md; arrows point one way:
-// CGSL, CZlib ← SimKernel ← Stochastics ← GitalyModel / Traffic ← Experiments, Bench ← rehearse;
+// CGSL, CZlib ← SimKernel ← Stochastics ← GitalyModel / Traffic / Inventory ← Experiments, Bench ← rehearse;
+// Inventory ← Planner (pure: no GitalyModel type crosses into it) ← rehearse;
 // SpecFiles (input files) sits below every module that reads one.
 import PackageDescription
 
@@ -22,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
     ],
     targets: [
         // GSL through the system library (Debian: libgsl-dev); a C shim keeps Swift 6 away
@@ -44,18 +46,23 @@ let package = Package(
                 .product(name: "Yams", package: "Yams"),
             ],
             exclude: ["README.md"]),
+        // Repositories to migrate (CSV/JSON, generated heavy-tailed inventories) and the pure
+        // planner that turns inventory + fleet + policy into a plan.
+        .target(name: "Inventory", dependencies: ["SimKernel", "Stochastics", "SpecFiles"], exclude: ["README.md"]),
+        .target(name: "Planner", dependencies: ["Inventory", "SpecFiles"], exclude: ["README.md"]),
         // The sans-IO migration engine and its journal: knows nothing of the simulator.
         .target(name: "Migration", dependencies: [.product(name: "GRDB", package: "GRDB.swift")], exclude: ["README.md"]),
         // The HTML report: plain value types in, one self-contained HTML file out (Foundation only).
         .target(name: "Report", exclude: ["README.md"]),
         // The engine's driver inside the simulator: engine actions onto the world's admin door.
         .target(name: "SimulatedDriver", dependencies: ["Migration", "GitalyModel", "SimKernel"], exclude: ["README.md"]),
-        .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "GitalyModel", "Traffic", "Migration", "SimulatedDriver"], exclude: ["README.md"]),
+        .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "GitalyModel", "Traffic", "Inventory", "Planner", "Migration", "SimulatedDriver"], exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",
             dependencies: [
                 "SimKernel", "Stochastics", "Bench", "SpecFiles", "GitalyModel", "Traffic", "Experiments",
+                "Inventory", "Planner", "Migration", "Report",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),
@@ -64,6 +71,14 @@ let package = Package(
         .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel", "SpecFiles"]),
         .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel", "Migration"]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
+        .testTarget(name: "InventoryTests", dependencies: [
+            "Inventory", "SimKernel", "Stochastics", "SpecFiles",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
+        .testTarget(name: "PlannerTests", dependencies: [
+            "Planner", "Inventory", "SimKernel", "SpecFiles",
+            .product(name: "PropertyBased", package: "swift-property-based"),
+        ]),
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse", "GitalyModel", "SimKernel"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SimKernel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),

@@ -1,0 +1,90 @@
+import SpecFiles
+
+/// Builds an `Inventory` row by row and checks it whole: every reader and the generator go
+/// through it, so the invariants hold whatever the source. Each row carries the line it came
+/// from so a problem found late (a fork root that does not exist) still names its line.
+public struct InventoryBuilder {
+    public let file: String
+    /// When given, a row naming another storage is an error (the fleet has no such storage).
+    public let knownStorages: Set<String>?
+    private var inventory = Inventory()
+    private var pendingRoots: [(row: Int32, root: RepositoryID, line: Int?)] = []
+
+    public init(file: String, knownStorages: [String]? = nil) {
+        self.file = file
+        self.knownStorages = knownStorages.map(Set.init)
+        if let known = knownStorages {
+            // Intern the fleet's names first, in the fleet's order, so indices are stable.
+            for n in known { _ = inventory.storageNames.intern(n) }
+        }
+    }
+
+    public mutating func reserve(_ n: Int) {
+        inventory.ids.reserveCapacity(n)
+        inventory.kinds.reserveCapacity(n)
+        inventory.storages.reserveCapacity(n)
+        inventory.sizeBytes.reserveCapacity(n)
+        inventory.forkRootRows.reserveCapacity(n)
+        inventory.readsPerDay.reserveCapacity(n)
+        inventory.writesPerDay.reserveCapacity(n)
+        inventory.pathEnds.reserveCapacity(n)
+        inventory.pathBytes.reserveCapacity(n * 24)
+        inventory.rowByID.reserveCapacity(n)
+    }
+
+    func fail(_ line: Int?, _ field: String, _ message: String) -> SpecError {
+        SpecError(file: file, line: line, field: field, message: message)
+    }
+
+    /// Adds one row; `line` is where it came from (nil for generated rows).
+    public mutating func add(_ e: InventoryEntry, line: Int?) throws {
+        guard e.id.rawValue >= 1 else { throw fail(line, "id", "a repository id is a whole number of at least 1, got \(e.id)") }
+        guard !e.path.isEmpty else { throw fail(line, "path", "the path is empty") }
+        guard !e.path.utf8.contains(UInt8(ascii: "\n")) else { throw fail(line, "path", "a path has no line breaks") }
+        guard e.sizeBytes >= 0 else { throw fail(line, "size_bytes", "a size is at least 0 bytes, got \(e.sizeBytes)") }
+        guard e.readsPerDay.isFinite, e.readsPerDay >= 0 else { throw fail(line, "reads_per_day", "a rate is a number of at least 0, got \(e.readsPerDay)") }
+        guard e.writesPerDay.isFinite, e.writesPerDay >= 0 else { throw fail(line, "writes_per_day", "a rate is a number of at least 0, got \(e.writesPerDay)") }
+        guard !e.storage.isEmpty else { throw fail(line, "storage", "the storage is empty") }
+        if let known = knownStorages, !known.contains(e.storage) {
+            throw fail(line, "storage", "unknown storage \"\(e.storage)\"; the fleet has \(inventory.storageNames.names.prefix(known.count).joined(separator: ", "))")
+        }
+        let row = Int32(inventory.ids.count)
+        if let first = inventory.rowByID[e.id] {
+            throw fail(line, "id", "duplicate repository id \(e.id) (first given in row \(first + 1))")
+        }
+        inventory.rowByID[e.id] = row
+        inventory.ids.append(e.id)
+        inventory.kinds.append(e.kind)
+        inventory.storages.append(inventory.storageNames.intern(e.storage))
+        inventory.sizeBytes.append(e.sizeBytes)
+        inventory.readsPerDay.append(e.readsPerDay)
+        inventory.writesPerDay.append(e.writesPerDay)
+        inventory.pathBytes.append(contentsOf: e.path.utf8)
+        precondition(inventory.pathBytes.count < Int(UInt32.max), "paths past 4 GB")
+        inventory.pathEnds.append(UInt32(inventory.pathBytes.count))
+        inventory.forkRootRows.append(-1)
+        if let root = e.forkRoot, root != e.id { pendingRoots.append((row, root, line)) }
+    }
+
+    /// Resolves fork roots and returns the inventory. A root must exist and must not itself be
+    /// a fork: GitLab's fork networks have one root project (`fork_networks.root_project_id`).
+    public mutating func finish() throws -> Inventory {
+        for p in pendingRoots {
+            guard let r = inventory.rowByID[p.root] else {
+                throw fail(p.line, "fork_root", "fork root \(p.root) is not a repository of this inventory")
+            }
+            inventory.forkRootRows[Int(p.row)] = r
+        }
+        for p in pendingRoots {
+            let r = inventory.forkRootRows[Int(p.row)]
+            let rootOfRoot = inventory.forkRootRows[Int(r)]
+            guard rootOfRoot < 0 else {
+                throw fail(p.line, "fork_root", "fork root \(p.root) is itself a fork of \(inventory.ids[Int(rootOfRoot)]); name the network's root")
+            }
+        }
+        pendingRoots = []
+        let done = inventory
+        inventory = Inventory()
+        return done
+    }
+}

@@ -1,0 +1,145 @@
+import Foundation
+import SimKernel
+import Stochastics
+
+/// Draws a heavy-tailed inventory: sizes from `RepositorySizeModel`, fork networks whose roots'
+/// popularity follows Zipf, and per-repository read and write rates following Zipf.
+///
+/// Each decision has its own named stream (kind, size, fork, root, storage, popularity), so
+/// changing one parameter (say the fork share) leaves the other decisions' draws unchanged.
+public struct InventoryGenerator: Sendable {
+    public struct Parameters: Sendable {
+        /// ASSUMED: the shares of project, wiki, snippet and design repositories.
+        public var kindShares: [(RepositoryKind, Double)] = [(.project, 0.80), (.wiki, 0.12), (.snippet, 0.05), (.design, 0.03)]
+        public var projectSizes = RepositorySizeModel.projects
+        public var otherSizes = RepositorySizeModel.small
+        /// ASSUMED: one project in ten is a fork. Forks live on their root's storage, as GitLab
+        /// places them with their network's object pool (gitalyctl sends fork-network members to
+        /// the root's shard, production#17004).
+        public var forkShare = 0.10
+        /// ASSUMED: how many forks a root draws follows Zipf with exponent 1 over the roots.
+        public var forkPopularityExponent = 1.0
+        /// ASSUMED: mean reads (clones, fetches) and writes (pushes) per repository per day. The
+        /// per-repository figures are not published (REAL_FIGURES.md "Not found"); GitLab.com
+        /// serves about 165 M `git-upload-pack` a day over its whole fleet (PRAEFECT.md §10).
+        public var meanReadsPerDay = 50.0
+        public var meanWritesPerDay = 2.0
+        /// ASSUMED: Zipf exponent 1 for repository popularity (a classic web-popularity law).
+        public var popularityExponent = 1.0
+        public init() {}
+    }
+
+    /// A storage repositories may be drawn onto, with the weight of its share (e.g. its used
+    /// bytes, so the inventory mirrors how full the fleet says each storage is).
+    public struct Storage: Sendable {
+        public var name: String
+        public var shareWeight: Double
+        public init(name: String, shareWeight: Double) { self.name = name; self.shareWeight = shareWeight }
+    }
+
+    public var parameters: Parameters
+    public init(parameters: Parameters = Parameters()) { self.parameters = parameters }
+
+    public func generate(count n: Int, storages: [Storage], seed: UInt64) throws -> Inventory {
+        precondition(n >= 1 && n <= Zipf.maximumCount, "1 to \(Zipf.maximumCount) repositories")
+        precondition(!storages.isEmpty && storages.allSatisfy { $0.shareWeight >= 0 })
+        let p = parameters
+        let streams = RandomStreams(seed: seed)
+        var kindRNG = streams.stream("inventory.kind")
+        var sizeRNG = streams.stream("inventory.size")
+        var forkRNG = streams.stream("inventory.fork")
+        var rootRNG = streams.stream("inventory.forkRoot")
+        var storageRNG = streams.stream("inventory.storage")
+        var popularityRNG = streams.stream("inventory.popularity")
+
+        // Kinds and fork flags first, so the roots are known before forks pick one.
+        var kinds = [RepositoryKind](repeating: .project, count: n)
+        var isFork = [Bool](repeating: false, count: n)
+        var roots: [Int32] = []
+        let kindTotal = p.kindShares.reduce(0) { $0 + $1.1 }
+        for i in 0..<n {
+            var u = kindRNG.nextDouble() * kindTotal
+            var k = p.kindShares[p.kindShares.count - 1].0
+            for (kind, share) in p.kindShares {
+                if u < share { k = kind; break }
+                u -= share
+            }
+            kinds[i] = k
+            // A fork needs a root to exist; the first project is never a fork.
+            if k == .project {
+                if !roots.isEmpty, forkRNG.nextDouble() < p.forkShare { isFork[i] = true } else { roots.append(Int32(i)) }
+            }
+        }
+        let rootPopularity = try roots.isEmpty ? nil : Zipf(count: roots.count, exponent: p.forkPopularityExponent)
+
+        var cumulative: [Double] = []
+        var total = 0.0
+        let useEqual = storages.allSatisfy { $0.shareWeight == 0 }
+        for s in storages { total += useEqual ? 1 : s.shareWeight; cumulative.append(total) }
+
+        // Popularity ranks: a random permutation, so hot repositories are spread over ids.
+        var rank = [Int32](unsafeUninitializedCapacity: n) { b, c in
+            for i in 0..<n { b[i] = Int32(i + 1) }
+            c = n
+        }
+        for i in stride(from: n - 1, to: 0, by: -1) { rank.swapAt(i, popularityRNG.below(i + 1)) }
+        let popularity = try Zipf(count: n, exponent: p.popularityExponent)
+
+        // Storages: roots and unforked repositories draw one; a fork takes its root's, which may
+        // come later in id order, so every draw is made before any fork looks.
+        var storageOfRow = [Int32](repeating: 0, count: n)
+        var rootOfRow = [Int32](repeating: -1, count: n)
+        for i in 0..<n where !isFork[i] {
+            let u = storageRNG.nextDouble() * total
+            storageOfRow[i] = Int32(min(storages.count - 1, cumulative.partitioningIndex { $0 > u }))
+        }
+        if let zipf = rootPopularity {
+            for i in 0..<n where isFork[i] {
+                let r = roots[zipf.sample(&rootRNG) - 1]
+                rootOfRow[i] = r
+                storageOfRow[i] = storageOfRow[Int(r)]
+            }
+        }
+
+        var builder = InventoryBuilder(file: "<generated>", knownStorages: storages.map(\.name))
+        builder.reserve(n)
+        for i in 0..<n {
+            let id = Int64(i + 1)
+            let kind = kinds[i]
+            let model = kind == .project ? p.projectSizes : p.otherSizes
+            let size = Int64(model.sample(&sizeRNG).rounded())
+            let root = rootOfRow[i] >= 0 ? RepositoryID(Int64(rootOfRow[i]) + 1) : nil
+            let storage = storageOfRow[i]
+            let share = popularity.probability(Int(rank[i]))
+            let group = i / 50
+            let path: String
+            switch kind {
+            case .project: path = "group-\(group)/project-\(id)"
+            case .wiki: path = "group-\(group)/project-\(id).wiki"
+            case .snippet: path = "snippets/\(id)"
+            case .design: path = "group-\(group)/project-\(id).design"
+            }
+            try builder.add(InventoryEntry(
+                id: RepositoryID(id), path: path, kind: kind, storage: storages[Int(storage)].name, sizeBytes: size,
+                forkRoot: root,
+                readsPerDay: Self.milli(p.meanReadsPerDay * Double(n) * share),
+                writesPerDay: Self.milli(p.meanWritesPerDay * Double(n) * share)), line: nil)
+        }
+        return try builder.finish()
+    }
+
+    /// Rates rounded to thousandths, so files stay short and read back exactly.
+    static func milli(_ x: Double) -> Double { (x * 1000).rounded() / 1000 }
+}
+
+extension Array where Element == Double {
+    /// The first index whose element satisfies `belongs`, for a predicate false then true.
+    func partitioningIndex(where belongs: (Double) -> Bool) -> Int {
+        var lo = 0, hi = count
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if belongs(self[mid]) { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
+    }
+}

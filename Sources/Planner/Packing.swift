@@ -1,0 +1,183 @@
+import Inventory
+
+/// Step 4 and 5 of planning: where each unit goes, and the waves its moves run in.
+struct Packing {
+    let units: MoveUnits
+    let inventory: Inventory
+    let fleet: PlanFleet
+    let limits: [Double]
+    /// Per unit: its destination, and the room the destination had just before (the reason).
+    var destination: [Int32]
+    var roomBefore: [Int64]
+    var anchored: [Bool]
+
+    init(units: MoveUnits, inventory: Inventory, fleet: PlanFleet, limits: [Double]) {
+        self.units = units
+        self.inventory = inventory
+        self.fleet = fleet
+        self.limits = limits
+        destination = [Int32](repeating: -1, count: units.count)
+        roomBefore = [Int64](repeating: 0, count: units.count)
+        anchored = [Bool](repeating: false, count: units.count)
+    }
+
+    func describeUnit(_ u: Int) -> String {
+        let first = Int(units.rows[units.members(u).lowerBound])
+        if units.networkRoots[u] >= 0 {
+            return "the fork network of repository \(units.keyIDs[u]) (\(units.members(u).count) repositories to move, \(ByteText.decimal(units.bytes[u])))"
+        }
+        return "repository \(inventory.ids[first]) (\(inventory.path(first)), \(ByteText.decimal(units.bytes[u])))"
+    }
+
+    func limitText(_ storages: [Int]) -> String {
+        let distinct = Set(storages.map { limits[$0] })
+        return distinct.count == 1 ? "a \(ByteText.percent(limits[storages[0]])) fill limit" : "their fill limits"
+    }
+
+    mutating func pack(_ phaseUnits: [Int32], phase: ResolvedPolicy.Phase, rooms: inout [Int64], used: inout [Double],
+                       storageOfRow: [Int32]) throws {
+        guard !phaseUnits.isEmpty else { return }
+        let dests = phase.destinations
+        let need = phaseUnits.reduce(Int64(0)) { $0 + units.bytes[Int($1)] }
+        let have = dests.reduce(Int64(0)) { $0 + max(0, rooms[$1]) }
+        if need > have {
+            let names = dests.prefix(4).map { fleet.storages[$0].name }.joined(separator: ", ") + (dests.count > 4 ? ", …" : "")
+            throw PlanError.infeasible(Infeasibility(
+                kind: .capacity, phase: phase.name, neededBytes: Double(need), availableBytes: Double(have),
+                fillLimit: limits[dests[0]],
+                message: "phase \(phase.name): destinations lack \(ByteText.decimal(need - have)) at \(limitText(dests)) (its moves need \(ByteText.decimal(need)); \(names) have \(ByteText.decimal(have)) below the limit)"))
+        }
+        var isDest = [Bool](repeating: false, count: fleet.storages.count)
+        for d in dests { isDest[d] = true }
+        var heap = RoomHeap(rooms, storages: dests)
+        // Largest first: worst-fit decreasing leaves the big units the most choice.
+        let bySize = phaseUnits.sorted { units.bytes[Int($0)] != units.bytes[Int($1)] ? units.bytes[Int($0)] > units.bytes[Int($1)] : units.keyIDs[Int($0)] < units.keyIDs[Int($1)] }
+        for u32 in bySize {
+            let u = Int(u32), b = units.bytes[u]
+            let anchor = Int(units.anchors[u])
+            let d: Int
+            if anchor >= 0, isDest[anchor] {
+                guard rooms[anchor] >= b else {
+                    throw PlanError.infeasible(Infeasibility(
+                        kind: .anchorFull, phase: phase.name, neededBytes: Double(b), availableBytes: Double(max(0, rooms[anchor])),
+                        fillLimit: limits[anchor],
+                        message: "phase \(phase.name): \(describeUnit(u)) must join its network on \(fleet.storages[anchor].name), which has \(ByteText.decimal(max(0, rooms[anchor]))) below its \(ByteText.percent(limits[anchor])) fill limit"))
+                }
+                d = anchor
+                anchored[u] = true
+            } else {
+                guard let top = heap.top(current: rooms), top.room >= b else {
+                    let top = heap.top(current: rooms)
+                    let room = max(0, top?.room ?? 0), name = top.map { fleet.storages[$0.storage].name } ?? "none"
+                    throw PlanError.infeasible(Infeasibility(
+                        kind: .unitTooLarge, phase: phase.name, neededBytes: Double(b), availableBytes: Double(room),
+                        fillLimit: top.map { limits[$0.storage] } ?? 0,
+                        message: "phase \(phase.name): \(describeUnit(u)) fits on no destination: the roomiest, \(name), has \(ByteText.decimal(room)) below \(limitText(dests))"))
+                }
+                d = top.storage
+            }
+            destination[u] = Int32(d)
+            roomBefore[u] = rooms[d]
+            rooms[d] -= b
+            used[d] += Double(b)
+            for i in units.members(u) {
+                let row = Int(units.rows[i])
+                used[Int(storageOfRow[row])] -= Double(inventory.sizeBytes[row])
+            }
+            heap.push(room: rooms[d], storage: d)
+        }
+    }
+
+    /// The phase's moves in the policy's order, cut into waves of at most `movesMax` moves and
+    /// `bytesMax` bytes (a single larger move gets a wave of its own).
+    func waves(_ phaseUnits: [Int32], phase: ResolvedPolicy.Phase, policy: Policy, storageOfRow: [Int32]) throws -> [Wave] {
+        let rate = min(policy.copyBytesPerSecond, policy.bandwidthBytesPerSecond ?? .infinity)
+        var estimate = WaveEstimate(storageCount: fleet.storages.count, policy: policy)
+        var waves: [Wave] = []
+        var moves: [Move] = []
+        var bytes: Int64 = 0
+        func close() {
+            guard !moves.isEmpty else { return }
+            waves.append(Wave(index: waves.count + 1, bytes: bytes, estimatedSeconds: estimate.seconds(), moves: moves))
+            moves = []
+            bytes = 0
+            estimate.reset()
+        }
+        for u32 in phaseUnits {
+            let u = Int(u32), d = Int(destination[u])
+            let root = units.networkRoots[u]
+            let reason = MoveReason(
+                rule: anchored[u] ? .forkAnchor : .roomiest, headroomBytes: Double(roomBefore[u]), fillLimit: limits[d],
+                unitBytes: units.bytes[u], networkRoot: root >= 0 ? inventory.ids[Int(root)].rawValue : nil,
+                networkMembers: root >= 0 ? units.members(u).count : nil)
+            for i in units.members(u) {
+                let row = Int(units.rows[i])
+                let size = inventory.sizeBytes[row]
+                let seconds = policy.moveOverheadSeconds + Double(size) / rate
+                if let bound = policy.readOnlySecondsMax, seconds > bound {
+                    throw PlanError.infeasible(Infeasibility(
+                        kind: .readOnlyTooLong, phase: phase.name, neededBytes: Double(size),
+                        availableBytes: max(0, (bound - policy.moveOverheadSeconds) * rate), fillLimit: limits[d],
+                        message: "phase \(phase.name): repository \(inventory.ids[row]) (\(inventory.path(row)), \(ByteText.decimal(size))) would stay read-only about \(ByteText.duration(seconds)) at \(ByteText.decimal(rate))/s, over readOnlyMax \(ByteText.duration(bound))"))
+                }
+                if moves.count == policy.waves.movesMax || (policy.waves.bytesMax.map { Double(bytes + size) > $0 } ?? false) { close() }
+                let from = Int(storageOfRow[row])
+                moves.append(Move(repository: inventory.ids[row].rawValue, path: inventory.path(row), kind: inventory.kinds[row].name,
+                                  from: fleet.storages[from].name, to: fleet.storages[d].name, bytes: size, reason: reason))
+                bytes += size
+                estimate.add(seconds: seconds, bytes: size, source: from, destination: d)
+            }
+        }
+        close()
+        return waves
+    }
+}
+
+/// A wave's duration: the largest of the lower bounds that each limit puts on its makespan.
+/// With per-source concurrency c, a source whose moves take T seconds in all needs at least T/c;
+/// likewise per destination and globally; the bandwidth budget needs bytes/budget; and no wave
+/// is shorter than its longest move.
+struct WaveEstimate {
+    let policy: Policy
+    var bySource: [Double]
+    var byDestination: [Double]
+    var touched: [Int] = []
+    var totalSeconds = 0.0
+    var longestSeconds = 0.0
+    var bytes = 0.0
+
+    init(storageCount: Int, policy: Policy) {
+        self.policy = policy
+        bySource = [Double](repeating: 0, count: storageCount)
+        byDestination = [Double](repeating: 0, count: storageCount)
+    }
+
+    mutating func add(seconds: Double, bytes b: Int64, source: Int, destination: Int) {
+        if bySource[source] == 0 { touched.append(source) }
+        if byDestination[destination] == 0 { touched.append(destination) }
+        bySource[source] += seconds
+        byDestination[destination] += seconds
+        totalSeconds += seconds
+        longestSeconds = max(longestSeconds, seconds)
+        bytes += Double(b)
+    }
+
+    func seconds() -> Double {
+        var bound = longestSeconds
+        for s in touched {
+            bound = max(bound, bySource[s] / Double(policy.concurrency.perSource))
+            if let c = policy.concurrency.perDestination { bound = max(bound, byDestination[s] / Double(c)) }
+        }
+        if let g = policy.concurrency.global { bound = max(bound, totalSeconds / Double(g)) }
+        if let bw = policy.bandwidthBytesPerSecond { bound = max(bound, bytes / bw) }
+        return bound
+    }
+
+    mutating func reset() {
+        for s in touched { bySource[s] = 0; byDestination[s] = 0 }
+        touched = []
+        totalSeconds = 0
+        longestSeconds = 0
+        bytes = 0
+    }
+}

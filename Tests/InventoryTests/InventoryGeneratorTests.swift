@@ -1,0 +1,72 @@
+import Foundation
+import SimKernel
+import Stochastics
+import Testing
+@testable import Inventory
+
+/// The generator against the distributions it claims to draw from, and its structural promises.
+@Suite struct InventoryGeneratorTests {
+    let storages = [InventoryGenerator.Storage(name: "a", shareWeight: 9), .init(name: "b", shareWeight: 1)]
+
+    /// Goal: generated project sizes follow `RepositorySizeModel.projects`. Method: at several
+    /// levels p, the model's CDF at the sample's p-quantile must be within a binomial 4-sigma
+    /// band of p (the sample quantile's rank error), a test of the draw against the analytic CDF.
+    @Test(arguments: [UInt64(1), 2])
+    func projectSizeQuantilesMatchTheModel(seed: UInt64) throws {
+        let inv = try InventoryGenerator().generate(count: 40_000, storages: storages, seed: seed)
+        let sizes = (0..<inv.count).filter { inv.kinds[$0] == .project }.map { Double(inv.sizeBytes[$0]) }.sorted()
+        let n = Double(sizes.count)
+        let model = RepositorySizeModel.projects
+        for p in [0.05, 0.25, 0.5, 0.75, 0.9, 0.99] {
+            let q = sizes[InventoryStats.nearestRank(p, sizes.count)]
+            let band = 4 * (p * (1 - p) / n).squareRoot() + 2 / n
+            #expect(abs(model.cdf(q) - p) < band, "seed \(seed), p \(p): cdf(\(q)) = \(model.cdf(q))")
+        }
+        // About 1% of projects come from the tail above 1 GB.
+        let above = Double(sizes.filter { $0 > 1e9 }.count) / n
+        let expected = 1 - model.cdf(1e9)
+        #expect(abs(above - expected) < 4 * (expected / n).squareRoot(), "seed \(seed)")
+    }
+
+    @Test func quantileInvertsTheCDFAndTheCapHolds() {
+        let m = RepositorySizeModel.projects
+        for p in [0.001, 0.1, 0.5, 0.9, 0.99, 0.999, 0.9999] {
+            #expect(abs(m.cdf(m.quantile(p)) - p) < 1e-9, "p \(p)")
+        }
+        // The body alone: the median of a lognormal is exp(mu), shifted only by the 1% tail.
+        #expect(abs(m.body.quantile(0.5) - 5e6) < 1)
+        #expect(m.quantile(1) == 280e9)
+        var rng = RandomStream(seed: 5)
+        for _ in 0..<50_000 { #expect(m.sample(&rng) <= 280e9) }
+    }
+
+    @Test func forksShareTheirRootsStorageAndTheSameSeedGivesTheSameInventory() throws {
+        let a = try InventoryGenerator().generate(count: 8_000, storages: storages, seed: 42)
+        let b = try InventoryGenerator().generate(count: 8_000, storages: storages, seed: 42)
+        #expect(a.csv() == b.csv())
+        var forks = 0
+        for row in 0..<a.count {
+            guard let r = a.forkRootRow(row) else { continue }
+            forks += 1
+            #expect(a.storages[row] == a.storages[r])
+            #expect(a.kinds[row] == .project && a.kinds[r] == .project && a.forkRootRow(r) == nil)
+        }
+        let projects = a.kinds.filter { $0 == .project }.count
+        // ASSUMED fork share 10% of projects: a binomial 4-sigma band.
+        #expect(abs(Double(forks) / Double(projects) - 0.1) < 4 * (0.09 / Double(projects)).squareRoot())
+        // Storage shares follow the weights 9:1 (rows that are not forks draw them).
+        let onA = Double(a.storages.filter { a.storageNames[$0] == "a" }.count) / Double(a.count)
+        #expect(abs(onA - 0.9) < 0.03)
+    }
+
+    @Test func ratesFollowZipf() throws {
+        let n = 10_000
+        let inv = try InventoryGenerator().generate(count: n, storages: storages, seed: 3)
+        let reads = inv.readsPerDay.sorted(by: >)
+        let zipf = try Zipf(count: n, exponent: 1)
+        // The k-th hottest repository gets 50·n·P(k) reads a day (rounded to thousandths).
+        for k in [1, 2, 10, 100, 1000] {
+            #expect(abs(reads[k - 1] - 50 * Double(n) * zipf.probability(k)) <= 0.0005 + 1e-9, "rank \(k)")
+        }
+    }
+}

@@ -1,0 +1,57 @@
+import Foundation
+import Inventory
+import SpecFiles
+import Testing
+@testable import Planner
+
+/// Policy files: the schema's fields, and errors that name file, line and field.
+@Suite struct PolicyTests {
+    func parseError(_ text: String) -> SpecError? {
+        do { _ = try Policy.parse(text, file: "p.yaml"); return nil } catch let e as SpecError { return e } catch { return nil }
+    }
+
+    @Test func unknownFieldsAndBadValuesNameTheirLine() {
+        #expect(parseError("drain: {from: [a], to: [b]}\nconcurency: {perSource: 4}\n")
+                == SpecError(file: "p.yaml", line: 2, field: "concurency", message: "unknown field; expected one of drain, fillLimit, fillLimits, concurrency, bandwidth, copyRate, moveOverhead, order, forkNetworks, waves, readOnlyMax, maintenanceWindows, gate, phases"))
+        #expect(parseError("drain: {from: [a], to: [b]}\nconcurrency:\n  perSource: 0\n")?.description == "p.yaml:3: concurrency.perSource: must be at least 1, got 0")
+        #expect(parseError("drain: {from: [a], to: [b]}\nfillLimit: 120%\n")?.field == "fillLimit")
+        #expect(parseError("drain: {from: [a], to: [b]}\nphases:\n  - {name: x}\n  - {name: x}\n")?.line == 4)
+        #expect(parseError("drain: {from: [a], to: [b]}\nmaintenanceWindows:\n  - {start: \"25:00\", duration: 1h}\n")?.field == "maintenanceWindows[0].start")
+    }
+
+    @Test func anUnknownStorageInAPhaseFailsPlanningWithItsLine() throws {
+        let text = """
+            drain: {from: [storage-a], to: [storage-b]}
+            phases:
+              - name: canary
+                weights:
+                  - {storage-b: 10}
+                  - {storage-z: 50}
+                moves: rest
+            """
+        let policy = try Policy.parse(text, file: "p.yaml")
+        let fleet = PlanFleet(storages: [PlanStorage(name: "storage-a", capacityBytes: 1e12, usedBytes: 0, weight: 100),
+                                         PlanStorage(name: "storage-b", capacityBytes: 1e12, usedBytes: 0, weight: 0)])
+        #expect { try Plan.make(inventory: try inventory([entry(1, "storage-a", 5)]), fleet: fleet, policy: policy) } throws: { e in
+            guard case PlanError.policy(let s) = e else { return false }
+            return s == SpecError(file: "p.yaml", line: 6, field: "phases[0].weights[1].storage-z",
+                                  message: "unknown storage \"storage-z\"; the fleet has storage-a, storage-b")
+        }
+    }
+
+    /// The examples shipped in models/policies parse and plan against the models they name.
+    @Test func shippedExamplesPlan() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let phased = try Policy.parse(String(contentsOf: root.appendingPathComponent("models/policies/vm-to-k8s.yaml"), encoding: .utf8), file: "vm-to-k8s.yaml")
+        #expect(phased.phases.map(\.name) == ["pre", "gstg", "gprd-cny", "gprd"])
+        let fleet = PlanFleet(storages:
+            (1...4).map { PlanStorage(name: "nfs-file0\($0)", capacityBytes: 16e12, usedBytes: 2e12, weight: 25, kind: "vm", site: "zone-a") }
+            + (1...4).map { PlanStorage(name: "gitaly-pod-0\($0)", capacityBytes: 16e12, usedBytes: 0, weight: 0, kind: "pod", site: "zone-a") })
+        let inv = try InventoryGenerator().generate(count: 3000, storages: (1...4).map { .init(name: "nfs-file0\($0)", shareWeight: 1) }, seed: 9)
+        let plan = try Plan.make(inventory: inv, fleet: fleet, policy: phased)
+        #expect(plan.totals.moves == inv.count)
+        // Weight steps carry what a rollback restores: the previous step's weights.
+        for phase in plan.phases { for (a, b) in zip(phase.weightSteps, phase.weightSteps.dropFirst()) { #expect(b.rollbackWeights == a.weights) } }
+        #expect(plan.phases.first { $0.name == "gprd-cny" }?.destinations == ["gitaly-pod-01"])
+    }
+}
