@@ -136,6 +136,11 @@ public struct MigrationRun {
         moveSizes = sizes
     }
 
+    /// The names a trace is mapped onto: the fleet's storages and the world's repositories.
+    public var target: ReplayTarget {
+        ReplayTarget(storages: simulation.model.fleet.storages.map(\.name), repositories: simulation.model.repositoryPaths)
+    }
+
     static func instant(_ t: SimTime) -> EngineInstant { EngineInstant(milliseconds: t.nanoseconds / 1_000_000) }
     static func time(_ i: EngineInstant) -> SimTime { SimTime(nanoseconds: i.milliseconds * 1_000_000) }
 

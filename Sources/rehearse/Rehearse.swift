@@ -11,7 +11,7 @@ struct Rehearse: ParsableCommand {
             BenchCommand.self,
             ModelCommand.self,
             TraceCommand.self,
-            SimulateCommand.self, InventoryCommand.self, PlanCommand.self,
+            SimulateCommand.self, InventoryCommand.self, PlanCommand.self, MigrateCommand.self,
         ])
 
     /// Runs the command line. Every failure that comes from the user's input (a bad flag, a bad

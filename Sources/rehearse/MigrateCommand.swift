@@ -1,0 +1,178 @@
+import ArgumentParser
+import Bench
+import Experiments
+import Foundation
+import GitalyModel
+import Inventory
+import Migration
+import Planner
+import SimKernel
+import SpecFiles
+import Traffic
+
+/// `rehearse migrate`: plan a migration and run it through the migration engine against a
+/// driver, or read a journal's state.
+struct MigrateCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate",
+        abstract: "Run a storage migration through the migration engine, or show a journal's state.",
+        subcommands: [Run.self, Status.self],
+        defaultSubcommand: Run.self)
+
+    struct Run: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "run",
+            abstract: "Plan a migration and run it against the simulated fleet: a prediction of one run.",
+            discussion: """
+                The planner makes the plan from the inventory, the fleet model and the policy; the \
+                migration engine carries it out through the simulated GitLab, under traffic from a \
+                profile (--profile with --hours) or a trace (--db), or under none. The world's \
+                repositories are the inventory's. The run ends when the engine finishes, when a \
+                failed gate pauses it (no operator resumes it in a simulation), or at --hours.
+                """)
+
+        @Option(help: ArgumentHelp("Where the migration runs; only `simulated` for now.", valueName: "driver"))
+        var driver: String = "simulated"
+
+        @Option(help: ArgumentHelp("The fleet model (YAML, schema in models/README.md).", valueName: "file"))
+        var model: String
+
+        @Option(help: ArgumentHelp("The repositories (CSV, or JSON when it ends in .json).", valueName: "file"))
+        var inventory: String
+
+        @Option(help: ArgumentHelp("The migration policy (YAML, schema in models/policies/README.md).", valueName: "file"))
+        var policy: String
+
+        @Option(help: ArgumentHelp("Draw synthetic traffic from this profile (needs --hours).", valueName: "path"))
+        var profile: String?
+
+        @Option(help: ArgumentHelp("Replay this trace database as traffic.", valueName: "path"))
+        var db: String?
+
+        @Option(parsing: .unconditional, help: ArgumentHelp("Simulated hours at most (and of profile traffic).", valueName: "hours"))
+        var hours: Double?
+
+        @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the run; the same seed gives the same result.", valueName: "seed"), transform: parseSeed)
+        var seed: UInt64 = 1
+
+        @Flag(help: "Print one JSON object instead of text.")
+        var json = false
+
+        func validate() throws {
+            guard driver == "simulated" else { throw InputError("--driver \(driver): only `simulated` is available (local-git and gitlab come with the real drivers)") }
+            guard db == nil || profile == nil else { throw InputError("give at most one of --db (a trace) or --profile (synthetic traffic)") }
+            if profile != nil, hours == nil { throw InputError("--hours is required with --profile: synthetic traffic needs a length") }
+            if let hours { try Limits.check(hours: hours) }
+        }
+
+        func run() throws {
+            let spec: FleetSpec
+            let fleetForPlan: Fleet
+            do {
+                spec = try FleetSpec.load(path: model)
+                fleetForPlan = try Fleet.build(spec)
+            } catch let e as SpecError { throw InputError(e.description) }
+            let planFleet = PlanFleet(fleetForPlan)
+            let inv = try loadInventory(inventory, knownStorages: planFleet.storages.map(\.name))
+            guard let policyText = try? String(contentsOfFile: policy, encoding: .utf8) else { throw InputError("\(policy): cannot read the file") }
+            let plan: Plan
+            do {
+                plan = try Plan.make(inventory: inv, fleet: planFleet, policy: try Policy.parse(policyText, file: policy))
+            } catch let e as SpecError {
+                throw InputError(e.description)
+            } catch let e as PlanError {
+                throw InputError(e.description)
+            }
+            // The world holds the inventory's repositories, in the inventory's order.
+            var worldSpec = spec
+            worldSpec.repositories = (0..<inv.count).map { row in
+                RepositorySpec(path: inv.path(row), storage: inv.storageName(row), sizeBytes: Double(inv.sizeBytes[row]))
+            }
+            let fleet: Fleet
+            do { fleet = try Fleet.build(worldSpec) } catch let e as SpecError { throw InputError("\(inventory): \(e.message)") }
+            let engineInput = MigrationPlan(plan, id: URL(fileURLWithPath: policy).deletingPathExtension().lastPathComponent)
+            let ids = inv.ids.map { Migration.RepositoryID($0.rawValue) }
+            var run = try MigrationRun(fleet: fleet, config: WorldConfig(seed: seed), plan: engineInput, repositoryIDs: ids)
+            let horizon = hours.map { SimTime.hours($0) } ?? .max
+            let wall0 = Probes.wallSeconds()
+            var lastProgress = wall0
+            let progress: (Double) -> Void = { simulated in
+                let now = Probes.wallSeconds()
+                guard now - wall0 > 2, now - lastProgress > 1 else { return }
+                lastProgress = now
+                FileHandle.standardError.write(Data("migrate: \(fixed(simulated / 3600, 1)) simulated hours, \(fixed(now - wall0, 1)) s wall\n".utf8))
+            }
+            let outcome: MigrationOutcome
+            do {
+                if let db {
+                    var source: TraceReplay? = try TraceReplay(store: TraceCommand.openStore(db, access: .readWrite), target: run.target, options: ReplayOptions())
+                    outcome = try run.run(traffic: &source, horizon: horizon, progress: progress)
+                } else if let path = profile {
+                    let p = try TrafficProfile.decode(yaml: TextFile.read(path: path), path: path)
+                    var source: SyntheticTraffic? = try SyntheticTraffic(profile: p, target: run.target, horizon: horizon, growth: 1, seed: seed)
+                    outcome = try run.run(traffic: &source, horizon: horizon, progress: progress)
+                } else {
+                    var none: SyntheticTraffic? = nil
+                    outcome = try run.run(traffic: &none, horizon: horizon, progress: progress)
+                }
+            } catch let e as InputError {
+                throw e
+            } catch {
+                throw TraceCommand.inputError(error)
+            }
+            let wall = Probes.wallSeconds() - wall0
+            print(json ? Self.json(outcome.summary, wall: wall) : Self.text(outcome, plan: plan, wall: wall))
+        }
+
+        /// The `--json` object: `MigrationSummary`'s fields in a fixed order, then `wall_seconds`.
+        static func json(_ s: MigrationSummary, wall: Double) -> String {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            let body = (try? encoder.encode(s)).map { String(decoding: $0, as: UTF8.self) } ?? "{}"
+            return String(body.dropLast()) + ",\"wall_seconds\":\(jsonNumber(wall))}"
+        }
+
+        static func text(_ o: MigrationOutcome, plan: Plan, wall: Double) -> String {
+            let s = o.summary
+            var lines = [
+                "seed \(s.seed): \(plan.totals.moves) moves planned, \(ByteText.decimal(plan.totals.bytes)) (planner's estimate \(ByteText.duration(plan.totals.estimatedSeconds)))",
+                "  duration             " + (s.durationSeconds.map { "\(ByteText.duration($0))" + (o.aborted ? " (aborted)" : "") } ?? "not finished within \(fixed(o.simulatedSeconds / 3600, 1)) simulated hours"),
+                "  moves                \(s.movesFinished) finished, \(s.movesFailed) failed attempts, \(o.movesTimedOut) timed out, \(o.repositoriesGivenUp) given up",
+                "  bytes moved          \(ByteText.decimal(s.bytesMoved))",
+                "  write-unavailable    \(fixed(s.writeUnavailableRepositorySeconds, 1)) repository-seconds; longest read-only \(fixed(s.maxReadOnlySeconds, 1)) s",
+                "  writes               \(s.acknowledgedWrites) acknowledged, \(s.lostWrites) lost",
+                "  left read-only       \(s.repositoriesLeftReadOnly)",
+            ]
+            for p in s.phases {
+                lines.append("  phase \(p.name.padding(toLength: 14, withPad: " ", startingAt: 0)) \(fixed(p.startSeconds / 3600, 2)) h → " + (p.endSeconds.map { "\(fixed($0 / 3600, 2)) h" } ?? "not ended"))
+            }
+            lines.append("  events               \(s.events) in \(fixed(wall, 2)) s wall")
+            return lines.joined(separator: "\n")
+        }
+    }
+
+    struct Status: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "status",
+            abstract: "Show where a journalled migration stands: repositories pending, in flight, done, given up.")
+
+        @Option(help: ArgumentHelp("The migration's journal (SQLite).", valueName: "file"))
+        var journal: String
+
+        func run() throws {
+            guard FileManager.default.fileExists(atPath: journal) else { throw InputError("\(journal): no such journal") }
+            let engine: MigrationEngine
+            do {
+                let plan = try MigrationJournal.plan(inJournalAt: journal)
+                engine = try MigrationJournal(path: journal, plan: plan).replay(plan: plan)
+            } catch {
+                throw InputError("\(error)")
+            }
+            let t = engine.tally
+            print("""
+                \(journal): plan \(engine.plan.id), \(engine.isFinished ? "finished" : engine.isPaused ? "paused" : "running")
+                  pending \(t.pending), in flight \(t.inFlight), done \(t.done), given up \(t.givenUp)
+                """)
+        }
+    }
+}
