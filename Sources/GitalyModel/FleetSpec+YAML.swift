@@ -94,12 +94,17 @@ extension FleetSpec {
         p.reconcilerIntervalSeconds = try m.get("reconcilerInterval", p.reconcilerIntervalSeconds) { try $0.seconds() }
         p.verificationIntervalSeconds = try m.get("verificationInterval", p.verificationIntervalSeconds) { try $0.seconds() }
         if let r = m["replication"] {
-            let rm = try r.mapping(allowed: ["batchSize", "workersPerVirtualStorage", "attempts", "idleBackoffInitial", "idleBackoffMax"])
+            let rm = try r.mapping(allowed: ["batchSize", "workersPerVirtualStorage", "attempts", "idleBackoffInitial", "idleBackoffMax",
+                                                 "jobLatencyMinimum", "jobLatencyExtraMean", "jobTargetCPU", "jobSourceCPU"])
             p.replication.batchSize = try rm.get("batchSize", p.replication.batchSize) { try $0.int() }
             p.replication.workersPerVirtualStorage = try rm.get("workersPerVirtualStorage", p.replication.workersPerVirtualStorage) { try $0.int() }
             p.replication.attempts = try rm.get("attempts", p.replication.attempts) { try $0.int() }
             p.replication.idleBackoffInitialSeconds = try rm.get("idleBackoffInitial", p.replication.idleBackoffInitialSeconds) { try $0.seconds() }
             p.replication.idleBackoffMaxSeconds = try rm.get("idleBackoffMax", p.replication.idleBackoffMaxSeconds) { try $0.seconds() }
+            p.replication.jobLatencyMinimumSeconds = try rm.get("jobLatencyMinimum", p.replication.jobLatencyMinimumSeconds) { try $0.seconds() }
+            p.replication.jobLatencyExtraMeanSeconds = try rm.get("jobLatencyExtraMean", p.replication.jobLatencyExtraMeanSeconds) { try $0.seconds() }
+            p.replication.jobTargetCPUSeconds = try rm.get("jobTargetCPU", p.replication.jobTargetCPUSeconds) { try $0.seconds() }
+            p.replication.jobSourceCPUSeconds = try rm.get("jobSourceCPU", p.replication.jobSourceCPUSeconds) { try $0.seconds() }
         }
         if let h = m["health"] {
             let hm = try h.mapping(allowed: ["checkInterval", "checkTimeout", "consensusWindow", "activeWindow"])

@@ -29,9 +29,10 @@ extension World {
         scheduleFlowCheck(&s)
     }
 
-    mutating func setPraefect(_ p: Int, up: Bool, _ now: SimTime) {
+    mutating func setPraefect(_ p: Int, up: Bool, _ s: inout EventScheduler<WorldEvent>) {
         praefect!.up[p] = up
-        refreshHealth(now)
+        if !up { abandonReplication(praefect: p, &s) }
+        refreshHealth(s.now)
         copyPraefectMasks()
     }
 
@@ -58,10 +59,11 @@ extension World {
             let n = fleet.node(named: target)!
             let p = fleet.praefect(named: praefectName!)!
             partitioned[p, n] = true
+            recomputeWriteFailing(s.now)
             if let d = duration { s.schedule(after: d, .faultEnd(.partition(praefect: Int32(p), node: Int32(n)))) }
         case .praefectLoss:
             let p = fleet.praefect(named: target)!
-            setPraefect(p, up: false, s.now)
+            setPraefect(p, up: false, &s)
             if let d = duration { s.schedule(after: d, .faultEnd(.praefectLoss(praefect: Int32(p)))) }
         case .zoneOutage:
             let z = fleet.zones.firstIndex(of: target)!
@@ -69,7 +71,7 @@ extension World {
                 nodeDown(n, for: duration.map { $0 + crashRecovery(n) }, &s)
             }
             for p in fleet.praefects.indices where fleet.praefectZones[p] == z {
-                setPraefect(p, up: false, s.now)
+                setPraefect(p, up: false, &s)
                 if let d = duration { s.schedule(after: d, .faultEnd(.praefectLoss(praefect: Int32(p)))) }
             }
         case .podEviction:
@@ -81,8 +83,10 @@ extension World {
     mutating func faultEnd(_ e: FaultEnd, _ s: inout EventScheduler<WorldEvent>) {
         switch e {
         case .diskSlowdown(let n): setDiskSlowdown(Int(n), factor: 1, &s)
-        case .partition(let p, let n): partitioned[Int(p), Int(n)] = false
-        case .praefectLoss(let p): setPraefect(Int(p), up: true, s.now)
+        case .partition(let p, let n):
+            partitioned[Int(p), Int(n)] = false
+            recomputeWriteFailing(s.now)
+        case .praefectLoss(let p): setPraefect(Int(p), up: true, &s)
         }
     }
 

@@ -9,7 +9,7 @@ import SimKernel
 /// disk loss and no accept-dataloss, some replica always keeps every acknowledged write.
 @Test(arguments: [(UInt64(1), ConsistencyMode.strong), (2, .strong), (3, .eventual), (4, .eventual)])
 func faultsWithoutDataDestructionLoseNoWrite(seed: UInt64, mode: ConsistencyMode) throws {
-    var model = try FleetSpec.parse(clusterModelText, file: "gitaly-cluster-3.yaml")
+    var model = try FleetSpec.parse(clusterYAML, file: "c3.yaml")
     model.praefect!.virtualStorages[0].consistency = mode
     model.faults.nodeCrash = FaultRate(mtbfSeconds: 300, mttrSeconds: 30)
     model.faults.partition = FaultRate(mtbfSeconds: 120, mttrSeconds: 60)
@@ -30,14 +30,3 @@ func faultsWithoutDataDestructionLoseNoWrite(seed: UInt64, mode: ConsistencyMode
     #expect(report.outcomes[.ok]! < report.rpcsCompleted, "seed \(seed): the faults did bite")
 }
 
-/// The shape of `models/gitaly-cluster-3.yaml`, inline so the test needs no file path.
-let clusterModelText = """
-name: gitaly-cluster-3
-nodes:
-  - {name: gitaly-1, zone: zone-a, storages: [{name: gitaly-1, capacity: 2TiB}]}
-  - {name: gitaly-2, zone: zone-b, storages: [{name: gitaly-2, capacity: 2TiB}]}
-  - {name: gitaly-3, zone: zone-c, storages: [{name: gitaly-3, capacity: 2TiB}]}
-praefect:
-  instances: [{name: praefect-1, zone: zone-a}, {name: praefect-2, zone: zone-b}, {name: praefect-3, zone: zone-c}]
-  virtualStorages: [{name: default, storages: [gitaly-1, gitaly-2, gitaly-3], replicationFactor: 3}]
-"""
