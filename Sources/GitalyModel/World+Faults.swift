@@ -106,6 +106,7 @@ extension World {
     }
 
     mutating func randomFault(_ kind: FaultKind, target: Int, _ s: inout EventScheduler<WorldEvent>) {
+        if let quiet = config.quietAfterSeconds, s.now >= .seconds(quiet) { return }
         let f = fleet.faults
         let rate: FaultRate?
         switch kind {

@@ -83,6 +83,7 @@ struct LimitParams {
 extension World {
     mutating func trafficArrival(_ s: inout EventScheduler<WorldEvent>) {
         guard trafficRatePerSecond > 0, !repositories.isEmpty else { return }
+        if let quiet = config.quietAfterSeconds, s.now >= .seconds(quiet) { return }
         let r = trafficRandom.below(repositories.count)
         let c = TrafficSpec.pickClass(cumulative: trafficCumulativeMix, &trafficRandom)
         arrive(repository: r, rpcClass: c, cost: -1, &s)
@@ -118,6 +119,22 @@ extension World {
         }
         guard let p = pickPraefect() else { return finish(rpc, .unavailable, now) }
         let healthy = locallyHealthy(praefect: p, virtualStorage: vsIndex)
+        if c == .maintenance {
+            // Maintenance (housekeeping, OptimizeRepository) goes to every assigned replica that
+            // is healthy in this Praefect's view, best effort, with no vote and no generation
+            // change (gitaly `router_per_repository.go` `RouteRepositoryMaintenance`,
+            // `coordinator.go` maintenance routing). The client's status waits for all of them.
+            let targets = repositories[r].assigned & repositories[r].existing & healthy
+            guard targets != 0 else { return finish(rpc, .noSuitableNode, now) }
+            let primary = targets.trailingZeroBitCount
+            let route = MutatorRoute(primary: primary, secondaries: targets & ~MemberSet.single(primary), replicationTargets: 0)
+            rpc.transaction = Int32(openTransaction(repository: r, route: route, rpcClass: c, now: now))
+            for slot in targets.slots {
+                rpc.member = Int8(slot)
+                dispatch(rpc, node: node(vsIndex, slot), &s)
+            }
+            return
+        }
         if !c.isMutator {
             switch Praefect.routeAccessor(repositories[r], locallyHealthy: healthy, random: &routingRandom) {
             case .success(let slot):
@@ -323,6 +340,10 @@ extension World {
         let r = tx.repository
         if tx.rpcClass == .receivePack && inflightPushes[r] > 0 { inflightPushes[r] -= 1 }
         let vsIndex = repositories[r].virtualStorage
+        if tx.rpcClass == .maintenance {
+            let all = tx.primaryCommitted && tx.secondariesCommitted == tx.route.secondaries
+            return finish(rpc, all ? .ok : outcome, now)
+        }
         guard vsViaPraefect[vsIndex] else {
             // A plain storage acknowledges what its one node wrote.
             if tx.primaryCommitted { ledger.acknowledge(repository: r, generation: repositories[r].incrementGeneration(on: 1)) }

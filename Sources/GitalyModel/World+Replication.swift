@@ -282,12 +282,17 @@ extension World {
     /// The reconciler (gitaly `reconciler/reconciler.go`): every interval, with at least two
     /// healthy storages, an `update` job for each assigned, healthy, outdated or missing
     /// replica from a random healthy up-to-date source, and a `delete_replica` job for one
-    /// healthy unassigned replica at or below the lowest assigned generation.
+    /// healthy unassigned replica at or below the lowest assigned generation. It runs in one
+    /// Praefect at a time (an advisory lock; here the lowest-numbered running one) and judges
+    /// health by that Praefect's local view (its `HealthChecker`). With `queue: memory` there is
+    /// no database and Praefect runs no reconciler (gitaly `internal/cli/praefect/serve.go`
+    /// starts it only with a database).
     mutating func reconcile(_ s: inout EventScheduler<WorldEvent>) {
-        guard let p = praefect else { return }
+        guard let p = praefect, p.spec.queue == .postgres else { return }
         s.schedule(after: .seconds(p.spec.reconcilerIntervalSeconds), .reconcile)
+        guard let runner = runningPraefects.first else { return }
         for vs in fleet.virtualStorages.indices where fleet.virtualStorages[vs].viaPraefect {
-            let healthy = p.consensusMasks[vs]
+            let healthy = localMask[runner, vs]
             guard healthy.nonzeroBitCount >= 2 else { continue }
             for r in repositoriesByStorage[vs] {
                 let record = repositories[r]

@@ -47,21 +47,24 @@ extension World {
         }
     }
 
+    /// Every running Praefect runs its own verifier (gitaly `verifier.go`, started by each
+    /// `praefect` process); they lease from the same table, so each leases its own batch of up
+    /// to 25 due replicas per period, checked against its own local health view.
     mutating func verify(_ s: inout EventScheduler<WorldEvent>) {
         s.schedule(after: Self.verifierPeriod, .verify)
-        // The verifier runs in every Praefect; one running instance's view stands for them.
-        guard let p = runningPraefects.first else { return }
-        var leased = 0
-        var deferred: [VerifyEntry] = []
-        while leased < Self.verifierBatch, let e = verifierPriority.popFirst() {
-            if verifyOne(e, praefect: p, s.now) { leased += 1 } else { deferred.append(e) }
+        for p in runningPraefects {
+            var leased = 0
+            var deferred: [VerifyEntry] = []
+            while leased < Self.verifierBatch, let e = verifierPriority.popFirst() {
+                if verifyOne(e, praefect: p, s.now) { leased += 1 } else { deferred.append(e) }
+            }
+            while leased < Self.verifierBatch, let e = verifierQueue.first, e.due <= s.now {
+                verifierQueue.popFirst()
+                if verifyOne(e, praefect: p, s.now) { leased += 1 } else { deferred.append(e) }
+            }
+            // Replicas on storages this Praefect cannot reach stay due; they go first next time.
+            for e in deferred { verifierPriority.append(e) }
         }
-        while leased < Self.verifierBatch, let e = verifierQueue.first, e.due <= s.now {
-            verifierQueue.popFirst()
-            if verifyOne(e, praefect: p, s.now) { leased += 1 } else { deferred.append(e) }
-        }
-        // Replicas on storages this Praefect cannot reach stay due; they go first next time.
-        for e in deferred { verifierPriority.append(e) }
     }
 
     /// Checks one replica; returns false when its storage is not locally healthy (not leased).

@@ -13,5 +13,8 @@ public struct WorldConfig: Sendable {
     public var checkInvariants = true
     /// Probability that a move's checksums differ (a corrupted copy); 0 in a healthy fleet.
     public var moveChecksumMismatchProbability = 0.0
+    /// From this time on no random fault strikes and the world generates no traffic (faults
+    /// already under way end as scheduled): the liveness phase of a safety sweep. Nil: never.
+    public var quietAfterSeconds: Double?
     public init(seed: UInt64 = 1) { self.seed = seed }
 }
