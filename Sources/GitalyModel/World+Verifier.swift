@@ -13,6 +13,7 @@ struct VerifyEntry {
 /// (`delete_invalid_records`, on by default since v15.9), so the loss becomes visible and the
 /// reconciler recreates it. Replicas are re-verified every `verification_interval` (7 days).
 extension World {
+    /// PUBLIC: gitaly `verifier.go` / `serve.go` defaults (a batch of 25 every 2 s).
     static let verifierPeriod = SimTime.seconds(2)
     static let verifierBatch = 25
 
