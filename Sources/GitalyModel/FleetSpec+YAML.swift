@@ -147,10 +147,11 @@ extension FleetSpec {
         f.replicationJobFailureProbability = try m.get("replicationJobFailure", 0) { try $0.double() }
         if let s = m["schedule"] {
             f.schedule = try s.list().map { sc -> ScheduledFault in
-                let sm = try sc.mapping(allowed: ["at", "kind", "target", "duration", "praefect", "factor"])
+                let sm = try sc.mapping(allowed: ["at", "kind", "target", "duration", "praefect", "factor", "peer"])
                 var e = ScheduledFault(atSeconds: try sm.required("at").seconds(), kind: try sm.required("kind").oneOf(FaultKind.self), target: try sm.required("target").string())
                 e.durationSeconds = try sm["duration"].map { try $0.seconds() }
                 e.praefect = try sm["praefect"].map { try $0.string() }
+                e.peer = try sm["peer"].map { try $0.string() }
                 e.factor = try sm.get("factor", e.factor) { try $0.double() }
                 e.source = SourceLine(line: sc.line, path: sc.path)
                 return e

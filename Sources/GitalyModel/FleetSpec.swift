@@ -272,6 +272,8 @@ public enum FaultKind: String, CaseIterable, Sendable {
     case praefectLoss
     case zoneOutage
     case podEviction
+    /// Two Gitaly nodes cannot reach each other (`target` and `peer`); Praefect reaches both.
+    case gitalyPartition
 }
 
 /// One scheduled fault.
@@ -284,6 +286,8 @@ public struct ScheduledFault: Equatable, Sendable {
     public var durationSeconds: Double?
     /// partition: the Praefect cut off from `target`.
     public var praefect: String?
+    /// gitalyPartition: the node cut off from `target`.
+    public var peer: String?
     /// diskSlowdown: the fraction of bandwidth left.
     public var factor: Double = 0.1
     public var source = SourceLine()

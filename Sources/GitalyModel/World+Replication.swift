@@ -124,7 +124,7 @@ extension World {
             break
         }
         // A job fails when either end is unreachable, or by the injected failure rate.
-        let reachableEnds = reachable(praefect: p, node: sourceNode) && reachable(praefect: p, node: targetNode)
+        let reachableEnds = reachable(praefect: p, node: sourceNode) && reachable(praefect: p, node: targetNode) && !gitalyCut[sourceNode, targetNode]
         // The source answers that the repository does not exist: Praefect deletes the source's
         // record at once (gitaly `replicator.go` on `ErrRepositoryNotFound` →
         // `datastore/repository_store.go` `DeleteInvalidRepository`), long before the verifier

@@ -75,6 +75,8 @@ public struct World: DiscreteEventModel {
     var healthApplyPending: [Bool]
     /// By Praefect and node: the Praefect cannot reach the node.
     var partitioned: FlatTable<Bool>
+    /// By node and node: the two Gitaly nodes cannot reach each other.
+    var gitalyCut: FlatTable<Bool>
     public internal(set) var ledger: WriteLedger
     /// Per repository: its availability key; and per key, how many repositories have it and
     /// through how many Praefects a write to them fails (`World+Accounting`).
@@ -163,6 +165,7 @@ public struct World: DiscreteEventModel {
         pendingHealth = Array(repeating: Array(repeating: true, count: fleet.nodes.count), count: fleet.praefects.count)
         healthApplyPending = Array(repeating: false, count: fleet.praefects.count)
         partitioned = FlatTable(rows: fleet.praefects.count, columns: fleet.nodes.count, repeating: false)
+        gitalyCut = FlatTable(rows: fleet.nodes.count, columns: fleet.nodes.count, repeating: false)
         ledger = WriteLedger()
         window = WindowStats(start: .zero)
         outcomes = Array(repeating: 0, count: RPCOutcome.allCases.count)

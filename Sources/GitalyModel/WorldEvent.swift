@@ -39,6 +39,7 @@ public enum FaultEnd: Sendable {
     case diskSlowdown(node: Int32)
     case partition(praefect: Int32, node: Int32)
     case praefectLoss(praefect: Int32)
+    case gitalyPartition(node: Int32, peer: Int32)
 }
 
 extension WorldEvent: TraceableEvent {
@@ -61,6 +62,7 @@ extension WorldEvent: TraceableEvent {
             case .diskSlowdown(let n): return 12 | UInt64(n) << 8
             case .partition(let p, let n): return 13 | UInt64(p) << 8 | UInt64(n) << 24
             case .praefectLoss(let p): return 14 | UInt64(p) << 8
+            case .gitalyPartition(let a, let b): return 22 | UInt64(a) << 8 | UInt64(b) << 24
             }
         // Partitions, Praefect losses and zone outages pick their target when they fire, so they
         // are scheduled with target -1: its bit pattern keeps the code total.

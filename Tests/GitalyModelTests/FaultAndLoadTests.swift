@@ -100,3 +100,19 @@ func memoryQueueRunsNoReconciler(queue: String, reconciles: Bool) throws {
     #expect(sim.model.rpcsCompleted == 1 && sim.model.outcomes[RPCOutcome.ok.rawValue] == 1)
     #expect(sim.model.repositories[0].generation == 0)
 }
+
+/// Goal: a partition between two Gitaly nodes stops replication between them and nothing else.
+/// Method: eventual mode, n1 (primary) and n3 cut off from each other from 5 s to 105 s; a
+/// write at 10 s is acknowledged (Praefect reaches n1) and replicates to n2 but not to n3,
+/// whose job fails its 3 attempts and dies. After the partition the reconciler (300 s)
+/// queues n3 again and it catches up.
+@Test func gitalyPartitionStopsReplicationBetweenTheTwoNodes() throws {
+    var sim = makeSim(try clusterFleet(consistency: .eventual, faults: "    - {at: 5s, kind: gitalyPartition, target: n1, peer: n3, duration: 100s}"))
+    World.submit(&sim, repository: 0, rpcClass: .write, at: .seconds(10))
+    sim.run(until: .seconds(60))
+    #expect(sim.model.report(at: sim.now).acknowledgedWrites == 1)
+    #expect(sim.model.repositories[0].upToDate == 0b011)
+    #expect(sim.model.praefect!.queue.deadJobs == 1)
+    sim.run(until: .seconds(320))
+    #expect(sim.model.repositories[0].upToDate == 0b111)
+}
