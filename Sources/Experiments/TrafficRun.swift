@@ -26,9 +26,10 @@ public struct TrafficRunResult: Sendable {
 ///
 /// Arrivals are pulled one at a time: the world runs up to an arrival's time, the arrival is
 /// submitted, and the next one is pulled, so memory stays bounded however long the trace is.
-/// The world routes, queues and serves each call with its own cost model per RPC class
-/// (`RPCProfile` in GitalyModel); the recorded duration and CPU time of each call are not used
-/// to cost it (that needs per-call costs in the world, left for a later issue).
+/// Each call is served at the cost its record gives (`recordedCost`): its CPU time, its bytes
+/// and, without CPU time, its duration; the world's class model (`RPCProfile`) fills only the
+/// fields the log did not carry, so a replayed incident loads the simulated nodes as it loaded
+/// the real ones.
 public struct TrafficRun {
     public var simulation: Simulation<World>
 
@@ -42,6 +43,18 @@ public struct TrafficRun {
     /// The names a trace is mapped onto: the fleet's storages and the world's repositories.
     public var target: ReplayTarget {
         ReplayTarget(storages: simulation.model.fleet.storages.map(\.name), repositories: simulation.model.repositoryPaths)
+    }
+
+    /// A call's recorded cost in the world's terms; a zero field means Gitaly did not log it.
+    /// Reads are charged the pack bytes served (clones, fetches) or else the response bytes;
+    /// writes the request bytes (a push's pack).
+    public static func recordedCost(_ c: RPCCost, _ rpcClass: RPCClass) -> RecordedCost {
+        func seconds(_ ns: Int64) -> Double? { ns > 0 ? Double(ns) / 1e9 : nil }
+        func bytes(_ b: Int64) -> Double? { b > 0 ? Double(b) : nil }
+        if rpcClass.isMutator {
+            return RecordedCost(durationSeconds: seconds(c.durationNs), cpuSeconds: seconds(c.cpuNs), bytesWritten: bytes(c.requestBytes))
+        }
+        return RecordedCost(durationSeconds: seconds(c.durationNs), cpuSeconds: seconds(c.cpuNs), bytesRead: bytes(c.packBytes) ?? bytes(c.responseBytes))
     }
 
     /// Feeds `source` into the world until it runs dry or passes `horizon`, then lets the
@@ -63,7 +76,7 @@ public struct TrafficRun {
             case .rpc(let rpcClass):
                 guard a.repository >= 0 else { result.withoutRepository += 1; continue }
                 simulation.run(until: a.time)
-                World.submit(&simulation, repository: Int(a.repository), rpcClass: rpcClass, at: a.time)
+                World.submit(&simulation, repository: Int(a.repository), rpcClass: rpcClass, at: a.time, cost: Self.recordedCost(a.cost, rpcClass))
                 result.submitted += 1
                 last = a.time
             }

@@ -251,7 +251,7 @@ struct Validator {
         for e in f.schedule {
             let object = "\(e.kind.rawValue) fault"
             switch e.kind {
-            case .nodeCrash, .diskSlowdown, .diskLoss, .podEviction, .partition:
+            case .nodeCrash, .diskSlowdown, .diskLoss, .podEviction, .partition, .gitalyPartition:
                 guard fleet.node(named: e.target) != nil else { throw fail(e.source, "target", "\(object): unknown node \"\(e.target)\"") }
             case .zoneOutage:
                 guard fleet.zones.contains(e.target) else { throw fail(e.source, "target", "\(object): unknown zone \"\(e.target)\"; zones are \(fleet.zones.joined(separator: ", "))") }
@@ -260,6 +260,9 @@ struct Validator {
             }
             if e.kind == .partition {
                 guard let p = e.praefect, fleet.praefect(named: p) != nil else { throw fail(e.source, "praefect", "\(object): needs the name of a known Praefect") }
+            }
+            if e.kind == .gitalyPartition {
+                guard let peer = e.peer, fleet.node(named: peer) != nil, peer != e.target else { throw fail(e.source, "peer", "\(object): needs the name of another known node") }
             }
             if e.kind == .diskSlowdown, !(e.factor > 0 && e.factor <= 1) { throw fail(e.source, "factor", "\(object): the bandwidth left is a fraction in (0, 1], got \(e.factor)") }
             if e.kind == .podEviction, fleet.nodes[fleet.node(named: e.target)!].host.kind != .pod {

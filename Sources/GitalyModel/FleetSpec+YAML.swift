@@ -92,7 +92,8 @@ extension FleetSpec {
         p.reconcilerIntervalSeconds = try m.get("reconcilerInterval", p.reconcilerIntervalSeconds) { try $0.seconds(.positive) }
         p.verificationIntervalSeconds = try m.get("verificationInterval", p.verificationIntervalSeconds) { try $0.seconds(.positive) }
         if let r = m["replication"] {
-            let rm = try r.mapping(allowed: ["batchSize", "workersPerVirtualStorage", "attempts", "idleBackoffInitial", "idleBackoffMax"])
+            let rm = try r.mapping(allowed: ["batchSize", "workersPerVirtualStorage", "attempts", "idleBackoffInitial", "idleBackoffMax",
+                                                 "jobLatencyMinimum", "jobLatencyExtraMean", "jobTargetCPU", "jobSourceCPU"])
             p.replication.batchSize = try rm.get("batchSize", p.replication.batchSize) { try $0.int(in: Validator.Limit.batchSize) }
             p.replication.workersPerVirtualStorage = try rm.get("workersPerVirtualStorage", p.replication.workersPerVirtualStorage) {
                 try $0.int(in: Validator.Limit.workersPerVirtualStorage)
@@ -100,6 +101,10 @@ extension FleetSpec {
             p.replication.attempts = try rm.get("attempts", p.replication.attempts) { try $0.int(in: Validator.Limit.attempts) }
             p.replication.idleBackoffInitialSeconds = try rm.get("idleBackoffInitial", p.replication.idleBackoffInitialSeconds) { try $0.seconds(.positive) }
             p.replication.idleBackoffMaxSeconds = try rm.get("idleBackoffMax", p.replication.idleBackoffMaxSeconds) { try $0.seconds(.positive) }
+            p.replication.jobLatencyMinimumSeconds = try rm.get("jobLatencyMinimum", p.replication.jobLatencyMinimumSeconds) { try $0.seconds() }
+            p.replication.jobLatencyExtraMeanSeconds = try rm.get("jobLatencyExtraMean", p.replication.jobLatencyExtraMeanSeconds) { try $0.seconds() }
+            p.replication.jobTargetCPUSeconds = try rm.get("jobTargetCPU", p.replication.jobTargetCPUSeconds) { try $0.seconds() }
+            p.replication.jobSourceCPUSeconds = try rm.get("jobSourceCPU", p.replication.jobSourceCPUSeconds) { try $0.seconds() }
         }
         if let h = m["health"] {
             let hm = try h.mapping(allowed: ["checkInterval", "checkTimeout", "consensusWindow", "activeWindow"])
@@ -146,10 +151,11 @@ extension FleetSpec {
         f.replicationJobFailureProbability = try m.get("replicationJobFailure", 0) { try $0.double() }
         if let s = m["schedule"] {
             f.schedule = try s.list().map { sc -> ScheduledFault in
-                let sm = try sc.mapping(allowed: ["at", "kind", "target", "duration", "praefect", "factor"])
+                let sm = try sc.mapping(allowed: ["at", "kind", "target", "duration", "praefect", "factor", "peer"])
                 var e = ScheduledFault(atSeconds: try sm.required("at").seconds(), kind: try sm.required("kind").oneOf(FaultKind.self), target: try sm.required("target").string())
                 e.durationSeconds = try sm["duration"].map { try $0.seconds() }
                 e.praefect = try sm["praefect"].map { try $0.string() }
+                e.peer = try sm["peer"].map { try $0.string() }
                 e.factor = try sm.get("factor", e.factor) { try $0.double() }
                 e.source = SourceLine(line: sc.line, path: sc.path)
                 return e

@@ -181,6 +181,20 @@ public struct ReplicationSpec: Equatable, Sendable {
     public var attempts = 3
     public var idleBackoffInitialSeconds = 1.0
     public var idleBackoffMaxSeconds = 5.0
+    /// The fixed part of one job, whatever its bytes: the worker's database reads, the
+    /// `ReplicateRepository` call's set-up (gitconfig, attributes, fetch negotiation, hooks,
+    /// object-pool sync), two `GetObjectPool` calls and `SetGeneration` (gitaly `replicator.go`,
+    /// `internal/gitaly/service/repository/replicate.go`). Drawn as a minimum plus an
+    /// exponential extra. ASSUMED (0.3 s + Exp(0.7 s), mean 1 s); fit both to the low end and
+    /// the mean of `gitaly_praefect_replication_latency` for small update jobs.
+    public var jobLatencyMinimumSeconds = 0.3
+    public var jobLatencyExtraMeanSeconds = 0.7
+    /// Mean CPU seconds a job takes on the target (fetch, index-pack, ref updates) and on the
+    /// source (upload-pack), each exponential, on a core shared with the node's RPCs.
+    /// ASSUMED (0.2 s and 0.1 s); fit to `command.cpu_time_ms` of `ReplicateRepository` and of
+    /// the source's `SSHUploadPackWithSidechannel` calls it spawns.
+    public var jobTargetCPUSeconds = 0.2
+    public var jobSourceCPUSeconds = 0.1
     public init() {}
 }
 
@@ -270,6 +284,8 @@ public enum FaultKind: String, CaseIterable, Sendable {
     case praefectLoss
     case zoneOutage
     case podEviction
+    /// Two Gitaly nodes cannot reach each other (`target` and `peer`); Praefect reaches both.
+    case gitalyPartition
 }
 
 /// One scheduled fault.
@@ -282,6 +298,8 @@ public struct ScheduledFault: Equatable, Sendable {
     public var durationSeconds: Double?
     /// partition: the Praefect cut off from `target`.
     public var praefect: String?
+    /// gitalyPartition: the node cut off from `target`.
+    public var peer: String?
     /// diskSlowdown: the fraction of bandwidth left.
     public var factor: Double = 0.1
     public var source = SourceLine()

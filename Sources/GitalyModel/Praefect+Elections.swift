@@ -7,9 +7,13 @@ extension Praefect {
     /// Replicas pending `delete_replica` are never assigned in this model, so that clause of
     /// the view needs no separate check.
     public static func validPrimaries(_ record: RepositoryRecord, consensusHealthy: MemberSet) -> MemberSet {
-        let candidates = record.upToDate & consensusHealthy
-        let assigned = candidates & record.assigned
-        return assigned != 0 ? assigned : candidates
+        validPrimaries(upToDate: record.upToDate, assigned: record.assigned, consensusHealthy: consensusHealthy)
+    }
+
+    static func validPrimaries(upToDate: MemberSet, assigned: MemberSet, consensusHealthy: MemberSet) -> MemberSet {
+        let candidates = upToDate & consensusHealthy
+        let onAssigned = candidates & assigned
+        return onAssigned != 0 ? onAssigned : candidates
     }
 
     /// The lazy per-repository election (`PerRepositoryElector.GetPrimary`, lazy since v14.1):

@@ -31,9 +31,13 @@ public struct MutatorOutcome: Equatable, Sendable {
     public var primaryCommitted: Bool
     /// Secondaries that committed the same update as the primary.
     public var secondariesCommitted: MemberSet
-    public init(primaryCommitted: Bool, secondariesCommitted: MemberSet) {
+    /// The primary failed (a crash, a SIGTERM) after it had voted: a subtransaction committed,
+    /// so its replica may hold the update (`DidCommitAnySubtransaction`).
+    public var primaryVoted: Bool
+    public init(primaryCommitted: Bool, secondariesCommitted: MemberSet, primaryVoted: Bool = false) {
         self.primaryCommitted = primaryCommitted
         self.secondariesCommitted = secondariesCommitted
+        self.primaryVoted = primaryVoted
     }
 }
 
@@ -56,7 +60,11 @@ extension Praefect {
     /// secondaries that committed are updated, every other assigned replica is outdated.
     /// A transaction without quorum still dirties the primary: its generation goes up and all
     /// secondaries are outdated, and the client gets an error. A primary that failed before
-    /// voting changes nothing. Eventual mode: the primary alone takes the write and every other
+    /// voting changes nothing. A primary that failed after it voted is dirtied as well
+    /// (gitaly `coordinator.go`, `getUpdatedAndOutdatedSecondaries`: with a committed
+    /// subtransaction the primary counts as changed, and an error on the primary outdates every
+    /// secondary; `IncrementGeneration` then bumps the primary alone): it is left the only
+    /// up-to-date replica, so the repository is unavailable until it returns. Eventual mode: the primary alone takes the write and every other
     /// assigned replica gets a job.
     public static func finalize(_ record: inout RepositoryRecord, route: MutatorRoute, mode: ConsistencyMode, outcome: MutatorOutcome) -> FinalizerResult {
         let primary = MemberSet.single(route.primary)
@@ -67,7 +75,11 @@ extension Praefect {
             let g = record.incrementGeneration(on: primary)
             return FinalizerResult(acknowledged: true, generation: g, updated: primary, outdated: others)
         case .strong:
-            guard outcome.primaryCommitted else { return FinalizerResult(acknowledged: false, generation: nil, updated: 0, outdated: 0) }
+            guard outcome.primaryCommitted else {
+                guard outcome.primaryVoted else { return FinalizerResult(acknowledged: false, generation: nil, updated: 0, outdated: 0) }
+                record.incrementGeneration(on: primary)
+                return FinalizerResult(acknowledged: false, generation: nil, updated: primary, outdated: record.assigned & ~primary)
+            }
             let s = route.secondaries.nonzeroBitCount
             let agreeing = outcome.secondariesCommitted & route.secondaries
             let others = record.assigned & ~primary

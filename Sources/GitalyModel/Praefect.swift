@@ -17,11 +17,14 @@ public struct Praefect: Sendable {
     /// Per virtual storage: members healthy by consensus, as of the last health round.
     public private(set) var consensusMasks: [MemberSet]
     var targets: [TargetState]
+    /// Per (praefect, virtual storage): targets waiting for a worker, in the order they (re-)entered.
+    var targetQueues: [[Int]]
     public var replicationJobsRun = 0
 
-    /// A replication worker's view of one target storage: its idle backoff.
+    /// A replication worker's view of one target storage: its idle backoff, and when it
+    /// re-enters the worker's queue (`.max` while it is queued or being served).
     struct TargetState: Sendable {
-        var nextEligible: SimTime = .zero
+        var reentryAt: SimTime = .max
         var backoff: SimTime = .zero
     }
 
@@ -38,6 +41,7 @@ public struct Praefect: Sendable {
         localMasks = FlatTable(rows: p, columns: memberNodes.count, repeating: 0)
         consensusMasks = Array(repeating: 0, count: memberNodes.count)
         targets = Array(repeating: TargetState(), count: p * memberNodes.count * 64)
+        targetQueues = (0..<p).flatMap { _ in memberNodes.map { Array($0.indices) } }
     }
 
     public func locallyHealthy(praefect p: Int, virtualStorage vs: Int) -> MemberSet { localMasks[p, vs] }
@@ -66,19 +70,22 @@ public struct Praefect: Sendable {
     func targetIndex(_ p: Int, _ vs: Int, _ slot: Int) -> Int { (p * memberNodes.count + vs) * 64 + slot }
 
     /// One step of a replication worker of Praefect `p` on virtual storage `vs`
-    /// (gitaly `replicator.go`, `ProcessBacklog`): it takes the first target in member order
-    /// whose backoff has passed, skips it if it is unhealthy in the local view, dequeues up to
-    /// `batchSize` of its jobs and returns them to be run one after the other. A target with
-    /// nothing to do re-enters after its backoff: 1 s, doubling up to 5 s, reset by work.
-    /// Returns the jobs (possibly none) and, when there are none, when the worker should look
-    /// again.
+    /// (gitaly `replicator.go`, `ProcessBacklog`): target storages wait in one queue per
+    /// (Praefect, virtual storage) and a worker serves the one at its head, so targets take
+    /// turns (round-robin). A target unhealthy in the local view, or with no job, leaves the
+    /// queue for its backoff (1 s, doubling up to 5 s) and re-enters at its end; a target
+    /// with jobs gives up to `batchSize` of them, to be run one after the other, and re-enters
+    /// at once when its batch is done (`targetDone`), its backoff reset.
+    /// Returns the target and its jobs, or nil when no queued target has work.
     public mutating func workerStep(praefect p: Int, virtualStorage vs: Int, at now: SimTime) -> (target: Int, jobs: [Int])?  {
         let healthy = locallyHealthy(praefect: p, virtualStorage: vs)
         let initial = SimTime.seconds(spec.replication.idleBackoffInitialSeconds)
         let cap = SimTime.seconds(spec.replication.idleBackoffMaxSeconds)
-        for slot in memberNodes[vs].indices {
+        let qi = p * memberNodes.count + vs
+        admitDueTargets(praefect: p, virtualStorage: vs, at: now)
+        while !targetQueues[qi].isEmpty {
+            let slot = targetQueues[qi].removeFirst()
             let ti = targetIndex(p, vs, slot)
-            guard targets[ti].nextEligible <= now else { continue }
             var jobs: [Int] = []
             if healthy.contains(slot: slot) {
                 jobs = queue.dequeue(virtualStorage: vs, target: slot, limit: spec.replication.batchSize, at: now)
@@ -86,7 +93,7 @@ public struct Praefect: Sendable {
             if jobs.isEmpty {
                 let b = targets[ti].backoff == .zero ? initial : min(cap, SimTime(nanoseconds: targets[ti].backoff.nanoseconds * 2))
                 targets[ti].backoff = b
-                targets[ti].nextEligible = now + b
+                targets[ti].reentryAt = now + b
                 continue
             }
             targets[ti].backoff = .zero
@@ -95,10 +102,31 @@ public struct Praefect: Sendable {
         return nil
     }
 
-    /// When a worker of (p, vs) with nothing to do should look again: the earliest re-entry.
-    public func nextWorkerWake(praefect p: Int, virtualStorage vs: Int) -> SimTime {
+    /// Targets whose backoff has passed re-enter the queue, earliest first (ties by slot).
+    mutating func admitDueTargets(praefect p: Int, virtualStorage vs: Int, at now: SimTime) {
+        var due: [(SimTime, Int)] = []
+        for slot in memberNodes[vs].indices {
+            let t = targets[targetIndex(p, vs, slot)].reentryAt
+            if t <= now { due.append((t, slot)) }
+        }
+        due.sort { ($0.0, $0.1) < ($1.0, $1.1) }
+        for (_, slot) in due {
+            targets[targetIndex(p, vs, slot)].reentryAt = .max
+            targetQueues[p * memberNodes.count + vs].append(slot)
+        }
+    }
+
+    /// A worker finished a target's batch: the target goes back to the end of the queue.
+    public mutating func targetDone(praefect p: Int, virtualStorage vs: Int, target slot: Int) {
+        targetQueues[p * memberNodes.count + vs].append(slot)
+    }
+
+    /// When a worker of (p, vs) with nothing to do should look again: at once when a target
+    /// is queued, else the earliest re-entry (`.max` while every target is being served).
+    public func nextWorkerWake(praefect p: Int, virtualStorage vs: Int, now: SimTime = .zero) -> SimTime {
+        if !targetQueues[p * memberNodes.count + vs].isEmpty { return now }
         var t = SimTime.max
-        for slot in memberNodes[vs].indices { t = min(t, targets[targetIndex(p, vs, slot)].nextEligible) }
+        for slot in memberNodes[vs].indices { t = min(t, targets[targetIndex(p, vs, slot)].reentryAt) }
         return t
     }
 }

@@ -27,6 +27,9 @@ public struct ReplicationJob: Sendable, Equatable {
     public var createdAt: SimTime
     /// When it last went in progress (`updated_at`), for collapsing.
     public var dequeuedAt: SimTime
+    /// The last heartbeat of an in-progress job whose Praefect stopped; nil while a live
+    /// worker holds it (its heartbeats every 5 s keep it fresh).
+    public var lastHeartbeat: SimTime? = nil
 }
 
 /// Praefect's replication queue as the PostgreSQL tables behave (gitaly `datastore/queue.go`,
@@ -58,6 +61,9 @@ public struct ReplicationQueue: Sendable {
     public private(set) var completed = 0
     public private(set) var collapsed = 0
     public private(set) var deadJobs = 0
+    /// In-progress jobs whose Praefect stopped, waiting for `failStale`.
+    var orphaned: [Int] = []
+    public private(set) var staleJobs = 0
 
     struct ReadyKey: Hashable, Sendable { var vs: Int32; var target: Int32; var repository: Int; var change: ReplicationChange }
     struct LockKey: Hashable, Sendable { var vs: Int32; var target: Int32; var repository: Int }
@@ -146,6 +152,34 @@ public struct ReplicationQueue: Sendable {
             removed += 1
         }
         return removed
+    }
+
+    /// The Praefect running these in-progress jobs stopped at `now`: no heartbeat follows.
+    public mutating func orphan(_ jobs: [Int], at now: SimTime) {
+        for slot in jobs where slots[slot]?.state == .inProgress && slots[slot]?.lastHeartbeat == nil {
+            slots[slot]!.lastHeartbeat = now
+            orphaned.append(slot)
+        }
+    }
+
+    /// `AcknowledgeStale` (gitaly `datastore/queue.go`, run every 30 s by `ProcessStale` in
+    /// `replicator.go`): in-progress jobs whose last heartbeat is older than `staleAfter`
+    /// become `failed`, or are deleted when no attempt is left, and their locks are released.
+    /// Returns how many went stale.
+    @discardableResult
+    public mutating func failStale(at now: SimTime, staleAfter: SimTime) -> Int {
+        var kept: [Int] = []
+        var stale: [Int] = []
+        for slot in orphaned {
+            if let h = slots[slot]?.lastHeartbeat, now - h > staleAfter { stale.append(slot) } else { kept.append(slot) }
+        }
+        orphaned = kept
+        for slot in stale {
+            slots[slot]!.lastHeartbeat = nil
+            acknowledge(slot, success: false)
+        }
+        staleJobs += stale.count
+        return stale.count
     }
 
     mutating func remove(_ slot: Int, targetKey: Int) {

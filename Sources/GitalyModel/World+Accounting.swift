@@ -9,7 +9,9 @@ public struct WorldReport: Sendable {
     public var discardedWrites: Int
     /// Repositories unavailable at the end, as `praefect dataloss` lists them.
     public var unavailableRepositories: [DatalossEntry]
-    /// Σ over repositories of the seconds each was read-only or unavailable for writes.
+    /// Σ over repositories of the seconds a write to it would have failed, whatever the reason
+    /// (read-only, a crashed primary before failover, an election, a partition); with several
+    /// Praefects, weighted by the share of them a write would fail through.
     public var writeUnavailableRepositorySeconds: Double
     public var windows: [WindowStats]
     public var rpcsCompleted: Int
@@ -19,36 +21,128 @@ public struct WorldReport: Sendable {
     /// Job creation to start (`gitaly_praefect_replication_delay`); Praefect's
     /// `replicator_queue` apdex is satisfied at 300 s (GITALY_LOGS.md §5).
     public var replicationDelaySeconds: Tally
+    /// Job start to end (`gitaly_praefect_replication_latency`).
+    public var replicationLatencySeconds: Tally
+    /// Jobs failed by `ProcessStale` after their Praefect stopped.
+    public var replicationJobsStale: Int
     /// Per storage: the highest used / capacity seen during the run.
     public var peakStorageFill: [Double]
 }
 
-/// Accounting and invariants.
+/// What a repository's write availability depends on besides the fleet's health.
+struct AvailabilityKey: Hashable {
+    var virtualStorage: Int32
+    var primary: Int8
+    var readOnly: Bool
+    var upToDate: MemberSet
+    var assigned: MemberSet
+    /// Replicas whose data is really on disk.
+    var present: MemberSet
+}
+
+/// Accounting: availability as clients see it, and the report.
 extension World {
-    /// Whether a repository can take writes: not read-only, and a valid primary exists (a plain
-    /// storage: its node is up and the replica exists). Always inlined: called on its own from
-    /// the mutating `refreshAvailability` (on every write), it copied a large block of the world
-    /// first (callgrind: a memcpy per call, 2% of the benchmark's instructions).
+    /// What decides whether a write to a repository fails, apart from the fleet's health:
+    /// repositories with the same key fail or succeed together, so the accounting keeps a count
+    /// per key and never walks every repository when health changes.
     @inline(__always)
-    func isWriteUnavailable(_ r: Int) -> Bool {
-        if readOnly[r] { return true }
-        let vs = repositories[r].virtualStorage
+    func availabilityKey(_ r: Int) -> AvailabilityKey {
+        let record = repositories[r]
+        let vs = record.virtualStorage
         if vsViaPraefect[vs] {
-            return Praefect.isUnavailable(repositories[r], consensusHealthy: consensusMask[vs])
+            return AvailabilityKey(virtualStorage: Int32(vs), primary: Int8(record.primary), readOnly: readOnly[r],
+                                   upToDate: record.upToDate, assigned: record.assigned, present: dataPresent[r])
         }
-        return !nodes[node(vs, 0)].up || dataPresent[r] == 0
+        return AvailabilityKey(virtualStorage: Int32(vs), primary: 0, readOnly: readOnly[r], upToDate: 0, assigned: 0, present: dataPresent[r])
     }
 
-    /// Re-evaluates one repository and keeps the count of write-unavailable repositories,
-    /// whose time integral is the write-unavailable repository-seconds.
+    /// Re-evaluates one repository after its metadata, read-only flag or data changed.
+    /// Cheap when nothing that matters changed (every write calls it).
     mutating func refreshAvailability(_ r: Int, _ now: SimTime) {
-        let u = isWriteUnavailable(r)
-        guard u != writeUnavailable[r] else { return }
-        writeUnavailable[r] = u
-        writeUnavailableCount.add(u ? 1 : -1, at: now)
+        let key = availabilityKey(r)
+        let old = availabilityKeys[r]
+        guard key != old else { return }
+        availabilityKeys[r] = key
+        leaveKey(old)
+        enterKey(key)
+        updateWriteFailing(now)
     }
 
-    public var writeUnavailableRepositories: Int { Int(writeUnavailableCount.value) }
+    mutating func enterKey(_ key: AvailabilityKey) {
+        if let c = repositoriesByKey[key] {
+            repositoriesByKey[key] = (count: c.count + 1, failing: c.failing)
+            failingWeight += c.failing
+        } else {
+            let f = failingPraefects(key)
+            repositoriesByKey[key] = (count: 1, failing: f)
+            failingWeight += f
+        }
+    }
+
+    mutating func leaveKey(_ key: AvailabilityKey) {
+        guard let c = repositoriesByKey[key] else { return }
+        failingWeight -= c.failing
+        repositoriesByKey[key] = c.count == 1 ? nil : (count: c.count - 1, failing: c.failing)
+    }
+
+    /// The weight every repository is counted with: the running Praefects a write can go
+    /// through (a plain storage's repositories count that many times over, so the sum stays an
+    /// integer and the result does not depend on dictionary order).
+    var availabilityScale: Int { max(1, runningPraefects.count) }
+
+    /// Through how many of the running Praefects a write to a repository with `key` fails now
+    /// (scaled: a plain storage's repository counts `availabilityScale` when it fails). A write
+    /// fails when the repository is read-only (Rails refuses it), when no Praefect runs, or when
+    /// the Praefect the load balancer picks cannot route it: after the lazy election, the
+    /// primary must be healthy in that Praefect's local view, up to date, reachable (a crashed
+    /// node fails the call even before the health checks notice) and hold the data
+    /// (gitaly `router_per_repository.go` `RouteRepositoryMutator`, `nodes/per_repository.go`).
+    /// When the election has a choice, the write counts as served if any valid primary would
+    /// serve it.
+    func failingPraefects(_ key: AvailabilityKey) -> Int {
+        let scale = availabilityScale
+        if key.readOnly { return scale }
+        let vs = Int(key.virtualStorage)
+        guard vsViaPraefect[vs] else {
+            return !nodes[node(vs, 0)].up || key.present == 0 ? scale : 0
+        }
+        if runningPraefects.isEmpty { return scale }
+        let candidates = Praefect.validPrimaries(upToDate: key.upToDate, assigned: key.assigned, consensusHealthy: consensusMask[vs])
+        let primaries = candidates == 0 || candidates.contains(slot: Int(key.primary)) ? MemberSet.single(Int(key.primary)) : candidates
+        var failing = 0
+        for p in runningPraefects {
+            var served = false
+            for slot in (primaries & key.upToDate & key.present & localMask[p, vs]).slots where reachable(praefect: p, node: node(vs, slot)) {
+                served = true
+                break
+            }
+            if !served { failing += 1 }
+        }
+        return failing
+    }
+
+    /// Health, nodes, partitions or Praefects changed: every key is re-evaluated (there are
+    /// few: repositories sharing a primary and a replica state share a key).
+    mutating func recomputeWriteFailing(_ now: SimTime) {
+        var total = 0
+        for (key, c) in repositoriesByKey {
+            let f = failingPraefects(key)
+            repositoriesByKey[key] = (count: c.count, failing: f)
+            total += c.count * f
+        }
+        failingWeight = total
+        updateWriteFailing(now)
+    }
+
+    mutating func updateWriteFailing(_ now: SimTime) {
+        let v = Double(failingWeight) / Double(availabilityScale)
+        if v != writeFailing.value { writeFailing.set(v, at: now) }
+    }
+
+    /// Repositories a write would fail on now, the share of Praefects counted for each
+    /// (so one of three Praefects cut off from a primary counts a third).
+    public var writeUnavailableShare: Double { writeFailing.value }
+    public var writeUnavailableRepositories: Int { Int(writeFailing.value.rounded()) }
 
     /// `praefect dataloss`: unavailable repositories with their primary, in-sync and outdated
     /// storages; with `partially`, also those with an assigned replica that is not a valid
@@ -76,9 +170,10 @@ extension World {
         var outcomeCounts: [RPCOutcome: Int] = [:]
         for o in RPCOutcome.allCases { outcomeCounts[o] = outcomes[o.rawValue] }
         return WorldReport(acknowledgedWrites: ledger.acknowledgedTotal, lostWrites: lost, discardedWrites: ledger.discardedTotal,
-                           unavailableRepositories: dataloss(), writeUnavailableRepositorySeconds: writeUnavailableCount.integral(at: now),
+                           unavailableRepositories: dataloss(), writeUnavailableRepositorySeconds: writeFailing.integral(at: now),
                            windows: windows + [window], rpcsCompleted: rpcsCompleted, outcomes: outcomeCounts,
                            replicationJobsRun: praefect?.replicationJobsRun ?? 0, replicationJobsDead: praefect?.queue.deadJobs ?? 0, replicationDelaySeconds: replicationDelaySeconds,
+                           replicationLatencySeconds: replicationLatencySeconds, replicationJobsStale: praefect?.queue.staleJobs ?? 0,
                            peakStorageFill: fleet.storages.indices.map { peakStorageUsedBytes[$0] / max(1, fleet.storages[$0].capacityBytes) })
     }
 

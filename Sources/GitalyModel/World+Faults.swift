@@ -27,20 +27,21 @@ extension World {
         scheduleFlowCheck(&s)
     }
 
-    mutating func setPraefect(_ p: Int, up: Bool, _ now: SimTime) {
+    mutating func setPraefect(_ p: Int, up: Bool, _ s: inout EventScheduler<WorldEvent>) {
         praefect!.up[p] = up
-        refreshHealth(now)
+        if !up { abandonReplication(praefect: p, &s) }
+        refreshHealth(s.now)
         copyPraefectMasks()
     }
 
     mutating func scheduledFault(_ i: Int, _ s: inout EventScheduler<WorldEvent>) {
         let f = fleet.faults.schedule[i]
-        apply(f.kind, target: f.target, praefectName: f.praefect, duration: f.durationSeconds.map(SimTime.seconds), factor: f.factor, &s)
+        apply(f.kind, target: f.target, praefectName: f.praefect, peer: f.peer, duration: f.durationSeconds.map(SimTime.seconds), factor: f.factor, &s)
     }
 
     /// Applies one fault. Durations are how long the cause lasts; a node then needs its host's
     /// recovery time on top.
-    mutating func apply(_ kind: FaultKind, target: String, praefectName: String?, duration: SimTime?, factor: Double, _ s: inout EventScheduler<WorldEvent>) {
+    mutating func apply(_ kind: FaultKind, target: String, praefectName: String?, peer: String? = nil, duration: SimTime?, factor: Double, _ s: inout EventScheduler<WorldEvent>) {
         switch kind {
         case .nodeCrash:
             let n = fleet.node(named: target)!
@@ -56,10 +57,11 @@ extension World {
             let n = fleet.node(named: target)!
             let p = fleet.praefect(named: praefectName!)!
             partitioned[p, n] = true
+            recomputeWriteFailing(s.now)
             if let d = duration { s.schedule(after: d, .faultEnd(.partition(praefect: Int32(p), node: Int32(n)))) }
         case .praefectLoss:
             let p = fleet.praefect(named: target)!
-            setPraefect(p, up: false, s.now)
+            setPraefect(p, up: false, &s)
             if let d = duration { s.schedule(after: d, .faultEnd(.praefectLoss(praefect: Int32(p)))) }
         case .zoneOutage:
             let z = fleet.zones.firstIndex(of: target)!
@@ -67,21 +69,37 @@ extension World {
                 nodeDown(n, for: duration.map { $0 + crashRecovery(n) }, &s)
             }
             for p in fleet.praefects.indices where fleet.praefectZones[p] == z {
-                setPraefect(p, up: false, s.now)
+                setPraefect(p, up: false, &s)
                 if let d = duration { s.schedule(after: d, .faultEnd(.praefectLoss(praefect: Int32(p)))) }
             }
         case .podEviction:
             let n = fleet.node(named: target)!
             nodeDown(n, for: evictionTime(n), &s)
+        case .gitalyPartition:
+            let a = fleet.node(named: target)!, b = fleet.node(named: peer!)!
+            setGitalyCut(a, b, true)
+            cancelFlows(between: a, b, &s)
+            if let d = duration { s.schedule(after: d, .faultEnd(.gitalyPartition(node: Int32(a), peer: Int32(b)))) }
         }
     }
 
     mutating func faultEnd(_ e: FaultEnd, _ s: inout EventScheduler<WorldEvent>) {
         switch e {
         case .diskSlowdown(let n): setDiskSlowdown(Int(n), factor: 1, &s)
-        case .partition(let p, let n): partitioned[Int(p), Int(n)] = false
-        case .praefectLoss(let p): setPraefect(Int(p), up: true, s.now)
+        case .partition(let p, let n):
+            partitioned[Int(p), Int(n)] = false
+            recomputeWriteFailing(s.now)
+        case .praefectLoss(let p): setPraefect(Int(p), up: true, &s)
+        case .gitalyPartition(let a, let b): setGitalyCut(Int(a), Int(b), false)
         }
+    }
+
+    /// A partition between two Gitaly nodes: replication between them fails (the target fetches
+    /// from the source, gitaly `replicate.go`); Praefect still reaches both, so votes and
+    /// routing are untouched.
+    mutating func setGitalyCut(_ a: Int, _ b: Int, _ cut: Bool) {
+        gitalyCut[a, b] = cut
+        gitalyCut[b, a] = cut
     }
 
     // MARK: Random faults (MTBF / MTTR)
@@ -100,6 +118,7 @@ extension World {
     }
 
     mutating func randomFault(_ kind: FaultKind, target: Int, _ s: inout EventScheduler<WorldEvent>) {
+        if let quiet = config.quietAfterSeconds, s.now >= .seconds(quiet) { return }
         let f = fleet.faults
         let rate: FaultRate?
         switch kind {
@@ -108,7 +127,7 @@ extension World {
         case .partition: rate = f.partition
         case .praefectLoss: rate = f.praefectLoss
         case .zoneOutage: rate = f.zoneOutage
-        case .diskLoss, .podEviction: rate = nil
+        case .diskLoss, .podEviction, .gitalyPartition: rate = nil
         }
         guard let rate else { return }
         let repair = faultRandom.exponentialTime(mean: .seconds(rate.mttrSeconds))
@@ -116,7 +135,7 @@ extension World {
         // renewal process: MTBF is the mean time between a repair and the next failure).
         var outage = repair
         switch kind {
-        case .nodeCrash, .diskSlowdown, .diskLoss, .podEviction:
+        case .nodeCrash, .diskSlowdown, .diskLoss, .podEviction, .gitalyPartition:
             if kind == .nodeCrash { outage = repair + crashRecovery(target) }
             apply(kind, target: fleet.nodes[target].name, praefectName: nil, duration: repair, factor: 0.1, &s)
         case .partition:

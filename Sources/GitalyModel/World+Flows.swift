@@ -113,10 +113,19 @@ extension World {
 
     /// A node went down: every flow through it stops and its owner sees a failure.
     mutating func cancelFlows(touching n: Int, _ s: inout EventScheduler<WorldEvent>) {
+        cancelFlows(where: { $0 == n || $1 == n }, &s)
+    }
+
+    /// Two nodes were cut off from each other: flows between them fail.
+    mutating func cancelFlows(between a: Int, _ b: Int, _ s: inout EventScheduler<WorldEvent>) {
+        cancelFlows(where: { ($0 == a && $1 == b) || ($0 == b && $1 == a) }, &s)
+    }
+
+    mutating func cancelFlows(where hits: (Int, Int) -> Bool, _ s: inout EventScheduler<WorldEvent>) {
         var hit: [BandwidthPool.FlowID] = []
         for entry in flowOwners {
             guard let (id, owner) = entry else { continue }
-            if owner.ends.0 == n || owner.ends.1 == n { hit.append(id) }
+            if hits(owner.ends.0, owner.ends.1) { hit.append(id) }
         }
         var owners: [FlowOwner] = []
         for id in hit {

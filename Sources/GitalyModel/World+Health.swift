@@ -35,14 +35,13 @@ extension World {
         refreshHealth(s.now)
     }
 
-    /// Recomputes the health masks; repositories of a virtual storage whose consensus changed
-    /// are re-checked for availability.
+    /// Recomputes the health masks; when a view changed, write availability is re-evaluated.
     mutating func refreshHealth(_ now: SimTime) {
         guard praefect != nil else { return }
+        let local = localMask
+        let running = runningPraefects
         let changed = praefect!.refreshMasks(at: now)
         copyPraefectMasks()
-        for vs in changed {
-            for r in repositoriesByStorage[vs] { refreshAvailability(r, now) }
-        }
+        if !changed.isEmpty || local.storage != localMask.storage || running != runningPraefects { recomputeWriteFailing(now) }
     }
 }

@@ -8,6 +8,9 @@ struct NodeState {
     var downCount = 0
     /// Bumped at every crash so that work started before it is recognised.
     var epoch: UInt32 = 0
+    /// By epoch: when the node left it (went down). An RPC of epoch e that voted before
+    /// `downSince[e]` changed the replica before the node stopped.
+    var downSince: [SimTime] = []
     /// Cores and limiters hold slab slots (`World.inflight`), not RPCs.
     var cpu: Server<Int32>
     /// Per-repository limiters, keyed by class index × repositories + repository; an idle
@@ -55,6 +58,7 @@ extension World {
         nodes[n].downCount += 1
         if let d = duration { s.schedule(after: d, .nodeDownEnd(node: Int32(n))) }
         guard wasUp else { return }
+        nodes[n].downSince.append(s.now)
         nodes[n].epoch &+= 1
         nodesDown.add(1, at: s.now)
         cancelFlows(touching: n, &s)
@@ -69,12 +73,10 @@ extension World {
         refreshPlainAvailability(node: n, s.now)
     }
 
-    /// Plain storages have no Praefect: their repositories are available exactly when the node is.
+    /// A node went down or came back: writes to its primaries fail or work again, on plain
+    /// storages and, before the health checks notice, through Praefect too.
     mutating func refreshPlainAvailability(node n: Int, _ now: SimTime) {
-        for sid in fleet.nodes[n].storages {
-            guard let vs = fleet.virtualStorages.firstIndex(where: { !$0.viaPraefect && $0.members == [sid] }) else { continue }
-            for r in repositoriesByStorage[vs] { refreshAvailability(r, now) }
-        }
+        recomputeWriteFailing(now)
     }
 
     /// Starts a rolling update of the given pods now.

@@ -10,6 +10,8 @@ public struct RPC: Sendable {
     var epoch: UInt32
     public var rpcClass: RPCClass
     var member: Int8
+    /// The slot of its recorded cost in `World.serviceCosts`, or -1 to cost it by its class.
+    var cost: Int32 = -1
 }
 
 /// A mutator waiting for its primary and secondaries (gitaly `internal/grpc/proxy/handler.go`:
@@ -21,13 +23,18 @@ struct PendingMutator {
     var arrivedAt: SimTime
     var remaining: Int
     var primaryCommitted = false
+    /// The primary passed its vote point before it failed: the transaction committed a
+    /// subtransaction, so the finalizer treats the primary as changed.
+    var primaryVoted = false
     var secondariesCommitted: MemberSet = 0
 
-    /// Records one node's answer; true when it was the last one awaited.
-    mutating func answer(member: Int, ok: Bool) -> Bool {
+    /// Records one node's answer; true when it was the last one awaited. `voted`: the node
+    /// passed its vote point (always true when `ok`).
+    mutating func answer(member: Int, ok: Bool, voted: Bool) -> Bool {
         if ok {
             if member == route.primary { primaryCommitted = true } else { secondariesCommitted |= .single(member) }
         }
+        if voted && member == route.primary { primaryVoted = true }
         remaining -= 1
         return remaining == 0
     }
@@ -47,10 +54,14 @@ struct InflightRPC {
     var nextFree: Int32 = -1
     /// The RPC is in service and counted in `World.rpcsOnDisk`.
     var onDisk = false
+    /// When the RPC casts its vote (Gitaly's reference-transaction hook), once it is on a core;
+    /// `.max` while it waits. A node that goes down after this moment has changed its replica.
+    var voteAt: SimTime = .max
 
     /// Occupies the free slot with `rpc`; returns the next free slot.
     mutating func take(_ rpc: RPC) -> Int32 {
         self.rpc = rpc
+        voteAt = .max
         return nextFree
     }
 
@@ -74,15 +85,18 @@ struct LimitParams {
 extension World {
     mutating func trafficArrival(_ s: inout EventScheduler<WorldEvent>) {
         guard trafficRatePerSecond > 0, !repositories.isEmpty else { return }
+        if let quiet = config.quietAfterSeconds, s.now >= .seconds(quiet) { return }
         let r = trafficRandom.below(repositories.count)
         let c = TrafficSpec.pickClass(cumulative: trafficCumulativeMix, &trafficRandom)
-        arrive(repository: r, rpcClass: c, &s)
+        arrive(repository: r, rpcClass: c, cost: -1, &s)
         s.schedule(after: .nearest(seconds: trafficRandom.exponential(rate: trafficRatePerSecond)), .trafficArrival)
     }
 
-    /// Schedules an RPC from outside (replayed or fitted traffic).
-    public static func submit(_ sim: inout Simulation<World>, repository: Int, rpcClass: RPCClass, at time: SimTime) {
-        sim.schedule(at: time, .rpcArrival(repository: Int32(repository), rpcClass: rpcClass))
+    /// Schedules an RPC from outside (replayed or fitted traffic). With `cost`, the call is
+    /// served as its record says (`RecordedCost`), the class model filling what is missing.
+    public static func submit(_ sim: inout Simulation<World>, repository: Int, rpcClass: RPCClass, at time: SimTime, cost: RecordedCost? = nil) {
+        let slot = cost.map { sim.model.allocateCost($0) } ?? -1
+        sim.schedule(at: time, .rpcArrival(repository: Int32(repository), rpcClass: rpcClass, cost: slot))
     }
 
     /// A Praefect picked by the load balancer: uniformly among the running ones.
@@ -92,9 +106,9 @@ extension World {
         return n == 1 ? runningPraefects[0] : runningPraefects[routingRandom.below(n)]
     }
 
-    mutating func arrive(repository r: Int, rpcClass c: RPCClass, _ s: inout EventScheduler<WorldEvent>) {
+    mutating func arrive(repository r: Int, rpcClass c: RPCClass, cost: Int32, _ s: inout EventScheduler<WorldEvent>) {
         let now = s.now
-        var rpc = RPC(arrivedAt: now, repository: Int32(r), transaction: -1, epoch: 0, rpcClass: c, member: 0)
+        var rpc = RPC(arrivedAt: now, repository: Int32(r), transaction: -1, epoch: 0, rpcClass: c, member: 0, cost: cost)
         let vsIndex = repositories[r].virtualStorage
         // Rails refuses pushes to a read-only repository before they reach Gitaly.
         if c.isMutator && readOnly[r] { return finish(rpc, .readOnly, now) }
@@ -112,6 +126,22 @@ extension World {
         }
         guard let p = pickPraefect() else { return finish(rpc, .unavailable, now) }
         let healthy = locallyHealthy(praefect: p, virtualStorage: vsIndex)
+        if c == .maintenance {
+            // Maintenance (housekeeping, OptimizeRepository) goes to every assigned replica that
+            // is healthy in this Praefect's view, best effort, with no vote and no generation
+            // change (gitaly `router_per_repository.go` `RouteRepositoryMaintenance`,
+            // `coordinator.go` maintenance routing). The client's status waits for all of them.
+            let targets = repositories[r].assigned & repositories[r].existing & healthy
+            guard targets != 0 else { return finish(rpc, .noSuitableNode, now) }
+            let primary = targets.trailingZeroBitCount
+            let route = MutatorRoute(primary: primary, secondaries: targets & ~MemberSet.single(primary), replicationTargets: 0)
+            rpc.transaction = Int32(openTransaction(repository: r, route: route, rpcClass: c, now: now))
+            for slot in targets.slots {
+                rpc.member = Int8(slot)
+                dispatch(rpc, node: node(vsIndex, slot), &s)
+            }
+            return
+        }
         if !c.isMutator {
             switch Praefect.routeAccessor(repositories[r], locallyHealthy: healthy, random: &routingRandom) {
             case .success(let slot):
@@ -209,36 +239,52 @@ extension World {
 
     mutating func startOnCores(_ slot: Int32, node n: Int, _ s: inout EventScheduler<WorldEvent>) {
         switch nodes[n].cpu.arrive(slot, at: s.now) {
-        case .started:
-            let rpc = inflight[Int(slot)].rpc
-            s.schedule(after: startService(slot, node: n, &s), .rpcDone(node: Int32(n), slot: slot, repository: rpc.repository))
+        case .started: startService(slot, node: n, &s)
         case .queued: break
         case .rejected: preconditionFailure("the core queue is unbounded")
         }
     }
 
+    /// Where in its service a transactional RPC votes, as a share of its service time. ASSUMED
+    /// 0.9: Gitaly's reference-transaction hook votes when the refs are about to be updated,
+    /// after the pack was received and checked, so near the end of the call (gitaly
+    /// `internal/gitaly/hook/referencetransaction.go`); fit it to the gap between
+    /// `gitaly_praefect_transactions_delay` and the RPC's duration where both are scraped.
+    static let votePointShare = 0.9
+
+    /// The RPC in `slot` got a core: its service starts, and a mutator's vote point is set.
+    @inline(__always)
+    mutating func startService(_ slot: Int32, node n: Int, _ s: inout EventScheduler<WorldEvent>) {
+        let rpc = inflight[Int(slot)].rpc
+        // An RPC with disk I/O is counted on the disk until it ends (`World+Flows`, sharing
+        // with flows); a replication job's CPU work has its bytes in its flow instead.
+        if rpc.transaction > World.replicationWorkMarker {
+            let io = ioSeconds[n, rpc.rpcClass.index]
+            if io.read > 0 || io.written > 0 {
+                inflight[Int(slot)].onDisk = true
+                rpcDiskService(node: n, reads: io.read > 0, writes: io.written > 0, 1, &s)
+            }
+        }
+        let t = serviceTime(rpc, node: n)
+        if rpc.transaction >= 0 {
+            inflight[Int(slot)].voteAt = s.now + SimTime(nanoseconds: Int64(Double(t.nanoseconds) * Self.votePointShare))
+        }
+        s.schedule(after: t, .rpcDone(node: Int32(n), slot: slot, repository: rpc.repository))
+    }
+
     /// CPU time drawn exponential around the class mean, plus the bytes the RPC reads and
     /// writes at the disk's current bandwidth. RPC I/O is charged as service time rather than
     /// as bandwidth flows, so that millions of small requests stay cheap; bulk transfers
-    /// (replication, moves) are flows.
-    mutating func serviceTime(_ c: RPCClass, node n: Int) -> SimTime {
+    /// (replication, moves) are flows. A call with a recorded cost is costed from its record.
+    @inline(__always)
+    mutating func serviceTime(_ rpc: RPC, node n: Int) -> SimTime {
+        if rpc.cost >= 0 { return .nearest(seconds: recordedServiceSeconds(serviceCosts[Int(rpc.cost)], rpc.rpcClass, node: n)) }
+        let c = rpc.rpcClass
         let io = ioSeconds[n, c.index]
         var t = serviceRandom.exponential(rate: cpuRate[c.index])
         t += io.read
         t += io.written
         return .nearest(seconds: t)
-    }
-
-    /// The service time of the RPC in `slot`, which starts now on a core of `n`; an RPC with
-    /// disk I/O is counted on the disk until it ends (`World+Flows`, sharing with flows).
-    mutating func startService(_ slot: Int32, node n: Int, _ s: inout EventScheduler<WorldEvent>) -> SimTime {
-        let c = inflight[Int(slot)].rpc.rpcClass
-        let io = ioSeconds[n, c.index]
-        if io.read > 0 || io.written > 0 {
-            inflight[Int(slot)].onDisk = true
-            rpcDiskService(node: n, reads: io.read > 0, writes: io.written > 0, 1, &s)
-        }
-        return serviceTime(c, node: n)
     }
 
     /// Recomputes a node's per-class I/O seconds from its disk bandwidth, slowdown factor and
@@ -260,7 +306,7 @@ extension World {
         if let (next, _) = nodes[n].cpu.release(at: s.now) {
             let waiting = inflight[Int(next)].rpc
             if waiting.epoch == nodes[n].epoch && nodes[n].up {
-                s.schedule(after: startService(next, node: n, &s), .rpcDone(node: Int32(n), slot: next, repository: waiting.repository))
+                startService(next, node: n, &s)
             } else {
                 s.schedule(at: s.now, .rpcDone(node: Int32(n), slot: next, repository: waiting.repository))
             }
@@ -270,10 +316,16 @@ extension World {
             let io = ioSeconds[n, inflight[Int(slot)].rpc.rpcClass.index]
             rpcDiskService(node: n, reads: io.read > 0, writes: io.written > 0, -1, &s)
         }
+        let voteAt = inflight[Int(slot)].voteAt
         let rpc = release(slot: slot)
-        releaseLimiter(rpc, node: n, &s)
         let survived = rpc.epoch == nodes[n].epoch && nodes[n].up
-        nodeAnswered(rpc, ok: survived, outcome: survived ? .ok : .unavailable, s.now, &s)
+        if rpc.transaction <= World.replicationWorkMarker { return replicationCPUDone(rpc, ok: survived, &s) }
+        releaseLimiter(rpc, node: n, &s)
+        // A node that went down (crash, SIGTERM of a pod) after its vote point has changed its
+        // replica although the call failed.
+        let e = Int(rpc.epoch)
+        let voted = survived || (e < nodes[n].downSince.count && voteAt <= nodes[n].downSince[e])
+        nodeAnswered(rpc, ok: survived, voted: voted, outcome: survived ? .ok : .unavailable, s.now, &s)
     }
 
     mutating func releaseLimiter(_ rpc: RPC, node n: Int, _ s: inout EventScheduler<WorldEvent>) {
@@ -300,24 +352,29 @@ extension World {
 
     /// One node answered for an RPC. Accessors finish; mutators wait for every node and then
     /// run the finalizer.
-    mutating func nodeAnswered(_ rpc: RPC, ok: Bool, outcome: RPCOutcome, _ now: SimTime, _ s: inout EventScheduler<WorldEvent>) {
+    mutating func nodeAnswered(_ rpc: RPC, ok: Bool, voted: Bool = false, outcome: RPCOutcome, _ now: SimTime, _ s: inout EventScheduler<WorldEvent>) {
         guard rpc.transaction >= 0 else { return finish(rpc, outcome, now) }
         let t = Int(rpc.transaction)
         // Updated in place: the pending mutator is large, and most answers are not the last.
-        guard transactions[t]!.answer(member: Int(rpc.member), ok: ok) else { return }
+        guard transactions[t]!.answer(member: Int(rpc.member), ok: ok, voted: voted) else { return }
         let tx = transactions[t]!
         transactions[t] = nil
         freeTransactions.append(t)
         let r = tx.repository
         if tx.rpcClass == .receivePack && inflightPushes[r] > 0 { inflightPushes[r] -= 1 }
         let vsIndex = repositories[r].virtualStorage
+        if tx.rpcClass == .maintenance {
+            let all = tx.primaryCommitted && tx.secondariesCommitted == tx.route.secondaries
+            return finish(rpc, all ? .ok : outcome, now)
+        }
         guard vsViaPraefect[vsIndex] else {
             // A plain storage acknowledges what its one node wrote.
             if tx.primaryCommitted { ledger.acknowledge(repository: r, generation: repositories[r].incrementGeneration(on: 1)) }
             return finish(rpc, tx.primaryCommitted ? .ok : outcome, now)
         }
         let result = Praefect.finalize(&repositories[r], route: tx.route, mode: vsConsistency[vsIndex],
-                                       outcome: MutatorOutcome(primaryCommitted: tx.primaryCommitted, secondariesCommitted: tx.secondariesCommitted))
+                                       outcome: MutatorOutcome(primaryCommitted: tx.primaryCommitted, secondariesCommitted: tx.secondariesCommitted,
+                                                                               primaryVoted: tx.primaryVoted))
         if let g = result.generation, result.acknowledged { ledger.acknowledge(repository: r, generation: g) }
         for target in result.outdated.slots {
             praefect!.queue.enqueue(repository: r, virtualStorage: vsIndex, source: tx.route.primary, target: target, change: .update, at: now)
@@ -328,6 +385,7 @@ extension World {
 
     /// The client has its answer.
     mutating func finish(_ rpc: RPC, _ outcome: RPCOutcome, _ now: SimTime) {
+        if rpc.cost >= 0 { freeCost(rpc.cost) }
         rpcsCompleted += 1
         outcomes[outcome.rawValue] += 1
         window.record(rpc.rpcClass, outcome: outcome, latencySeconds: (now - rpc.arrivedAt).seconds)

@@ -13,6 +13,7 @@ struct VerifyEntry {
 /// (`delete_invalid_records`, on by default since v15.9), so the loss becomes visible and the
 /// reconciler recreates it. Replicas are re-verified every `verification_interval` (7 days).
 extension World {
+    /// PUBLIC: gitaly `verifier.go` / `serve.go` defaults (a batch of 25 every 2 s).
     static let verifierPeriod = SimTime.seconds(2)
     static let verifierBatch = 25
 
@@ -47,21 +48,24 @@ extension World {
         }
     }
 
+    /// Every running Praefect runs its own verifier (gitaly `verifier.go`, started by each
+    /// `praefect` process); they lease from the same table, so each leases its own batch of up
+    /// to 25 due replicas per period, checked against its own local health view.
     mutating func verify(_ s: inout EventScheduler<WorldEvent>) {
         s.schedule(after: Self.verifierPeriod, .verify)
-        // The verifier runs in every Praefect; one running instance's view stands for them.
-        guard let p = runningPraefects.first else { return }
-        var leased = 0
-        var deferred: [VerifyEntry] = []
-        while leased < Self.verifierBatch, let e = verifierPriority.popFirst() {
-            if verifyOne(e, praefect: p, s.now) { leased += 1 } else { deferred.append(e) }
+        for p in runningPraefects {
+            var leased = 0
+            var deferred: [VerifyEntry] = []
+            while leased < Self.verifierBatch, let e = verifierPriority.popFirst() {
+                if verifyOne(e, praefect: p, s.now) { leased += 1 } else { deferred.append(e) }
+            }
+            while leased < Self.verifierBatch, let e = verifierQueue.first, e.due <= s.now {
+                verifierQueue.popFirst()
+                if verifyOne(e, praefect: p, s.now) { leased += 1 } else { deferred.append(e) }
+            }
+            // Replicas on storages this Praefect cannot reach stay due; they go first next time.
+            for e in deferred { verifierPriority.append(e) }
         }
-        while leased < Self.verifierBatch, let e = verifierQueue.first, e.due <= s.now {
-            verifierQueue.popFirst()
-            if verifyOne(e, praefect: p, s.now) { leased += 1 } else { deferred.append(e) }
-        }
-        // Replicas on storages this Praefect cannot reach stay due; they go first next time.
-        for e in deferred { verifierPriority.append(e) }
     }
 
     /// Checks one replica; returns false when its storage is not locally healthy (not leased).

@@ -76,6 +76,9 @@ public struct World: DiscreteEventModel {
     /// Occupied slots of `inflight`: every one is on a core, waiting for a core, or waiting in
     /// a limiter (checked by `checkInvariants`).
     var inflightHeld = 0
+    /// Recorded costs of calls in flight (`RPC.cost` indexes it) and its free slots.
+    var serviceCosts: [RecordedCost] = []
+    var freeCostSlots: [Int32] = []
     var transactions: [PendingMutator?] = []
     var freeTransactions: [Int] = []
     var workers: [WorkerState] = []
@@ -83,15 +86,26 @@ public struct World: DiscreteEventModel {
     var healthApplyPending: [Bool]
     /// By Praefect and node: the Praefect cannot reach the node.
     var partitioned: FlatTable<Bool>
+    /// By node and node: the two Gitaly nodes cannot reach each other.
+    var gitalyCut: FlatTable<Bool>
     public internal(set) var ledger: WriteLedger
-    var writeUnavailable: [Bool]
-    var writeUnavailableCount: TimeWeightedAverage
+    /// Per repository: its availability key; and per key, how many repositories have it and
+    /// through how many Praefects a write to them fails (`World+Accounting`).
+    var availabilityKeys: [AvailabilityKey] = []
+    var repositoriesByKey: [AvailabilityKey: (count: Int, failing: Int)] = [:]
+    /// Σ count × failing over keys.
+    var failingWeight = 0
+    /// Repositories a write would fail on, as a time-weighted value.
+    var writeFailing = TimeWeightedAverage()
     public internal(set) var windows: [WindowStats] = []
     var window: WindowStats
     public internal(set) var outcomes: [Int]
     public internal(set) var rpcsCompleted = 0
     /// `gitaly_praefect_replication_delay`: seconds from a job's creation to its start.
     public internal(set) var replicationDelaySeconds = Tally()
+    /// `gitaly_praefect_replication_latency`: seconds from a job's start to its end, for jobs
+    /// that ran (not those that failed or were no-ops at once).
+    public internal(set) var replicationLatencySeconds = Tally()
     var moves: [MoveProcess] = []
     /// Moves whose worker has not ended (`MoveProcess.step != .done`), so the invariant check
     /// walks these and not every move ever made.
@@ -197,9 +211,8 @@ public struct World: DiscreteEventModel {
         pendingHealth = Array(repeating: Array(repeating: true, count: fleet.nodes.count), count: fleet.praefects.count)
         healthApplyPending = Array(repeating: false, count: fleet.praefects.count)
         partitioned = FlatTable(rows: fleet.praefects.count, columns: fleet.nodes.count, repeating: false)
+        gitalyCut = FlatTable(rows: fleet.nodes.count, columns: fleet.nodes.count, repeating: false)
         ledger = WriteLedger()
-        writeUnavailable = []
-        writeUnavailableCount = TimeWeightedAverage()
         window = WindowStats(start: .zero)
         outcomes = Array(repeating: 0, count: RPCOutcome.allCases.count)
         sidekiq = Server(servers: fleet.gitlab.sidekiqConcurrency)
@@ -207,6 +220,7 @@ public struct World: DiscreteEventModel {
         nodesDown = TimeWeightedAverage()
         ioSeconds = FlatTable(rows: fleet.nodes.count, columns: RPCClass.count, repeating: (0, 0))
         for n in nodes.indices { refreshIOSeconds(node: n) }
+        copyPraefectMasks()
         populate()
         if let p = praefect {
             for vs in fleet.virtualStorages.indices where fleet.virtualStorages[vs].viaPraefect {
@@ -215,7 +229,7 @@ public struct World: DiscreteEventModel {
                 }
             }
         }
-        copyPraefectMasks()
+        recomputeWriteFailing(.zero)
         seedVerifier()
         checkAllInvariants()
     }
@@ -232,6 +246,7 @@ public struct World: DiscreteEventModel {
             for w in sim.model.workers.indices { sim.schedule(at: .zero, .workerWake(worker: Int32(w), token: 0)) }
             sim.schedule(at: .seconds(p.spec.reconcilerIntervalSeconds), .reconcile)
             sim.schedule(at: World.verifierPeriod, .verify)
+            sim.schedule(at: World.staleCheckPeriod, .staleJobCheck)
         }
         for (i, f) in sim.model.fleet.faults.schedule.enumerated() { sim.schedule(at: .seconds(f.atSeconds), .scheduledFault(index: Int32(i))) }
         sim.model.scheduleRandomFaults(&sim.scheduler)
@@ -272,7 +287,9 @@ public struct World: DiscreteEventModel {
         repositoryPaths.append(path)
         readOnly.append(false)
         inflightPushes.append(0)
-        writeUnavailable.append(false)
+        let key = availabilityKey(id)
+        availabilityKeys.append(key)
+        enterKey(key)
         ledger.addRepository()
         repositoryParts.append(parts)
         storageListIndex.append(repositoriesByStorage[record.virtualStorage].count)
@@ -297,7 +314,7 @@ public struct World: DiscreteEventModel {
     public mutating func handle(_ event: WorldEvent, scheduler: inout EventScheduler<WorldEvent>) {
         switch event {
         case .trafficArrival: trafficArrival(&scheduler)
-        case .rpcArrival(let r, let c): arrive(repository: Int(r), rpcClass: c, &scheduler)
+        case .rpcArrival(let r, let c, let cost): arrive(repository: Int(r), rpcClass: c, cost: cost, &scheduler)
         case .rpcDone(let n, let slot, _): rpcDone(node: Int(n), slot: slot, &scheduler)
         case .limiterTimeout(let n, let slot, let g): limiterTimeout(node: Int(n), slot: slot, generation: g, &scheduler)
         case .flowsDue(let v): flowsDue(version: v, &scheduler)
@@ -313,6 +330,8 @@ public struct World: DiscreteEventModel {
         case .moveStep(let m): moveStep(Int(m), &scheduler)
         case .rollingUpdateStep: rollingUpdateStep(&scheduler)
         case .windowClose: closeWindow(&scheduler)
+        case .replicationStep(let w, let token): replicationStep(Int(w), token: token, &scheduler)
+        case .staleJobCheck: staleJobCheck(&scheduler)
         }
         if config.checkInvariants { checkInvariants(after: event) }
     }

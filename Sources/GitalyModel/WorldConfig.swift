@@ -24,5 +24,8 @@ public struct WorldConfig: Sendable {
     /// `start!` (a pod killed, a deploy), leaving the move in `started` and the repository
     /// read-only until an operator runs `do_fail!` (gitlab#429049). ASSUMED 0.
     public var moveWorkerInterruptionProbability = 0.0
+    /// From this time on no random fault strikes and the world generates no traffic (faults
+    /// already under way end as scheduled): the liveness phase of a safety sweep. Nil: never.
+    public var quietAfterSeconds: Double?
     public init(seed: UInt64 = 1) { self.seed = seed }
 }

@@ -7,7 +7,8 @@ import SimKernel
 /// (issue 3 profile), and an RPC carried inside events made every entry 56 bytes.
 public enum WorldEvent: Sendable {
     case trafficArrival
-    case rpcArrival(repository: Int32, rpcClass: RPCClass)
+    /// `cost`: a slot of `World.serviceCosts` (a replayed call's own record), or -1.
+    case rpcArrival(repository: Int32, rpcClass: RPCClass, cost: Int32)
     /// The RPC in slab `slot` ends its service on `node`. The repository rides along only so
     /// that the trace code names it; the slab holds the rest.
     case rpcDone(node: Int32, slot: Int32, repository: Int32)
@@ -27,6 +28,10 @@ public enum WorldEvent: Sendable {
     case moveStep(move: Int32)
     case rollingUpdateStep
     case windowClose
+    /// A replication job's fixed latency is over; `token` tells whether the worker still runs it.
+    case replicationStep(worker: Int32, token: UInt32)
+    /// `ProcessStale`: in-progress jobs without a heartbeat for a minute fail.
+    case staleJobCheck
 }
 
 /// The end of a fault that is not a node outage.
@@ -34,13 +39,14 @@ public enum FaultEnd: Sendable {
     case diskSlowdown(node: Int32)
     case partition(praefect: Int32, node: Int32)
     case praefectLoss(praefect: Int32)
+    case gitalyPartition(node: Int32, peer: Int32)
 }
 
 extension WorldEvent: TraceableEvent {
     public var traceCode: UInt64 {
         switch self {
         case .trafficArrival: return 1
-        case .rpcArrival(let r, let c): return 2 | UInt64(r) << 8 | UInt64(c.index) << 40
+        case .rpcArrival(let r, let c, _): return 2 | UInt64(r) << 8 | UInt64(c.index) << 40
         case .rpcDone(let n, _, let r): return 3 | UInt64(n) << 8 | UInt64(UInt32(bitPattern: r)) << 24
         case .limiterTimeout(let n, let slot, let g): return 4 | UInt64(n) << 8 | UInt64(UInt32(bitPattern: slot)) << 24 ^ UInt64(g) << 40
         case .flowsDue(let v): return 5 | v << 8
@@ -56,6 +62,7 @@ extension WorldEvent: TraceableEvent {
             case .diskSlowdown(let n): return 12 | UInt64(n) << 8
             case .partition(let p, let n): return 13 | UInt64(p) << 8 | UInt64(n) << 24
             case .praefectLoss(let p): return 14 | UInt64(p) << 8
+            case .gitalyPartition(let a, let b): return 22 | UInt64(a) << 8 | UInt64(b) << 24
             }
         // Partitions, Praefect losses and zone outages pick their target when they fire, so they
         // are scheduled with target -1: its bit pattern keeps the code total.
@@ -63,6 +70,8 @@ extension WorldEvent: TraceableEvent {
         case .moveStep(let m): return 16 | UInt64(m) << 8
         case .rollingUpdateStep: return 17
         case .windowClose: return 18
+        case .replicationStep(let w, let t): return 20 | UInt64(w) << 8 | UInt64(t) << 32
+        case .staleJobCheck: return 21
         }
     }
 }

@@ -84,6 +84,24 @@ struct ListSource: ArrivalSource {
         #expect(!r.stoppedAtHorizon)
     }
 
+    /// Goal: a replayed call costs what its record says. Method: the mapping by hand (zero
+    /// means not logged); then one read of 3 s recorded duration (no CPU logged) replayed alone:
+    /// it is served in exactly 3 s, so the first window's read is neither satisfied (0.5 s) nor
+    /// tolerated (1 s) by apdex, where the class model (5 ms) would satisfy it.
+    @Test func replayedCallCostsItsOwnRecord() throws {
+        #expect(TrafficRun.recordedCost(RPCCost(durationNs: 3_000_000_000, responseBytes: 5_000), .read)
+                == RecordedCost(durationSeconds: 3, bytesRead: 5_000))
+        #expect(TrafficRun.recordedCost(RPCCost(durationNs: 0, cpuNs: 250_000_000, requestBytes: 9, packBytes: 7), .write)
+                == RecordedCost(cpuSeconds: 0.25, bytesWritten: 9))
+        #expect(TrafficRun.recordedCost(RPCCost(durationNs: 1, cpuNs: 2, responseBytes: 5, packBytes: 7), .uploadPack).bytesRead == 7)
+        let arrivals = [Arrival(time: .seconds(1), method: 0, operation: .accessor, storage: 0, repository: 0, cost: RPCCost(durationNs: 3_000_000_000))]
+        var run = TrafficRun(fleet: try Self.cluster(), config: WorldConfig(seed: 1))
+        var source = ListSource(methods: Self.methods, arrivals: arrivals)
+        let r = try run.drive(&source, drain: .seconds(10))
+        let w = r.report.windows[0]
+        #expect(w.requests == 1 && w.apdexCounted == 1 && w.apdexSatisfied == 0 && w.apdexTolerated == 0)
+    }
+
     @Test func horizonStopsTheFeed() throws {
         let arrivals = (0..<100).map { i in
             Arrival(time: .seconds(Double(i)), method: 0, operation: .accessor, storage: 0, repository: 0, cost: RPCCost(durationNs: 1_000_000))

@@ -3,26 +3,6 @@ import Foundation
 @testable import GitalyModel
 import SpecFiles
 
-/// A small valid cluster model; tests replace one line to break it.
-let clusterYAML = """
-name: t
-nodes:
-  - name: n1
-    storages: [{name: s1, capacity: 1TB}]
-  - name: n2
-    storages: [{name: s2, capacity: 1TB}]
-  - name: n3
-    disk:
-      readBandwidth: 400MB/s
-    storages: [{name: s3, capacity: 1TB}]
-praefect:
-  instances: [{name: p1}, {name: p2}, {name: p3}]
-  virtualStorages:
-    - name: default
-      storages: [s1, s2, s3]
-      replicationFactor: 3
-"""
-
 func loadError(_ text: String) -> SpecError? {
     do { _ = try Fleet.build(FleetSpec.parse(text, file: "models/x.yaml")); return nil } catch let e as SpecError { return e } catch { return nil }
 }
@@ -55,12 +35,12 @@ func loadError(_ text: String) -> SpecError? {
 
 @Test func badRateNamesFileLineAndField() {
     let e = loadError(clusterYAML.replacingOccurrences(of: "readBandwidth: 400MB/s", with: "readBandwidth: fast"))
-    #expect(e?.description == #"models/x.yaml:9: nodes[2].disk.readBandwidth: expected a rate like "400MB/s", got "fast""#)
+    #expect(e?.description == #"models/x.yaml:12: nodes[2].disk.readBandwidth: expected a rate like "400MB/s", got "fast""#)
 }
 
 @Test func unknownFieldIsRejected() {
     let e = loadError(clusterYAML.replacingOccurrences(of: "  - name: n2\n", with: "  - name: n2\n    cpus: 4\n"))
-    #expect(e?.line == 6)
+    #expect(e?.line == 7)
     #expect(e?.field == "nodes[1].cpus")
     #expect(e?.message.hasPrefix("unknown field") == true)
 }
@@ -68,7 +48,7 @@ func loadError(_ text: String) -> SpecError? {
 @Test func wrongTypeIsRejected() {
     let e = loadError(clusterYAML.replacingOccurrences(of: "replicationFactor: 3", with: "replicationFactor: three"))
     #expect(e?.field == "praefect.virtualStorages[0].replicationFactor")
-    #expect(e?.line == 16)
+    #expect(e?.line == 19)
 }
 
 @Test func yamlSyntaxErrorCarriesItsLine() {
@@ -82,7 +62,7 @@ func loadError(_ text: String) -> SpecError? {
     let e = loadError(clusterYAML.replacingOccurrences(of: "replicationFactor: 3", with: "replicationFactor: 4"))
     #expect(e?.field == "praefect.virtualStorages[0].replicationFactor")
     #expect(e?.message == "virtual storage default: replication factor 4 exceeds its 3 storages")
-    #expect(e?.line == 14, "the line of the virtual storage that is wrong")
+    #expect(e?.line == 17, "the line of the virtual storage that is wrong")
 }
 
 @Test func replicaOnUnknownStorageIsABuildError() {

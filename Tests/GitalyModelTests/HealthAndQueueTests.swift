@@ -97,14 +97,18 @@ import SimKernel
     var waits: [Double] = []
     for _ in 0..<5 {
         #expect(p.workerStep(praefect: 0, virtualStorage: 0, at: now) == nil)
-        let next = p.nextWorkerWake(praefect: 0, virtualStorage: 0)
+        let next = p.nextWorkerWake(praefect: 0, virtualStorage: 0, now: now)
         waits.append((next - now).seconds)
         now = next
     }
     #expect(waits == [1, 2, 4, 5, 5])
-    // Work resets the backoff.
+    // Work resets the backoff. While its batch runs the target is out of the queue; done, it
+    // re-enters at once and, idle again, backs off from 1 s.
     p.queue.enqueue(repository: 0, virtualStorage: 0, source: 0, target: 0, change: .update, at: now)
     #expect(p.workerStep(praefect: 0, virtualStorage: 0, at: now)?.jobs.count == 1)
     #expect(p.workerStep(praefect: 0, virtualStorage: 0, at: now) == nil)
-    #expect(p.nextWorkerWake(praefect: 0, virtualStorage: 0) - now == .seconds(1))
+    #expect(p.nextWorkerWake(praefect: 0, virtualStorage: 0, now: now) == .max, "the busy target waits for its batch")
+    p.targetDone(praefect: 0, virtualStorage: 0, target: 0)
+    #expect(p.workerStep(praefect: 0, virtualStorage: 0, at: now) == nil)
+    #expect(p.nextWorkerWake(praefect: 0, virtualStorage: 0, now: now) - now == .seconds(1))
 }

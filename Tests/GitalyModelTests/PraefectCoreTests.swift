@@ -33,11 +33,14 @@ func electionNeverPicksAnOutdatedReplica(seed: UInt64) {
         var r = record()
         for _ in 0..<random.below(5) { r.incrementGeneration(on: MemberSet.single(r.primary) | MemberSet(random.below(8))) }
         let consensus = MemberSet(random.below(8))
-        let before = r.upToDate
-        Praefect.electPrimary(&r, consensusHealthy: consensus, random: &random)
-        if before & consensus != 0 {
+        let before = r
+        let changed = Praefect.electPrimary(&r, consensusHealthy: consensus, random: &random)
+        if before.upToDate & consensus != 0 {
             #expect(r.upToDate.contains(slot: r.primary), "seed \(seed): elected an outdated primary")
             #expect(consensus.contains(slot: r.primary), "seed \(seed): elected an unhealthy primary")
+        } else {
+            // No up-to-date replica is healthy: the primary stays and nothing is elected.
+            #expect(!changed && r == before, "seed \(seed): elected without a valid candidate")
         }
     }
 }

@@ -179,33 +179,12 @@ func runMove(_ sim: inout Simulation<World>, _ id: Int, limit: Double = 1000) ->
     #expect(sim.model.nodes.allSatisfy { $0.up })
 }
 
-/// A 3-node cluster with one repository whose primary is on n1.
-func clusterFleet(consistency: ConsistencyMode, faults: String) throws -> Fleet {
-    let yaml = """
-    name: c3
-    nodes:
-      - {name: n1, storages: [{name: s1, capacity: 1TB}]}
-      - {name: n2, storages: [{name: s2, capacity: 1TB}]}
-      - {name: n3, storages: [{name: s3, capacity: 1TB}]}
-    praefect:
-      instances: [{name: p1}, {name: p2}, {name: p3}]
-      virtualStorages: [{name: default, storages: [s1, s2, s3], replicationFactor: 3, consistency: \(consistency.rawValue)}]
-    repositories:
-      - {path: r.git, storage: default, size: 10MB, replicas: [s1, s2, s3], primary: s1}
-    faults:
-      schedule:
-    \(faults)
-    """
-    return try Fleet.build(FleetSpec.parse(yaml, file: "c3.yaml"))
-}
-
 /// Goal: in eventual mode, losing the primary loses exactly the writes not yet replicated.
 /// Method: 5 writes at 1–5 s replicate freely; at 15 s both secondaries are cut off from every
 /// Praefect, so the 5 writes at 20–24 s stay on the primary only; at 30 s the primary's disk
 /// is lost. By hand: 10 acknowledged, 5 lost.
 @Test func eventualPrimaryLossInWorldLosesTheUnreplicatedWrites() throws {
-    var cuts: [String] = []
-    for p in ["p1", "p2", "p3"] { for n in ["n2", "n3"] { cuts.append("    - {at: 15s, kind: partition, target: \(n), praefect: \(p)}") } }
+    var cuts = secondariesCutOff(at: "15s")
     cuts.append("    - {at: 30s, kind: diskLoss, target: n1}")
     var sim = makeSim(try clusterFleet(consistency: .eventual, faults: cuts.joined(separator: "\n")))
     for t in [1.0, 2, 3, 4, 5, 20, 21, 22, 23, 24] { World.submit(&sim, repository: 0, rpcClass: .write, at: .seconds(t)) }
@@ -240,8 +219,7 @@ func clusterFleet(consistency: ConsistencyMode, faults: String) throws -> Fleet 
 /// `praefect dataloss` lists it during the outage and not after; write-unavailable seconds
 /// cover the outage.
 @Test func repositoryUnavailableUntilUpToDateReplicaReturnsInWorld() throws {
-    var lines: [String] = []
-    for p in ["p1", "p2", "p3"] { for n in ["n2", "n3"] { lines.append("    - {at: 5s, kind: partition, target: \(n), praefect: \(p), duration: 200s}") } }
+    var lines = secondariesCutOff(at: "5s", duration: "200s")
     lines.append("    - {at: 20s, kind: nodeCrash, target: n1, duration: 60s}")
     var sim = makeSim(try clusterFleet(consistency: .eventual, faults: lines.joined(separator: "\n")))
     World.submit(&sim, repository: 0, rpcClass: .write, at: .seconds(10))
@@ -274,7 +252,7 @@ func clusterFleet(consistency: ConsistencyMode, faults: String) throws -> Fleet 
 /// 10-minute runs of the 3-node cluster with frequent random faults, digests compared.
 @Test func sameSeedGivesTheSameTraceUnderRandomFaults() throws {
     func digest() throws -> (UInt64, Int) {
-        var model = try FleetSpec.parse(clusterModelText, file: "gitaly-cluster-3.yaml")
+        var model = try FleetSpec.parse(clusterYAML, file: "c3.yaml")
         model.faults.nodeCrash = FaultRate(mtbfSeconds: 120, mttrSeconds: 30)
         model.faults.diskSlowdown = FaultRate(mtbfSeconds: 120, mttrSeconds: 60)
         model.faults.partition = FaultRate(mtbfSeconds: 120, mttrSeconds: 60)
@@ -435,11 +413,11 @@ func clusterFleet(consistency: ConsistencyMode, faults: String) throws -> Fleet 
     #expect(sim.model.dataPresent[0] == 0b111 && sim.model.repositories[0].upToDate == 0b111)
 }
 
-/// Goal: the verifier leases 25 replicas per 2 s. Method: 100 repositories lose their n3
-/// replica; their n3 replicas are marked unverified at 130 s; by hand, 25 rows go at each of
-/// 132, 134, 136 and 138 s. Marking whole repositories instead queues 3 replicas each, so
-/// only 8 of the first 25 are on n3.
-@Test func verifierChecksTwentyFiveReplicasEveryTwoSeconds() throws {
+/// Goal: each of the 3 Praefects runs a verifier leasing 25 replicas per 2 s. Method: 100
+/// repositories lose their n3 replica; their n3 replicas are marked unverified at 130 s; by
+/// hand, 75 rows go at 132 s and the last 25 at 134 s. Marking whole repositories instead
+/// queues 3 replicas each, so only 25 of the first 75 are on n3.
+@Test func everyPraefectsVerifierChecksTwentyFiveReplicasEveryTwoSeconds() throws {
     let fleet = benchmarkFleet()
     var config = WorldConfig(seed: 3)
     config.repositoryCount = 100
@@ -454,12 +432,12 @@ func clusterFleet(consistency: ConsistencyMode, faults: String) throws -> Fleet 
     var whole = sim
     for r in 0..<100 { whole.model.markUnverified(repository: r) }
     whole.run(until: .seconds(133))
-    #expect(whole.model.repositories.filter { $0.existing.contains(slot: 2) }.count == 92)
+    #expect(whole.model.repositories.filter { $0.existing.contains(slot: 2) }.count == 75)
     let n3 = fleet.storage(named: "gitaly-3")!
     for r in 0..<100 { sim.model.markUnverified(repository: r, storage: n3) }
     sim.run(until: .seconds(133))
-    #expect(rowsOnN3() == 75)
-    sim.run(until: .seconds(139))
+    #expect(rowsOnN3() == 25)
+    sim.run(until: .seconds(135))
     #expect(rowsOnN3() == 0)
 }
 
