@@ -12,10 +12,10 @@ extension World {
     /// passing the repository's are also enforced where they change (`RepositoryRecord`).
     mutating func checkInvariants(after event: WorldEvent) {
         switch event {
-        case .rpcArrival(let r, _), .rpcDone(_, _, let r): checkRepository(Int(r))
+        case .rpcArrival(let r, _, _), .rpcDone(_, _, let r): checkRepository(Int(r))
         case .moveStep(let m): checkRepository(moves[Int(m)].move.repository)
         case .trafficArrival, .limiterTimeout, .flowsDue, .healthRound, .healthApply, .workerWake, .reconcile, .verify,
-             .nodeDownEnd, .scheduledFault, .faultEnd, .randomFault, .rollingUpdateStep, .windowClose: break
+             .nodeDownEnd, .scheduledFault, .faultEnd, .randomFault, .rollingUpdateStep, .windowClose, .replicationStep, .staleJobCheck: break
         }
         if !repositories.isEmpty {
             for _ in 0..<min(Self.invariantSweepPerEvent, repositories.count) {

@@ -96,7 +96,7 @@ func moveIntoClusterUntilCopying(_ sim: inout Simulation<World>) throws -> (id: 
     let sp = sim.model.fleet.virtualStorage(named: "sp")!
     let id = try World.scheduleMove(&sim, repository: 0, destination: sp).result.get()
     _ = runUntil(&sim) { $0.move(id).state == .replicated }
-    for p in 0..<3 { sim.model.setPraefect(p, up: false, sim.now) }
+    for p in 0..<3 { sim.model.setPraefect(p, up: false, &sim.scheduler) }
     _ = runMove(&sim, id)
     #expect(sim.model.move(id).state == .cleanupFailed)
     #expect(sim.model.move(id).failureReason == "Praefect unavailable during cleanup")
