@@ -82,7 +82,7 @@ let package = Package(
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse", "GitalyModel", "SimKernel"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SimKernel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
-        .testTarget(name: "TrafficTests", dependencies: ["Traffic", "SimKernel", "Stochastics", "CZlib"]),
+        .testTarget(name: "TrafficTests", dependencies: ["Traffic", "SimKernel", "Stochastics", "CZlib", "SpecFiles"]),
     ],
     swiftLanguageModes: [.v6]
 )

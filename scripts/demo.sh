@@ -28,3 +28,10 @@ say "5. The stored trace replayed through the simulated cluster (routing, limite
 
 say "6. The same cluster under twice that traffic from the profile, for the same six minutes"
 "$bin" simulate --model models/gitaly-cluster-3.yaml --profile models/traffic/reference-10k-users.yaml --hours 0.1 --rate 2 --seed 42
+
+say "7. A migration rehearsal: 300 repositories from VMs onto Kubernetes pods in the blueprint's phases (pre, gstg, gprd-cny, gprd)"
+"$bin" inventory generate --model models/vms-and-pods.yaml --repositories 300 --seed 42 --out "$out/inventory.csv"
+"$bin" plan --inventory "$out/inventory.csv" --model models/vms-and-pods.yaml --policy models/policies/vm-to-k8s.yaml --out "$out/plan.json"
+"$bin" migrate --model models/vms-and-pods.yaml --inventory "$out/inventory.csv" --policy models/policies/vm-to-k8s.yaml \
+  --profile models/traffic/reference-10k-users.yaml --hours 72 --seed 42
+echo "   (the plan: $out/plan.json; one replication of what the experiments issue will run many times)"

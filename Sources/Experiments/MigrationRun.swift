@@ -34,6 +34,8 @@ public struct MigrationOutcome: Sendable {
     public var repositoriesLeftReadOnly: [Migration.RepositoryID]
     public var phases: [PhaseTiming]
     public var gateFailures: Int
+    /// Why the engine last paused (a failed gate, an operator), when the run ended paused.
+    public var pausedBecause: String?
     public var report: WorldReport
     /// Samples taken every `sampleInterval` for the gates and the reports.
     public var samples: [WorldSample]
@@ -114,6 +116,7 @@ public struct MigrationRun {
         var phases: [PhaseTiming] = []
         var samples: [WorldSample] = []
         var submitted = 0
+        var pausedBecause: String?
     }
 
     /// Builds the world (its own synthetic traffic switched off: traffic comes from the source
@@ -197,7 +200,8 @@ public struct MigrationRun {
             repositoriesGivenUp: outcome.givenUp, sourcesLeftBehind: outcome.leftBehind, bytesMoved: outcome.bytesMoved,
             maxReadOnlySeconds: world.readOnlyClock.readOnlySecondsMax(at: end),
             repositoriesLeftReadOnly: world.readOnlyClock.repositoriesReadOnly.map { driver.repositoryIDs[$0] }.sorted(),
-            phases: outcome.phases, gateFailures: outcome.gateFailures, report: world.report(at: end),
+            phases: outcome.phases, gateFailures: outcome.gateFailures, pausedBecause: engine.isPaused ? outcome.pausedBecause : nil,
+            report: world.report(at: end),
             samples: outcome.samples, submittedRPCs: outcome.submitted, simulatedSeconds: end.seconds,
             events: simulation.eventsProcessed, seed: world.config.seed)
     }
@@ -240,7 +244,8 @@ public struct MigrationRun {
         case .finished(let aborted):
             outcome.finishedAt = t
             outcome.aborted = aborted
-        case .stepApplied, .gatePassed, .alreadyMoved, .leftReadOnly, .paused, .resumed, .aborting, .weightsNotRolledBack, .ignored:
+        case .paused(let why): outcome.pausedBecause = why
+        case .stepApplied, .gatePassed, .alreadyMoved, .leftReadOnly, .resumed, .aborting, .weightsNotRolledBack, .ignored:
             break
         }
     }

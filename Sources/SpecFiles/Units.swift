@@ -41,16 +41,21 @@ public enum Units {
     public static func bytes(_ text: String) -> Double? {
         guard let (v, unit) = split(text) else { return nil }
         if unit.isEmpty { return v }
-        for (p, m) in bytePrefixes where unit == p { return v * m }
+        for (p, m) in bytePrefixes where unit == p { return finite(v * m) }
         return nil
     }
+
+    /// A number past Double's range times a prefix is +∞, which no later conversion can hold:
+    /// refused like any other unreadable value (found by the units fuzz target,
+    /// Tests/Fixtures/fuzz/FuzzUnits/size-past-double).
+    static func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
 
     /// Bytes per second in a rate such as "400MB/s", "1.5GiB/s" or "10Gbit/s".
     public static func bytesPerSecond(_ text: String) -> Double? {
         guard let (v, unit) = split(text), unit.hasSuffix("/s") else { return nil }
         let base = String(unit.dropLast(2))
-        for (p, m) in bytePrefixes where base == p { return v * m }
-        for (p, m) in bitPrefixes where base == p { return v * m }
+        for (p, m) in bytePrefixes where base == p { return finite(v * m) }
+        for (p, m) in bitPrefixes where base == p { return finite(v * m) }
         return nil
     }
 
@@ -62,9 +67,9 @@ public enum Units {
         case "us", "µs": return v * 1e-6
         case "ms": return v * 1e-3
         case "s": return v
-        case "m", "min": return v * 60
-        case "h": return v * 3600
-        case "d": return v * 86_400
+        case "m", "min": return finite(v * 60)
+        case "h": return finite(v * 3600)
+        case "d": return finite(v * 86_400)
         default: return nil
         }
     }

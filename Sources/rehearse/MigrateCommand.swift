@@ -136,7 +136,7 @@ struct MigrateCommand: ParsableCommand {
             let s = o.summary
             var lines = [
                 "seed \(s.seed): \(plan.totals.moves) moves planned, \(ByteText.decimal(plan.totals.bytes)) (planner's estimate \(ByteText.duration(plan.totals.estimatedSeconds)))",
-                "  duration             " + (s.durationSeconds.map { "\(ByteText.duration($0))" + (o.aborted ? " (aborted)" : "") } ?? "not finished within \(fixed(o.simulatedSeconds / 3600, 1)) simulated hours"),
+                "  duration             " + (s.durationSeconds.map { "\(ByteText.duration($0))" + (o.aborted ? " (aborted)" : "") } ?? ("not finished within \(fixed(o.simulatedSeconds / 3600, 1)) simulated hours" + (o.pausedBecause.map { "; paused: \($0)" } ?? ""))),
                 "  moves                \(s.movesFinished) finished, \(s.movesFailed) failed attempts, \(o.movesTimedOut) timed out, \(o.repositoriesGivenUp) given up",
                 "  bytes moved          \(ByteText.decimal(s.bytesMoved))",
                 "  write-unavailable    \(fixed(s.writeUnavailableRepositorySeconds, 1)) repository-seconds; longest read-only \(fixed(s.maxReadOnlySeconds, 1)) s",
