@@ -111,11 +111,11 @@ struct Validator {
         static let pushWaitPolls = 0...1000
     }
 
+    /// Linear in the names (a hashed set): a model may place tens of thousands of repositories.
     func unique(_ names: [(String, SourceLine)], kind: String) throws {
-        var seen: [String] = []
-        for (n, src) in names {
-            if seen.contains(n) { throw fail(src, "name", "\(kind) name \"\(n)\" is used twice") }
-            seen.append(n)
+        var seen = Set<String>(minimumCapacity: names.count)
+        for (n, src) in names where !seen.insert(n).inserted {
+            throw fail(src, "name", "\(kind) name \"\(n)\" is used twice")
         }
     }
 

@@ -55,6 +55,9 @@ struct MigrateCommand: ParsableCommand {
         @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the run; the same seed gives the same result.", valueName: "seed"), transform: parseSeed)
         var seed: UInt64 = 1
 
+        @Flag(help: "Check the world's invariants after every event (much slower; for debugging a model).")
+        var checkInvariants = false
+
         @Flag(help: "Print one JSON object instead of text.")
         var json = false
 
@@ -92,7 +95,9 @@ struct MigrateCommand: ParsableCommand {
             do { fleet = try Fleet.build(worldSpec) } catch let e as SpecError { throw InputError("\(inventory): \(e.message)") }
             let engineInput = MigrationPlan(plan, id: URL(fileURLWithPath: policy).deletingPathExtension().lastPathComponent)
             let ids = inv.ids.map { Migration.RepositoryID($0.rawValue) }
-            var run = try MigrationRun(fleet: fleet, config: WorldConfig(seed: seed), plan: engineInput, repositoryIDs: ids)
+            var config = WorldConfig(seed: seed)
+            config.checkInvariants = checkInvariants
+            var run = try MigrationRun(fleet: fleet, config: config, plan: engineInput, repositoryIDs: ids)
             let horizon = hours.map { SimTime.hours($0) } ?? .max
             let wall0 = Probes.wallSeconds()
             var lastProgress = wall0
