@@ -150,7 +150,7 @@ public struct MigrationRun {
     /// Runs the migration to its end (or `horizon`), with `traffic` (nil: none) feeding the
     /// world. `progress` is called with the simulated seconds about once per simulated hour.
     public mutating func run<S: ArrivalSource>(traffic: inout S?, horizon: SimTime = .max, progress: ((Double) -> Void)? = nil) throws -> MigrationOutcome {
-        var classes: [RPCClassifier.Outcome] = traffic?.methods.map(RPCClassifier.classify) ?? []
+        var intake = ArrivalIntake()
         var pending: Arrival? = try traffic?.next()
         var nextProgress = SimTime.hours(1)
         deliver(.start, at: simulation.now)
@@ -163,16 +163,8 @@ public struct MigrationRun {
             guard next <= horizon, next < .max else { break }
             simulation.run(until: next)
             if let p = progress, next >= nextProgress { p(next.seconds); nextProgress = next + .hours(1) }
-            if arrivalAt == next, let a = pending {
-                if traffic != nil {
-                    while classes.count < traffic!.methods.count { classes.append(RPCClassifier.classify(traffic!.methods[classes.count])) }
-                }
-                let m = Int(a.method)
-                if case .rpc(let rpcClass) = m < classes.count ? classes[m] : .unclassified, a.repository >= 0,
-                   Int(a.repository) < simulation.model.repositories.count {
-                    World.submit(&simulation, repository: Int(a.repository), rpcClass: rpcClass, at: a.time)
-                    outcome.submitted += 1
-                }
+            if arrivalAt == next, let a = pending, let methods = traffic?.methods {
+                if intake.take(a, methods: methods, into: &simulation) { outcome.submitted += 1 }
                 pending = try traffic?.next()
                 continue
             }

@@ -60,31 +60,18 @@ public struct TrafficRun {
     /// Feeds `source` into the world until it runs dry or passes `horizon`, then lets the
     /// world run on for `drain` so that calls in flight finish.
     public mutating func drive<S: ArrivalSource>(_ source: inout S, horizon: SimTime = .max, drain: SimTime = .seconds(60)) throws -> TrafficRunResult {
-        var classes: [RPCClassifier.Outcome] = source.methods.map(RPCClassifier.classify)
-        var result = (submitted: 0, internalCalls: 0, unclassified: 0, withoutRepository: 0, stoppedAtHorizon: false)
+        var intake = ArrivalIntake()
+        var stoppedAtHorizon = false
         var last = simulation.now
         while let a = try source.next() {
-            if a.time > horizon { result.stoppedAtHorizon = true; break }
-            let m = Int(a.method)
-            // A source may grow its method table as it reads; classify the newcomers.
-            while classes.count < source.methods.count { classes.append(RPCClassifier.classify(source.methods[classes.count])) }
-            switch m < classes.count ? classes[m] : .unclassified {
-            case .internalCall:
-                result.internalCalls += 1
-            case .unclassified:
-                result.unclassified += 1
-            case .rpc(let rpcClass):
-                guard a.repository >= 0 else { result.withoutRepository += 1; continue }
-                simulation.run(until: a.time)
-                World.submit(&simulation, repository: Int(a.repository), rpcClass: rpcClass, at: a.time, cost: Self.recordedCost(a.cost, rpcClass))
-                result.submitted += 1
-                last = a.time
-            }
+            if a.time > horizon { stoppedAtHorizon = true; break }
+            simulation.run(until: a.time)
+            if intake.take(a, methods: source.methods, into: &simulation) { last = a.time }
         }
         simulation.run(until: last + drain)
-        return TrafficRunResult(report: simulation.model.report(at: simulation.now), submitted: result.submitted,
-                                internalCalls: result.internalCalls, unclassified: result.unclassified,
-                                withoutRepository: result.withoutRepository, stoppedAtHorizon: result.stoppedAtHorizon,
+        return TrafficRunResult(report: simulation.model.report(at: simulation.now), submitted: intake.submitted,
+                                internalCalls: intake.internalCalls, unclassified: intake.unclassified,
+                                withoutRepository: intake.withoutRepository, stoppedAtHorizon: stoppedAtHorizon,
                                 simulatedSeconds: simulation.now.seconds, events: simulation.eventsProcessed)
     }
 }
