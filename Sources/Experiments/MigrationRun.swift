@@ -96,8 +96,9 @@ public struct MigrationSummary: Sendable, Equatable, Codable {
 /// sample, then the engine's deadline; the order is fixed, so a run is deterministic.
 public struct MigrationRun {
     public var simulation: Simulation<World>
-    public private(set) var engine: MigrationEngine
-    let driver: SimulatedGitLab
+    /// Nil when the loop only feeds traffic (`TrafficRun`): then it ends when the traffic does.
+    public private(set) var engine: MigrationEngine?
+    let driver: SimulatedGitLab?
     /// Answers on their way to the engine, sorted by (arrival, order sent).
     var answers: [(at: SimTime, order: Int, input: EngineInput)] = []
     var answersSent = 0
@@ -128,8 +129,9 @@ public struct MigrationRun {
         c.traffic = nil
         simulation = Simulation(model: World(fleet: fleet, config: c))
         World.start(&simulation)
-        driver = try SimulatedGitLab(world: simulation.model, repositoryIDs: repositoryIDs)
-        try driver.check(plan: plan)
+        let d = try SimulatedGitLab(world: simulation.model, repositoryIDs: repositoryIDs)
+        try d.check(plan: plan)
+        driver = d
         engine = try MigrationEngine(plan: plan)
         self.sampleInterval = sampleInterval
         nextSample = sampleInterval
@@ -137,6 +139,29 @@ public struct MigrationRun {
         var sizes: [Migration.RepositoryID: Int64] = [:]
         for phase in plan.phases { for wave in phase.waves { for m in wave.moves { sizes[m.repository] = m.sizeBytes } } }
         moveSizes = sizes
+    }
+
+    /// The loop with no engine: traffic into the world, nothing else (`TrafficRun`).
+    public init(fleet: Fleet, config: WorldConfig) {
+        var c = config
+        c.traffic = nil
+        simulation = Simulation(model: World(fleet: fleet, config: c))
+        World.start(&simulation)
+        driver = nil
+        engine = nil
+        sampleInterval = .seconds(60)
+        nextSample = .max
+        outcome = Accumulator()
+        moveSizes = [:]
+    }
+
+    /// What the loop did with the traffic it was given.
+    struct Feed {
+        var intake = ArrivalIntake()
+        /// The loop stopped at `horizon` with traffic left.
+        var stoppedAtHorizon = false
+        /// The time of the last arrival submitted.
+        var lastSubmitted: SimTime
     }
 
     /// The names a trace is mapped onto: the fleet's storages and the world's repositories.
@@ -150,21 +175,39 @@ public struct MigrationRun {
     /// Runs the migration to its end (or `horizon`), with `traffic` (nil: none) feeding the
     /// world. `progress` is called with the simulated seconds about once per simulated hour.
     public mutating func run<S: ArrivalSource>(traffic: inout S?, horizon: SimTime = .max, progress: ((Double) -> Void)? = nil) throws -> MigrationOutcome {
-        var intake = ArrivalIntake()
+        precondition(engine != nil, "a migration run needs a plan")
+        _ = try coSimulate(traffic: &traffic, horizon: horizon, progress: progress)
+        return finish()
+    }
+
+    /// The loop itself: runs the world to the next outside instant, delivers it, repeats. With an
+    /// engine it ends when the engine finishes or pauses with nothing outstanding; without one,
+    /// when the traffic runs out. Either way at `horizon`.
+    mutating func coSimulate<S: ArrivalSource>(traffic: inout S?, horizon: SimTime, progress: ((Double) -> Void)?) throws -> Feed {
+        var feed = Feed(lastSubmitted: simulation.now)
         var pending: Arrival? = try traffic?.next()
         var nextProgress = SimTime.hours(1)
-        deliver(.start, at: simulation.now)
-        while !engine.isFinished {
+        if engine != nil { deliver(.start, at: simulation.now) }
+        while true {
+            if let e = engine {
+                if e.isFinished { break }
+                // Paused at a failed gate with nothing outstanding: only an operator could go
+                // on, and the simulated fleet has none, so the run ends here, unfinished.
+                if e.isPaused && answers.isEmpty && wake == nil { break }
+            } else if pending == nil {
+                break
+            }
             let arrivalAt = pending.map(\.time) ?? .max
-            // Paused at a failed gate with nothing outstanding: only an operator could go on,
-            // and the simulated fleet has none, so the run ends here, unfinished.
-            if engine.isPaused && answers.isEmpty && wake == nil { break }
             let next = min(arrivalAt, answers.first?.at ?? .max, nextSample, wake ?? .max)
-            guard next <= horizon, next < .max else { break }
+            if next > horizon { feed.stoppedAtHorizon = pending != nil; break }
+            guard next < .max else { break }
             simulation.run(until: next)
             if let p = progress, next >= nextProgress { p(next.seconds); nextProgress = next + .hours(1) }
             if arrivalAt == next, let a = pending, let methods = traffic?.methods {
-                if intake.take(a, methods: methods, into: &simulation) { outcome.submitted += 1 }
+                if feed.intake.take(a, methods: methods, into: &simulation) {
+                    outcome.submitted += 1
+                    feed.lastSubmitted = a.time
+                }
                 pending = try traffic?.next()
                 continue
             }
@@ -184,6 +227,11 @@ public struct MigrationRun {
             wake = nil
             deliver(.tick, at: next)
         }
+        return feed
+    }
+
+    /// The outcome of a migration run, read off the world and the engine's notices.
+    func finish() -> MigrationOutcome {
         let end = simulation.now
         let world = simulation.model
         return MigrationOutcome(
@@ -191,8 +239,8 @@ public struct MigrationRun {
             movesFinished: outcome.movesFinished, movesFailed: outcome.movesFailed, movesTimedOut: outcome.movesTimedOut,
             repositoriesGivenUp: outcome.givenUp, sourcesLeftBehind: outcome.leftBehind, bytesMoved: outcome.bytesMoved,
             maxReadOnlySeconds: world.readOnlyClock.readOnlySecondsMax(at: end),
-            repositoriesLeftReadOnly: world.readOnlyClock.repositoriesReadOnly.map { driver.repositoryIDs[$0] }.sorted(),
-            phases: outcome.phases, gateFailures: outcome.gateFailures, pausedBecause: engine.isPaused ? outcome.pausedBecause : nil,
+            repositoriesLeftReadOnly: world.readOnlyClock.repositoriesReadOnly.map { driver!.repositoryIDs[$0] }.sorted(),
+            phases: outcome.phases, gateFailures: outcome.gateFailures, pausedBecause: engine!.isPaused ? outcome.pausedBecause : nil,
             report: world.report(at: end),
             samples: outcome.samples, submittedRPCs: outcome.submitted, simulatedSeconds: end.seconds,
             events: simulation.eventsProcessed, seed: world.config.seed)
@@ -200,7 +248,8 @@ public struct MigrationRun {
 
     /// Hands `input` to the engine at `t` and carries out what it asks.
     mutating func deliver(_ input: EngineInput, at t: SimTime) {
-        let actions = engine.receive(input, at: Self.instant(t))
+        guard engine != nil else { return }
+        let actions = engine!.receive(input, at: Self.instant(t))
         for action in actions {
             switch action {
             case .wait(let until):
@@ -208,7 +257,7 @@ public struct MigrationRun {
             case .notice(let n):
                 record(n, at: t)
             case .lookUpMoves, .scheduleMove, .pollMove, .setWeights, .failMove, .clearReadOnly:
-                if let (answer, after) = driver.perform(action, &simulation) { enqueue(answer, at: t + after) }
+                if let (answer, after) = driver!.perform(action, &simulation) { enqueue(answer, at: t + after) }
             }
         }
     }

@@ -31,13 +31,16 @@ public struct TrafficRunResult: Sendable {
 /// fields the log did not carry, so a replayed incident loads the simulated nodes as it loaded
 /// the real ones.
 public struct TrafficRun {
-    public var simulation: Simulation<World>
+    /// The co-simulation loop with no engine (`MigrationRun`): one loop feeds traffic to the
+    /// world, with or without a migration.
+    var loop: MigrationRun
+    public var simulation: Simulation<World> {
+        get { loop.simulation }
+        set { loop.simulation = newValue }
+    }
 
     public init(fleet: Fleet, config: WorldConfig) {
-        var c = config
-        c.traffic = nil
-        simulation = Simulation(model: World(fleet: fleet, config: c))
-        World.start(&simulation)
+        loop = MigrationRun(fleet: fleet, config: config)
     }
 
     /// The names a trace is mapped onto: the fleet's storages and the world's repositories.
@@ -60,14 +63,12 @@ public struct TrafficRun {
     /// Feeds `source` into the world until it runs dry or passes `horizon`, then lets the
     /// world run on for `drain` so that calls in flight finish.
     public mutating func drive<S: ArrivalSource>(_ source: inout S, horizon: SimTime = .max, drain: SimTime = .seconds(60)) throws -> TrafficRunResult {
-        var intake = ArrivalIntake()
-        var stoppedAtHorizon = false
-        var last = simulation.now
-        while let a = try source.next() {
-            if a.time > horizon { stoppedAtHorizon = true; break }
-            simulation.run(until: a.time)
-            if intake.take(a, methods: source.methods, into: &simulation) { last = a.time }
-        }
+        var optional: S? = source
+        let feed = try loop.coSimulate(traffic: &optional, horizon: horizon, progress: nil)
+        source = optional!
+        let intake = feed.intake
+        let stoppedAtHorizon = feed.stoppedAtHorizon
+        let last = feed.lastSubmitted
         simulation.run(until: last + drain)
         return TrafficRunResult(report: simulation.model.report(at: simulation.now), submitted: intake.submitted,
                                 internalCalls: intake.internalCalls, unclassified: intake.unclassified,
