@@ -98,16 +98,16 @@ public struct MigrationRun {
     public var simulation: Simulation<World>
     /// Nil when the loop only feeds traffic (`TrafficRun`): then it ends when the traffic does.
     public private(set) var engine: MigrationEngine?
-    let driver: SimulatedGitLab?
+    private(set) var driver: SimulatedGitLab?
     /// Answers on their way to the engine, sorted by (arrival, order sent).
     var answers: [(at: SimTime, order: Int, input: EngineInput)] = []
     var answersSent = 0
     var wake: SimTime?
     /// How often monitoring samples the world (and the gates see a sample).
-    public let sampleInterval: SimTime
+    public private(set) var sampleInterval: SimTime
     var nextSample: SimTime
     var outcome: Accumulator
-    let moveSizes: [Migration.RepositoryID: Int64]
+    private(set) var moveSizes: [Migration.RepositoryID: Int64]
 
     struct Accumulator {
         var finishedAt: SimTime?
@@ -125,17 +125,13 @@ public struct MigrationRun {
     /// repository i.
     public init(fleet: Fleet, config: WorldConfig, plan: MigrationPlan, repositoryIDs: [Migration.RepositoryID],
                 sampleInterval: SimTime = .seconds(60)) throws {
-        var c = config
-        c.traffic = nil
-        simulation = Simulation(model: World(fleet: fleet, config: c))
-        World.start(&simulation)
+        self.init(fleet: fleet, config: config)
         let d = try SimulatedGitLab(world: simulation.model, repositoryIDs: repositoryIDs)
         try d.check(plan: plan)
         driver = d
         engine = try MigrationEngine(plan: plan)
         self.sampleInterval = sampleInterval
         nextSample = sampleInterval
-        outcome = Accumulator()
         var sizes: [Migration.RepositoryID: Int64] = [:]
         for phase in plan.phases { for wave in phase.waves { for m in wave.moves { sizes[m.repository] = m.sizeBytes } } }
         moveSizes = sizes

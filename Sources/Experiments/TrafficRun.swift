@@ -44,9 +44,7 @@ public struct TrafficRun {
     }
 
     /// The names a trace is mapped onto: the fleet's storages and the world's repositories.
-    public var target: ReplayTarget {
-        ReplayTarget(storages: simulation.model.fleet.storages.map(\.name), repositories: simulation.model.repositoryPaths)
-    }
+    public var target: ReplayTarget { loop.target }
 
     /// A call's recorded cost in the world's terms; a zero field means Gitaly did not log it.
     /// Reads are charged the pack bytes served (clones, fetches) or else the response bytes;

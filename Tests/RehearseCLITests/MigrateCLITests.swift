@@ -47,6 +47,23 @@ import Testing
         #expect(withoutWall(again.out) == withoutWall(r.out))
     }
 
+    /// Bad flags and files: one line naming what is wrong, exit code 2, nothing printed on stdout.
+    @Test(arguments: [
+        (["migrate", "--model", "m.yaml", "--inventory", "i.csv", "--policy", "p.yaml", "--profile", "t.yaml"],
+         "rehearse: --hours is required with --profile: synthetic traffic needs a length\n"),
+        (["migrate", "--model", "m.yaml", "--inventory", "i.csv", "--policy", "p.yaml", "--db", "t.sqlite", "--profile", "t.yaml", "--hours", "1"],
+         "rehearse: give at most one of --db (a trace) or --profile (synthetic traffic)\n"),
+        (["migrate", "status", "--journal", "/nonexistent/drain.journal"],
+         "rehearse: /nonexistent/drain.journal: no such journal\n"),
+    ])
+    func badInputIsOneLineAndExitCode2(args: [String], message: String) throws {
+        let r = try rehearse(args)
+        #expect(r.status == 2)
+        #expect(r.err == message)
+        #expect(r.out.isEmpty)
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent/drain.journal"))
+    }
+
     @Test func anUnknownDriverIsOneLineAndExitCode2() throws {
         let r = try rehearse(["migrate", "--driver", "gitlab", "--model", model("sharded-vms.yaml"), "--inventory", "x.csv", "--policy", "p.yaml"])
         #expect(r.status == 2)
