@@ -11,7 +11,7 @@ let package = Package(
         .target(name: "CFuzzer"),
         .target(name: "FuzzDriver", dependencies: ["CFuzzer"]),
         .executableTarget(name: "FuzzFleetYAML", dependencies: ["FuzzDriver", .product(name: "GitalyModel", package: "Rehearse")]),
-        .executableTarget(name: "FuzzUnits", dependencies: ["FuzzDriver", .product(name: "GitalyModel", package: "Rehearse")]),
+        .executableTarget(name: "FuzzUnits", dependencies: ["FuzzDriver", .product(name: "SpecFiles", package: "Rehearse")]),
         .executableTarget(name: "FuzzLogLine", dependencies: ["FuzzDriver", .product(name: "Traffic", package: "Rehearse")]),
         .executableTarget(name: "FuzzTraceCSV", dependencies: ["FuzzDriver", .product(name: "Traffic", package: "Rehearse")]),
         .executableTarget(name: "FuzzTimestamp", dependencies: ["FuzzDriver", .product(name: "Traffic", package: "Rehearse")]),

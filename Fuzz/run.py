@@ -1,16 +1,19 @@
 #!/usr/bin/env python3
 """Seeds and runs the libFuzzer targets of Fuzz/ (built by `make fuzz`).
 
-Usage: Fuzz/run.py --seconds N [--build-dir .build-fuzz] [TARGET ...]
+Usage: Fuzz/run.py --seconds N [--cpu-seconds C] [--jobs K] [--nice P] [--build-dir .build-fuzz] [TARGET ...]
 
-Each target runs for N seconds in libFuzzer's fork mode with crashes, timeouts and
+Each target runs for N seconds of wall time in libFuzzer's fork mode with crashes, timeouts and
 out-of-memory inputs ignored, so one finding does not end the run; every finding is kept in
-<build-dir>/fuzz/<target>/artifacts. The targets run at once, at the lowest priority. The
+<build-dir>/fuzz/<target>/artifacts. With --cpu-seconds a target runs instead until it has used
+C seconds of CPU (its own and its fork-mode jobs', read from /proc every few seconds), so that a
+loaded machine cannot shrink a run to a few seconds of fuzzing. K targets run at once (default:
+all), at nice P (default 19, the lowest priority). The
 corpus starts from the repository's own inputs (model files, log fixtures, saved findings in
 Tests/Fixtures/fuzz) and grows in <build-dir>/fuzz/<target>/corpus across runs. At the end, one
 line per target: wall and CPU seconds, inputs tried, findings.
 """
-import argparse, hashlib, json, os, re, resource, subprocess, sys, time
+import argparse, hashlib, json, os, re, resource, signal, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -59,15 +62,44 @@ def still_failing(binary, path, env):
     return r.returncode != 0
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def tree_cpu_seconds(pid):
+    """CPU seconds of a process and of its children, reaped (cutime, cstime) and alive."""
+    def stat(p):
+        try:
+            text = Path(f"/proc/{p}/stat").read_text()
+        except OSError:
+            return None
+        return text[text.rindex(")") + 2:].split()
+    fields = stat(pid)
+    if fields is None:
+        return 0.0
+    total = sum(int(fields[i]) for i in (11, 12, 13, 14))  # utime stime cutime cstime
+    for child in Path("/proc").iterdir():
+        if child.name.isdigit():
+            f = stat(child.name)
+            if f is not None and int(f[1]) == pid:  # ppid
+                total += sum(int(f[i]) for i in (11, 12))
+    return total / TICK
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, required=True)
+    ap.add_argument("--cpu-seconds", type=int, default=0)
+    ap.add_argument("--jobs", type=int, default=0)
+    ap.add_argument("--nice", type=int, default=19)
     ap.add_argument("--build-dir", default=str(ROOT / ".build-fuzz"))
     ap.add_argument("targets", nargs="*", default=list(TARGETS))
     a = ap.parse_args()
     build = Path(a.build_dir)
     runs = {}
-    for t in a.targets:
+    waiting = list(a.targets)
+    jobs = a.jobs or len(waiting)
+
+    def start(t):
         work = build / "fuzz" / t
         corpus, artifacts = work / "corpus", work / "artifacts"
         corpus.mkdir(parents=True, exist_ok=True)
@@ -83,25 +115,39 @@ def main():
                 inputs.append((f.name, f.read_bytes()))
         for name, data in inputs:
             (corpus / f"seed-{hashlib.sha1(data).hexdigest()[:12]}").write_bytes(data)
-        cmd = ["nice", "-n", "19", str(binary), str(corpus),
+        cmd = ["nice", "-n", str(a.nice), str(binary), str(corpus),
                f"-max_total_time={a.seconds}", f"-max_len={TARGETS[t]}", "-timeout=10", "-rss_limit_mb=2048",
                "-fork=1", "-ignore_crashes=1", "-ignore_timeouts=1", "-ignore_ooms=1",
                "-print_final_stats=1", f"-artifact_prefix={artifacts}/"]
         log = open(work / "log.txt", "w")
         log.write(" ".join(cmd) + "\n")
         log.flush()
-        runs[subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env).pid] = (t, time.monotonic(), work)
+        # A session of its own, so that a stop reaches the fork-mode job too.
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        runs[proc.pid] = (t, time.monotonic(), work)
+
     results = []
-    while runs:
-        pid, status, usage = os.wait4(-1, 0)
+    cpu_seen = {}
+    while waiting or runs:
+        while waiting and len(runs) < jobs:
+            start(waiting.pop(0))
+        pid, status, usage = os.wait4(-1, os.WNOHANG if a.cpu_seconds else 0)
+        if pid == 0:  # nothing ended: stop the targets that have had their CPU
+            for p in list(runs):
+                cpu_seen[p] = max(cpu_seen.get(p, 0.0), tree_cpu_seconds(p))
+                if cpu_seen[p] >= a.cpu_seconds:
+                    os.killpg(p, signal.SIGTERM)
+            time.sleep(5)
+            continue
         if pid not in runs:
             continue
-        t, start, work = runs.pop(pid)
+        t, began, work = runs.pop(pid)
         text = (work / "log.txt").read_text(errors="replace")
         # Fork mode reports progress as "#<inputs>: cov: ... time: <s>"; the last one is the total.
         tried = [int(m) for m in re.findall(r"^#(\d+)", text, re.M)]
         found = sorted(p.name for p in (work / "artifacts").iterdir())
-        results.append(dict(target=t, wall_s=round(time.monotonic() - start), cpu_s=round(usage.ru_utime + usage.ru_stime),
+        results.append(dict(target=t, wall_s=round(time.monotonic() - began),
+                            cpu_s=round(max(usage.ru_utime + usage.ru_stime, cpu_seen.pop(pid, 0.0))),
                             inputs=max(tried, default=0), corpus=len(list((work / "corpus").iterdir())),
                             findings=len(found), exit=os.waitstatus_to_exitcode(status)))
         print(json.dumps(results[-1]), flush=True)

@@ -218,6 +218,8 @@ struct Validator {
         try within(g.pushWaitPolls, Limit.pushWaitPolls, g.source, "pushWaitPolls", "gitlab")
         guard (0...1).contains(g.apiErrorRate) else { throw fail(g.source, "apiErrorRate", "gitlab: must be within 0 and 1, got \(g.apiErrorRate)") }
         guard g.moveStreamBytesPerSecondMax > 0 else { throw fail(g.source, "moveStreamBandwidth", "gitlab: must be above 0, got \(g.moveStreamBytesPerSecondMax)") }
+        guard g.moveSourceBytesPerCoreSecond > 0 else { throw fail(g.source, "moveSourceRatePerCore", "gitlab: must be above 0, got \(g.moveSourceBytesPerCoreSecond)") }
+        guard g.moveDestinationBytesPerCoreSecond > 0 else { throw fail(g.source, "moveDestinationRatePerCore", "gitlab: must be above 0, got \(g.moveDestinationBytesPerCoreSecond)") }
         guard g.sidekiqPickupSeconds >= 0 else { throw fail(g.source, "sidekiqPickup", "gitlab: must be at least 0, got \(g.sidekiqPickupSeconds)") }
         let fleet = Fleet(model: model, nodes: nodes, storages: storages, virtualStorages: vstorages, zones: zones, praefectZones: praefectZones)
         try checkFaults(model.faults, fleet)

@@ -117,7 +117,8 @@ extension FleetSpec {
     }
 
     static func parseGitLab(_ c: YAMLCursor) throws -> GitLabSpec {
-        let m = try c.mapping(allowed: ["weights", "sidekiqConcurrency", "apiLatency", "apiErrorRate", "pushWaitPolls", "pushWaitInterval", "moveStreamBandwidth", "sidekiqPickup"])
+        let m = try c.mapping(allowed: ["weights", "sidekiqConcurrency", "apiLatency", "apiErrorRate", "pushWaitPolls", "pushWaitInterval", "moveStreamBandwidth", "sidekiqPickup",
+                                              "moveSourceRatePerCore", "moveDestinationRatePerCore"])
         var g = GitLabSpec()
         g.source = SourceLine(line: c.line, path: c.path)
         if let w = m["weights"] {
@@ -131,6 +132,8 @@ extension FleetSpec {
         g.pushWaitIntervalSeconds = try m.get("pushWaitInterval", g.pushWaitIntervalSeconds) { try $0.seconds(.positive) }
         g.moveStreamBytesPerSecondMax = try m.get("moveStreamBandwidth", g.moveStreamBytesPerSecondMax) { try $0.rate() }
         g.sidekiqPickupSeconds = try m.get("sidekiqPickup", g.sidekiqPickupSeconds) { try $0.seconds() }
+        g.moveSourceBytesPerCoreSecond = try m.get("moveSourceRatePerCore", g.moveSourceBytesPerCoreSecond) { try $0.rate() }
+        g.moveDestinationBytesPerCoreSecond = try m.get("moveDestinationRatePerCore", g.moveDestinationBytesPerCoreSecond) { try $0.rate() }
         return g
     }
 

@@ -253,6 +253,16 @@ public struct GitLabSpec: Equatable, Sendable {
     /// `ReplicateRepository` is one fetch, one pack stream. PUBLIC default: gitaly#3377, a bare
     /// clone of gitlab-org/gitlab without local optimisations ran at 27.21 MiB/s.
     public var moveStreamBytesPerSecondMax = 27.21 * 1_048_576
+    /// What one core moves per second of a move's copy on the source: `git pack-objects`
+    /// serving the destination's fetch, reusing the deltas already in the source's packs.
+    /// ASSUMED 256 MiB/s (fit: `gitaly_command_cpu_seconds_total` of the source's
+    /// `upload-pack`/`pack-objects` during a move, over the bytes moved).
+    public var moveSourceBytesPerCoreSecond = 256 * 1_048_576.0
+    /// The same on the destination: `git fetch` resolving deltas in `index-pack`, the heavier
+    /// end. ASSUMED 64 MiB/s (fit: the destination's `fetch` CPU seconds over the bytes moved).
+    /// Uncontended, the stream cap binds first; a copy slows below it only when the node's
+    /// cores are busy.
+    public var moveDestinationBytesPerCoreSecond = 64 * 1_048_576.0
     /// From a Sidekiq thread taking the move's job to `start!` (fetch from Redis, the
     /// `gitaly_throttled` queue's throttling). ASSUMED 1 s.
     public var sidekiqPickupSeconds = 1.0
@@ -266,6 +276,8 @@ public struct GitLabSpec: Equatable, Sendable {
             && a.apiErrorRate == b.apiErrorRate && a.pushWaitPolls == b.pushWaitPolls
             && a.pushWaitIntervalSeconds == b.pushWaitIntervalSeconds
             && a.moveStreamBytesPerSecondMax == b.moveStreamBytesPerSecondMax && a.sidekiqPickupSeconds == b.sidekiqPickupSeconds
+            && a.moveSourceBytesPerCoreSecond == b.moveSourceBytesPerCoreSecond
+            && a.moveDestinationBytesPerCoreSecond == b.moveDestinationBytesPerCoreSecond
     }
 }
 

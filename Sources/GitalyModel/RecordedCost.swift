@@ -46,10 +46,10 @@ extension World {
             return bytes > 0 ? bytes / max(1, bandwidth * f) : 0
         }
         if let cpu = c.cpuSeconds {
-            return cpu + io(c.bytesRead, p.bytesRead, diskReadBytesPerSecond[n]) + io(c.bytesWritten, p.bytesWritten, diskWriteBytesPerSecond[n])
+            return cpu * cpuStretch(node: n) + io(c.bytesRead, p.bytesRead, diskReadBytesPerSecond[n]) + io(c.bytesWritten, p.bytesWritten, diskWriteBytesPerSecond[n])
         }
         if let d = c.durationSeconds { return d }
-        return serviceRandom.exponential(rate: cpuRate[rpcClass.index])
+        return serviceRandom.exponential(rate: cpuRate[rpcClass.index]) * cpuStretch(node: n)
             + io(c.bytesRead, p.bytesRead, diskReadBytesPerSecond[n]) + io(c.bytesWritten, p.bytesWritten, diskWriteBytesPerSecond[n])
     }
 }

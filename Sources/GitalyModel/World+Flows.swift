@@ -5,6 +5,11 @@ enum FlowOwner {
     case replication(worker: Int, job: Int, sourceGeneration: Int64, nodes: (Int, Int))
     case moveCopy(move: Int, slot: Int, nodes: (Int, Int))
 
+    var isMoveCopy: Bool {
+        if case .moveCopy = self { return true }
+        return false
+    }
+
     /// The nodes the flow reads from and writes to.
     var ends: (Int, Int) {
         switch self {
@@ -23,12 +28,26 @@ enum FlowOwner {
 /// B · k / (k + j) between the k of them. A migration thus slows the fleet's RPCs and busy
 /// nodes slow the migration (issue 7 item 4; gitalyctl's runbook names disk throughput on both
 /// ends as the bottleneck, PRAEFECT.md §9). An RPC's share is fixed when its service starts.
+///
+/// A move's copy also takes CPU at both ends (`git pack-objects` on the source, `index-pack`
+/// under `git fetch` on the destination), shared with RPCs the same way: the node's c cores
+/// are split among the j RPCs holding a core and the k copies touching the node, each getting
+/// min(1, c / (j + k)) of a core. The k copies get that as two pool resources (`packCPU`,
+/// `indexCPU`) in bytes per second at the per-core rates of `GitLabSpec`; an RPC's CPU time
+/// stretches by max(1, (j + k) / c). Replication jobs carry their CPU as work on the cores
+/// instead (`World+Replication`).
 extension World {
     /// A bulk transfer from one node to another: the source disk's reads, both network links
     /// and the destination disk's writes, all shared max-min fairly with other flows, no
     /// faster than `cap`.
     mutating func startFlow(bytes: Double, from a: Int, to b: Int, capBytesPerSecond cap: Double = .infinity, owner: FlowOwner, _ s: inout EventScheduler<WorldEvent>) {
-        let path = a == b ? [nodes[a].diskRead, nodes[b].diskWrite] : [nodes[a].diskRead, nodes[a].network, nodes[b].network, nodes[b].diskWrite]
+        var path = a == b ? [nodes[a].diskRead, nodes[b].diskWrite] : [nodes[a].diskRead, nodes[a].network, nodes[b].network, nodes[b].diskWrite]
+        if owner.isMoveCopy {
+            path.append(nodes[a].packCPU)
+            path.append(nodes[b].indexCPU)
+            nodes[a].copies.sending += 1
+            nodes[b].copies.receiving += 1
+        }
         let id = pool.start(bytes: bytes, through: path, capBytesPerSecond: cap, at: s.now)
         while flowOwners.count <= id.slot { flowOwners.append(nil) }
         flowOwners[id.slot] = (id, owner)
@@ -43,12 +62,47 @@ extension World {
     /// slowdown changed: the RPC I/O seconds and the capacity its flows split.
     mutating func refreshDiskShares(node n: Int, _ now: SimTime) {
         refreshIOSeconds(node: n)
+        refreshShares(node: n, now)
+    }
+
+    /// The capacities a node's flows split, from the RPCs now on its disk and cores: one
+    /// recomputation of the pool, none when nothing changed.
+    mutating func refreshShares(node n: Int, _ now: SimTime) {
         let f = nodes[n].slowdownFactor
         let k = flowsOnDisk[n], j = rpcsOnDisk[n]
         let readShare = k.reading > 0 ? Double(k.reading) / Double(k.reading + j.reading) : 1
         let writeShare = k.writing > 0 ? Double(k.writing) / Double(k.writing + j.writing) : 1
-        pool.setCapacity(nodes[n].diskRead, bytesPerSecond: fleet.nodes[n].disk.readBytesPerSecond * f * readShare, at: now)
-        pool.setCapacity(nodes[n].diskWrite, bytesPerSecond: fleet.nodes[n].disk.writeBytesPerSecond * f * writeShare, at: now)
+        let cores = copyCores(node: n)
+        pool.setCapacities((nodes[n].diskRead, fleet.nodes[n].disk.readBytesPerSecond * f * readShare),
+                           (nodes[n].diskWrite, fleet.nodes[n].disk.writeBytesPerSecond * f * writeShare),
+                           (nodes[n].packCPU, cores.sending * fleet.gitlab.moveSourceBytesPerCoreSecond),
+                           (nodes[n].indexCPU, cores.receiving * fleet.gitlab.moveDestinationBytesPerCoreSecond), at: now)
+    }
+
+    /// The cores a node's sending and receiving copies get between them: each of the k copies
+    /// min(1, c / (j + k)) of a core beside the j RPCs on its c cores. With no copy, what one
+    /// would get (the resource is then unused).
+    func copyCores(node n: Int) -> (sending: Double, receiving: Double) {
+        let c = Double(fleet.nodes[n].cpuCores), j = Double(nodes[n].cpu.busy)
+        let sending = nodes[n].copies.sending, receiving = nodes[n].copies.receiving
+        let k = Double(max(1, sending + receiving))
+        let each = min(1, c / (j + k))
+        return (Double(max(1, sending)) * each, Double(max(1, receiving)) * each)
+    }
+
+    /// How much longer an RPC's CPU work takes beside the node's copies: its core is one of
+    /// j + k jobs sharing c cores (1 without copies or with cores to spare).
+    func cpuStretch(node n: Int) -> Double {
+        let k = nodes[n].copies.sending + nodes[n].copies.receiving
+        guard k > 0 else { return 1 }
+        return max(1, Double(nodes[n].cpu.busy + k) / Double(fleet.nodes[n].cpuCores))
+    }
+
+    /// The RPCs holding a node's cores changed: the copies' CPU shares follow.
+    mutating func coresChanged(node n: Int, _ s: inout EventScheduler<WorldEvent>) {
+        guard nodes[n].copies.sending + nodes[n].copies.receiving > 0 else { return }
+        refreshShares(node: n, s.now)
+        scheduleFlowCheck(&s)
     }
 
     /// An RPC with disk I/O starts (+1) or ends (-1) its service on node `n`.
@@ -57,7 +111,7 @@ extension World {
         if writes { rpcsOnDisk[n].writing += delta }
         // Only flows care about the RPC count: without them the capacities stay as they are.
         guard (reads && flowsOnDisk[n].reading > 0) || (writes && flowsOnDisk[n].writing > 0) else { return }
-        refreshDiskShares(node: n, s.now)
+        refreshShares(node: n, s.now)
         scheduleFlowCheck(&s)
     }
 
@@ -87,6 +141,10 @@ extension World {
         let (a, b) = owner.ends
         flowsOnDisk[a].reading -= 1
         flowsOnDisk[b].writing -= 1
+        if owner.isMoveCopy {
+            nodes[a].copies.sending -= 1
+            nodes[b].copies.receiving -= 1
+        }
         refreshDiskShares(node: a, pool.lastUpdate)
         if b != a { refreshDiskShares(node: b, pool.lastUpdate) }
         return owner

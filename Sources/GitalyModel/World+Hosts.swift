@@ -19,6 +19,12 @@ struct NodeState {
     var diskRead: BandwidthPool.ResourceID
     var diskWrite: BandwidthPool.ResourceID
     var network: BandwidthPool.ResourceID
+    /// The cores a move's copies get on this node, as bytes per second: packing on the
+    /// source, resolving deltas on the destination (`World+Flows`).
+    var packCPU: BandwidthPool.ResourceID
+    var indexCPU: BandwidthPool.ResourceID
+    /// Move copies reading from (sending) and writing to (receiving) this node.
+    var copies: (sending: Int, receiving: Int) = (0, 0)
     var slowdownFactor = 1.0
     var up: Bool { downCount == 0 }
 }

@@ -239,7 +239,9 @@ extension World {
 
     mutating func startOnCores(_ slot: Int32, node n: Int, _ s: inout EventScheduler<WorldEvent>) {
         switch nodes[n].cpu.arrive(slot, at: s.now) {
-        case .started: startService(slot, node: n, &s)
+        case .started:
+            coresChanged(node: n, &s)
+            startService(slot, node: n, &s)
         case .queued: break
         case .rejected: preconditionFailure("the core queue is unbounded")
         }
@@ -272,8 +274,8 @@ extension World {
         s.schedule(after: t, .rpcDone(node: Int32(n), slot: slot, repository: rpc.repository))
     }
 
-    /// CPU time drawn exponential around the class mean, plus the bytes the RPC reads and
-    /// writes at the disk's current bandwidth. RPC I/O is charged as service time rather than
+    /// CPU time drawn exponential around the class mean (stretched beside move copies,
+    /// `World+Flows`), plus the bytes the RPC reads and writes at the disk's current bandwidth. RPC I/O is charged as service time rather than
     /// as bandwidth flows, so that millions of small requests stay cheap; bulk transfers
     /// (replication, moves) are flows. A call with a recorded cost is costed from its record.
     @inline(__always)
@@ -282,6 +284,7 @@ extension World {
         let c = rpc.rpcClass
         let io = ioSeconds[n, c.index]
         var t = serviceRandom.exponential(rate: cpuRate[c.index])
+        if nodes[n].copies != (0, 0) { t *= cpuStretch(node: n) }
         t += io.read
         t += io.written
         return .nearest(seconds: t)
@@ -310,6 +313,8 @@ extension World {
             } else {
                 s.schedule(at: s.now, .rpcDone(node: Int32(n), slot: next, repository: waiting.repository))
             }
+        } else {
+            coresChanged(node: n, &s)
         }
         if inflight[Int(slot)].onDisk {
             inflight[Int(slot)].onDisk = false

@@ -187,7 +187,9 @@ public struct World: DiscreteEventModel {
             NodeState(cpu: Server(servers: n.cpuCores),
                       diskRead: pool.addResource(named: "\(n.name).disk.read", bytesPerSecond: n.disk.readBytesPerSecond),
                       diskWrite: pool.addResource(named: "\(n.name).disk.write", bytesPerSecond: n.disk.writeBytesPerSecond),
-                      network: pool.addResource(named: "\(n.name).network", bytesPerSecond: n.networkBytesPerSecond))
+                      network: pool.addResource(named: "\(n.name).network", bytesPerSecond: n.networkBytesPerSecond),
+                      packCPU: pool.addResource(named: "\(n.name).cpu.pack", bytesPerSecond: Double(n.cpuCores) * fleet.gitlab.moveSourceBytesPerCoreSecond),
+                      indexCPU: pool.addResource(named: "\(n.name).cpu.index", bytesPerSecond: Double(n.cpuCores) * fleet.gitlab.moveDestinationBytesPerCoreSecond))
         }
         self.pool = pool
         flowsOnDisk = Array(repeating: (0, 0), count: fleet.nodes.count)

@@ -57,12 +57,25 @@ public struct BandwidthPool: Sendable {
         return ResourceID(index: capacities.count - 1)
     }
 
-    /// Changes a resource's capacity (a disk slowing down, a link degrading) at `now`.
+    /// Changes a resource's capacity (a disk slowing down, a link degrading) at `now`. Rates
+    /// are recomputed (and `version` bumped) only when the capacity really changed.
     public mutating func setCapacity(_ r: ResourceID, bytesPerSecond capacity: Double, at now: SimTime) {
-        precondition(capacity >= 0 && capacity.isFinite, "capacity must be finite and ≥ 0, got \(capacity)")
-        advance(to: now)
-        capacities[r.index] = capacity
-        recompute()
+        setCapacities((r, capacity), at: now)
+    }
+
+    /// Changes several capacities at `now` with one recomputation, and none when nothing
+    /// changed: a model that refreshes shares on every request stays cheap while they hold.
+    public mutating func setCapacities(_ changes: (ResourceID, Double)..., at now: SimTime) {
+        var changed = false
+        for (r, capacity) in changes {
+            precondition(capacity >= 0 && capacity.isFinite, "\(names[r.index]): capacity must be finite and ≥ 0, got \(capacity)")
+            if capacities[r.index] != capacity {
+                if !changed { advance(to: now) }
+                changed = true
+                capacities[r.index] = capacity
+            }
+        }
+        if changed { recompute() }
     }
 
     /// Starts a flow of `bytes` through `resources` (each used once), capped at `capBytesPerSecond`.

@@ -67,6 +67,37 @@ func landWrite(_ sim: inout Simulation<World>, repository r: Int) {
     #expect(abs(copyEnd - 11) <= 0.002, "the copy ended at \(copyEnd) s")
 }
 
+/// Goal: a copy and an RPC share the destination's cores as processor sharing, and only when
+/// the cores are short. Method: a 1 GB copy whose destination resolves deltas at 50 MB/s per
+/// core (disks, network and stream far faster) alone takes 20 s; at 2 s an RPC needing 4 s of
+/// CPU starts on the destination. With 1 core the two are 2 jobs on 1 core: the RPC ends
+/// 2 × 4 = 8 s later, at 10 s, and the work-conserving copy at 20 + 4 = 24 s. With 2 cores each
+/// has a core: the RPC ends at 6 s and the copy at 20 s.
+@Test(arguments: [(cores: 1, rpcEnd: 10.0, copyEnd: 24.0), (cores: 2, rpcEnd: 6.0, copyEnd: 20.0)])
+func copyAndRPCShareTheCoresAsProcessorSharing(_ c: (cores: Int, rpcEnd: Double, copyEnd: Double)) throws {
+    let yaml = """
+    name: cores
+    nodes:
+      - {name: a, cpuCores: 4, disk: {readBandwidth: 10GB/s, writeBandwidth: 10GB/s}, network: {bandwidth: 10GB/s}, storages: [{name: sa, capacity: 100GB}]}
+      - {name: b, cpuCores: \(c.cores), disk: {readBandwidth: 10GB/s, writeBandwidth: 10GB/s}, network: {bandwidth: 10GB/s}, storages: [{name: sb, capacity: 100GB}]}
+    gitlab: {weights: {sa: 100}, apiLatency: 0s, sidekiqPickup: 0s, moveStreamBandwidth: 100GB/s,
+             moveSourceRatePerCore: 10GB/s, moveDestinationRatePerCore: 50MB/s}
+    repositories:
+      - {path: r0.git, storage: sa, size: 1GB}
+      - {path: r1.git, storage: sb, size: 1MB}
+    """
+    var sim = makeSim(try Fleet.build(FleetSpec.parse(yaml, file: "cores.yaml"))) { config in
+        config.traffic = TrafficSpec(ratePerSecond: 0, mix: [])
+    }
+    let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
+    World.submit(&sim, repository: 1, rpcClass: .read, at: .seconds(2), cost: RecordedCost(cpuSeconds: 4, bytesRead: 0, bytesWritten: 0))
+    let rpcDone = runUntil(&sim) { $0.rpcsCompleted == 1 }
+    #expect(abs(rpcDone!.seconds - c.rpcEnd) <= 0.002, "the RPC ended at \(rpcDone!.seconds) s")
+    let replicated = runUntil(&sim) { $0.move(id).state == .replicated }
+    let copyEnd = replicated!.seconds - MoveCosts.checksumSeconds(.project, RepositoryParts())
+    #expect(abs(copyEnd - c.copyEnd) <= 0.002, "the copy ended at \(copyEnd) s")
+}
+
 /// The sharded fleet with one push to r0 in flight from 0 s for `seconds` (its bytes written at
 /// the 1,000 MB/s disk, CPU ≈ 0).
 func simWithPushInFlight(seconds: Double) throws -> Simulation<World> {

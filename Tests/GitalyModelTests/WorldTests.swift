@@ -4,7 +4,8 @@ import SimKernel
 
 /// A plain three-storage fleet where the source disk's read bandwidth (100 MB/s) is the only
 /// bottleneck: every other resource is 10× faster, the per-stream cap is out of the way and
-/// Sidekiq picks a job up at once unless `gitlab` says otherwise.
+/// Sidekiq picks a job up at once unless `gitlab` says otherwise; copies never wait for cores
+/// (per-core copy rates of 100 GB/s).
 func shardedFleet(sidekiq: Int = 5, gitlab: String = "moveStreamBandwidth: 100GB/s, sidekiqPickup: 0s", repositories: String? = nil, extra: String = "") throws -> Fleet {
     let yaml = """
     name: two
@@ -21,7 +22,7 @@ func shardedFleet(sidekiq: Int = 5, gitlab: String = "moveStreamBandwidth: 100GB
         disk: {readBandwidth: 1000MB/s, writeBandwidth: 1000MB/s}
         network: {bandwidth: 1000MB/s}
         storages: [{name: sc, capacity: 100GB}]
-    gitlab: {weights: {sa: 100}, sidekiqConcurrency: \(sidekiq), apiLatency: 0s, \(gitlab)}
+    gitlab: {weights: {sa: 100}, sidekiqConcurrency: \(sidekiq), apiLatency: 0s, moveSourceRatePerCore: 100GB/s, moveDestinationRatePerCore: 100GB/s, \(gitlab)}
     repositories:
     \(repositories ?? "  - {path: r0.git, storage: sa, size: 1GB}\n  - {path: r1.git, storage: sa, size: 3GB}")
     \(extra)

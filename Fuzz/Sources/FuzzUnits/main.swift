@@ -1,5 +1,5 @@
 import FuzzDriver
-import GitalyModel
+import SpecFiles
 
 // Sizes, rates and durations as a model file writes them. Besides crashes, checks that a
 // quantity that parses is finite: every caller converts it on (to Int64 bytes, to SimTime).
