@@ -247,11 +247,22 @@ struct Validator {
         guard (0...1).contains(f.replicationJobFailureProbability) else {
             throw fail(f.source, "replicationJobFailure", "faults: a probability is within 0 and 1, got \(f.replicationJobFailureProbability)")
         }
-        for rate in [f.nodeCrash, f.diskSlowdown, f.partition, f.praefectLoss, f.zoneOutage].compactMap({ $0 }) where rate.mtbfSeconds <= 0 || rate.mttrSeconds < 0 {
+        for rate in [f.nodeCrash, f.diskSlowdown, f.partition, f.praefectLoss, f.zoneOutage, f.databaseOutage].compactMap({ $0 }) where rate.mtbfSeconds <= 0 || rate.mttrSeconds < 0 {
             throw fail(f.source, "", "faults: mtbf must be above 0 and mttr at least 0")
+        }
+        // Only Praefect with `queue: postgres` has a database to lose.
+        let hasDatabase = fleet.praefect.map { $0.queue == .postgres } ?? false
+        if f.databaseOutage != nil, !hasDatabase {
+            throw fail(f.source, "databaseOutage", "faults: needs Praefect with queue: postgres, the only part with a database")
         }
         for e in f.schedule {
             let object = "\(e.kind.rawValue) fault"
+            if e.kind == .databaseOutage {
+                guard e.target.isEmpty else { throw fail(e.source, "target", "\(object): takes no target (Praefect has one database)") }
+                guard hasDatabase else { throw fail(e.source, "kind", "\(object): needs Praefect with queue: postgres, the only part with a database") }
+                continue
+            }
+            guard !e.target.isEmpty else { throw fail(e.source, "target", "\(object): needs a target") }
             switch e.kind {
             case .nodeCrash, .diskSlowdown, .diskLoss, .podEviction, .partition, .gitalyPartition:
                 guard fleet.node(named: e.target) != nil else { throw fail(e.source, "target", "\(object): unknown node \"\(e.target)\"") }
@@ -259,6 +270,7 @@ struct Validator {
                 guard fleet.zones.contains(e.target) else { throw fail(e.source, "target", "\(object): unknown zone \"\(e.target)\"; zones are \(fleet.zones.joined(separator: ", "))") }
             case .praefectLoss:
                 guard fleet.praefect(named: e.target) != nil else { throw fail(e.source, "target", "\(object): unknown Praefect \"\(e.target)\"") }
+            case .databaseOutage: break
             }
             if e.kind == .partition {
                 guard let p = e.praefect, fleet.praefect(named: p) != nil else { throw fail(e.source, "praefect", "\(object): needs the name of a known Praefect") }
@@ -320,7 +332,7 @@ extension Fleet {
                 lines.append("  storage \(v.name): weight \(v.weight)")
             }
         }
-        lines.append("  faults: \(faults.schedule.count) scheduled, random: \([("nodeCrash", faults.nodeCrash), ("diskSlowdown", faults.diskSlowdown), ("partition", faults.partition), ("praefectLoss", faults.praefectLoss), ("zoneOutage", faults.zoneOutage)].filter { $0.1 != nil }.map(\.0).joined(separator: ", "))")
+        lines.append("  faults: \(faults.schedule.count) scheduled, random: \([("nodeCrash", faults.nodeCrash), ("diskSlowdown", faults.diskSlowdown), ("partition", faults.partition), ("praefectLoss", faults.praefectLoss), ("zoneOutage", faults.zoneOutage), ("databaseOutage", faults.databaseOutage)].filter { $0.1 != nil }.map(\.0).joined(separator: ", "))")
         if !repositories.isEmpty { lines.append("  repositories placed by hand: \(repositories.count)") }
         return lines.joined(separator: "\n")
     }

@@ -143,7 +143,7 @@ extension FleetSpec {
     }
 
     static func parseFaults(_ c: YAMLCursor) throws -> FaultSpec {
-        let m = try c.mapping(allowed: ["nodeCrash", "diskSlowdown", "partition", "praefectLoss", "zoneOutage", "replicationJobFailure", "schedule"])
+        let m = try c.mapping(allowed: ["nodeCrash", "diskSlowdown", "partition", "praefectLoss", "zoneOutage", "databaseOutage", "replicationJobFailure", "schedule"])
         var f = FaultSpec()
         f.source = SourceLine(line: c.line, path: c.path)
         f.nodeCrash = try m["nodeCrash"].map(parseFaultRate)
@@ -151,11 +151,12 @@ extension FleetSpec {
         f.partition = try m["partition"].map(parseFaultRate)
         f.praefectLoss = try m["praefectLoss"].map(parseFaultRate)
         f.zoneOutage = try m["zoneOutage"].map(parseFaultRate)
+        f.databaseOutage = try m["databaseOutage"].map(parseFaultRate)
         f.replicationJobFailureProbability = try m.get("replicationJobFailure", 0) { try $0.double() }
         if let s = m["schedule"] {
             f.schedule = try s.list().map { sc -> ScheduledFault in
                 let sm = try sc.mapping(allowed: ["at", "kind", "target", "duration", "praefect", "factor", "peer"])
-                var e = ScheduledFault(atSeconds: try sm.required("at").seconds(), kind: try sm.required("kind").oneOf(FaultKind.self), target: try sm.required("target").string())
+                var e = ScheduledFault(atSeconds: try sm.required("at").seconds(), kind: try sm.required("kind").oneOf(FaultKind.self), target: try sm["target"]?.string() ?? "")
                 e.durationSeconds = try sm["duration"].map { try $0.seconds() }
                 e.praefect = try sm["praefect"].map { try $0.string() }
                 e.peer = try sm["peer"].map { try $0.string() }

@@ -298,6 +298,9 @@ public enum FaultKind: String, CaseIterable, Sendable {
     case podEviction
     /// Two Gitaly nodes cannot reach each other (`target` and `peer`); Praefect reaches both.
     case gitalyPartition
+    /// Praefect's PostgreSQL is unreachable (no `target`): routing, the finalizer, the
+    /// replication queue, health consensus, the reconciler and the verifier all stop.
+    case databaseOutage
 }
 
 /// One scheduled fault.
@@ -329,6 +332,7 @@ public struct FaultSpec: Equatable, Sendable {
     public var partition: FaultRate?
     public var praefectLoss: FaultRate?
     public var zoneOutage: FaultRate?
+    public var databaseOutage: FaultRate?
     /// Probability that one replication job fails (replication job failure fault).
     public var replicationJobFailureProbability = 0.0
     public var schedule: [ScheduledFault] = []

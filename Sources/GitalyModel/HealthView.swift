@@ -41,9 +41,11 @@ public struct HealthView: Sendable {
     /// Praefect `praefect` finished a health round started at `time`: one check per node.
     /// Gitaly's health manager writes a round's results together, once every check has answered
     /// or timed out; the caller applies the round at that moment.
-    public mutating func recordCheck(praefect p: Int, node n: Int, at time: SimTime, healthy: Bool) {
-        lastContactAttempt[p] = max(lastContactAttempt[p], time)
+    /// With `stored` false (Praefect's database is down) only the local view changes.
+    public mutating func recordCheck(praefect p: Int, node n: Int, at time: SimTime, healthy: Bool, stored: Bool = true) {
         local[p, n] = healthy
+        guard stored else { return }
+        lastContactAttempt[p] = max(lastContactAttempt[p], time)
         if healthy { lastSeenActive[p, n] = time }
     }
 

@@ -106,7 +106,7 @@ extension World {
         guard vsViaPraefect[vs] else {
             return !nodes[node(vs, 0)].up || key.present == 0 ? scale : 0
         }
-        if runningPraefects.isEmpty { return scale }
+        if runningPraefects.isEmpty || !databaseUp { return scale }
         let candidates = Praefect.validPrimaries(upToDate: key.upToDate, assigned: key.assigned, consensusHealthy: consensusMask[vs])
         let primaries = candidates == 0 || candidates.contains(slot: Int(key.primary)) ? MemberSet.single(Int(key.primary)) : candidates
         var failing = 0

@@ -80,7 +80,28 @@ extension World {
             setGitalyCut(a, b, true)
             cancelFlows(between: a, b, &s)
             if let d = duration { s.schedule(after: d, .faultEnd(.gitalyPartition(node: Int32(a), peer: Int32(b)))) }
+        case .databaseOutage:
+            setDatabase(up: false, s.now)
+            if let d = duration { s.schedule(after: d, .faultEnd(.databaseOutage)) }
         }
+    }
+
+    /// Praefect's PostgreSQL goes away or comes back (outages may overlap). Everything Praefect
+    /// keeps there stops with it (gitaly#3356 calls the connection a single point of failure):
+    /// - routing: every call looks its repository up in the database (`GetRepositoryID`,
+    ///   `GetConsistentStorages`, `GetPrimary`, gitaly `router_per_repository.go`), and the
+    ///   consistent-storages cache is purged and off while its LISTEN connection is down
+    ///   (`datastore/storage_provider.go`, `Disconnect`): reads and writes fail (`World+RPC`);
+    /// - the finalizer cannot record generations or enqueue jobs: a write finishing then fails;
+    /// - the replication queue: workers dequeue nothing, a job's `SetGeneration` fails, and
+    ///   a batch's acknowledgement too, so its jobs go stale once the database is back;
+    /// - health: each Praefect's checks still feed its local view (stored before the
+    ///   database write, `nodes/health_manager.go`), but `node_status` is not updated, so the
+    ///   consensus ages until the first round after the outage;
+    /// - the reconciler, the verifier and `ProcessStale` do not run.
+    mutating func setDatabase(up: Bool, _ now: SimTime) {
+        databaseDownCount += up ? -1 : 1
+        recomputeWriteFailing(now)
     }
 
     mutating func faultEnd(_ e: FaultEnd, _ s: inout EventScheduler<WorldEvent>) {
@@ -91,6 +112,7 @@ extension World {
             recomputeWriteFailing(s.now)
         case .praefectLoss(let p): setPraefect(Int(p), up: true, &s)
         case .gitalyPartition(let a, let b): setGitalyCut(Int(a), Int(b), false)
+        case .databaseOutage: setDatabase(up: true, s.now)
         }
     }
 
@@ -112,7 +134,7 @@ extension World {
             if let r = f.nodeCrash { s.schedule(after: faultRandom.exponentialTime(mean: .seconds(r.mtbfSeconds)), .randomFault(kind: .nodeCrash, target: Int32(n))) }
             if let r = f.diskSlowdown { s.schedule(after: faultRandom.exponentialTime(mean: .seconds(r.mtbfSeconds)), .randomFault(kind: .diskSlowdown, target: Int32(n))) }
         }
-        for (kind, rate) in [(FaultKind.partition, f.partition), (.praefectLoss, f.praefectLoss), (.zoneOutage, f.zoneOutage)] {
+        for (kind, rate) in [(FaultKind.partition, f.partition), (.praefectLoss, f.praefectLoss), (.zoneOutage, f.zoneOutage), (.databaseOutage, f.databaseOutage)] {
             if let r = rate { s.schedule(after: faultRandom.exponentialTime(mean: .seconds(r.mtbfSeconds)), .randomFault(kind: kind, target: -1)) }
         }
     }
@@ -127,6 +149,7 @@ extension World {
         case .partition: rate = f.partition
         case .praefectLoss: rate = f.praefectLoss
         case .zoneOutage: rate = f.zoneOutage
+        case .databaseOutage: rate = f.databaseOutage
         case .diskLoss, .podEviction, .gitalyPartition: rate = nil
         }
         guard let rate else { return }
@@ -147,6 +170,8 @@ extension World {
             apply(kind, target: fleet.praefects[faultRandom.below(fleet.praefects.count)].name, praefectName: nil, duration: repair, factor: 1, &s)
         case .zoneOutage:
             apply(kind, target: fleet.zones[faultRandom.below(fleet.zones.count)], praefectName: nil, duration: repair, factor: 1, &s)
+        case .databaseOutage:
+            apply(kind, target: "", praefectName: nil, duration: repair, factor: 1, &s)
         }
         s.schedule(after: outage + faultRandom.exponentialTime(mean: .seconds(rate.mtbfSeconds)), .randomFault(kind: kind, target: Int32(target)))
     }

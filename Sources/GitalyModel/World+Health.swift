@@ -31,7 +31,7 @@ extension World {
         guard healthApplyPending[p] else { return }
         healthApplyPending[p] = false
         guard praefect!.up[p] else { return }
-        for n in nodes.indices { praefect!.health.recordCheck(praefect: p, node: n, at: s.now, healthy: pendingHealth[p][n]) }
+        for n in nodes.indices { praefect!.health.recordCheck(praefect: p, node: n, at: s.now, healthy: pendingHealth[p][n], stored: databaseUp) }
         refreshHealth(s.now)
     }
 

@@ -219,7 +219,7 @@ extension World {
         let held = moves[m].sourceData
         let size = storedBytes(r)
         if vsViaPraefect[old.virtualStorage] {
-            guard !runningPraefects.isEmpty else { return failMove(m, reason: "Praefect unavailable during cleanup", &s) }
+            guard praefectAnswers(old.virtualStorage) else { return failMove(m, reason: "Praefect unavailable during cleanup", &s) }
             for slot in held.slots {
                 if nodes[node(old.virtualStorage, slot)].up { storageUsedBytes[members[slot]] -= size } else { orphanedBytes[members[slot]] += size }
             }
@@ -252,8 +252,18 @@ extension World {
     /// The copy of one part: `ReplicateRepository` onto the destination, one stream per
     /// destination replica from one source replica (source disk read, both links,
     /// destination disk write), each no faster than one stream goes.
+    /// Whether calls to a storage get through: a plain storage always reaches its node; a
+    /// virtual storage needs a running Praefect and Praefect's database (`World+Faults`).
+    func praefectAnswers(_ vs: Int) -> Bool {
+        !vsViaPraefect[vs] || (!runningPraefects.isEmpty && databaseUp)
+    }
+
     mutating func copyPart(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         let r = moves[m].move.repository
+        // `ReplicateRepository` and the creates go through Praefect on either side.
+        guard praefectAnswers(repositories[r].virtualStorage), praefectAnswers(moves[m].move.destinationStorage) else {
+            return failMove(m, reason: "Praefect unavailable", &s)
+        }
         if moves[m].part == .project {
             guard prepareDestination(m, &s) else { return }
         }

@@ -124,7 +124,7 @@ extension World {
             if c == .receivePack { inflightPushes[r] += 1 }
             return dispatch(rpc, node: node(vsIndex, 0), &s)
         }
-        guard let p = pickPraefect() else { return finish(rpc, .unavailable, now) }
+        guard let p = pickPraefect(), databaseUp else { return finish(rpc, .unavailable, now) }
         let healthy = locallyHealthy(praefect: p, virtualStorage: vsIndex)
         if c == .maintenance {
             // Maintenance (housekeeping, OptimizeRepository) goes to every assigned replica that
@@ -377,6 +377,9 @@ extension World {
             if tx.primaryCommitted { ledger.acknowledge(repository: r, generation: repositories[r].incrementGeneration(on: 1)) }
             return finish(rpc, tx.primaryCommitted ? .ok : outcome, now)
         }
+        // Without its database the finalizer records nothing and the client sees an error: the
+        // nodes may hold the write, but it was never acknowledged.
+        guard databaseUp else { return finish(rpc, .unavailable, now) }
         let result = Praefect.finalize(&repositories[r], route: tx.route, mode: vsConsistency[vsIndex],
                                        outcome: MutatorOutcome(primaryCommitted: tx.primaryCommitted, secondariesCommitted: tx.secondariesCommitted,
                                                                                primaryVoted: tx.primaryVoted))

@@ -54,8 +54,8 @@ extension World {
         guard token == workers[w].token, !workers[w].busy else { return }
         let p = workers[w].praefect
         let vs = workers[w].virtualStorage
-        guard praefect!.up[p] else {
-            // A stopped Praefect's workers look again when it could be back.
+        guard praefect!.up[p], databaseUp else {
+            // A stopped Praefect's workers (or all, without the database) look again later.
             return sleepWorker(w, until: s.now + .seconds(praefect!.spec.replication.idleBackoffMaxSeconds), &s)
         }
         if let (target, jobs) = praefect!.workerStep(praefect: p, virtualStorage: vs, at: s.now) {
@@ -85,7 +85,11 @@ extension World {
             workers[w].next += 1
             if startJob(slot, worker: w, &s) { return }
         }
-        for (job, success) in workers[w].results { praefect!.queue.acknowledge(job, success: success) }
+        // Without the database the acknowledgement fails: the jobs stay in progress and go
+        // stale (`ProcessStale`) once it is back.
+        if databaseUp {
+            for (job, success) in workers[w].results { praefect!.queue.acknowledge(job, success: success) }
+        }
         workers[w].results = []
         workers[w].busy = false
         workers[w].batch = []
@@ -222,7 +226,9 @@ extension World {
     }
 
     /// The running job ended: its effect on the metadata now, its acknowledgement with the batch.
-    mutating func replicationJobEnded(_ w: Int, success: Bool, _ s: inout EventScheduler<WorldEvent>) {
+    mutating func replicationJobEnded(_ w: Int, success copied: Bool, _ s: inout EventScheduler<WorldEvent>) {
+        // `SetGeneration` writes the database: without it the copy does not count.
+        let success = copied && databaseUp
         let slot = workers[w].job
         workers[w].phase = .none
         workers[w].job = -1
@@ -273,7 +279,7 @@ extension World {
     /// `ProcessStale`: every 30 s a running Praefect fails jobs without a heartbeat for 1 min.
     mutating func staleJobCheck(_ s: inout EventScheduler<WorldEvent>) {
         s.schedule(after: Self.staleCheckPeriod, .staleJobCheck)
-        guard !runningPraefects.isEmpty else { return }
+        guard !runningPraefects.isEmpty, databaseUp else { return }
         praefect!.queue.failStale(at: s.now, staleAfter: Self.staleJobAge)
     }
 
@@ -290,7 +296,7 @@ extension World {
     mutating func reconcile(_ s: inout EventScheduler<WorldEvent>) {
         guard let p = praefect, p.spec.queue == .postgres else { return }
         s.schedule(after: .seconds(p.spec.reconcilerIntervalSeconds), .reconcile)
-        guard let runner = runningPraefects.first else { return }
+        guard let runner = runningPraefects.first, databaseUp else { return }
         for vs in fleet.virtualStorages.indices where fleet.virtualStorages[vs].viaPraefect {
             let healthy = localMask[runner, vs]
             guard healthy.nonzeroBitCount >= 2 else { continue }

@@ -53,6 +53,7 @@ extension World {
     /// to 25 due replicas per period, checked against its own local health view.
     mutating func verify(_ s: inout EventScheduler<WorldEvent>) {
         s.schedule(after: Self.verifierPeriod, .verify)
+        guard databaseUp else { return }
         for p in runningPraefects {
             var leased = 0
             var deferred: [VerifyEntry] = []

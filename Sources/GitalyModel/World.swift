@@ -36,6 +36,9 @@ public struct World: DiscreteEventModel {
     var localMask = FlatTable<MemberSet>(rows: 0, columns: 0, repeating: 0)
     var consensusMask: [MemberSet] = []
     var runningPraefects: [Int] = []
+    /// Outages of Praefect's PostgreSQL in progress (`World+Faults.setDatabase`).
+    var databaseDownCount = 0
+    var databaseUp: Bool { databaseDownCount == 0 }
     var nodes: [NodeState]
     public internal(set) var storageUsedBytes: [Double] {
         didSet { for i in storageUsedBytes.indices where storageUsedBytes[i] > peakStorageUsedBytes[i] { peakStorageUsedBytes[i] = storageUsedBytes[i] } }

@@ -40,6 +40,7 @@ public enum FaultEnd: Sendable {
     case partition(praefect: Int32, node: Int32)
     case praefectLoss(praefect: Int32)
     case gitalyPartition(node: Int32, peer: Int32)
+    case databaseOutage
 }
 
 extension WorldEvent: TraceableEvent {
@@ -63,6 +64,7 @@ extension WorldEvent: TraceableEvent {
             case .partition(let p, let n): return 13 | UInt64(p) << 8 | UInt64(n) << 24
             case .praefectLoss(let p): return 14 | UInt64(p) << 8
             case .gitalyPartition(let a, let b): return 22 | UInt64(a) << 8 | UInt64(b) << 24
+            case .databaseOutage: return 23
             }
         // Partitions, Praefect losses and zone outages pick their target when they fire, so they
         // are scheduled with target -1: its bit pattern keeps the code total.

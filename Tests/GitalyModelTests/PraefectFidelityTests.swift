@@ -1,6 +1,7 @@
 import Testing
 import SimKernel
 @testable import GitalyModel
+import SpecFiles
 
 /// A write of exactly `seconds` of CPU and no bytes on every node it runs on, from its record.
 func timedWrite(_ sim: inout Simulation<World>, at t: Double, seconds: Double, repository: Int = 0) {
@@ -212,4 +213,71 @@ func catchUpSim(latency: Double, repositories: Int, faults: String, consistency:
     sim.run(until: .seconds(320))
     #expect(!sim.model.repositories[0].existing.contains(slot: 0), "n1's row is gone")
     #expect(sim.model.report(at: sim.now).lostWrites == 1)
+}
+
+/// Goal: an outage of Praefect's PostgreSQL fails every call through Praefect for exactly its
+/// length (routing reads the database for every call; the storages cache is off while the
+/// database is gone). Method: the database is down from 10 s to 40 s; writes at 5, 15 and
+/// 45 s, a read at 20 s. By hand: the writes at 5 and 45 s succeed, the write at 15 s and the
+/// read fail; every Praefect refuses writes for 30 s, so 30 repository-seconds. The consensus
+/// ages meanwhile (no `node_status` row is written) and is whole again within one round (1 s)
+/// after the database returns.
+@Test func databaseOutageFailsEveryCallThroughPraefectForItsLength() throws {
+    var sim = makeSim(try clusterFleet(consistency: .strong, faults: "    - {at: 10s, kind: databaseOutage, duration: 30s}"))
+    for t in [5.0, 15, 45] { World.submit(&sim, repository: 0, rpcClass: .write, at: .seconds(t)) }
+    World.submit(&sim, repository: 0, rpcClass: .read, at: .seconds(20))
+    sim.run(until: .seconds(35))
+    #expect(sim.model.writeUnavailableRepositories == 1)
+    #expect(sim.model.report(at: sim.now).unavailableRepositories.count == 1, "the consensus aged past its 10 s window")
+    sim.run(until: .seconds(41.5))
+    #expect(sim.model.report(at: sim.now).unavailableRepositories.isEmpty, "one round after the outage the consensus is back")
+    sim.run(until: .seconds(50))
+    let report = sim.model.report(at: sim.now)
+    #expect(report.acknowledgedWrites == 2)
+    #expect(sim.model.outcomes[RPCOutcome.unavailable.rawValue] == 2)
+    #expect(abs(report.writeUnavailableRepositorySeconds - 30) < 1e-6, "\(report.writeUnavailableRepositorySeconds)")
+}
+
+/// Goal: a write that finishes while the database is down is not acknowledged and changes no
+/// generation (the finalizer cannot record it). Method: a 4 s write from 8 s ends at 12 s,
+/// inside an outage from 10 s.
+@Test func writeFinishingDuringADatabaseOutageIsNotRecorded() throws {
+    var sim = makeSim(try clusterFleet(consistency: .strong, faults: "    - {at: 10s, kind: databaseOutage, duration: 30s}"))
+    timedWrite(&sim, at: 8, seconds: 4)
+    sim.run(until: .seconds(15))
+    #expect(sim.model.repositories[0].generation == 0)
+    #expect(sim.model.report(at: sim.now).acknowledgedWrites == 0)
+    #expect(sim.model.outcomes[RPCOutcome.unavailable.rawValue] == 1)
+}
+
+/// Goal: replication waits for the database. Method: n2 and n3 are cut off from 1 s to 6 s; a
+/// write at 3 s reaches n1 alone and queues jobs for n2 and n3; the database is down from
+/// 5 s to 65 s, so no worker dequeues them until 65 s; then each takes its fixed latency
+/// (0.3 s plus an exponential of mean 0.7 s) and both replicas are up to date well before 80 s.
+@Test func replicationWaitsForTheDatabase() throws {
+    let faults = (secondariesCutOff(at: "1s", duration: "5s") + ["    - {at: 5s, kind: databaseOutage, duration: 60s}"]).joined(separator: "\n")
+    var sim = makeSim(try clusterFleet(consistency: .strong, faults: faults))
+    World.submit(&sim, repository: 0, rpcClass: .write, at: .seconds(3))
+    sim.run(until: .seconds(64.9))
+    #expect(sim.model.repositories[0].generation == 1)
+    #expect(sim.model.repositories[0].upToDate == 0b001, "no job ran while the database was down")
+    sim.run(until: .seconds(80))
+    #expect(sim.model.repositories[0].upToDate == 0b111)
+}
+
+/// Goal: a database outage is refused where there is no database. Method: the fault on a
+/// Praefect with `queue: memory`, with a target, and as a random fault on a plain fleet.
+@Test func databaseOutageNeedsADatabase() throws {
+    let memory = #expect(throws: SpecError.self) {
+        _ = try clusterFleet(consistency: .strong, faults: "    - {at: 10s, kind: databaseOutage}", praefect: "  queue: memory")
+    }
+    #expect(memory?.description.contains("needs Praefect with queue: postgres") == true, "\(String(describing: memory))")
+    let targeted = #expect(throws: SpecError.self) {
+        _ = try clusterFleet(consistency: .strong, faults: "    - {at: 10s, kind: databaseOutage, target: p1}")
+    }
+    #expect(targeted?.description.contains("takes no target") == true, "\(String(describing: targeted))")
+    let plain = #expect(throws: SpecError.self) {
+        _ = try shardedFleet(extra: "faults: {databaseOutage: {mtbf: 100h, mttr: 5m}}")
+    }
+    #expect(plain?.description.contains("databaseOutage") == true, "\(String(describing: plain))")
 }
