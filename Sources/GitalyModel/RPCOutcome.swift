@@ -13,13 +13,17 @@ public enum RPCOutcome: Int, CaseIterable, Sendable {
     case noSuitableNode
     /// The node has no such repository (its data was lost): NotFound.
     case notFound
+    /// The client's deadline passed first: DeadlineExceeded (`World+RPC`, deadlines).
+    case deadlineExceeded
 
     /// Whether GitLab's error ratio counts it: ResourceExhausted and FailedPrecondition are
     /// excluded (runbooks `metrics-catalog/services/gitaly.jsonnet`, GITALY_LOGS.md §5).
     public var countsAsError: Bool {
         switch self {
         case .ok, .resourceExhausted, .readOnly, .notFound: return false
-        case .unavailable, .noSuitableNode: return true
+        // A regular deadline counts (GITALY_LOGS.md §5: DeadlineExceeded is excluded only with
+        // `deadline_type: limited`, which the model never sets).
+        case .unavailable, .noSuitableNode, .deadlineExceeded: return true
         }
     }
 }

@@ -24,6 +24,21 @@ public struct RPCProfile: Sendable, Equatable {
     }
 }
 
+extension RPCClass {
+    /// The deadline the client gives a call of this class. Rails calls Gitaly with its
+    /// "default" timeout, 55 s unless an admin changed it (PUBLIC: GitLab docs, "Gitaly
+    /// timeouts"; the fast 10 s and medium 30 s timeouts cover a few calls, not modelled per
+    /// call). Clones, fetches and pushes come through Workhorse and gitlab-shell without a
+    /// deadline (`grpc.meta.deadline_type: none` in Gitaly's logs, GITALY_LOGS.md), and
+    /// housekeeping runs from Sidekiq without the web timeout (ASSUMED none).
+    public var defaultDeadlineSeconds: Double? {
+        switch self {
+        case .read, .write: return 55
+        case .uploadPack, .receivePack, .maintenance: return nil
+        }
+    }
+}
+
 /// Poisson RPC traffic generated inside the world: a rate, a mix of classes and a profile per
 /// class, repositories picked uniformly. Replayed or fitted traffic comes from the Traffic
 /// module through `World.submit`.
@@ -32,6 +47,8 @@ public struct TrafficSpec: Sendable, Equatable {
     /// Share of each class, indexed by `RPCClass.index`; need not sum to 1.
     public var mix: [Double]
     public var profiles: [RPCProfile]
+    /// The client's gRPC deadline per class, nil for none (`RPCClass.defaultDeadlineSeconds`).
+    public var deadlineSeconds: [Double?]
 
     public init(ratePerSecond: Double, mix: [(RPCClass, Double)]) {
         self.ratePerSecond = ratePerSecond
@@ -39,6 +56,7 @@ public struct TrafficSpec: Sendable, Equatable {
         for (c, share) in mix { m[c.index] = share }
         self.mix = m
         profiles = RPCClass.allCases.map(RPCProfile.defaultProfile)
+        deadlineSeconds = RPCClass.allCases.map(\.defaultDeadlineSeconds)
     }
 
     /// The benchmark mix: 70% reads, 30% writes.

@@ -57,11 +57,15 @@ struct InflightRPC {
     /// When the RPC casts its vote (Gitaly's reference-transaction hook), once it is on a core;
     /// `.max` while it waits. A node that goes down after this moment has changed its replica.
     var voteAt: SimTime = .max
+    /// When the client gives up, once the RPC is on a core: its service ends then if it has
+    /// not ended before (`.max` without a deadline).
+    var deadlineAt: SimTime = .max
 
     /// Occupies the free slot with `rpc`; returns the next free slot.
     mutating func take(_ rpc: RPC) -> Int32 {
         self.rpc = rpc
         voteAt = .max
+        deadlineAt = .max
         return nextFree
     }
 
@@ -267,11 +271,29 @@ extension World {
                 rpcDiskService(node: n, reads: io.read > 0, writes: io.written > 0, 1, &s)
             }
         }
+        let deadline = deadlineAt(rpc)
+        // Gitaly cancels a call whose client gave up (its git process is killed): one that got
+        // its core too late ends at once, and one still in service at the deadline ends then.
+        if deadline <= s.now {
+            inflight[Int(slot)].deadlineAt = deadline
+            return s.schedule(at: s.now, .rpcDone(node: Int32(n), slot: slot, repository: rpc.repository))
+        }
         let t = serviceTime(rpc, node: n)
         if rpc.transaction >= 0 {
             inflight[Int(slot)].voteAt = s.now + SimTime(nanoseconds: Int64(Double(t.nanoseconds) * Self.votePointShare))
         }
-        s.schedule(after: t, .rpcDone(node: Int32(n), slot: slot, repository: rpc.repository))
+        let end = s.now + t
+        if deadline < end { inflight[Int(slot)].deadlineAt = deadline }
+        s.schedule(at: min(end, deadline), .rpcDone(node: Int32(n), slot: slot, repository: rpc.repository))
+    }
+
+    /// When the client of `rpc` gives up (gRPC deadline), `.max` without one. Replication
+    /// work on the cores has none.
+    @inline(__always)
+    func deadlineAt(_ rpc: RPC) -> SimTime {
+        let d = deadlines[rpc.rpcClass.index]
+        guard d < .max, rpc.transaction > World.replicationWorkMarker else { return .max }
+        return rpc.arrivedAt + d
     }
 
     /// CPU time drawn exponential around the class mean (stretched beside move copies,
@@ -322,10 +344,15 @@ extension World {
             rpcDiskService(node: n, reads: io.read > 0, writes: io.written > 0, -1, &s)
         }
         let voteAt = inflight[Int(slot)].voteAt
+        let cancelledAt = inflight[Int(slot)].deadlineAt
         let rpc = release(slot: slot)
         let survived = rpc.epoch == nodes[n].epoch && nodes[n].up
         if rpc.transaction <= World.replicationWorkMarker { return replicationCPUDone(rpc, ok: survived, &s) }
         releaseLimiter(rpc, node: n, &s)
+        if survived && cancelledAt <= s.now {
+            // Cancelled at the client's deadline: a call past its vote point changed its replica.
+            return nodeAnswered(rpc, ok: false, voted: voteAt <= cancelledAt, outcome: .deadlineExceeded, s.now, &s)
+        }
         // A node that went down (crash, SIGTERM of a pod) after its vote point has changed its
         // replica although the call failed.
         let e = Int(rpc.epoch)
@@ -374,7 +401,10 @@ extension World {
         }
         guard vsViaPraefect[vsIndex] else {
             // A plain storage acknowledges what its one node wrote.
-            if tx.primaryCommitted { ledger.acknowledge(repository: r, generation: repositories[r].incrementGeneration(on: 1)) }
+            if tx.primaryCommitted {
+                let g = repositories[r].incrementGeneration(on: 1)
+                if now < deadlineAt(rpc) { ledger.acknowledge(repository: r, generation: g) }
+            }
             return finish(rpc, tx.primaryCommitted ? .ok : outcome, now)
         }
         // Without its database the finalizer records nothing and the client sees an error: the
@@ -383,7 +413,8 @@ extension World {
         let result = Praefect.finalize(&repositories[r], route: tx.route, mode: vsConsistency[vsIndex],
                                        outcome: MutatorOutcome(primaryCommitted: tx.primaryCommitted, secondariesCommitted: tx.secondariesCommitted,
                                                                                primaryVoted: tx.primaryVoted))
-        if let g = result.generation, result.acknowledged { ledger.acknowledge(repository: r, generation: g) }
+        // A client that gave up never learns of the write: it is not acknowledged.
+        if let g = result.generation, result.acknowledged, now < deadlineAt(rpc) { ledger.acknowledge(repository: r, generation: g) }
         for target in result.outdated.slots {
             praefect!.queue.enqueue(repository: r, virtualStorage: vsIndex, source: tx.route.primary, target: target, change: .update, at: now)
         }
@@ -391,12 +422,16 @@ extension World {
         finish(rpc, result.acknowledged ? .ok : .unavailable, now)
     }
 
-    /// The client has its answer.
+    /// The client has its answer, or gave up at its deadline: then DeadlineExceeded after
+    /// exactly the deadline, whatever the nodes answered later (a call still queued when its
+    /// client gave up is answered when it leaves the queue, counted with its deadline as latency).
     mutating func finish(_ rpc: RPC, _ outcome: RPCOutcome, _ now: SimTime) {
         if rpc.cost >= 0 { freeCost(rpc.cost) }
         rpcsCompleted += 1
-        outcomes[outcome.rawValue] += 1
-        window.record(rpc.rpcClass, outcome: outcome, latencySeconds: (now - rpc.arrivedAt).seconds)
+        let deadline = deadlineAt(rpc)
+        let (seen, latency) = now >= deadline ? (RPCOutcome.deadlineExceeded, deadline - rpc.arrivedAt) : (outcome, now - rpc.arrivedAt)
+        outcomes[seen.rawValue] += 1
+        window.record(rpc.rpcClass, outcome: seen, latencySeconds: latency.seconds)
     }
 
     mutating func closeWindow(_ s: inout EventScheduler<WorldEvent>) {

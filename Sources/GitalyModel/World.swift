@@ -24,6 +24,8 @@ public struct World: DiscreteEventModel {
     let profiles: [RPCProfile]
     /// Per class: 1 / mean CPU seconds, the rate of the exponential CPU time draw.
     let cpuRate: [Double]
+    /// The client's deadline per class, `.max` for none.
+    let deadlines: [SimTime]
     /// By node and class index: the seconds an RPC's disk reads and writes take
     /// at the node's current bandwidth (refreshed when a disk slows down).
     var ioSeconds: FlatTable<(read: Double, written: Double)>
@@ -167,6 +169,7 @@ public struct World: DiscreteEventModel {
         })
         profiles = config.traffic?.profiles ?? RPCClass.allCases.map(RPCProfile.defaultProfile)
         cpuRate = profiles.map { 1 / $0.cpuSecondsMean }
+        deadlines = (config.traffic?.deadlineSeconds ?? RPCClass.allCases.map(\.defaultDeadlineSeconds)).map { $0.map(SimTime.seconds) ?? .max }
         trafficRatePerSecond = config.traffic?.ratePerSecond ?? 0
         trafficCumulativeMix = config.traffic?.cumulativeMix ?? []
         diskReadBytesPerSecond = fleet.nodes.map(\.disk.readBytesPerSecond)
