@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "Report", exclude: ["README.md"]),
         // The engine's driver inside the simulator: engine actions onto the world's admin door.
         .target(name: "SimulatedDriver", dependencies: ["Migration", "GitalyModel", "SimKernel"], exclude: ["README.md"]),
-        .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "GitalyModel", "Traffic", "Inventory", "Planner", "Migration", "SimulatedDriver"], exclude: ["README.md"]),
+        .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "SpecFiles", "GitalyModel", "Traffic", "Inventory", "Planner", "Migration", "SimulatedDriver", "Report", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",
@@ -69,7 +69,7 @@ let package = Package(
         .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "Stochastics"]),
         .testTarget(name: "StochasticsTests", dependencies: ["Stochastics", "SimKernel"]),
         .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel", "SpecFiles"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel", "Migration"]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel", "Migration", "SpecFiles", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
         .testTarget(name: "InventoryTests", dependencies: [
             "Inventory", "SimKernel", "Stochastics", "SpecFiles",

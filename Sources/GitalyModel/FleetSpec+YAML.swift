@@ -142,7 +142,8 @@ extension FleetSpec {
         return FaultRate(mtbfSeconds: try m.required("mtbf").seconds(.positive), mttrSeconds: try m.required("mttr").seconds())
     }
 
-    static func parseFaults(_ c: YAMLCursor) throws -> FaultSpec {
+    /// A `faults:` block; experiments use it to replace a model's faults.
+    public static func parseFaults(_ c: YAMLCursor) throws -> FaultSpec {
         let m = try c.mapping(allowed: ["nodeCrash", "diskSlowdown", "partition", "praefectLoss", "zoneOutage", "databaseOutage", "replicationJobFailure", "schedule"])
         var f = FaultSpec()
         f.source = SourceLine(line: c.line, path: c.path)

@@ -375,6 +375,7 @@ extension World {
                                       primary: moves[m].destinationPrimary, sizeBytes: old.sizeBytes, generation: moves[m].checksumGeneration, present: moves[m].targets)
         moves[m].sourceRecord = old
         moves[m].sourceData = dataPresent[r]
+        movedBytes += storedBytes(r)
         relist(r, from: old.virtualStorage, to: dv)
         repositories[r] = record
         dataPresent[r] = moves[m].targets

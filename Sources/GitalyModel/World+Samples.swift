@@ -17,6 +17,10 @@ public struct WorldSample: Sendable, Equatable {
     /// (`gitaly_praefect_replication_queue_depth`, `_replication_delay`); 0 without Praefect.
     public var replicationQueueDepth: Int
     public var replicationLagSeconds: Double
+    /// `repository_storages_weighted` per GitLab storage (fleet order).
+    public var weights: [Int]
+    /// Bytes of the repositories whose move has switched so far.
+    public var movedBytes: Double
 
     /// The fullest storage's fill.
     public var storageFillMax: Double { storageFill.max() ?? 0 }
@@ -36,7 +40,8 @@ extension World {
             writeUnavailableRepositories: writeUnavailableRepositories,
             apdex: last?.apdex, errorRatio: last?.errorRatio,
             replicationQueueDepth: queue?.count ?? 0,
-            replicationLagSeconds: queue?.oldestCreatedAt.map { (now - $0).seconds } ?? 0)
+            replicationLagSeconds: queue?.oldestCreatedAt.map { (now - $0).seconds } ?? 0,
+            weights: weights, movedBytes: movedBytes)
     }
 }
 

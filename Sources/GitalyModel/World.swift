@@ -133,6 +133,8 @@ public struct World: DiscreteEventModel {
     var sidekiq: Server<Int>
     /// `repository_storages_weighted`, by GitLab storage index; the admin API changes it.
     public internal(set) var weights: [Int]
+    /// Bytes of the repositories whose move switched to its destination so far.
+    public internal(set) var movedBytes = 0.0
     var rollingUpdate: RollingUpdate?
     public internal(set) var nodesDown: TimeWeightedAverage
     var trafficRandom: RandomStream

@@ -1,3 +1,4 @@
+import Experiments
 import ArgumentParser
 import Bench
 import Foundation

@@ -1,3 +1,4 @@
+import Experiments
 import Foundation
 
 // Number formatting shared by every command's text and JSON output.
@@ -5,9 +6,4 @@ import Foundation
 /// `x` with `digits` decimals.
 func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 
-/// A JSON number; non-finite values (which JSON cannot carry) become null.
-func jsonNumber(_ x: Double) -> String {
-    guard x.isFinite else { return "null" }
-    if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
-    return "\(x)"
-}
+// JSON numbers and strings: `jsonNumber`, `jsonString` (Experiments).

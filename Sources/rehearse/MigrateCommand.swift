@@ -69,35 +69,22 @@ struct MigrateCommand: ParsableCommand {
         }
 
         func run() throws {
-            let spec: FleetSpec
-            let fleetForPlan: Fleet
+            let setup: MigrationSetup
             do {
-                spec = try FleetSpec.load(path: model)
-                fleetForPlan = try Fleet.build(spec)
-            } catch let e as SpecError { throw InputError(e.description) }
-            let planFleet = PlanFleet(fleetForPlan)
-            let inv = try loadInventory(inventory, knownStorages: planFleet.storages.map(\.name))
-            guard let policyText = try? String(contentsOfFile: policy, encoding: .utf8) else { throw InputError("\(policy): cannot read the file") }
-            let plan: Plan
-            do {
-                plan = try Plan.make(inventory: inv, fleet: planFleet, policy: try Policy.parse(policyText, file: policy))
+                let spec = try FleetSpec.load(path: model)
+                let inv = try loadInventory(inventory, knownStorages: PlanFleet(try Fleet.build(spec)).storages.map(\.name))
+                guard let policyText = try? String(contentsOfFile: policy, encoding: .utf8) else { throw InputError("\(policy): cannot read the file") }
+                setup = try MigrationSetup(spec: spec, inventory: inv, inventoryPath: inventory, policy: try Policy.parse(policyText, file: policy),
+                                           planID: URL(fileURLWithPath: policy).deletingPathExtension().lastPathComponent)
             } catch let e as SpecError {
                 throw InputError(e.description)
             } catch let e as PlanError {
                 throw InputError(e.description)
             }
-            // The world holds the inventory's repositories, in the inventory's order.
-            var worldSpec = spec
-            worldSpec.repositories = (0..<inv.count).map { row in
-                RepositorySpec(path: inv.path(row), storage: inv.storageName(row), sizeBytes: Double(inv.sizeBytes[row]))
-            }
-            let fleet: Fleet
-            do { fleet = try Fleet.build(worldSpec) } catch let e as SpecError { throw InputError("\(inventory): \(e.message)") }
-            let engineInput = MigrationPlan(plan, id: URL(fileURLWithPath: policy).deletingPathExtension().lastPathComponent)
-            let ids = inv.ids.map { Migration.RepositoryID($0.rawValue) }
+            let plan = setup.plan
             var config = WorldConfig(seed: seed)
             config.checkInvariants = checkInvariants
-            var run = try MigrationRun(fleet: fleet, config: config, plan: engineInput, repositoryIDs: ids)
+            var run = try MigrationRun(fleet: setup.fleet, config: config, plan: setup.engineInput, repositoryIDs: setup.repositoryIDs)
             let horizon = hours.map { SimTime.hours($0) } ?? .max
             let wall0 = Probes.wallSeconds()
             var lastProgress = wall0

@@ -12,6 +12,7 @@ struct Rehearse: ParsableCommand {
             ModelCommand.self,
             TraceCommand.self,
             SimulateCommand.self, InventoryCommand.self, PlanCommand.self, MigrateCommand.self,
+            RunCommand.self, CheckCommand.self, ReportCommand.self, CompareCommand.self,
         ])
 
     /// Runs the command line. Every failure that comes from the user's input (a bad flag, a bad
@@ -20,6 +21,9 @@ struct Rehearse: ParsableCommand {
         do {
             var command = try parseAsRoot()
             try command.run()
+        } catch let failed as ClaimsFailed {
+            printError("rehearse: " + failed.description)
+            Foundation.exit(1)
         } catch {
             let code = exitCode(for: error)
             if code == .success {

@@ -3,9 +3,9 @@ import Planner
 
 /// The planner's view of a fleet model: one planner storage per GitLab storage (a Praefect
 /// virtual storage, or a plain Gitaly storage), with its weight and tags. Lives here so that no
-/// simulator type enters the Planner module.
+/// simulator type enters the Planner module (and one bridge serves the CLI and the runner).
 extension PlanFleet {
-    init(_ fleet: Fleet) {
+    public init(_ fleet: Fleet) {
         self.init(storages: fleet.virtualStorages.map { v in
             let members = v.members.map { fleet.storages[$0] }
             let node = fleet.nodes[members[0].node]

@@ -1,0 +1,116 @@
+import Foundation
+import GitalyModel
+import SpecFiles
+
+/// An experiment file (`experiments/*.yaml`, schema in experiments/README.md): a fleet model,
+/// the repositories, the plan policy, traffic, faults, how many replications to run, and the
+/// claims the results must uphold. Paths are relative to the experiment file.
+public struct Experiment: Sendable {
+    public var file: String
+    public var name: String
+    public var description: String
+    /// The fleet model (YAML), resolved against the experiment's folder.
+    public var model: String
+    public var inventory: InventorySource
+    public var policy: String
+    /// A traffic profile (YAML) drawn for the whole run; nil for a migration without traffic.
+    public var trafficProfile: String?
+    /// Replaces the model's `faults:` block when present.
+    public var faults: FaultSpec?
+    public var hours: Double
+    public var replications: Int
+    public var seed: UInt64
+    public var claims: [Claim]
+    /// A negative control: its claims are written to fail, and `rehearse check` reports the
+    /// control as broken when one of them holds (the check could not have caught anything).
+    public var control: Bool
+
+    public enum InventorySource: Sendable, Equatable {
+        /// An inventory file (CSV, or JSON when it ends in .json).
+        case file(String)
+        /// `InventoryGenerator` over the model's storages.
+        case generate(repositories: Int, seed: UInt64)
+    }
+
+    /// Replications at most: each one holds a world in memory while it runs (ASSUMED bound,
+    /// far above any useful count for one machine).
+    public static let maxReplications = 100_000
+
+    public static func load(path: String) throws -> Experiment {
+        try parse(TextFile.read(path: path), file: path)
+    }
+
+    public static func parse(_ text: String, file: String) throws -> Experiment {
+        let root = try YAMLCursor.document(text, file: file)
+        let m = try root.mapping(allowed: ["name", "description", "model", "inventory", "policy", "traffic", "faults", "run", "claims", "control"])
+        let folder = URL(fileURLWithPath: file).absoluteURL.deletingLastPathComponent()
+        func resolve(_ c: YAMLCursor) throws -> String {
+            let path = try c.string()
+            let full = path.hasPrefix("/") ? path : folder.appendingPathComponent(path).standardized.path
+            guard FileManager.default.fileExists(atPath: full) else { throw c.error("no such file: \(full)") }
+            return full
+        }
+        let inventory: InventorySource
+        let im = try m.required("inventory").mapping(allowed: ["file", "generate", "seed"])
+        if let f = im["file"] {
+            guard im["generate"] == nil else { throw im.cursor.error("give either file or generate, not both") }
+            inventory = .file(try resolve(f))
+        } else {
+            let g = try im.required("generate")
+            inventory = .generate(repositories: try g.int(in: 1...16_000_000), seed: try im.get("seed", 1) { try $0.uint64() })
+        }
+        var trafficProfile: String?
+        if let t = m["traffic"] {
+            let tm = try t.mapping(allowed: ["profile"])
+            trafficProfile = try tm["profile"].map(resolve)
+        }
+        let run = try m.required("run").mapping(allowed: ["hours", "replications", "seed"])
+        let hours = try run.required("hours").double()
+        guard hours > 0, hours <= 24 * 366 else { throw try run.required("hours").error("must be above 0 and at most one year (8784), got \(hours)") }
+        var claims: [Claim] = []
+        if let cs = m["claims"] {
+            claims = try cs.list().map { c in try Claim.parse(try c.string(), at: c) }
+        }
+        let control = try m.get("control", false) { try $0.bool() }
+        if control && claims.isEmpty { throw m.cursor.error("a control needs claims (written to fail)") }
+        return Experiment(
+            file: file,
+            name: try m.required("name").string(),
+            description: try m.get("description", "") { try $0.string() },
+            model: try resolve(m.required("model")),
+            inventory: inventory,
+            policy: try resolve(m.required("policy")),
+            trafficProfile: trafficProfile,
+            faults: try m["faults"].map(FleetSpec.parseFaults),
+            hours: hours,
+            replications: try run.get("replications", 10) { try $0.int(in: 1...maxReplications) },
+            seed: try run.get("seed", 1) { try $0.uint64() },
+            claims: claims,
+            control: control)
+    }
+
+    /// The input files, in a fixed order, for the results database.
+    public var inputFiles: [(role: String, path: String)] {
+        var files: [(String, String)] = [("experiment", file), ("model", model), ("policy", policy)]
+        if case .file(let f) = inventory { files.append(("inventory", f)) }
+        if let t = trafficProfile { files.append(("traffic", t)) }
+        return files
+    }
+}
+
+extension YAMLCursor {
+    /// A seed: a whole number from 0 to 2^64 - 1.
+    func uint64() throws -> UInt64 {
+        let s = try scalarText()
+        guard let v = UInt64(s) else { throw error("expected a whole number from 0 to 18446744073709551615, got \"\(s)\"") }
+        return v
+    }
+
+    func bool() throws -> Bool {
+        switch try scalarText() {
+        case "true": return true
+        case "false": return false
+        case let s: throw error("expected true or false, got \"\(s)\"")
+        }
+    }
+}

@@ -1,0 +1,189 @@
+import Dispatch
+import Foundation
+import GitalyModel
+import Inventory
+import Migration
+import Planner
+import SimKernel
+import SpecFiles
+import Synchronization
+import Traffic
+
+/// One replication's results: its metrics and its monitoring series, thinned to at most
+/// `ExperimentRunner.maxSeriesPoints` samples.
+public struct ReplicationResult: Sendable {
+    public var index: Int
+    public var metrics: ReplicationMetrics
+    public var phases: [PhaseTiming]
+    public var series: [SampleSeries]
+}
+
+/// One monitored quantity over a replication's time, by name (`SampleSeries.Name`).
+public struct SampleSeries: Sendable, Equatable {
+    public var name: String
+    public var timesSeconds: [Double]
+    public var values: [Double]
+
+    public enum Name {
+        public static let movesInFlight = "moves_in_flight"
+        public static let movesFinished = "moves_finished"
+        public static let writeUnavailableRepositories = "write_unavailable_repositories"
+        public static let replicationQueueDepth = "replication_queue_depth"
+        public static let replicationLagSeconds = "replication_lag_seconds"
+        public static let apdex = "apdex"
+        public static let movedBytes = "moved_bytes"
+        /// One per GitLab storage: `weight:<name>`.
+        public static let weightPrefix = "weight:"
+        /// One per Gitaly storage: `storage_fill:<name>`.
+        public static let storageFillPrefix = "storage_fill:"
+    }
+}
+
+/// The results of every replication of one experiment run, in replication order.
+public struct ExperimentResults: Sendable {
+    public var experiment: Experiment
+    public var seed: UInt64
+    public var hours: Double
+    public var replications: [ReplicationResult]
+    public var wallSeconds: Double
+    public var threads: Int
+
+    public var metrics: [ReplicationMetrics] { replications.map(\.metrics) }
+    public var events: Int { replications.reduce(0) { $0 + $1.metrics.events } }
+}
+
+/// Runs an experiment's replications. The fleet, inventory and plan are built once and shared;
+/// each replication is its own world (a value), so replications share nothing and run on as
+/// many threads as asked. Replication i draws every random stream from (seed, i): the world's
+/// through `WorldConfig.replication`, the traffic's from a stream of its own. Two runs with the
+/// same seed therefore see the same traffic and the same faults in replication i whatever
+/// their plans (common random numbers), and results do not depend on the thread count.
+public struct ExperimentRunner: Sendable {
+    public let experiment: Experiment
+    public let setup: MigrationSetup
+    public let profile: TrafficProfile?
+
+    /// Samples kept per series and replication (the report downsamples further).
+    public static let maxSeriesPoints = 240
+
+    public init(_ experiment: Experiment) throws {
+        self.experiment = experiment
+        var spec = try FleetSpec.load(path: experiment.model)
+        if let f = experiment.faults { spec.faults = f }
+        let inventory: Inventory
+        let inventoryPath: String
+        switch experiment.inventory {
+        case .file(let path):
+            inventoryPath = path
+            let names = PlanFleet(try Fleet.build(spec)).storages.map(\.name)
+            // Inventories may be far larger than a model file: read whole, no size bound.
+            guard let data = FileManager.default.contents(atPath: path) else { throw SpecError(file: path, line: nil, field: "", message: "cannot read the file") }
+            inventory = path.hasSuffix(".json")
+                ? try Inventory.parseJSON(String(decoding: data, as: UTF8.self), file: path, knownStorages: names)
+                : try Inventory.parseCSV([UInt8](data), file: path, knownStorages: names)
+        case .generate(let n, let seed):
+            inventoryPath = experiment.file
+            let storages = PlanFleet(try Fleet.build(spec)).storages.map { InventoryGenerator.Storage(name: $0.name, shareWeight: $0.usedBytes) }
+            inventory = try InventoryGenerator().generate(count: n, storages: storages, seed: seed)
+        }
+        let policy = try Policy.parse(TextFile.read(path: experiment.policy), file: experiment.policy)
+        setup = try MigrationSetup(spec: spec, inventory: inventory, inventoryPath: inventoryPath, policy: policy,
+                                   planID: URL(fileURLWithPath: experiment.policy).deletingPathExtension().lastPathComponent)
+        profile = try experiment.trafficProfile.map { try TrafficProfile.decode(yaml: TextFile.read(path: $0), path: $0) }
+    }
+
+    /// Runs replication `index` of a run seeded `seed`, `hours` long at most.
+    public func replicate(_ index: Int, seed: UInt64, hours: Double) throws -> ReplicationResult {
+        var config = WorldConfig(seed: seed)
+        config.replication = index
+        var run = try MigrationRun(fleet: setup.fleet, config: config, plan: setup.engineInput, repositoryIDs: setup.repositoryIDs)
+        let horizon = SimTime.hours(hours)
+        let outcome: MigrationOutcome
+        if let profile {
+            let trafficSeed = RandomStreams.derive(seed: seed, component: "experiment.traffic", replication: index)
+            var source: SyntheticTraffic? = try SyntheticTraffic(profile: profile, target: run.target, horizon: horizon, growth: 1, seed: trafficSeed)
+            outcome = try run.run(traffic: &source, horizon: horizon)
+        } else {
+            var none: SyntheticTraffic? = nil
+            outcome = try run.run(traffic: &none, horizon: horizon)
+        }
+        return ReplicationResult(index: index, metrics: Self.metrics(outcome, hours: hours), phases: outcome.phases,
+                                 series: Self.series(outcome.samples, storages: setup.fleet.storages.map(\.name),
+                                                     gitlabStorages: setup.fleet.virtualStorages.map(\.name)))
+    }
+
+    static func metrics(_ o: MigrationOutcome, hours: Double) -> ReplicationMetrics {
+        let s = o.summary
+        return ReplicationMetrics(
+            durationHours: s.durationSeconds.map { $0 / 3600 } ?? hours, finished: s.durationSeconds != nil,
+            writeUnavailableRepositorySeconds: s.writeUnavailableRepositorySeconds, maxReadOnlySeconds: s.maxReadOnlySeconds,
+            acknowledgedWrites: s.acknowledgedWrites, lostWrites: s.lostWrites, movesFinished: s.movesFinished, movesFailed: s.movesFailed,
+            repositoriesLeftReadOnly: s.repositoriesLeftReadOnly, bytesMoved: s.bytesMoved,
+            peakFill: o.samples.map(\.storageFillMax).max() ?? 0, events: s.events)
+    }
+
+    /// The samples as named series, every k-th sample kept so that at most `maxSeriesPoints`
+    /// remain (the last one always).
+    static func series(_ samples: [WorldSample], storages: [String], gitlabStorages: [String]) -> [SampleSeries] {
+        guard !samples.isEmpty else { return [] }
+        let step = max(1, (samples.count + maxSeriesPoints - 1) / maxSeriesPoints)
+        var kept = stride(from: 0, to: samples.count, by: step).map { samples[$0] }
+        if kept.last?.at != samples.last!.at { kept.append(samples.last!) }
+        let t = kept.map(\.at.seconds)
+        func make(_ name: String, _ f: (WorldSample) -> Double) -> SampleSeries { SampleSeries(name: name, timesSeconds: t, values: kept.map(f)) }
+        var out = [
+            make(SampleSeries.Name.movesInFlight) { s in
+                Double(GitalyModel.MoveState.allCases.filter { !$0.isTerminal && $0 != GitalyModel.MoveState.initial }.reduce(0) { $0 + s.movesByState[$1.rawValue] })
+            },
+            make(SampleSeries.Name.movesFinished) { Double($0.movesByState[GitalyModel.MoveState.finished.rawValue]) },
+            make(SampleSeries.Name.writeUnavailableRepositories) { Double($0.writeUnavailableRepositories) },
+            make(SampleSeries.Name.replicationQueueDepth) { Double($0.replicationQueueDepth) },
+            make(SampleSeries.Name.replicationLagSeconds) { $0.replicationLagSeconds },
+            // A window without requests has no apdex: drawn as 1 (nothing was slow).
+            make(SampleSeries.Name.apdex) { $0.apdex ?? 1 },
+            make(SampleSeries.Name.movedBytes) { $0.movedBytes },
+        ]
+        for (i, name) in gitlabStorages.enumerated() {
+            out.append(make(SampleSeries.Name.weightPrefix + name) { Double($0.weights[i]) })
+        }
+        for (i, name) in storages.enumerated() {
+            out.append(make(SampleSeries.Name.storageFillPrefix + name) { $0.storageFill[i] })
+        }
+        return out
+    }
+
+    /// Runs `replications` replications on `threads` threads; `progress` hears (done, total)
+    /// after each one. Results come back in replication order whatever the threads did.
+    public func run(replications: Int, seed: UInt64, hours: Double, threads: Int,
+                    progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ExperimentResults {
+        precondition(replications >= 1 && threads >= 1)
+        let state = Mutex<(next: Int, done: Int, results: [ReplicationResult?], error: (any Error)?)>((0, 0, Array(repeating: nil, count: replications), nil))
+        let wall0 = DispatchTime.now().uptimeNanoseconds
+        DispatchQueue.concurrentPerform(iterations: min(threads, replications)) { _ in
+            while true {
+                let i: Int? = state.withLock { s in
+                    guard s.error == nil, s.next < replications else { return nil }
+                    s.next += 1
+                    return s.next - 1
+                }
+                guard let i else { return }
+                do {
+                    let r = try replicate(i, seed: seed, hours: hours)
+                    let done = state.withLock { s in
+                        s.results[i] = r
+                        s.done += 1
+                        return s.done
+                    }
+                    progress?(done, replications)
+                } catch {
+                    state.withLock { s in if s.error == nil { s.error = error } }
+                }
+            }
+        }
+        let (results, error) = state.withLock { ($0.results, $0.error) }
+        if let error { throw error }
+        let wall = Double(DispatchTime.now().uptimeNanoseconds - wall0) / 1e9
+        return ExperimentResults(experiment: experiment, seed: seed, hours: hours, replications: results.map { $0! },
+                                 wallSeconds: wall, threads: min(threads, replications))
+    }
+}

@@ -1,0 +1,35 @@
+import Foundation
+import GitalyModel
+import Inventory
+import Migration
+import Planner
+import SpecFiles
+
+/// Everything one simulated migration starts from, built once and shared by every replication:
+/// the world's fleet holding the inventory's repositories (in the inventory's order), the
+/// planner's plan, and that plan as the engine's input.
+public struct MigrationSetup: Sendable {
+    public let fleet: Fleet
+    public let plan: Plan
+    public let engineInput: MigrationPlan
+    public let repositoryIDs: [Migration.RepositoryID]
+
+    /// Plans `inventory` onto `spec`'s fleet with `policy`. A fleet model error names the
+    /// model's file and line; one found only once the inventory's repositories are placed
+    /// names the inventory.
+    public init(spec: FleetSpec, inventory: Inventory, inventoryPath: String, policy: Policy, planID: String) throws {
+        let planFleet = PlanFleet(try Fleet.build(spec))
+        plan = try Plan.make(inventory: inventory, fleet: planFleet, policy: policy)
+        var worldSpec = spec
+        worldSpec.repositories = (0..<inventory.count).map { row in
+            RepositorySpec(path: inventory.path(row), storage: inventory.storageName(row), sizeBytes: Double(inventory.sizeBytes[row]))
+        }
+        do {
+            fleet = try Fleet.build(worldSpec)
+        } catch let e as SpecError {
+            throw SpecError(file: inventoryPath, line: nil, field: "", message: e.message)
+        }
+        engineInput = MigrationPlan(plan, id: planID)
+        repositoryIDs = inventory.ids.map { Migration.RepositoryID($0.rawValue) }
+    }
+}

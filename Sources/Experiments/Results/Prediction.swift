@@ -1,0 +1,121 @@
+import Foundation
+import SimKernel
+import Stochastics
+
+/// A point estimate with its 95% interval, when one exists.
+public struct Interval95: Sendable, Equatable {
+    public var value: Double
+    public var low: Double?
+    public var high: Double?
+
+    init(_ value: Double, _ ci: ConfidenceInterval?) {
+        self.value = value
+        low = ci?.low
+        high = ci?.high
+    }
+}
+
+/// What a run predicts, computed from its replications' metrics alone (so the results
+/// database reproduces it): quantiles with bootstrap intervals, means with Student's t
+/// intervals, the probability of data loss with Wilson's interval, and the claims judged.
+public struct Prediction: Sendable {
+    public static let level = 0.95
+    /// Bootstrap resamples per quantile interval.
+    public static let resamples = 2000
+
+    public var replications: Int
+    public var unfinished: Int
+    public var durationP50: Interval95
+    public var durationP95: Interval95
+    public var durationMean: Interval95
+    public var writeUnavailableMean: Interval95
+    public var writeUnavailableP95: Interval95
+    public var longestReadOnlyMean: Interval95
+    public var longestReadOnlyMax: Double
+    public var dataLossProbability: Interval95
+    public var replicationsWithLoss: Int
+    public var expectedLostWrites: Interval95
+    public var peakFillMax: Double
+    public var movesFailedMean: Double
+    public var claims: [Claim.Judgement]
+
+    public init(_ results: [ReplicationMetrics], claims: [Claim], seed: UInt64) {
+        precondition(!results.isEmpty)
+        replications = results.count
+        unfinished = results.filter { !$0.finished }.count
+        // Each interval draws from its own stream of the run's seed: adding a prediction
+        // never shifts another's bootstrap.
+        func quantile(_ xs: [Double], _ q: Double, _ name: String) -> Interval95 {
+            var rng = RandomStreams(seed: seed).stream("prediction.bootstrap." + name)
+            let ci = xs.count >= 2 ? Intervals.bootstrapQuantile(xs, quantile: q, level: Self.level, resamples: Self.resamples, rng: &rng) : nil
+            return Interval95(Intervals.sampleQuantile(sorted: xs.sorted(), q), ci)
+        }
+        func mean(_ xs: [Double]) -> Interval95 {
+            Interval95(xs.reduce(0, +) / Double(xs.count), Intervals.studentT(xs, level: Self.level))
+        }
+        let duration = results.map(\.durationHours)
+        durationP50 = quantile(duration, 0.5, "duration.p50")
+        durationP95 = quantile(duration, 0.95, "duration.p95")
+        durationMean = mean(duration)
+        let unavailable = results.map(\.writeUnavailableRepositorySeconds)
+        writeUnavailableMean = mean(unavailable)
+        writeUnavailableP95 = quantile(unavailable, 0.95, "write_unavailable.p95")
+        let readOnly = results.map(\.maxReadOnlySeconds)
+        longestReadOnlyMean = mean(readOnly)
+        longestReadOnlyMax = readOnly.max()!
+        replicationsWithLoss = results.filter { $0.lostWrites > 0 }.count
+        dataLossProbability = Interval95(Double(replicationsWithLoss) / Double(results.count),
+                                         Intervals.wilson(successes: replicationsWithLoss, trials: results.count, level: Self.level))
+        expectedLostWrites = mean(results.map { Double($0.lostWrites) })
+        peakFillMax = results.map(\.peakFill).max()!
+        movesFailedMean = Double(results.reduce(0) { $0 + $1.movesFailed }) / Double(results.count)
+        self.claims = claims.map { $0.evaluate(results, seed: seed) }
+    }
+
+    /// The `rehearse run --json` object's prediction fields, keys sorted, numbers as JSON
+    /// numbers (null where an interval does not exist).
+    public func jsonFields() -> [(String, String)] {
+        func n(_ x: Double?) -> String { x.map(jsonNumber) ?? "null" }
+        func obj(_ pairs: [(String, String)]) -> String { "{" + pairs.sorted { $0.0 < $1.0 }.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}" }
+        func withCI(_ i: Interval95, _ name: String) -> [(String, String)] { [(name, n(i.value)), (name + "_ci95", "[\(n(i.low)),\(n(i.high))]")] }
+        let duration = obj([("p50", n(durationP50.value)), ("p95", n(durationP95.value)), ("mean", n(durationMean.value)),
+                            ("ci95_low", n(durationMean.low)), ("ci95_high", n(durationMean.high)),
+                            ("p50_ci95", "[\(n(durationP50.low)),\(n(durationP50.high))]"),
+                            ("p95_ci95", "[\(n(durationP95.low)),\(n(durationP95.high))]"), ("unfinished", "\(unfinished)")])
+        let loss = obj([("probability", n(dataLossProbability.value)), ("ci95_low", n(dataLossProbability.low)),
+                        ("ci95_high", n(dataLossProbability.high)), ("replications_with_loss", "\(replicationsWithLoss)"),
+                        ("expected_lost_writes", n(expectedLostWrites.value))])
+        let unavailable = obj(withCI(writeUnavailableMean, "mean") + [("p95", n(writeUnavailableP95.value))])
+        let readOnly = obj(withCI(longestReadOnlyMean, "mean") + [("max", n(longestReadOnlyMax))])
+        let claimList = "[" + claims.map { j in
+            obj([("statement", jsonString(j.claim.statement)), ("holds", j.holds ? "true" : "false"), ("observed", jsonString(j.observed))])
+        }.joined(separator: ",") + "]"
+        return [("duration_hours", duration), ("data_loss", loss), ("write_unavailable_repo_seconds", unavailable),
+                ("longest_read_only_seconds", readOnly), ("peak_fill", n(peakFillMax)), ("moves_failed_mean", n(movesFailedMean)),
+                ("claims", claimList)]
+    }
+}
+
+/// A finite number as JSON: integers without a fraction, others with up to 17 significant
+/// digits (round-trips); non-finite as null.
+public func jsonNumber(_ x: Double) -> String {
+    guard x.isFinite else { return "null" }
+    if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
+    return "\(x)"
+}
+
+public func jsonString(_ s: String) -> String {
+    var out = "\""
+    for u in s.unicodeScalars {
+        switch u {
+        case "\"": out += "\\\""
+        case "\\": out += "\\\\"
+        case "\n": out += "\\n"
+        case "\r": out += "\\r"
+        case "\t": out += "\\t"
+        case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
+        default: out.unicodeScalars.append(u)
+        }
+    }
+    return out + "\""
+}

@@ -1,0 +1,204 @@
+import Foundation
+import GRDB
+import SpecFiles
+
+/// A run read back from a results database: enough to recompute its predictions, judge its
+/// claims and draw its report without the files it came from.
+public struct StoredRun: Sendable {
+    public var id: Int64
+    public var experiment: String
+    public var experimentFile: String
+    public var description: String
+    public var seed: UInt64
+    public var hours: Double
+    public var threads: Int
+    public var wallSeconds: Double
+    public var claims: [Claim]
+    public var metrics: [ReplicationMetrics]
+    public var phases: [[PhaseTiming]]
+    /// Series by replication index.
+    public var series: [[SampleSeries]]
+    public var inputs: [(role: String, path: String, sha256: String)]
+    public var control: Bool
+
+    public var prediction: Prediction { Prediction(metrics, claims: claims, seed: seed) }
+    public var events: Int { metrics.reduce(0) { $0 + $1.events } }
+}
+
+public enum ResultsStoreError: Error, CustomStringConvertible {
+    case notAResultsDatabase(path: String, reason: String)
+    case noRun(path: String, id: Int64?)
+    case broken(path: String, reason: String)
+
+    public var description: String {
+        switch self {
+        case .notAResultsDatabase(let path, let reason): return "\(path): not a Rehearse results database: \(reason)"
+        case .noRun(let path, let id): return id.map { "\(path): no run \($0)" } ?? "\(path): holds no run yet"
+        case .broken(let path, let reason): return "\(path): \(reason)"
+        }
+    }
+}
+
+/// The results database (SQLite through GRDB, versioned migrations): each run with its exact
+/// inputs (paths, SHA-256 and contents), every replication's metrics and phases, and each
+/// replication's monitoring series. A run is written in one transaction: a crash while writing
+/// leaves the database as it was. Nothing in it depends on the clock, so the same run gives
+/// the same rows.
+public enum ResultsStore {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(sql: """
+                CREATE TABLE run (
+                    id INTEGER PRIMARY KEY, experiment TEXT NOT NULL, experiment_file TEXT NOT NULL,
+                    description TEXT NOT NULL, seed TEXT NOT NULL, hours REAL NOT NULL,
+                    replications INTEGER NOT NULL, threads INTEGER NOT NULL, wall_seconds REAL NOT NULL,
+                    claims TEXT NOT NULL, control INTEGER NOT NULL);
+                CREATE TABLE input (
+                    run_id INTEGER NOT NULL REFERENCES run(id), role TEXT NOT NULL, path TEXT NOT NULL,
+                    sha256 TEXT NOT NULL, content BLOB NOT NULL, PRIMARY KEY (run_id, role));
+                CREATE TABLE replication (
+                    run_id INTEGER NOT NULL REFERENCES run(id), idx INTEGER NOT NULL,
+                    duration_hours REAL NOT NULL, finished INTEGER NOT NULL,
+                    write_unavailable_repository_seconds REAL NOT NULL, max_read_only_seconds REAL NOT NULL,
+                    acknowledged_writes INTEGER NOT NULL, lost_writes INTEGER NOT NULL,
+                    moves_finished INTEGER NOT NULL, moves_failed INTEGER NOT NULL,
+                    repositories_left_read_only INTEGER NOT NULL, bytes_moved INTEGER NOT NULL,
+                    peak_fill REAL NOT NULL, events INTEGER NOT NULL, phases TEXT NOT NULL,
+                    PRIMARY KEY (run_id, idx));
+                CREATE TABLE series (
+                    run_id INTEGER NOT NULL REFERENCES run(id), replication INTEGER NOT NULL, name TEXT NOT NULL,
+                    times BLOB NOT NULL, "values" BLOB NOT NULL, PRIMARY KEY (run_id, replication, name));
+                """)
+        }
+        return m
+    }
+
+    /// Opens (creating when asked) a results database; refuses another program's file.
+    static func open(_ path: String, create: Bool) throws -> DatabaseQueue {
+        guard path != ":memory:", !path.isEmpty else { throw ResultsStoreError.broken(path: path, reason: "give a file path for the results database") }
+        let exists = FileManager.default.fileExists(atPath: path)
+        guard exists || create else { throw ResultsStoreError.broken(path: path, reason: "no such results database") }
+        var config = Configuration()
+        config.label = "rehearse-results"
+        config.readonly = !create
+        config.busyMode = .timeout(60)
+        let queue: DatabaseQueue
+        do { queue = try DatabaseQueue(path: path, configuration: config) } catch let e as DatabaseError {
+            throw ResultsStoreError.notAResultsDatabase(path: path, reason: e.message ?? "\(e.resultCode)")
+        }
+        do {
+            let migrated = try queue.read { try migrator.hasCompletedMigrations($0) }
+            if !migrated {
+                let blank = try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") ?? 0 } == 0
+                guard create, blank else {
+                    throw ResultsStoreError.notAResultsDatabase(path: path, reason: blank ? "it is empty" : "it lacks Rehearse's results tables; refusing to change it")
+                }
+                try migrator.migrate(queue)
+            }
+        } catch let e as DatabaseError {
+            throw ResultsStoreError.notAResultsDatabase(path: path, reason: e.message ?? "\(e.resultCode)")
+        }
+        return queue
+    }
+
+    /// Adds a run; returns its id.
+    @discardableResult
+    public static func save(_ r: ExperimentResults, to path: String) throws -> Int64 {
+        // Read every input before opening the database: a missing file writes nothing.
+        let inputs = try r.experiment.inputFiles.map { role, file -> (String, String, Data) in
+            guard let data = FileManager.default.contents(atPath: file) else { throw ResultsStoreError.broken(path: file, reason: "cannot read the input file") }
+            return (role, file, data)
+        }
+        let queue = try open(path, create: true)
+        let e = r.experiment
+        return try queue.write { db in
+            try db.execute(sql: """
+                INSERT INTO run (experiment, experiment_file, description, seed, hours, replications, threads, wall_seconds, claims, control)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """, arguments: [e.name, e.file, e.description, String(r.seed), r.hours, r.replications.count, r.threads, r.wallSeconds,
+                                 e.claims.map(\.statement).joined(separator: "\n"), e.control])
+            let id = db.lastInsertedRowID
+            for (role, file, data) in inputs {
+                try db.execute(sql: "INSERT INTO input (run_id, role, path, sha256, content) VALUES (?, ?, ?, ?, ?)",
+                               arguments: [id, role, file, SHA256.hex([UInt8](data)), data])
+            }
+            for rep in r.replications {
+                let m = rep.metrics
+                let phases = String(decoding: try JSONEncoder().encode(rep.phases), as: UTF8.self)
+                try db.execute(sql: """
+                    INSERT INTO replication VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [id, rep.index, m.durationHours, m.finished, m.writeUnavailableRepositorySeconds, m.maxReadOnlySeconds,
+                                     m.acknowledgedWrites, m.lostWrites, m.movesFinished, m.movesFailed, m.repositoriesLeftReadOnly,
+                                     m.bytesMoved, m.peakFill, m.events, phases])
+                for s in rep.series {
+                    try db.execute(sql: "INSERT INTO series VALUES (?, ?, ?, ?, ?)",
+                                   arguments: [id, rep.index, s.name, pack(s.timesSeconds), pack(s.values)])
+                }
+            }
+            return id
+        }
+    }
+
+    /// The runs in a database: id, experiment name, replications.
+    public static func runs(path: String) throws -> [(id: Int64, experiment: String, replications: Int)] {
+        let queue = try open(path, create: false)
+        return try queue.read { db in
+            try Row.fetchAll(db, sql: "SELECT id, experiment, replications FROM run ORDER BY id").map { ($0[0], $0[1], $0[2]) }
+        }
+    }
+
+    /// Reads run `id`, or the latest run.
+    public static func load(path: String, run id: Int64? = nil) throws -> StoredRun {
+        let queue = try open(path, create: false)
+        return try queue.read { db in
+            let sql = "SELECT id, experiment, experiment_file, description, seed, hours, threads, wall_seconds, claims, control FROM run "
+                + (id == nil ? "ORDER BY id DESC LIMIT 1" : "WHERE id = ?")
+            guard let row = try Row.fetchOne(db, sql: sql, arguments: id.map { [$0] } ?? []) else { throw ResultsStoreError.noRun(path: path, id: id) }
+            let runID: Int64 = row[0]
+            let file: String = row[2]
+            let claimText: String = row[8]
+            let claims = try claimText.split(separator: "\n").map { line in
+                try Claim.parse(String(line)) { SpecError(file: path, line: nil, field: "run \(runID) claims", message: $0) }
+            }
+            guard let seed = UInt64(row[4] as String) else { throw ResultsStoreError.broken(path: path, reason: "run \(runID): seed is not a number") }
+            var metrics: [ReplicationMetrics] = []
+            var phases: [[PhaseTiming]] = []
+            for r in try Row.fetchAll(db, sql: "SELECT * FROM replication WHERE run_id = ? ORDER BY idx", arguments: [runID]) {
+                metrics.append(ReplicationMetrics(
+                    durationHours: r["duration_hours"], finished: r["finished"], writeUnavailableRepositorySeconds: r["write_unavailable_repository_seconds"],
+                    maxReadOnlySeconds: r["max_read_only_seconds"], acknowledgedWrites: r["acknowledged_writes"], lostWrites: r["lost_writes"],
+                    movesFinished: r["moves_finished"], movesFailed: r["moves_failed"], repositoriesLeftReadOnly: r["repositories_left_read_only"],
+                    bytesMoved: r["bytes_moved"], peakFill: r["peak_fill"], events: r["events"]))
+                phases.append((try? JSONDecoder().decode([PhaseTiming].self, from: Data((r["phases"] as String).utf8))) ?? [])
+            }
+            guard !metrics.isEmpty else { throw ResultsStoreError.broken(path: path, reason: "run \(runID) has no replication") }
+            var series = [[SampleSeries]](repeating: [], count: metrics.count)
+            for r in try Row.fetchAll(db, sql: "SELECT replication, name, times, \"values\" FROM series WHERE run_id = ? ORDER BY replication, rowid", arguments: [runID]) {
+                let i: Int = r[0]
+                guard i >= 0, i < series.count else { continue }
+                series[i].append(SampleSeries(name: r[1], timesSeconds: unpack(r[2]), values: unpack(r[3])))
+            }
+            let inputs = try Row.fetchAll(db, sql: "SELECT role, path, sha256 FROM input WHERE run_id = ? ORDER BY rowid", arguments: [runID])
+                .map { (role: $0[0] as String, path: $0[1] as String, sha256: $0[2] as String) }
+            return StoredRun(id: runID, experiment: row[1], experimentFile: file, description: row[3], seed: seed, hours: row[5], threads: row[6],
+                             wallSeconds: row[7], claims: claims, metrics: metrics, phases: phases, series: series, inputs: inputs, control: row[9])
+        }
+    }
+
+    /// Doubles as little-endian IEEE 754 bytes (exact, and compact for a few hundred points).
+    static func pack(_ xs: [Double]) -> Data {
+        var d = Data(capacity: xs.count * 8)
+        for x in xs { withUnsafeBytes(of: x.bitPattern.littleEndian) { d.append(contentsOf: $0) } }
+        return d
+    }
+
+    static func unpack(_ d: Data) -> [Double] {
+        let bytes = [UInt8](d)
+        return stride(from: 0, to: bytes.count - bytes.count % 8, by: 8).map { i in
+            var bits: UInt64 = 0
+            for j in 0..<8 { bits |= UInt64(bytes[i + j]) << (8 * UInt64(j)) }
+            return Double(bitPattern: bits)
+        }
+    }
+}

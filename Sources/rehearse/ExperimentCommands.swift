@@ -1,0 +1,261 @@
+import ArgumentParser
+import Experiments
+import Foundation
+import Planner
+import Report
+import SpecFiles
+
+/// Loads an experiment and builds its runner; every input problem becomes one line, exit 2.
+func experimentRunner(_ path: String) throws -> ExperimentRunner {
+    do {
+        return try ExperimentRunner(Experiment.load(path: path))
+    } catch let e as SpecError {
+        throw InputError(e.description)
+    } catch let e as PlanError {
+        throw InputError("\(path): \(e.description)")
+    } catch let e as InputError {
+        throw e
+    } catch {
+        throw TraceCommand.inputError(error)
+    }
+}
+
+/// Runs an experiment's replications with a progress line on stderr once a run takes long.
+func runReplications(_ runner: ExperimentRunner, replications: Int, seed: UInt64, hours: Double, threads: Int, label: String) throws -> ExperimentResults {
+    let start = Date()
+    let lastReport = LockedDate()
+    do {
+        return try runner.run(replications: replications, seed: seed, hours: hours, threads: threads) { done, total in
+            let now = Date()
+            guard now.timeIntervalSince(start) > 2, lastReport.advance(to: now, every: 1) || done == total else { return }
+            printError("\(label): \(done)/\(total) replications, \(fixed(now.timeIntervalSince(start), 1)) s")
+        }
+    } catch let e as SpecError {
+        throw InputError(e.description)
+    } catch let e as InputError {
+        throw e
+    } catch {
+        throw TraceCommand.inputError(error)
+    }
+}
+
+/// The last time a progress line was printed, shared by the replication threads.
+final class LockedDate: @unchecked Sendable {
+    private let lock = NSLock()
+    private var last = Date.distantPast
+    func advance(to now: Date, every seconds: Double) -> Bool {
+        lock.lock(); defer { lock.unlock() }
+        guard now.timeIntervalSince(last) >= seconds else { return false }
+        last = now
+        return true
+    }
+}
+
+/// `rehearse run`: one experiment's Monte Carlo prediction.
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run an experiment's replications and predict duration, write downtime and data-loss risk.",
+        discussion: """
+            The experiment file (experiments/README.md) names the fleet model, the repositories, \
+            the policy, traffic, faults, the run and the claims. Each replication plans and runs \
+            the migration through the migration engine against its own simulated world; \
+            replication i draws every random number from (seed, i), so the same seed gives the \
+            same results whatever --threads. With --db the run, its inputs and its results are \
+            added to a results database (SQLite) for `rehearse report` and `rehearse compare`.
+            """)
+
+    @Argument(help: ArgumentHelp("The experiment (YAML).", valueName: "experiment"))
+    var experiment: String
+
+    @Option(help: ArgumentHelp("Replications (default: the experiment's).", valueName: "n"))
+    var replications: Int?
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Seed (default: the experiment's).", valueName: "seed"), transform: parseSeed)
+    var seed: UInt64?
+
+    @Option(help: ArgumentHelp("Threads running replications (default: this machine's cores).", valueName: "n"))
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(parsing: .unconditional, help: ArgumentHelp("Simulated hours at most (default: the experiment's).", valueName: "hours"))
+    var hours: Double?
+
+    @Option(help: ArgumentHelp("Add the run to this results database (SQLite).", valueName: "file"))
+    var db: String?
+
+    @Flag(help: "Print one JSON object instead of text.")
+    var json = false
+
+    func validate() throws {
+        if let replications { guard (1...Experiment.maxReplications).contains(replications) else { throw InputError("--replications must be between 1 and \(Experiment.maxReplications), got \(replications)") } }
+        guard (1...1024).contains(threads) else { throw InputError("--threads must be between 1 and 1024, got \(threads)") }
+        if let hours { try Limits.check(hours: hours) }
+        if let db { guard db != ":memory:", !db.isEmpty else { throw InputError("--db needs a file path") } }
+    }
+
+    func run() throws {
+        let runner = try experimentRunner(experiment)
+        let e = runner.experiment
+        let results = try runReplications(runner, replications: replications ?? e.replications, seed: seed ?? e.seed,
+                                          hours: hours ?? e.hours, threads: threads, label: "run \(e.name)")
+        let prediction = Prediction(results.metrics, claims: e.claims, seed: results.seed)
+        var runID: Int64?
+        if let db {
+            do { runID = try ResultsStore.save(results, to: db) } catch let error as ResultsStoreError { throw InputError(error.description) }
+        }
+        print(json ? Self.json(results, prediction, runID: runID) : Self.text(results, prediction, db: db, runID: runID))
+    }
+
+    static func json(_ r: ExperimentResults, _ p: Prediction, runID: Int64?) -> String {
+        var fields = p.jsonFields()
+        fields += [("experiment", jsonString(r.experiment.name)), ("replications", "\(r.replications.count)"), ("events", "\(r.events)"),
+                   ("wall_seconds", jsonNumber(r.wallSeconds)), ("seed", "\(r.seed)"), ("threads", "\(r.threads)"),
+                   ("run_id", runID.map(String.init) ?? "null")]
+        return "{" + fields.sorted { $0.0 < $1.0 }.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
+    }
+
+    static func text(_ r: ExperimentResults, _ p: Prediction, db: String?, runID: Int64?) -> String {
+        func ci(_ i: Interval95, _ unit: String = "") -> String {
+            guard let low = i.low, let high = i.high else { return "" }
+            return " (95% CI \(shortText(low))–\(shortText(high))\(unit))"
+        }
+        var lines = [
+            "experiment \(r.experiment.name): \(r.replications.count) replications, seed \(r.seed), \(r.threads) threads, \(fixed(r.wallSeconds, 1)) s wall, \(r.events) events",
+            "  duration           p50 \(shortText(p.durationP50.value)) h\(ci(p.durationP50)), p95 \(shortText(p.durationP95.value)) h\(ci(p.durationP95)); \(p.unfinished) of \(p.replications) unfinished within \(shortText(r.hours)) h",
+            "  write-unavailable  mean \(shortText(p.writeUnavailableMean.value)) repository-seconds\(ci(p.writeUnavailableMean)), p95 \(shortText(p.writeUnavailableP95.value))",
+            "  longest read-only  mean \(shortText(p.longestReadOnlyMean.value)) s, max \(shortText(p.longestReadOnlyMax)) s",
+            "  data loss          P = \(shortText(p.dataLossProbability.value)) (\(p.replicationsWithLoss) of \(p.replications))\(ci(p.dataLossProbability)), expected lost writes \(shortText(p.expectedLostWrites.value))",
+            "  peak storage fill  \(fixed(p.peakFillMax * 100, 1))%",
+        ]
+        if !p.claims.isEmpty {
+            lines.append("  claims")
+            for j in p.claims { lines.append("    \(j.holds ? "holds " : "FAILS ") \(j.claim.statement): \(j.observed)") }
+        }
+        if let db, let runID { lines.append("saved as run \(runID) in \(db)") }
+        return lines.joined(separator: "\n")
+    }
+}
+
+func shortText(_ x: Double) -> String {
+    guard x.isFinite else { return "∞" }
+    if abs(x) >= 100 { return fixed(x, 0) }
+    if abs(x) >= 1 { return fixed(x, 2) }
+    return x == 0 ? "0" : String(format: "%.3g", x)
+}
+
+/// Claims that failed (or controls whose claim held): exit code 1, not 2, since no input was
+/// wrong.
+struct ClaimsFailed: Error, CustomStringConvertible {
+    var description: String
+}
+
+/// `rehearse check`: every claim of every experiment, for CI.
+struct CheckCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "check",
+        abstract: "Run every experiment's claims; exit 1 naming each claim that fails.",
+        discussion: """
+            Each path is an experiment file or a folder searched for *.yaml experiments (its \
+            README and sub-folders included). A control experiment (control: true) holds claims \
+            written to fail: when one of them holds, the check itself could not have failed, and \
+            that is reported as a failure too.
+            """)
+
+    @Argument(help: ArgumentHelp("Experiment files or folders.", valueName: "path"))
+    var paths: [String]
+
+    @Option(help: ArgumentHelp("Replications per experiment (default: each experiment's).", valueName: "n"))
+    var replications: Int?
+
+    @Option(help: ArgumentHelp("Threads running replications.", valueName: "n"))
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    func validate() throws {
+        if let replications { guard (1...Experiment.maxReplications).contains(replications) else { throw InputError("--replications must be between 1 and \(Experiment.maxReplications), got \(replications)") } }
+        guard (1...1024).contains(threads) else { throw InputError("--threads must be between 1 and 1024, got \(threads)") }
+    }
+
+    func run() throws {
+        var files: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { throw InputError("\(path): no such file or folder") }
+            if isDirectory.boolValue {
+                let found = (FileManager.default.enumerator(atPath: path)?.compactMap { $0 as? String } ?? [])
+                    .filter { $0.hasSuffix(".yaml") }.sorted().map { (path as NSString).appendingPathComponent($0) }
+                files += found
+            } else {
+                files.append(path)
+            }
+        }
+        guard !files.isEmpty else { throw InputError("no experiment (*.yaml) in \(paths.joined(separator: ", "))") }
+        var failures: [String] = []
+        for file in files {
+            let runner = try experimentRunner(file)
+            let e = runner.experiment
+            guard !e.claims.isEmpty else { print("skip  \(file): no claims"); continue }
+            let results = try runReplications(runner, replications: replications ?? e.replications, seed: e.seed, hours: e.hours, threads: threads, label: "check \(e.name)")
+            for j in Prediction(results.metrics, claims: e.claims, seed: results.seed).claims {
+                let ok = j.holds != e.control
+                let verdict = e.control ? (j.holds ? "FAIL  control held" : "ok    control fails as written") : (j.holds ? "ok   " : "FAIL ")
+                print("\(verdict) \(file): \(j.claim.statement): \(j.observed)")
+                if !ok { failures.append("\(file): \(e.control ? "control claim held" : "claim failed"): \(j.claim.statement)") }
+            }
+        }
+        if !failures.isEmpty { throw ClaimsFailed(description: failures.joined(separator: "; ")) }
+    }
+}
+
+/// `rehearse report`: a run's HTML report.
+struct ReportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report",
+        abstract: "Write a run's report: one self-contained HTML page with SVG plots.")
+
+    @Argument(help: ArgumentHelp("The results database.", valueName: "db"))
+    var db: String
+
+    @Option(name: .customLong("run"), help: ArgumentHelp("The run (default: the latest).", valueName: "id"))
+    var runID: Int64?
+
+    @Option(help: ArgumentHelp("Where to write the page.", valueName: "file"))
+    var html: String
+
+    func run() throws {
+        let stored: StoredRun
+        do { stored = try ResultsStore.load(path: db, run: runID) } catch let e as ResultsStoreError { throw InputError(e.description) } catch let e as SpecError { throw InputError(e.description) }
+        try AtomicFile.write(Data(HTMLReport.render(RunReport(stored)).utf8), to: html)
+        print("wrote \(html): run \(stored.id) of \(stored.experiment), \(stored.metrics.count) replications")
+    }
+}
+
+/// `rehearse compare`: two runs side by side.
+struct CompareCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "compare",
+        abstract: "Compare two runs (the latest of each database): each metric's difference and whether it is significant.")
+
+    @Argument(help: ArgumentHelp("The baseline's results database.", valueName: "db-a"))
+    var baseline: String
+
+    @Argument(help: ArgumentHelp("The candidate's results database.", valueName: "db-b"))
+    var candidate: String
+
+    @Option(help: ArgumentHelp("Also write the comparison as an HTML page.", valueName: "file"))
+    var html: String?
+
+    func run() throws {
+        let a: StoredRun, b: StoredRun
+        do {
+            a = try ResultsStore.load(path: baseline)
+            b = try ResultsStore.load(path: candidate)
+        } catch let e as ResultsStoreError { throw InputError(e.description) } catch let e as SpecError { throw InputError(e.description) }
+        let c = Comparison(baseline: a, candidate: b)
+        print("baseline  \(a.experiment) (run \(a.id), seed \(a.seed), \(a.metrics.count) replications)")
+        print("candidate \(b.experiment) (run \(b.id), seed \(b.seed), \(b.metrics.count) replications)")
+        for d in c.differences {
+            print("  \(d.metric.padding(toLength: 46, withPad: " ", startingAt: 0)) \(shortText(d.baseline)) → \(shortText(d.candidate))  \(d.significant ? "significant" : "not significant") (\(d.test))")
+        }
+        if let html { try AtomicFile.write(Data(HTMLReport.render(c).utf8), to: html) }
+    }
+}

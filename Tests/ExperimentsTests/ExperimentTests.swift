@@ -1,0 +1,152 @@
+import Foundation
+import GRDB
+import Testing
+@testable import Experiments
+import SpecFiles
+
+// Experiments: files, claims, the runner, the results database. Expectations are worked by
+// hand (claims on fixed numbers), come from published test vectors (SHA-256), or are
+// invariants (the same seed gives the same results whatever the threads).
+
+/// A folder with a two-storage model, a drain policy and an experiment over them.
+func experimentFolder(replications: Int = 4, claims: [String] = [], extra: String = "", apiErrorRate: Double = 0.2) throws -> String {
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rehearse-exp-\(UUID().uuidString)").path
+    try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+    try """
+    name: two
+    nodes:
+      - {name: na, disk: {readBandwidth: 100MB/s, writeBandwidth: 1000MB/s}, storages: [{name: a, capacity: 10TB, used: 1TB}]}
+      - {name: nb, storages: [{name: b, capacity: 10TB}]}
+    gitlab: {weights: {a: 100, b: 0}, apiLatency: 100ms, apiErrorRate: \(apiErrorRate)}
+    """.write(toFile: dir + "/model.yaml", atomically: true, encoding: .utf8)
+    try "drain: {from: [a], to: [b]}\nconcurrency: {perSource: 4}\n".write(toFile: dir + "/policy.yaml", atomically: true, encoding: .utf8)
+    let claimLines = claims.isEmpty ? "" : "claims:\n" + claims.map { "  - \"\($0)\"" }.joined(separator: "\n") + "\n"
+    try """
+    name: drain-two
+    model: model.yaml
+    inventory: {generate: 30, seed: 3}
+    policy: policy.yaml
+    run: {hours: 48, replications: \(replications), seed: 7}
+    \(claimLines)\(extra)
+    """.write(toFile: dir + "/experiment.yaml", atomically: true, encoding: .utf8)
+    return dir
+}
+
+func metrics(durations: [Double], lost: [Int] = []) -> [ReplicationMetrics] {
+    durations.enumerated().map { i, d in
+        ReplicationMetrics(durationHours: d, finished: true, writeUnavailableRepositorySeconds: 0, maxReadOnlySeconds: 0,
+                           acknowledgedWrites: 0, lostWrites: i < lost.count ? lost[i] : 0, movesFinished: 0, movesFailed: 0,
+                           repositoriesLeftReadOnly: 0, bytesMoved: 0, peakFill: 0, events: 0)
+    }
+}
+
+func claim(_ text: String) throws -> Claim {
+    try Claim.parse(text) { SpecError(file: "t.yaml", line: 3, field: "claims[0]", message: $0) }
+}
+
+/// Goal: the digest matches FIPS 180-4's published examples.
+@Test func sha256MatchesPublishedVectors() {
+    #expect(SHA256.hex([]) == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855")
+    #expect(SHA256.hex(Array("abc".utf8)) == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad")
+    #expect(SHA256.hex(Array("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq".utf8))
+        == "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1")
+}
+
+/// Goal: claims judged by hand. Durations 1…10 h: the H&F-7 median is 5.5, the mean 5.5 with
+/// Student's 95% interval 5.5 ± 2.262 × 3.028 / √10 = 3.334…7.666. No loss in 10 runs: Wilson's
+/// 95% upper bound is 0.2775, so P < 0.3 holds at 95% and P < 0.25 does not (though the point
+/// estimate, 0, would pass it).
+@Test func claimsAreJudgedOnTheRightBound() throws {
+    let m = metrics(durations: (1...10).map(Double.init))
+    #expect(try claim("p50(duration_hours) < 6").evaluate(m, seed: 1).holds)
+    #expect(try !claim("p50(duration_hours) < 5").evaluate(m, seed: 1).holds)
+    let mean = try claim("mean(duration_hours) < 7.7 at 95%").evaluate(m, seed: 1)
+    #expect(mean.holds && abs(mean.interval!.upperBound - 7.666) < 1e-3, "\(mean.interval!)")
+    #expect(try !claim("mean(duration_hours) < 7.6 at 95%").evaluate(m, seed: 1).holds)
+    #expect(try claim("mean(duration_hours) > 3.3 at 95%").evaluate(m, seed: 1).holds)
+    #expect(try claim("P(data_loss) < 0.3 at 95%").evaluate(m, seed: 1).holds)
+    let tight = try claim("P(data_loss) < 0.25 at 95%").evaluate(m, seed: 1)
+    #expect(!tight.holds && abs(tight.interval!.upperBound - 0.2775) < 1e-4)
+    #expect(try claim("P(data_loss) < 0.25").evaluate(m, seed: 1).holds, "the point estimate alone passes")
+    #expect(try claim("max(duration_hours) <= 10h").evaluate(m, seed: 1).holds)
+    let withLoss = metrics(durations: [1, 1, 1, 1], lost: [0, 3, 0, 0])
+    #expect(try claim("P(data_loss) >= 0.25").evaluate(withLoss, seed: 1).holds)
+}
+
+/// Goal: a malformed claim names the file, line and what is wrong, and the expected form.
+@Test(arguments: [
+    ("p95 duration_hours < 72", "no STAT(QUANTITY)"),
+    ("p101(duration_hours) < 72", "unknown statistic \"p101\""),
+    ("p95(speed) < 72", "unknown quantity \"speed\""),
+    ("P(duration_hours) < 0.1", "P() takes one of data_loss, unfinished, left_read_only"),
+    ("p95(duration_hours) = 72", "no comparison"),
+    ("p95(duration_hours) < lots", "\"lots\" is not a number"),
+    ("p95(duration_hours) < 72 with 95%", "after the number only \"at LEVEL%\" may follow"),
+    ("max(duration_hours) < 72 at 95%", "max has no confidence interval"),
+])
+func malformedClaimsAreRefused(_ text: String, _ why: String) {
+    let error = #expect(throws: SpecError.self) { _ = try claim(text) }
+    #expect(error?.description.hasPrefix("t.yaml:3: claims[0]: claim \"\(text)\": \(why)") == true, "\(String(describing: error))")
+}
+
+/// Goal: an experiment file's problems name file, line and field. Method: a missing model,
+/// an unknown field, a bad claim on line 7.
+@Test func experimentFileErrorsNameTheirPlace() throws {
+    let dir = try experimentFolder()
+    let file = dir + "/experiment.yaml"
+    var text = try String(contentsOfFile: file, encoding: .utf8)
+    let missing = #expect(throws: SpecError.self) {
+        _ = try Experiment.parse(text.replacingOccurrences(of: "model: model.yaml", with: "model: nowhere.yaml"), file: file)
+    }
+    #expect(missing?.description.contains("experiment.yaml:2: model: no such file") == true, "\(String(describing: missing))")
+    let unknown = #expect(throws: SpecError.self) { _ = try Experiment.parse(text + "\nspeed: 3\n", file: file) }
+    #expect(unknown?.description.contains("speed: unknown field") == true, "\(String(describing: unknown))")
+    text += "claims:\n  - \"p95(duration_hours) < soon\"\n"
+    let bad = #expect(throws: SpecError.self) { _ = try Experiment.parse(text, file: file) }
+    #expect(bad?.line == 7 && bad?.description.contains("\"soon\" is not a number") == true, "\(String(describing: bad))")
+}
+
+/// Goal: results do not depend on the number of threads, replications differ from each other
+/// (each has its own streams), and the same seed repeats a run exactly. Method: 4 replications
+/// of a 30-repository drain with API errors (the only randomness), on 1 thread and on 3.
+@Test func resultsAreTheSameWhateverTheThreads() throws {
+    let runner = try ExperimentRunner(Experiment.load(path: try experimentFolder() + "/experiment.yaml"))
+    let one = try runner.run(replications: 4, seed: 7, hours: 48, threads: 1)
+    let three = try runner.run(replications: 4, seed: 7, hours: 48, threads: 3)
+    #expect(one.metrics == three.metrics)
+    #expect(one.replications.map(\.series) == three.replications.map(\.series))
+    #expect(Set(one.metrics.map(\.movesFailed)).count > 1 || Set(one.metrics.map(\.durationHours)).count > 1,
+            "replications draw different API errors: \(one.metrics.map(\.movesFailed))")
+    #expect(one.metrics.allSatisfy { $0.finished && $0.movesFinished == 30 && $0.lostWrites == 0 })
+    let other = try runner.run(replications: 4, seed: 8, hours: 48, threads: 2)
+    #expect(other.metrics != one.metrics, "another seed, other draws")
+}
+
+/// Goal: a run saved and loaded back predicts the same, with its inputs hashed; another
+/// program's SQLite file is refused untouched; a save whose input vanished writes nothing.
+@Test func resultsDatabaseRoundTrip() throws {
+    let dir = try experimentFolder(claims: ["p95(duration_hours) < 48", "P(data_loss) < 0.6 at 95%"])
+    let runner = try ExperimentRunner(Experiment.load(path: dir + "/experiment.yaml"))
+    let results = try runner.run(replications: 4, seed: 7, hours: 48, threads: 2)
+    let db = dir + "/results.sqlite"
+    let id = try ResultsStore.save(results, to: db)
+    let stored = try ResultsStore.load(path: db)
+    #expect(stored.id == id && stored.metrics == results.metrics)
+    #expect(stored.series == results.replications.map(\.series))
+    let before = Prediction(results.metrics, claims: runner.experiment.claims, seed: 7)
+    let after = stored.prediction
+    #expect(after.durationP95 == before.durationP95 && after.claims == before.claims)
+    let model = stored.inputs.first { $0.role == "model" }!
+    #expect(model.sha256 == SHA256.hex(Array(try Data(contentsOf: URL(fileURLWithPath: dir + "/model.yaml")))))
+    #expect(try ResultsStore.runs(path: db).count == 1)
+
+    let foreign = dir + "/other.sqlite"
+    try DatabaseQueue(path: foreign).write { try $0.execute(sql: "CREATE TABLE t (x INTEGER)") }
+    let size = try FileManager.default.attributesOfItem(atPath: foreign)[.size] as! Int
+    #expect(throws: ResultsStoreError.self) { try ResultsStore.save(results, to: foreign) }
+    #expect(try FileManager.default.attributesOfItem(atPath: foreign)[.size] as! Int == size)
+
+    try FileManager.default.removeItem(atPath: dir + "/policy.yaml")
+    #expect(throws: ResultsStoreError.self) { try ResultsStore.save(results, to: db) }
+    #expect(try ResultsStore.runs(path: db).count == 1, "nothing half-written")
+}
