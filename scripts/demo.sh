@@ -32,6 +32,9 @@ say "6. The same cluster under twice that traffic from the profile, for the same
 say "7. A migration rehearsal: 300 repositories from VMs onto Kubernetes pods in the blueprint's phases (pre, gstg, gprd-cny, gprd)"
 "$bin" inventory generate --model models/vms-and-pods.yaml --repositories 300 --seed 42 --out "$out/inventory.csv"
 "$bin" plan --inventory "$out/inventory.csv" --model models/vms-and-pods.yaml --policy models/policies/vm-to-k8s.yaml --out "$out/plan.json"
-"$bin" migrate --model models/vms-and-pods.yaml --inventory "$out/inventory.csv" --policy models/policies/vm-to-k8s.yaml \
-  --profile models/traffic/reference-10k-users.yaml --hours 72 --seed 42
-echo "   (the plan: $out/plan.json; one replication of what the experiments issue will run many times)"
+
+say "8. The rehearsal as a Monte Carlo experiment (experiments/vm-to-k8s-300.yaml): every replication plans and runs the migration under its own traffic and draws"
+rm -f "$out/results.sqlite"
+"$bin" run experiments/vm-to-k8s-300.yaml --db "$out/results.sqlite"
+"$bin" report "$out/results.sqlite" --html "$out/report.html"
+echo "   (open $out/report.html in a browser; the plan: $out/plan.json)"

@@ -68,7 +68,7 @@ public struct Experiment: Sendable {
         let hours = try run.required("hours").double()
         guard hours > 0, hours <= 24 * 366 else { throw try run.required("hours").error("must be above 0 and at most one year (8784), got \(hours)") }
         var claims: [Claim] = []
-        if let cs = m["claims"] {
+        if let cs = m["claims"], !cs.isNull {
             claims = try cs.list().map { c in try Claim.parse(try c.string(), at: c) }
         }
         let control = try m.get("control", false) { try $0.bool() }

@@ -10,6 +10,12 @@ public struct YAMLCursor {
 
     public var line: Int? { node.mark?.line }
 
+    /// A field written with no value (`claims:`), which YAML reads as null.
+    public var isNull: Bool {
+        if case .scalar(let s) = node { return s.string.isEmpty || s.string == "~" || s.string == "null" }
+        return false
+    }
+
     public func error(_ message: String) -> SpecError {
         SpecError(file: file, line: line, field: path, message: message)
     }

@@ -92,7 +92,9 @@ extension Comparison {
     static func significance(_ a: [Double], _ b: [Double], paired: Bool) -> (Bool, String) {
         if paired {
             let d = zip(b, a).map { $0 - $1 }
-            if d.allSatisfy({ $0 == d[0] }) { return (d[0] != 0, "paired: every replication differs by the same amount") }
+            if d.allSatisfy({ $0 == d[0] }) {
+                return (d[0] != 0, d[0] == 0 ? "paired: no replication differs" : "paired: every replication differs by the same amount")
+            }
             guard let ci = Intervals.studentT(d, level: 0.95) else { return (false, "paired t: too few replications") }
             return (ci.low > 0 || ci.high < 0, "paired t, 95% CI of the difference \(shortNumber(ci.low))…\(shortNumber(ci.high))")
         }
