@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "Report", exclude: ["README.md"]),
         // The engine's driver inside the simulator: engine actions onto the world's admin door.
         .target(name: "SimulatedDriver", dependencies: ["Migration", "GitalyModel", "SimKernel"], exclude: ["README.md"]),
-        .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "SpecFiles", "GitalyModel", "Traffic", "Inventory", "Planner", "Migration", "SimulatedDriver", "Report", .product(name: "GRDB", package: "GRDB.swift")], exclude: ["README.md"]),
+        .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "SpecFiles", "GitalyModel", "Traffic", "Inventory", "Planner", "Migration", "SimulatedDriver", "Report", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",

@@ -21,6 +21,8 @@ public struct Experiment: Sendable {
     public var replications: Int
     public var seed: UInt64
     public var claims: [Claim]
+    /// A parameter grid (`rehearse sweep`); nil for a single configuration.
+    public var sweep: Sweep?
     /// A negative control: its claims are written to fail, and `rehearse check` reports the
     /// control as broken when one of them holds (the check could not have caught anything).
     public var control: Bool
@@ -42,7 +44,7 @@ public struct Experiment: Sendable {
 
     public static func parse(_ text: String, file: String) throws -> Experiment {
         let root = try YAMLCursor.document(text, file: file)
-        let m = try root.mapping(allowed: ["name", "description", "model", "inventory", "policy", "traffic", "faults", "run", "claims", "control"])
+        let m = try root.mapping(allowed: ["name", "description", "model", "inventory", "policy", "traffic", "faults", "run", "claims", "control", "sweep"])
         let folder = URL(fileURLWithPath: file).absoluteURL.deletingLastPathComponent()
         func resolve(_ c: YAMLCursor) throws -> String {
             let path = try c.string()
@@ -72,6 +74,10 @@ public struct Experiment: Sendable {
             claims = try cs.list().map { c in try Claim.parse(try c.string(), at: c) }
         }
         let control = try m.get("control", false) { try $0.bool() }
+        let sweep = try m["sweep"].map(Sweep.parse)
+        if let sweep, m["faults"] != nil, let p = sweep.parameters.first(where: { $0.target == .model && $0.path.first == "faults" }) {
+            throw try m.required("sweep").error("\(p.key): the experiment's faults: block replaces the model's faults, so this sweep would change nothing; sweep a model without that block")
+        }
         if control && claims.isEmpty { throw m.cursor.error("a control needs claims (written to fail)") }
         return Experiment(
             file: file,
@@ -86,6 +92,7 @@ public struct Experiment: Sendable {
             replications: try run.get("replications", 10) { try $0.int(in: 1...maxReplications) },
             seed: try run.get("seed", 1) { try $0.uint64() },
             claims: claims,
+            sweep: sweep,
             control: control)
     }
 

@@ -62,13 +62,19 @@ public struct ExperimentRunner: Sendable {
     public let experiment: Experiment
     public let setup: MigrationSetup
     public let profile: TrafficProfile?
+    /// The sweep point this runner's files were set to (empty without a sweep).
+    public let point: [Sweep.Assignment]
 
     /// Samples kept per series and replication (the report downsamples further).
     public static let maxSeriesPoints = 240
 
-    public init(_ experiment: Experiment) throws {
+    public init(_ experiment: Experiment, point: [Sweep.Assignment] = []) throws {
         self.experiment = experiment
-        var spec = try FleetSpec.load(path: experiment.model)
+        self.point = point
+        // A sweep point's files are the originals with its fields set; errors name the point.
+        let label = point.isEmpty ? "" : " (sweep point \(point.map(\.label).joined(separator: ", ")))"
+        let modelText = try Sweep.apply(point, target: .model, to: TextFile.read(path: experiment.model), file: experiment.model)
+        var spec = try FleetSpec.parse(modelText, file: experiment.model + label)
         if let f = experiment.faults { spec.faults = f }
         let inventory: Inventory
         let inventoryPath: String
@@ -86,7 +92,8 @@ public struct ExperimentRunner: Sendable {
             let storages = PlanFleet(try Fleet.build(spec)).storages.map { InventoryGenerator.Storage(name: $0.name, shareWeight: $0.usedBytes) }
             inventory = try InventoryGenerator().generate(count: n, storages: storages, seed: seed)
         }
-        let policy = try Policy.parse(TextFile.read(path: experiment.policy), file: experiment.policy)
+        let policyText = try Sweep.apply(point, target: .policy, to: TextFile.read(path: experiment.policy), file: experiment.policy)
+        let policy = try Policy.parse(policyText, file: experiment.policy + label)
         setup = try MigrationSetup(spec: spec, inventory: inventory, inventoryPath: inventoryPath, policy: policy,
                                    planID: URL(fileURLWithPath: experiment.policy).deletingPathExtension().lastPathComponent)
         profile = try experiment.trafficProfile.map { try TrafficProfile.decode(yaml: TextFile.read(path: $0), path: $0) }

@@ -259,3 +259,63 @@ struct CompareCommand: ParsableCommand {
         if let html { try AtomicFile.write(Data(HTMLReport.render(c).utf8), to: html) }
     }
 }
+
+/// `rehearse sweep`: an experiment over its parameter grid.
+struct SweepCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sweep",
+        abstract: "Run an experiment at every point of its sweep grid, with the same seed at each point.",
+        discussion: """
+            The experiment's sweep: block (experiments/README.md) sets fields of its model and \
+            policy files; each point is planned and run with the experiment's replications and \
+            seed, so points differ only by their parameters. With --db each point is added to \
+            the results database as a run of its own, named by its parameters.
+            """)
+
+    @Argument(help: ArgumentHelp("The experiment (YAML) with a sweep: block.", valueName: "experiment"))
+    var experiment: String
+
+    @Option(help: ArgumentHelp("Replications per point (default: the experiment's).", valueName: "n"))
+    var replications: Int?
+
+    @Option(help: ArgumentHelp("Threads running replications.", valueName: "n"))
+    var threads: Int = ProcessInfo.processInfo.activeProcessorCount
+
+    @Option(help: ArgumentHelp("Add each point's run to this results database (SQLite).", valueName: "file"))
+    var db: String?
+
+    @Flag(help: "Print one JSON object per point, one per line.")
+    var json = false
+
+    func validate() throws {
+        if let replications { guard (1...Experiment.maxReplications).contains(replications) else { throw InputError("--replications must be between 1 and \(Experiment.maxReplications), got \(replications)") } }
+        guard (1...1024).contains(threads) else { throw InputError("--threads must be between 1 and 1024, got \(threads)") }
+        if let db { guard db != ":memory:", !db.isEmpty else { throw InputError("--db needs a file path") } }
+    }
+
+    func run() throws {
+        let e: Experiment
+        do { e = try Experiment.load(path: experiment) } catch let error as SpecError { throw InputError(error.description) }
+        guard let sweep = e.sweep else { throw InputError("\(experiment): no sweep: block; `rehearse run` runs a single configuration") }
+        // Every point's files are checked before the first replication runs.
+        let runners = try sweep.points.map { point -> ExperimentRunner in
+            do { return try ExperimentRunner(e, point: point) } catch let error as SpecError { throw InputError(error.description) } catch let error as PlanError { throw InputError("\(experiment): \(error.description)") }
+        }
+        if !json { print("sweep \(e.name): \(runners.count) points × \(replications ?? e.replications) replications, seed \(e.seed)") }
+        for runner in runners {
+            let label = runner.point.map(\.label).joined(separator: ", ")
+            var results = try runReplications(runner, replications: replications ?? e.replications, seed: e.seed, hours: e.hours, threads: threads, label: "sweep \(label)")
+            results.experiment.name = "\(e.name) [\(label)]"
+            let p = Prediction(results.metrics, claims: e.claims, seed: results.seed)
+            if let db {
+                do { try ResultsStore.save(results, to: db) } catch let error as ResultsStoreError { throw InputError(error.description) }
+            }
+            if json {
+                print(RunCommand.json(results, p, runID: nil))
+            } else {
+                let claims = p.claims.isEmpty ? "" : "; claims " + p.claims.map { $0.holds ? "holds" : "FAILS" }.joined(separator: " ")
+                print("  \(label): duration p50 \(shortText(p.durationP50.value)) h, p95 \(shortText(p.durationP95.value)) h; write-unavailable \(shortText(p.writeUnavailableMean.value)) repo-s; P(loss) \(shortText(p.dataLossProbability.value)); unfinished \(p.unfinished)\(claims)")
+            }
+        }
+    }
+}

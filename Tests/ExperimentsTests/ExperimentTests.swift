@@ -150,3 +150,36 @@ func malformedClaimsAreRefused(_ text: String, _ why: String) {
     #expect(throws: ResultsStoreError.self) { try ResultsStore.save(results, to: db) }
     #expect(try ResultsStore.runs(path: db).count == 1, "nothing half-written")
 }
+
+/// Goal: a sweep point is the experiment with its fields set, and nothing else. Method: the
+/// drain (no API errors, so every replication is the same) swept over perSource 1 and 4. By
+/// hand: one move at a time through a 100 MB/s source disk is slower than four sharing it only
+/// by the per-move fixed costs, which four moves overlap; the point perSource=4 is the policy
+/// as written, so it equals a plain run exactly.
+@Test func sweepPointsSetTheirFieldsAndNothingElse() throws {
+    let dir = try experimentFolder(extra: "sweep:\n  policy.concurrency.perSource: [1, 4]\n", apiErrorRate: 0)
+    let e = try Experiment.load(path: dir + "/experiment.yaml")
+    let points = try #require(e.sweep?.points)
+    #expect(points.map { $0.map(\.label) } == [["policy.concurrency.perSource=1"], ["policy.concurrency.perSource=4"]])
+    let serial = try ExperimentRunner(e, point: points[0]).run(replications: 2, seed: 7, hours: 48, threads: 2)
+    let four = try ExperimentRunner(e, point: points[1]).run(replications: 2, seed: 7, hours: 48, threads: 2)
+    let plain = try ExperimentRunner(e).run(replications: 2, seed: 7, hours: 48, threads: 2)
+    #expect(four.metrics == plain.metrics)
+    #expect(serial.metrics[0].durationHours > four.metrics[0].durationHours, "\(serial.metrics[0].durationHours) vs \(four.metrics[0].durationHours)")
+}
+
+/// Goal: a sweep that cannot apply names its key. Method: an unknown target, a list index past
+/// the end, and a field inside a plain value.
+@Test(arguments: [
+    ("speed.x: [1]", "a sweep key is model.<field>... or policy.<field>..., got \"speed.x\""),
+    ("model.nodes.5.cpuCores: [4]", "sweep: \"5\" is not an entry of the list (0 to 1)"),
+    ("model.name.first: [x]", "sweep: \"first\" is inside a plain value, not a mapping or a list"),
+])
+func sweepThatCannotApplyNamesItsKey(_ line: String, _ message: String) throws {
+    let dir = try experimentFolder(extra: "sweep:\n  \(line)\n")
+    let error = #expect(throws: SpecError.self) {
+        let e = try Experiment.load(path: dir + "/experiment.yaml")
+        for point in e.sweep!.points { _ = try ExperimentRunner(e, point: point) }
+    }
+    #expect(error?.description.contains(message) == true, "\(String(describing: error))")
+}
