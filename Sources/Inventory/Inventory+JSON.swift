@@ -61,8 +61,8 @@ extension Inventory {
         for row in 0..<count {
             let root = forkRootRow(row).map { String(ids[$0].rawValue) } ?? "null"
             out += "{\"fork_root\": \(root), \"id\": \(ids[row].rawValue), \"kind\": \"\(kinds[row].name)\", "
-            out += "\"path\": \(Self.jsonString(path(row))), \"reads_per_day\": \(Self.rate(readsPerDay[row])), "
-            out += "\"size_bytes\": \(sizeBytes[row]), \"storage\": \(Self.jsonString(storageName(row))), "
+            out += "\"path\": \(jsonString(path(row))), \"reads_per_day\": \(Self.rate(readsPerDay[row])), "
+            out += "\"size_bytes\": \(sizeBytes[row]), \"storage\": \(jsonString(storageName(row))), "
             out += "\"writes_per_day\": \(Self.rate(writesPerDay[row]))}"
             out += row + 1 < count ? ",\n" : "\n"
         }
@@ -70,18 +70,4 @@ extension Inventory {
         return out
     }
 
-    static func jsonString(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 { out += "\\u" + String(repeating: "0", count: 4 - String(u.value, radix: 16).count) + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
 }

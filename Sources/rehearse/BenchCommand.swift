@@ -1,3 +1,4 @@
+import SpecFiles
 import Experiments
 import ArgumentParser
 import Bench

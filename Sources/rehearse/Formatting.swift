@@ -6,4 +6,4 @@ import Foundation
 /// `x` with `digits` decimals.
 func fixed(_ x: Double, _ digits: Int) -> String { String(format: "%.\(digits)f", x) }
 
-// JSON numbers and strings: `jsonNumber`, `jsonString` (Experiments).
+// JSON numbers and strings: `jsonNumber`, `jsonString` (SpecFiles).

@@ -1,3 +1,4 @@
+import SpecFiles
 import Foundation
 import SimKernel
 import Stochastics
@@ -94,28 +95,4 @@ public struct Prediction: Sendable {
                 ("longest_read_only_seconds", readOnly), ("peak_fill", n(peakFillMax)), ("moves_failed_mean", n(movesFailedMean)),
                 ("claims", claimList)]
     }
-}
-
-/// A finite number as JSON: integers without a fraction, others with up to 17 significant
-/// digits (round-trips); non-finite as null.
-public func jsonNumber(_ x: Double) -> String {
-    guard x.isFinite else { return "null" }
-    if x == x.rounded(), abs(x) < 1e15 { return String(Int64(x)) }
-    return "\(x)"
-}
-
-public func jsonString(_ s: String) -> String {
-    var out = "\""
-    for u in s.unicodeScalars {
-        switch u {
-        case "\"": out += "\\\""
-        case "\\": out += "\\\\"
-        case "\n": out += "\\n"
-        case "\r": out += "\\r"
-        case "\t": out += "\\t"
-        case let c where c.value < 0x20: out += String(format: "\\u%04x", c.value)
-        default: out.unicodeScalars.append(u)
-        }
-    }
-    return out + "\""
 }
