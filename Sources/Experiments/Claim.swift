@@ -20,10 +20,17 @@ public struct ReplicationMetrics: Sendable, Equatable {
     /// The fullest any storage got (used / capacity) at any sample.
     public var peakFill: Double
     public var events: Int
+    /// Random faults that struck in the run.
+    public var randomFaults: Int
+    /// The run's weight under the real fault rates when they were sampled faster (importance
+    /// sampling); 1 otherwise.
+    public var likelihoodRatio: Double
 
     public init(durationHours: Double, finished: Bool, writeUnavailableRepositorySeconds: Double, maxReadOnlySeconds: Double,
                 acknowledgedWrites: Int, lostWrites: Int, movesFinished: Int, movesFailed: Int, repositoriesLeftReadOnly: Int,
-                bytesMoved: Int64, peakFill: Double, events: Int) {
+                bytesMoved: Int64, peakFill: Double, events: Int, randomFaults: Int = 0, likelihoodRatio: Double = 1) {
+        self.randomFaults = randomFaults
+        self.likelihoodRatio = likelihoodRatio
         self.durationHours = durationHours
         self.finished = finished
         self.writeUnavailableRepositorySeconds = writeUnavailableRepositorySeconds
@@ -78,6 +85,39 @@ public enum RiskEvent: String, CaseIterable, Sendable {
         case .leftReadOnly: return m.repositoriesLeftReadOnly > 0
         }
     }
+}
+
+/// The probability of a risk event from a run's replications. Unweighted runs: the share of
+/// replications where it happened, with Wilson's interval. Runs whose faults were sampled
+/// faster (importance sampling): the mean of indicator × likelihood ratio, unbiased for the
+/// real rates, with a normal interval from its standard error (the weights make Wilson's
+/// interval wrong); clipped to [0, 1].
+public struct RiskProbability: Sendable, Equatable {
+    public var estimate: Double
+    public var low: Double?
+    public var high: Double?
+    public var happened: Int
+    public var weighted: Bool
+
+    public init(_ results: [ReplicationMetrics], _ event: RiskEvent, level: Double) {
+        happened = results.filter(event.happened).count
+        weighted = results.contains { $0.likelihoodRatio != 1 }
+        let n = Double(results.count)
+        if !weighted {
+            estimate = Double(happened) / n
+            let ci = Intervals.wilson(successes: happened, trials: results.count, level: level)
+            (low, high) = (ci?.low, ci?.high)
+            return
+        }
+        let xs = results.map { event.happened($0) ? $0.likelihoodRatio : 0 }
+        estimate = xs.reduce(0, +) / n
+        guard results.count >= 2 else { (low, high) = (nil, nil); return }
+        let sd = (xs.reduce(0) { $0 + ($1 - estimate) * ($1 - estimate) } / (n - 1)).squareRoot()
+        let half = StandardNormal.quantile(0.5 + level / 2) * sd / n.squareRoot()
+        (low, high) = (max(0, estimate - half), min(1, estimate + half))
+    }
+
+    public var method: String { weighted ? "importance sampling of fault rates" : "Wilson score" }
 }
 
 /// An assertion on an experiment's results, as written in its file:
@@ -177,10 +217,9 @@ public struct Claim: Sendable, Equatable {
         var interval: ClosedRange<Double>?
         switch statistic {
         case .probability:
-            let event = RiskEvent(rawValue: quantity)!
-            let k = results.filter(event.happened).count
-            point = Double(k) / Double(results.count)
-            if let level, let ci = Intervals.wilson(successes: k, trials: results.count, level: level) { interval = ci.low...ci.high }
+            let p = RiskProbability(results, RiskEvent(rawValue: quantity)!, level: level ?? 0.95)
+            point = p.estimate
+            if level != nil, let low = p.low, let high = p.high { interval = low...high }
         case .mean:
             let xs = results.map(Metric(rawValue: quantity)!.value)
             point = xs.reduce(0, +) / Double(xs.count)

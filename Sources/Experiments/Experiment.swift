@@ -20,6 +20,9 @@ public struct Experiment: Sendable {
     public var hours: Double
     public var replications: Int
     public var seed: UInt64
+    /// Importance sampling: random faults strike this many times as often, and every
+    /// replication is weighted back to the real rates (`WorldConfig.faultRateScale`). 1: off.
+    public var faultRateScale: Double
     public var claims: [Claim]
     /// A parameter grid (`rehearse sweep`); nil for a single configuration.
     public var sweep: Sweep?
@@ -66,7 +69,7 @@ public struct Experiment: Sendable {
             let tm = try t.mapping(allowed: ["profile"])
             trafficProfile = try tm["profile"].map(resolve)
         }
-        let run = try m.required("run").mapping(allowed: ["hours", "replications", "seed"])
+        let run = try m.required("run").mapping(allowed: ["hours", "replications", "seed", "faultRateScale"])
         let hours = try run.required("hours").double()
         guard hours > 0, hours <= 24 * 366 else { throw try run.required("hours").error("must be above 0 and at most one year (8784), got \(hours)") }
         var claims: [Claim] = []
@@ -91,6 +94,11 @@ public struct Experiment: Sendable {
             hours: hours,
             replications: try run.get("replications", 10) { try $0.int(in: 1...maxReplications) },
             seed: try run.get("seed", 1) { try $0.uint64() },
+            faultRateScale: try run.get("faultRateScale", 1) { c in
+                let k = try c.double()
+                guard k >= 1, k <= 1e6 else { throw c.error("a scale of fault rates is from 1 (off) to 1000000, got \(k)") }
+                return k
+            },
             claims: claims,
             sweep: sweep,
             control: control)

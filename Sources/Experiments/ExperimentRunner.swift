@@ -103,6 +103,7 @@ public struct ExperimentRunner: Sendable {
     public func replicate(_ index: Int, seed: UInt64, hours: Double) throws -> ReplicationResult {
         var config = WorldConfig(seed: seed)
         config.replication = index
+        config.faultRateScale = experiment.faultRateScale
         var run = try MigrationRun(fleet: setup.fleet, config: config, plan: setup.engineInput, repositoryIDs: setup.repositoryIDs)
         let horizon = SimTime.hours(hours)
         let outcome: MigrationOutcome
@@ -126,7 +127,8 @@ public struct ExperimentRunner: Sendable {
             writeUnavailableRepositorySeconds: s.writeUnavailableRepositorySeconds, maxReadOnlySeconds: s.maxReadOnlySeconds,
             acknowledgedWrites: s.acknowledgedWrites, lostWrites: s.lostWrites, movesFinished: s.movesFinished, movesFailed: s.movesFailed,
             repositoriesLeftReadOnly: s.repositoriesLeftReadOnly, bytesMoved: s.bytesMoved,
-            peakFill: o.samples.map(\.storageFillMax).max() ?? 0, events: s.events)
+            peakFill: o.samples.map(\.storageFillMax).max() ?? 0, events: s.events,
+            randomFaults: o.randomFaults, likelihoodRatio: o.faultLikelihoodRatio)
     }
 
     /// The samples as named series, every k-th sample kept so that at most `maxSeriesPoints`

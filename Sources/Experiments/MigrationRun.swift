@@ -41,6 +41,10 @@ public struct MigrationOutcome: Sendable {
     public var samples: [WorldSample]
     public var submittedRPCs: Int
     public var simulatedSeconds: Double
+    /// Random faults that struck, and the run's likelihood ratio under the real fault rates
+    /// (1 unless `WorldConfig.faultRateScale` sampled them faster).
+    public var randomFaults: Int = 0
+    public var faultLikelihoodRatio: Double = 1
     public var events: Int
     /// The world's seed: the run replays from it.
     public var seed: UInt64
@@ -239,6 +243,7 @@ public struct MigrationRun {
             phases: outcome.phases, gateFailures: outcome.gateFailures, pausedBecause: engine!.isPaused ? outcome.pausedBecause : nil,
             report: world.report(at: end),
             samples: outcome.samples, submittedRPCs: outcome.submitted, simulatedSeconds: end.seconds,
+            randomFaults: world.randomFaultsOccurred, faultLikelihoodRatio: world.faultLikelihoodRatio(at: end),
             events: simulation.eventsProcessed, seed: world.config.seed)
     }
 

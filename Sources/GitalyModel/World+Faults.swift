@@ -1,3 +1,4 @@
+import Foundation
 import SimKernel
 
 /// Faults other than a host going down: disk loss and slowdown, partitions, Praefect loss,
@@ -131,15 +132,53 @@ extension World {
     mutating func scheduleRandomFaults(_ s: inout EventScheduler<WorldEvent>) {
         let f = fleet.faults
         for n in nodes.indices {
-            if let r = f.nodeCrash { s.schedule(after: faultRandom.exponentialTime(mean: .seconds(r.mtbfSeconds)), .randomFault(kind: .nodeCrash, target: Int32(n))) }
-            if let r = f.diskSlowdown { s.schedule(after: faultRandom.exponentialTime(mean: .seconds(r.mtbfSeconds)), .randomFault(kind: .diskSlowdown, target: Int32(n))) }
+            if let r = f.nodeCrash { startFaultProcess(.nodeCrash, target: n, r, &s) }
+            if let r = f.diskSlowdown { startFaultProcess(.diskSlowdown, target: n, r, &s) }
         }
         for (kind, rate) in [(FaultKind.partition, f.partition), (.praefectLoss, f.praefectLoss), (.zoneOutage, f.zoneOutage), (.databaseOutage, f.databaseOutage)] {
-            if let r = rate { s.schedule(after: faultRandom.exponentialTime(mean: .seconds(r.mtbfSeconds)), .randomFault(kind: kind, target: -1)) }
+            if let r = rate { startFaultProcess(kind, target: -1, r, &s) }
         }
     }
 
+    static func faultProcessKey(_ kind: FaultKind, _ target: Int) -> Int { FaultKind.allCases.firstIndex(of: kind)! << 32 | (target + 1) }
+
+    /// The first up-time of a fault process, from now.
+    mutating func startFaultProcess(_ kind: FaultKind, target: Int, _ rate: FaultRate, _ s: inout EventScheduler<WorldEvent>) {
+        faultProcesses[Self.faultProcessKey(kind, target)] = (rate: 1 / rate.mtbfSeconds, upSince: s.now, running: true)
+        s.schedule(after: upTime(rate), .randomFault(kind: kind, target: Int32(target)))
+    }
+
+    /// An exponential up-time at the sampling rate: the real one times `faultRateScale`.
+    mutating func upTime(_ rate: FaultRate) -> SimTime {
+        faultRandom.exponentialTime(mean: .seconds(rate.mtbfSeconds / config.faultRateScale))
+    }
+
+    /// The likelihood ratio of this run's random faults under the real rates against the
+    /// sampling rates, up to `now`. Each process's up-times are exponential: a finished one of
+    /// length u contributes λe^{−λu} / (kλ e^{−kλu}), an unfinished one e^{−λu} / e^{−kλu}, so
+    /// the log-ratio is −n ln k + (k − 1) Σ λ u over all up-time (n faults struck, k the scale).
+    /// 1 without scaling. A run's indicator times this ratio is an unbiased estimate of the
+    /// probability under the real rates (importance sampling; Rubino and Tuffin, "Rare Event
+    /// Simulation using Monte Carlo Methods", 2009, ch. 2).
+    public func faultLikelihoodRatio(at now: SimTime) -> Double {
+        let k = config.faultRateScale
+        guard k != 1 else { return 1 }
+        var exposure = faultExposure
+        for p in faultProcesses.values where p.running && p.upSince < now { exposure += p.rate * (now - p.upSince).seconds }
+        return exp(-Double(randomFaultsOccurred) * log(k) + (k - 1) * exposure)
+    }
+
     mutating func randomFault(_ kind: FaultKind, target: Int, _ s: inout EventScheduler<WorldEvent>) {
+        let key = Self.faultProcessKey(kind, target)
+        if var p = faultProcesses[key], p.running {
+            // This up-time ends now: it struck (or, in the quiet phase, the process stops and
+            // the up-time counts as unfinished).
+            let quiet = config.quietAfterSeconds.map { s.now >= .seconds($0) } ?? false
+            let end = quiet ? max(p.upSince, .seconds(config.quietAfterSeconds!)) : s.now
+            faultExposure += p.rate * (end - p.upSince).seconds
+            if quiet { p.running = false } else { randomFaultsOccurred += 1 }
+            faultProcesses[key] = p
+        }
         if let quiet = config.quietAfterSeconds, s.now >= .seconds(quiet) { return }
         let f = fleet.faults
         let rate: FaultRate?
@@ -173,7 +212,8 @@ extension World {
         case .databaseOutage:
             apply(kind, target: "", praefectName: nil, duration: repair, factor: 1, &s)
         }
-        s.schedule(after: outage + faultRandom.exponentialTime(mean: .seconds(rate.mtbfSeconds)), .randomFault(kind: kind, target: Int32(target)))
+        faultProcesses[key]?.upSince = s.now + outage
+        s.schedule(after: outage + upTime(rate), .randomFault(kind: kind, target: Int32(target)))
     }
 
 }

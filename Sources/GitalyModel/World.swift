@@ -142,6 +142,12 @@ public struct World: DiscreteEventModel {
     var electionRandom: RandomStream
     var serviceRandom: RandomStream
     var faultRandom: RandomStream
+    /// Each random fault process (by `faultProcessKey`): its real rate (1 / MTBF) and when its
+    /// current up-time began, for the likelihood ratio of importance sampling.
+    var faultProcesses: [Int: (rate: Double, upSince: SimTime, running: Bool)] = [:]
+    /// Random faults that struck, and Σ rate × up-time of the processes' finished up-times.
+    public internal(set) var randomFaultsOccurred = 0
+    var faultExposure = 0.0
     var replicationRandom: RandomStream
     var gitlabRandom: RandomStream
     /// Moves have their own streams (STYLE.md "Randomness that does not leak"): a draw for one

@@ -27,5 +27,9 @@ public struct WorldConfig: Sendable {
     /// From this time on no random fault strikes and the world generates no traffic (faults
     /// already under way end as scheduled): the liveness phase of a safety sweep. Nil: never.
     public var quietAfterSeconds: Double?
+    /// Importance sampling of rare faults: every random fault strikes this many times as often
+    /// (its MTBF divided by it), and the world keeps the likelihood ratio that weighs the run
+    /// back to the real rates (`World.faultLikelihoodRatio`). 1: the real rates.
+    public var faultRateScale = 1.0
     public init(seed: UInt64 = 1) { self.seed = seed }
 }

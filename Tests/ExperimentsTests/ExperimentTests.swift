@@ -9,7 +9,7 @@ import SpecFiles
 // invariants (the same seed gives the same results whatever the threads).
 
 /// A folder with a two-storage model, a drain policy and an experiment over them.
-func experimentFolder(replications: Int = 4, claims: [String] = [], extra: String = "", apiErrorRate: Double = 0.2) throws -> String {
+func experimentFolder(replications: Int = 4, claims: [String] = [], extra: String = "", apiErrorRate: Double = 0.2, runExtra: String = "") throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rehearse-exp-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
     try """
@@ -26,7 +26,7 @@ func experimentFolder(replications: Int = 4, claims: [String] = [], extra: Strin
     model: model.yaml
     inventory: {generate: 30, seed: 3}
     policy: policy.yaml
-    run: {hours: 48, replications: \(replications), seed: 7}
+    run: {hours: 48, replications: \(replications), seed: 7\(runExtra)}
     \(claimLines)\(extra)
     """.write(toFile: dir + "/experiment.yaml", atomically: true, encoding: .utf8)
     return dir
@@ -182,4 +182,26 @@ func sweepThatCannotApplyNamesItsKey(_ line: String, _ message: String) throws {
         for point in e.sweep!.points { _ = try ExperimentRunner(e, point: point) }
     }
     #expect(error?.description.contains(message) == true, "\(String(describing: error))")
+}
+
+/// Goal: an experiment that samples its faults faster weighs each replication back to the real
+/// rates, and the weights survive the results database. Method: node crashes with an MTBF of
+/// 10,000 h sampled 1,000 times as often; every replication then carries a likelihood ratio
+/// other than 1, the loss probability is named as importance sampling, and a stored run
+/// predicts the same.
+@Test func importanceSamplingReachesThePrediction() throws {
+    let dir = try experimentFolder(extra: "faults: {nodeCrash: {mtbf: 10000h, mttr: 10m}}\n", runExtra: ", faultRateScale: 1000")
+    let e = try Experiment.load(path: dir + "/experiment.yaml")
+    #expect(e.faultRateScale == 1000)
+    let results = try ExperimentRunner(e).run(replications: 4, seed: 7, hours: 48, threads: 2)
+    #expect(results.metrics.allSatisfy { $0.likelihoodRatio != 1 && $0.likelihoodRatio > 0 })
+    let p = Prediction(results.metrics, claims: [], seed: 7)
+    #expect(p.dataLossMethod == "importance sampling of fault rates")
+    try ResultsStore.save(results, to: dir + "/r.sqlite")
+    let stored = try ResultsStore.load(path: dir + "/r.sqlite")
+    #expect(stored.metrics == results.metrics && stored.prediction.dataLossProbability == p.dataLossProbability)
+    let bad = #expect(throws: SpecError.self) {
+        _ = try Experiment.parse(try String(contentsOfFile: dir + "/experiment.yaml", encoding: .utf8).replacingOccurrences(of: "faultRateScale: 1000", with: "faultRateScale: 0.5"), file: dir + "/experiment.yaml")
+    }
+    #expect(bad?.description.contains("a scale of fault rates is from 1 (off) to 1000000, got 0.5") == true, "\(String(describing: bad))")
 }

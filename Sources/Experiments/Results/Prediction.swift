@@ -14,6 +14,12 @@ public struct Interval95: Sendable, Equatable {
         low = ci?.low
         high = ci?.high
     }
+
+    init(value: Double, low: Double?, high: Double?) {
+        self.value = value
+        self.low = low
+        self.high = high
+    }
 }
 
 /// What a run predicts, computed from its replications' metrics alone (so the results
@@ -35,6 +41,8 @@ public struct Prediction: Sendable {
     public var longestReadOnlyMax: Double
     public var dataLossProbability: Interval95
     public var replicationsWithLoss: Int
+    /// "Wilson score", or "importance sampling of fault rates".
+    public var dataLossMethod: String
     public var expectedLostWrites: Interval95
     public var peakFillMax: Double
     public var movesFailedMean: Double
@@ -64,10 +72,12 @@ public struct Prediction: Sendable {
         let readOnly = results.map(\.maxReadOnlySeconds)
         longestReadOnlyMean = mean(readOnly)
         longestReadOnlyMax = readOnly.max()!
-        replicationsWithLoss = results.filter { $0.lostWrites > 0 }.count
-        dataLossProbability = Interval95(Double(replicationsWithLoss) / Double(results.count),
-                                         Intervals.wilson(successes: replicationsWithLoss, trials: results.count, level: Self.level))
-        expectedLostWrites = mean(results.map { Double($0.lostWrites) })
+        let loss = RiskProbability(results, .dataLoss, level: Self.level)
+        replicationsWithLoss = loss.happened
+        dataLossProbability = Interval95(value: loss.estimate, low: loss.low, high: loss.high)
+        dataLossMethod = loss.method
+        // Under importance sampling each run counts with its likelihood ratio.
+        expectedLostWrites = mean(results.map { Double($0.lostWrites) * $0.likelihoodRatio })
         peakFillMax = results.map(\.peakFill).max()!
         movesFailedMean = Double(results.reduce(0) { $0 + $1.movesFailed }) / Double(results.count)
         self.claims = claims.map { $0.evaluate(results, seed: seed) }
@@ -84,7 +94,7 @@ public struct Prediction: Sendable {
                             ("p50_ci95", "[\(n(durationP50.low)),\(n(durationP50.high))]"),
                             ("p95_ci95", "[\(n(durationP95.low)),\(n(durationP95.high))]"), ("unfinished", "\(unfinished)")])
         let loss = obj([("probability", n(dataLossProbability.value)), ("ci95_low", n(dataLossProbability.low)),
-                        ("ci95_high", n(dataLossProbability.high)), ("replications_with_loss", "\(replicationsWithLoss)"),
+                        ("ci95_high", n(dataLossProbability.high)), ("replications_with_loss", "\(replicationsWithLoss)"), ("method", jsonString(dataLossMethod)),
                         ("expected_lost_writes", n(expectedLostWrites.value))])
         let unavailable = obj(withCI(writeUnavailableMean, "mean") + [("p95", n(writeUnavailableP95.value))])
         let readOnly = obj(withCI(longestReadOnlyMean, "mean") + [("max", n(longestReadOnlyMax))])

@@ -71,6 +71,15 @@ public enum ResultsStore {
                     times BLOB NOT NULL, "values" BLOB NOT NULL, PRIMARY KEY (run_id, replication, name));
                 """)
         }
+        // Importance sampling: each replication's random faults and likelihood ratio, and the
+        // run's sampling scale of fault rates.
+        m.registerMigration("v2") { db in
+            try db.execute(sql: """
+                ALTER TABLE run ADD COLUMN fault_rate_scale REAL NOT NULL DEFAULT 1;
+                ALTER TABLE replication ADD COLUMN random_faults INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE replication ADD COLUMN likelihood_ratio REAL NOT NULL DEFAULT 1;
+                """)
+        }
         return m
     }
 
@@ -89,7 +98,14 @@ public enum ResultsStore {
         }
         do {
             let migrated = try queue.read { try migrator.hasCompletedMigrations($0) }
-            if !migrated {
+            // A database of an older schema is brought up to date when written to.
+            let applied = try queue.read { try migrator.appliedMigrations($0) }
+            let older = !migrated && !applied.isEmpty
+            if older, create {
+                try migrator.migrate(queue)
+            } else if older {
+                throw ResultsStoreError.notAResultsDatabase(path: path, reason: "it was written by an older Rehearse; run once with --db to bring it up to date")
+            } else if !migrated {
                 let blank = try queue.read { try Int.fetchOne($0, sql: "SELECT count(*) FROM sqlite_master") ?? 0 } == 0
                 guard create, blank else {
                     throw ResultsStoreError.notAResultsDatabase(path: path, reason: blank ? "it is empty" : "it lacks Rehearse's results tables; refusing to change it")
@@ -114,10 +130,10 @@ public enum ResultsStore {
         let e = r.experiment
         return try queue.write { db in
             try db.execute(sql: """
-                INSERT INTO run (experiment, experiment_file, description, seed, hours, replications, threads, wall_seconds, claims, control)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO run (experiment, experiment_file, description, seed, hours, replications, threads, wall_seconds, claims, control, fault_rate_scale)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [e.name, e.file, e.description, String(r.seed), r.hours, r.replications.count, r.threads, r.wallSeconds,
-                                 e.claims.map(\.statement).joined(separator: "\n"), e.control])
+                                 e.claims.map(\.statement).joined(separator: "\n"), e.control, e.faultRateScale])
             let id = db.lastInsertedRowID
             for (role, file, data) in inputs {
                 try db.execute(sql: "INSERT INTO input (run_id, role, path, sha256, content) VALUES (?, ?, ?, ?, ?)",
@@ -127,10 +143,10 @@ public enum ResultsStore {
                 let m = rep.metrics
                 let phases = String(decoding: try JSONEncoder().encode(rep.phases), as: UTF8.self)
                 try db.execute(sql: """
-                    INSERT INTO replication VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO replication VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [id, rep.index, m.durationHours, m.finished, m.writeUnavailableRepositorySeconds, m.maxReadOnlySeconds,
                                      m.acknowledgedWrites, m.lostWrites, m.movesFinished, m.movesFailed, m.repositoriesLeftReadOnly,
-                                     m.bytesMoved, m.peakFill, m.events, phases])
+                                     m.bytesMoved, m.peakFill, m.events, phases, m.randomFaults, m.likelihoodRatio])
                 for s in rep.series {
                     try db.execute(sql: "INSERT INTO series VALUES (?, ?, ?, ?, ?)",
                                    arguments: [id, rep.index, s.name, pack(s.timesSeconds), pack(s.values)])
@@ -169,7 +185,8 @@ public enum ResultsStore {
                     durationHours: r["duration_hours"], finished: r["finished"], writeUnavailableRepositorySeconds: r["write_unavailable_repository_seconds"],
                     maxReadOnlySeconds: r["max_read_only_seconds"], acknowledgedWrites: r["acknowledged_writes"], lostWrites: r["lost_writes"],
                     movesFinished: r["moves_finished"], movesFailed: r["moves_failed"], repositoriesLeftReadOnly: r["repositories_left_read_only"],
-                    bytesMoved: r["bytes_moved"], peakFill: r["peak_fill"], events: r["events"]))
+                    bytesMoved: r["bytes_moved"], peakFill: r["peak_fill"], events: r["events"],
+                    randomFaults: r["random_faults"], likelihoodRatio: r["likelihood_ratio"]))
                 phases.append((try? JSONDecoder().decode([PhaseTiming].self, from: Data((r["phases"] as String).utf8))) ?? [])
             }
             guard !metrics.isEmpty else { throw ResultsStoreError.broken(path: path, reason: "run \(runID) has no replication") }

@@ -33,7 +33,7 @@ extension RunReport {
             writeUnavailableRepositorySeconds: Estimate(p.writeUnavailableMean),
             longestReadOnlySeconds: Estimate(p.longestReadOnlyMean),
             dataLoss: LossProbability(replicationsWithLoss: p.replicationsWithLoss, replications: p.replications,
-                                      probability: Estimate(p.dataLossProbability), method: "Wilson score"),
+                                      probability: Estimate(p.dataLossProbability), method: p.dataLossMethod),
             lostWrites: Estimate(p.expectedLostWrites))
         let summary = RunSummary(
             title: "\(run.experiment) (run \(run.id))", experiment: run.experimentFile, seed: run.seed, replications: run.metrics.count,
