@@ -136,7 +136,10 @@ def main():
             for p in list(runs):
                 cpu_seen[p] = max(cpu_seen.get(p, 0.0), tree_cpu_seconds(p))
                 if cpu_seen[p] >= a.cpu_seconds:
-                    os.killpg(p, signal.SIGTERM)
+                    try:
+                        os.killpg(p, signal.SIGTERM)
+                    except ProcessLookupError:  # it ended on its own meanwhile
+                        pass
             time.sleep(5)
             continue
         if pid not in runs:
