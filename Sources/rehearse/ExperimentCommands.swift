@@ -39,6 +39,15 @@ func runReplications(_ runner: ExperimentRunner, replications: Int, seed: UInt64
     }
 }
 
+/// The flags every experiment command shares, checked the same way.
+func checkRunFlags(replications: Int?, threads: Int, db: String?) throws {
+    if let replications, !(1...Experiment.maxReplications).contains(replications) {
+        throw InputError("--replications must be between 1 and \(Experiment.maxReplications), got \(replications)")
+    }
+    guard (1...1024).contains(threads) else { throw InputError("--threads must be between 1 and 1024, got \(threads)") }
+    if let db { guard db != ":memory:", !db.isEmpty else { throw InputError("--db needs a file path") } }
+}
+
 /// The last time a progress line was printed, shared by the replication threads.
 final class LockedDate: @unchecked Sendable {
     private let lock = NSLock()
@@ -87,10 +96,8 @@ struct RunCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let replications { guard (1...Experiment.maxReplications).contains(replications) else { throw InputError("--replications must be between 1 and \(Experiment.maxReplications), got \(replications)") } }
-        guard (1...1024).contains(threads) else { throw InputError("--threads must be between 1 and 1024, got \(threads)") }
+        try checkRunFlags(replications: replications, threads: threads, db: db)
         if let hours { try Limits.check(hours: hours) }
-        if let db { guard db != ":memory:", !db.isEmpty else { throw InputError("--db needs a file path") } }
     }
 
     func run() throws {
@@ -171,8 +178,7 @@ struct CheckCommand: ParsableCommand {
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
     func validate() throws {
-        if let replications { guard (1...Experiment.maxReplications).contains(replications) else { throw InputError("--replications must be between 1 and \(Experiment.maxReplications), got \(replications)") } }
-        guard (1...1024).contains(threads) else { throw InputError("--threads must be between 1 and 1024, got \(threads)") }
+        try checkRunFlags(replications: replications, threads: threads, db: nil)
     }
 
     func run() throws {
@@ -288,9 +294,7 @@ struct SweepCommand: ParsableCommand {
     var json = false
 
     func validate() throws {
-        if let replications { guard (1...Experiment.maxReplications).contains(replications) else { throw InputError("--replications must be between 1 and \(Experiment.maxReplications), got \(replications)") } }
-        guard (1...1024).contains(threads) else { throw InputError("--threads must be between 1 and 1024, got \(threads)") }
-        if let db { guard db != ":memory:", !db.isEmpty else { throw InputError("--db needs a file path") } }
+        try checkRunFlags(replications: replications, threads: threads, db: db)
     }
 
     func run() throws {
