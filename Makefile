@@ -17,8 +17,12 @@ build: deps
 demo: build
 	scripts/demo.sh $(BIN)
 
+# The unit and end-to-end tests, then every shipped experiment's claims (and each negative
+# control failing) with the release binary: simulation in a debug build is far too slow.
 test: deps
 	$(SWIFT) test
+	$(SWIFT) build $(RELEASE_FLAGS) --product rehearse
+	$(BIN) check experiments/
 
 bench: build
 	python3 scripts/bench.py --rehearse $(BIN) --shared $(SHARED) --out BENCHMARKS.md

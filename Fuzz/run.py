@@ -8,7 +8,7 @@ out-of-memory inputs ignored, so one finding does not end the run; every finding
 <build-dir>/fuzz/<target>/artifacts. With --cpu-seconds a target runs instead until it has used
 C seconds of CPU (its own and its fork-mode jobs', read from /proc every few seconds), so that a
 loaded machine cannot shrink a run to a few seconds of fuzzing. K targets run at once (default:
-all), at nice P (default 19, the lowest priority). The
+all), at nice P (default 19, the lowest priority; their sessions' autogroups too). The
 corpus starts from the repository's own inputs (model files, log fixtures, saved findings in
 Tests/Fixtures/fuzz) and grows in <build-dir>/fuzz/<target>/corpus across runs. At the end, one
 line per target: wall and CPU seconds, inputs tried, findings.
@@ -85,6 +85,19 @@ def tree_cpu_seconds(pid):
     return total / TICK
 
 
+def lower_autogroup(nice):
+    """With the kernel's autogroups (sched_autogroup_enabled), nice ranks processes only within
+    one session, and each target runs in a session of its own: without this, a target at nice 19
+    still takes an equal share of the cores from a build or test run. Runs in the child, after
+    its setsid, so the group lowered is the target's own, never the caller's."""
+    def lower():
+        try:
+            Path("/proc/self/autogroup").write_text(str(nice))
+        except OSError:
+            pass
+    return lower
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--seconds", type=int, required=True)
@@ -123,7 +136,8 @@ def main():
         log.write(" ".join(cmd) + "\n")
         log.flush()
         # A session of its own, so that a stop reaches the fork-mode job too.
-        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        proc = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, env=env, start_new_session=True,
+                                preexec_fn=lower_autogroup(a.nice))
         runs[proc.pid] = (t, time.monotonic(), work)
 
     results = []

@@ -25,10 +25,17 @@ public struct ReplicationMetrics: Sendable, Equatable {
     /// The run's weight under the real fault rates when they were sampled faster (importance
     /// sampling); 1 otherwise.
     public var likelihoodRatio: Double
+    /// The lowest apdex of any monitoring window of the run (1 when no window saw a request).
+    public var minApdex: Double
+    /// The highest error ratio of any monitoring window of the run.
+    public var maxErrorRatio: Double
 
     public init(durationHours: Double, finished: Bool, writeUnavailableRepositorySeconds: Double, maxReadOnlySeconds: Double,
                 acknowledgedWrites: Int, lostWrites: Int, movesFinished: Int, movesFailed: Int, repositoriesLeftReadOnly: Int,
-                bytesMoved: Int64, peakFill: Double, events: Int, randomFaults: Int = 0, likelihoodRatio: Double = 1) {
+                bytesMoved: Int64, peakFill: Double, events: Int, randomFaults: Int = 0, likelihoodRatio: Double = 1,
+                minApdex: Double = 1, maxErrorRatio: Double = 0) {
+        self.minApdex = minApdex
+        self.maxErrorRatio = maxErrorRatio
         self.randomFaults = randomFaults
         self.likelihoodRatio = likelihoodRatio
         self.durationHours = durationHours
@@ -55,6 +62,8 @@ public enum Metric: String, CaseIterable, Sendable {
     case movesFailed = "moves_failed"
     case repositoriesLeftReadOnly = "repositories_left_read_only"
     case peakFill = "peak_fill"
+    case minApdex = "min_apdex"
+    case maxErrorRatio = "max_error_ratio"
 
     public func value(_ m: ReplicationMetrics) -> Double {
         switch self {
@@ -65,6 +74,8 @@ public enum Metric: String, CaseIterable, Sendable {
         case .movesFailed: return Double(m.movesFailed)
         case .repositoriesLeftReadOnly: return Double(m.repositoriesLeftReadOnly)
         case .peakFill: return m.peakFill
+        case .minApdex: return m.minApdex
+        case .maxErrorRatio: return m.maxErrorRatio
         }
     }
 }

@@ -24,6 +24,9 @@ public struct Experiment: Sendable {
     /// replication is weighted back to the real rates (`WorldConfig.faultRateScale`). 1: off.
     public var faultRateScale: Double
     public var claims: [Claim]
+    /// Fields of the model or policy set for every run (`set:`), so that a variant of an
+    /// experiment (a negative control, another consistency mode) names only what it changes.
+    public var settings: [Sweep.Assignment]
     /// A parameter grid (`rehearse sweep`); nil for a single configuration.
     public var sweep: Sweep?
     /// A negative control: its claims are written to fail, and `rehearse check` reports the
@@ -47,7 +50,7 @@ public struct Experiment: Sendable {
 
     public static func parse(_ text: String, file: String) throws -> Experiment {
         let root = try YAMLCursor.document(text, file: file)
-        let m = try root.mapping(allowed: ["name", "description", "model", "inventory", "policy", "traffic", "faults", "run", "claims", "control", "sweep"])
+        let m = try root.mapping(allowed: ["name", "description", "model", "inventory", "policy", "traffic", "faults", "run", "claims", "control", "set", "sweep"])
         let folder = URL(fileURLWithPath: file).absoluteURL.deletingLastPathComponent()
         func resolve(_ c: YAMLCursor) throws -> String {
             let path = try c.string()
@@ -78,8 +81,15 @@ public struct Experiment: Sendable {
         }
         let control = try m.get("control", false) { try $0.bool() }
         let sweep = try m["sweep"].map(Sweep.parse)
+        let settings = try m["set"].map(Sweep.parseSettings) ?? []
+        if let sweep, let p = sweep.parameters.first(where: { p in settings.contains { $0.parameter.key == p.key } }) {
+            throw try m.required("sweep").error("\(p.key) is also under set:; a field is either fixed or swept")
+        }
         if let sweep, m["faults"] != nil, let p = sweep.parameters.first(where: { $0.target == .model && $0.path.first == "faults" }) {
             throw try m.required("sweep").error("\(p.key): the experiment's faults: block replaces the model's faults, so this sweep would change nothing; sweep a model without that block")
+        }
+        if m["faults"] != nil, let a = settings.first(where: { $0.parameter.target == .model && $0.parameter.path.first == "faults" }) {
+            throw try m.required("set").error("\(a.parameter.key): the experiment's faults: block replaces the model's faults; set it there")
         }
         if control && claims.isEmpty { throw m.cursor.error("a control needs claims (written to fail)") }
         return Experiment(
@@ -100,6 +110,7 @@ public struct Experiment: Sendable {
                 return k
             },
             claims: claims,
+            settings: settings,
             sweep: sweep,
             control: control)
     }

@@ -73,7 +73,8 @@ public struct ExperimentRunner: Sendable {
         self.point = point
         // A sweep point's files are the originals with its fields set; errors name the point.
         let label = point.isEmpty ? "" : " (sweep point \(point.map(\.label).joined(separator: ", ")))"
-        let modelText = try Sweep.apply(point, target: .model, to: TextFile.read(path: experiment.model), file: experiment.model)
+        let fields = experiment.settings + point
+        let modelText = try Sweep.apply(fields, target: .model, to: TextFile.read(path: experiment.model), file: experiment.model)
         var spec = try FleetSpec.parse(modelText, file: experiment.model + label)
         if let f = experiment.faults { spec.faults = f }
         let inventory: Inventory
@@ -92,7 +93,7 @@ public struct ExperimentRunner: Sendable {
             let storages = PlanFleet(try Fleet.build(spec)).storages.map { InventoryGenerator.Storage(name: $0.name, shareWeight: $0.usedBytes) }
             inventory = try InventoryGenerator().generate(count: n, storages: storages, seed: seed)
         }
-        let policyText = try Sweep.apply(point, target: .policy, to: TextFile.read(path: experiment.policy), file: experiment.policy)
+        let policyText = try Sweep.apply(fields, target: .policy, to: TextFile.read(path: experiment.policy), file: experiment.policy)
         let policy = try Policy.parse(policyText, file: experiment.policy + label)
         setup = try MigrationSetup(spec: spec, inventory: inventory, inventoryPath: inventoryPath, policy: policy,
                                    planID: URL(fileURLWithPath: experiment.policy).deletingPathExtension().lastPathComponent)
@@ -128,7 +129,8 @@ public struct ExperimentRunner: Sendable {
             acknowledgedWrites: s.acknowledgedWrites, lostWrites: s.lostWrites, movesFinished: s.movesFinished, movesFailed: s.movesFailed,
             repositoriesLeftReadOnly: s.repositoriesLeftReadOnly, bytesMoved: s.bytesMoved,
             peakFill: o.samples.map(\.storageFillMax).max() ?? 0, events: s.events,
-            randomFaults: o.randomFaults, likelihoodRatio: o.faultLikelihoodRatio)
+            randomFaults: o.randomFaults, likelihoodRatio: o.faultLikelihoodRatio,
+            minApdex: o.samples.compactMap(\.apdex).min() ?? 1, maxErrorRatio: o.samples.compactMap(\.errorRatio).max() ?? 0)
     }
 
     /// The samples as named series, every k-th sample kept so that at most `maxSeriesPoints`

@@ -34,22 +34,39 @@ public struct Sweep: Sendable, Equatable {
     /// Points at most (ASSUMED: past this a grid is a mistake, or a job for sharded sweeps).
     public static let maxPoints = 10_000
 
+    /// `model.<field>...` or `policy.<field>...` split into its target and path.
+    static func parseKey(_ key: String, at c: YAMLCursor) throws -> (Target, [String]) {
+        let parts = key.split(separator: ".").map(String.init)
+        guard parts.count >= 2, let target = Target(rawValue: parts[0]) else {
+            throw c.error("a key is model.<field>... or policy.<field>..., got \"\(key)\"")
+        }
+        return (target, Array(parts.dropFirst()))
+    }
+
     static func parse(_ c: YAMLCursor) throws -> Sweep {
         var parameters: [Parameter] = []
         var points = 1
         for (key, values) in try c.namedEntries() {
-            let parts = key.split(separator: ".").map(String.init)
-            guard parts.count >= 2, let target = Target(rawValue: parts[0]) else {
-                throw values.error("a sweep key is model.<field>... or policy.<field>..., got \"\(key)\"")
-            }
+            let (target, path) = try parseKey(key, at: values)
             let list = try values.list().map { try $0.scalarText() }
             guard !list.isEmpty else { throw values.error("give at least one value") }
             points *= list.count
             guard points <= maxPoints else { throw values.error("the grid has more than \(maxPoints) points") }
-            parameters.append(Parameter(key: key, target: target, path: Array(parts.dropFirst()), values: list))
+            parameters.append(Parameter(key: key, target: target, path: path, values: list))
         }
         guard !parameters.isEmpty else { throw c.error("a sweep needs at least one parameter") }
         return Sweep(parameters: parameters)
+    }
+
+    /// An experiment's `set:` block: the same keys as a sweep, each with one value.
+    static func parseSettings(_ c: YAMLCursor) throws -> [Assignment] {
+        let settings = try c.namedEntries().map { key, value in
+            let (target, path) = try parseKey(key, at: value)
+            let v = try value.scalarText()
+            return Assignment(parameter: Parameter(key: key, target: target, path: path, values: [v]), value: v)
+        }
+        guard !settings.isEmpty else { throw c.error("set: needs at least one field") }
+        return settings
     }
 
     /// Every combination, the first parameter varying slowest.

@@ -247,7 +247,7 @@ struct Validator {
         guard (0...1).contains(f.replicationJobFailureProbability) else {
             throw fail(f.source, "replicationJobFailure", "faults: a probability is within 0 and 1, got \(f.replicationJobFailureProbability)")
         }
-        for rate in [f.nodeCrash, f.diskSlowdown, f.partition, f.praefectLoss, f.zoneOutage, f.databaseOutage].compactMap({ $0 }) where rate.mtbfSeconds <= 0 || rate.mttrSeconds < 0 {
+        for rate in [f.nodeCrash, f.diskSlowdown, f.diskLoss, f.partition, f.praefectLoss, f.zoneOutage, f.databaseOutage].compactMap({ $0 }) where rate.mtbfSeconds <= 0 || rate.mttrSeconds < 0 {
             throw fail(f.source, "", "faults: mtbf must be above 0 and mttr at least 0")
         }
         // Only Praefect with `queue: postgres` has a database to lose.
@@ -262,6 +262,12 @@ struct Validator {
                 guard hasDatabase else { throw fail(e.source, "kind", "\(object): needs Praefect with queue: postgres, the only part with a database") }
                 continue
             }
+            if e.kind == .rollingUpdate {
+                let pods = fleet.nodes.filter { $0.host.kind == .pod }.map(\.name)
+                guard !pods.isEmpty else { throw fail(e.source, "kind", "\(object): the fleet has no pods to roll") }
+                guard e.target.isEmpty || pods.contains(e.target) else { throw fail(e.source, "target", "\(object): \"\(e.target)\" is not a pod; pods are \(pods.joined(separator: ", "))") }
+                continue
+            }
             guard !e.target.isEmpty else { throw fail(e.source, "target", "\(object): needs a target") }
             switch e.kind {
             case .nodeCrash, .diskSlowdown, .diskLoss, .podEviction, .partition, .gitalyPartition:
@@ -270,7 +276,7 @@ struct Validator {
                 guard fleet.zones.contains(e.target) else { throw fail(e.source, "target", "\(object): unknown zone \"\(e.target)\"; zones are \(fleet.zones.joined(separator: ", "))") }
             case .praefectLoss:
                 guard fleet.praefect(named: e.target) != nil else { throw fail(e.source, "target", "\(object): unknown Praefect \"\(e.target)\"") }
-            case .databaseOutage: break
+            case .databaseOutage, .rollingUpdate: break
             }
             if e.kind == .partition {
                 guard let p = e.praefect, fleet.praefect(named: p) != nil else { throw fail(e.source, "praefect", "\(object): needs the name of a known Praefect") }
@@ -332,7 +338,7 @@ extension Fleet {
                 lines.append("  storage \(v.name): weight \(v.weight)")
             }
         }
-        lines.append("  faults: \(faults.schedule.count) scheduled, random: \([("nodeCrash", faults.nodeCrash), ("diskSlowdown", faults.diskSlowdown), ("partition", faults.partition), ("praefectLoss", faults.praefectLoss), ("zoneOutage", faults.zoneOutage), ("databaseOutage", faults.databaseOutage)].filter { $0.1 != nil }.map(\.0).joined(separator: ", "))")
+        lines.append("  faults: \(faults.schedule.count) scheduled, random: \([("nodeCrash", faults.nodeCrash), ("diskSlowdown", faults.diskSlowdown), ("diskLoss", faults.diskLoss), ("partition", faults.partition), ("praefectLoss", faults.praefectLoss), ("zoneOutage", faults.zoneOutage), ("databaseOutage", faults.databaseOutage)].filter { $0.1 != nil }.map(\.0).joined(separator: ", "))")
         if !repositories.isEmpty { lines.append("  repositories placed by hand: \(repositories.count)") }
         return lines.joined(separator: "\n")
     }

@@ -144,11 +144,12 @@ extension FleetSpec {
 
     /// A `faults:` block; experiments use it to replace a model's faults.
     public static func parseFaults(_ c: YAMLCursor) throws -> FaultSpec {
-        let m = try c.mapping(allowed: ["nodeCrash", "diskSlowdown", "partition", "praefectLoss", "zoneOutage", "databaseOutage", "replicationJobFailure", "schedule"])
+        let m = try c.mapping(allowed: ["nodeCrash", "diskSlowdown", "diskLoss", "partition", "praefectLoss", "zoneOutage", "databaseOutage", "replicationJobFailure", "schedule"])
         var f = FaultSpec()
         f.source = SourceLine(line: c.line, path: c.path)
         f.nodeCrash = try m["nodeCrash"].map(parseFaultRate)
         f.diskSlowdown = try m["diskSlowdown"].map(parseFaultRate)
+        f.diskLoss = try m["diskLoss"].map(parseFaultRate)
         f.partition = try m["partition"].map(parseFaultRate)
         f.praefectLoss = try m["praefectLoss"].map(parseFaultRate)
         f.zoneOutage = try m["zoneOutage"].map(parseFaultRate)

@@ -301,6 +301,11 @@ public enum FaultKind: String, CaseIterable, Sendable {
     /// Praefect's PostgreSQL is unreachable (no `target`): routing, the finalizer, the
     /// replication queue, health consensus, the reconciler and the verifier all stop.
     case databaseOutage
+    /// Not a fault but a planned operation: a rolling update of Gitaly pods (an upgrade), one
+    /// at a time, each stopped (SIGTERM ends its RPCs), started and ready before the next
+    /// (a StatefulSet's `RollingUpdate`, `maxUnavailable` 1). `target` names one pod; without
+    /// it, every pod of the fleet in its order.
+    case rollingUpdate
 }
 
 /// One scheduled fault.
@@ -329,6 +334,8 @@ public struct ScheduledFault: Equatable, Sendable {
 public struct FaultSpec: Equatable, Sendable {
     public var nodeCrash: FaultRate?
     public var diskSlowdown: FaultRate?
+    /// A node loses its disk and comes back empty after the repair (`diskLoss`).
+    public var diskLoss: FaultRate?
     public var partition: FaultRate?
     public var praefectLoss: FaultRate?
     public var zoneOutage: FaultRate?

@@ -7,10 +7,12 @@ extension World {
     /// The disk is gone: every replica on the node's storages loses its data, and the node is
     /// down until it is rebuilt with empty disks. Praefect's metadata still lists the replicas
     /// until the metadata verifier finds them missing; a plain storage has no such metadata.
+    /// Copies that moves and replication jobs were making on the disk are gone with it.
     mutating func diskLoss(_ n: Int, for duration: SimTime?, _ s: inout EventScheduler<WorldEvent>) {
         nodeDown(n, for: duration, &s)
         for sid in fleet.nodes[n].storages {
             storageUsedBytes[sid] = 0
+            forgetCopiesInFlight(to: sid, &s)
             for vs in fleet.virtualStorages.indices {
                 guard let slot = fleet.virtualStorages[vs].members.firstIndex(of: sid) else { continue }
                 for r in repositoriesByStorage[vs] where dataPresent[r].contains(slot: slot) {
@@ -19,6 +21,23 @@ extension World {
                     refreshAvailability(r, s.now)
                 }
             }
+        }
+    }
+
+    /// Storage `sid` lost its disk: a move's copy there is no longer one of its targets; a move
+    /// past its copy whose other copies no longer suffice (`createSucceeds`) fails, as its
+    /// checksum would. A replication job writing there has nothing left to release when it
+    /// fails. O(moves in flight + workers); moves in index order, for determinism.
+    mutating func forgetCopiesInFlight(to sid: Int, _ s: inout EventScheduler<WorldEvent>) {
+        for m in activeMoves.sorted() {
+            let members = fleet.virtualStorages[moves[m].move.destinationStorage].members
+            guard let slot = moves[m].targets.slots.first(where: { members[$0] == sid }) else { continue }
+            moves[m].targets &= ~MemberSet.single(slot)
+            if moves[m].step == .checksum, !createSucceeds(m) { failMove(m, reason: "destination replica lost", &s) }
+        }
+        for w in workers.indices where workers[w].phase != .none {
+            guard let job = praefect!.queue.job(workers[w].job), fleet.virtualStorages[job.virtualStorage].members[job.target] == sid else { continue }
+            workers[w].reservedBytes = 0
         }
     }
 
@@ -84,6 +103,9 @@ extension World {
         case .databaseOutage:
             setDatabase(up: false, s.now)
             if let d = duration { s.schedule(after: d, .faultEnd(.databaseOutage)) }
+        case .rollingUpdate:
+            let pods = target.isEmpty ? fleet.nodes.indices.filter { fleet.nodes[$0].host.kind == .pod } : [fleet.node(named: target)!]
+            startRollingUpdate(pods, &s)
         }
     }
 
@@ -134,6 +156,7 @@ extension World {
         for n in nodes.indices {
             if let r = f.nodeCrash { startFaultProcess(.nodeCrash, target: n, r, &s) }
             if let r = f.diskSlowdown { startFaultProcess(.diskSlowdown, target: n, r, &s) }
+            if let r = f.diskLoss { startFaultProcess(.diskLoss, target: n, r, &s) }
         }
         for (kind, rate) in [(FaultKind.partition, f.partition), (.praefectLoss, f.praefectLoss), (.zoneOutage, f.zoneOutage), (.databaseOutage, f.databaseOutage)] {
             if let r = rate { startFaultProcess(kind, target: -1, r, &s) }
@@ -189,7 +212,8 @@ extension World {
         case .praefectLoss: rate = f.praefectLoss
         case .zoneOutage: rate = f.zoneOutage
         case .databaseOutage: rate = f.databaseOutage
-        case .diskLoss, .podEviction, .gitalyPartition: rate = nil
+        case .diskLoss: rate = f.diskLoss
+        case .podEviction, .gitalyPartition, .rollingUpdate: rate = nil
         }
         guard let rate else { return }
         let repair = faultRandom.exponentialTime(mean: .seconds(rate.mttrSeconds))
@@ -198,7 +222,8 @@ extension World {
         var outage = repair
         switch kind {
         case .nodeCrash, .diskSlowdown, .diskLoss, .podEviction, .gitalyPartition:
-            if kind == .nodeCrash { outage = repair + crashRecovery(target) }
+            // A node down (crashed, or rebuilt after losing its disk) also needs its host's restart.
+            if kind == .nodeCrash || kind == .diskLoss { outage = repair + crashRecovery(target) }
             apply(kind, target: fleet.nodes[target].name, praefectName: nil, duration: repair, factor: 0.1, &s)
         case .partition:
             guard !fleet.praefects.isEmpty else { return }
@@ -211,6 +236,8 @@ extension World {
             apply(kind, target: fleet.zones[faultRandom.below(fleet.zones.count)], praefectName: nil, duration: repair, factor: 1, &s)
         case .databaseOutage:
             apply(kind, target: "", praefectName: nil, duration: repair, factor: 1, &s)
+        case .rollingUpdate:
+            return
         }
         faultProcesses[key]?.upSince = s.now + outage
         s.schedule(after: outage + upTime(rate), .randomFault(kind: kind, target: Int32(target)))

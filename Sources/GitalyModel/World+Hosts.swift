@@ -87,9 +87,18 @@ extension World {
 
     /// Starts a rolling update of the given pods now.
     public static func startRollingUpdate(_ sim: inout Simulation<World>, nodes: [Int]) {
-        precondition(nodes.allSatisfy { sim.model.fleet.nodes[$0].host.kind == .pod }, "only pods are rolled")
-        sim.model.rollingUpdate = RollingUpdate(nodes: nodes)
-        sim.schedule(at: sim.now, .rollingUpdateStep)
+        sim.model.startRollingUpdate(nodes, &sim.scheduler)
+    }
+
+    /// Starts rolling `pods`; a rolling update already under way takes them on after its own.
+    mutating func startRollingUpdate(_ pods: [Int], _ s: inout EventScheduler<WorldEvent>) {
+        precondition(pods.allSatisfy { fleet.nodes[$0].host.kind == .pod }, "only pods are rolled")
+        if rollingUpdate != nil {
+            rollingUpdate!.nodes += pods
+        } else {
+            rollingUpdate = RollingUpdate(nodes: pods)
+            s.schedule(at: s.now, .rollingUpdateStep)
+        }
     }
 
     /// One step: the pod being updated is back, so the next one stops. A pod's outage lasts its

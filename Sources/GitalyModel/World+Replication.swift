@@ -31,6 +31,9 @@ struct WorkerState {
     var cpuFailed = false
     var sourceGeneration: Int64 = 0
     var bytes = 0.0
+    /// Space the running job took on its target for a replica that was not there: released if
+    /// the job fails, kept if it succeeds.
+    var reservedBytes = 0.0
     var jobNodes = (source: 0, target: 0)
 
     init(praefect: Int, virtualStorage: Int) {
@@ -157,6 +160,7 @@ extension World {
         // one fetches what it lacks, charged as the writes' bytes since its generation.
         let writeBytes = (config.traffic?.profiles[RPCClass.write.index] ?? RPCProfile.defaultProfile(.write)).bytesWritten
         let bytes = targetGeneration == RepositoryRecord.missing ? record.sizeBytes : min(record.sizeBytes, Double(sourceGeneration - targetGeneration) * writeBytes)
+        var reserved = 0.0
         if !dataPresent[r].contains(slot: job.target) {
             let storage = fleet.virtualStorages[job.virtualStorage].members[job.target]
             guard storageUsedBytes[storage] + record.sizeBytes <= fleet.storages[storage].capacityBytes else {
@@ -164,7 +168,9 @@ extension World {
                 return false
             }
             storageUsedBytes[storage] += record.sizeBytes
+            reserved = record.sizeBytes
         }
+        workers[w].reservedBytes = reserved
         let spec = praefect!.spec.replication
         workers[w].job = slot
         workers[w].jobToken &+= 1
@@ -241,8 +247,9 @@ extension World {
                 dataPresent[r] |= .single(job.target)
                 refreshAvailability(r, s.now)
             } else if !dataPresent[r].contains(slot: job.target) {
-                storageUsedBytes[fleet.virtualStorages[job.virtualStorage].members[job.target]] -= repositories[r].sizeBytes
+                storageUsedBytes[fleet.virtualStorages[job.virtualStorage].members[job.target]] -= workers[w].reservedBytes
             }
+            workers[w].reservedBytes = 0
             workers[w].results.append((slot, success))
         }
         runNextJob(w, &s)
@@ -263,8 +270,9 @@ extension World {
             }
             if workers[w].phase != .none, let job = praefect!.queue.job(workers[w].job),
                !dataPresent[job.repository].contains(slot: job.target) {
-                storageUsedBytes[fleet.virtualStorages[job.virtualStorage].members[job.target]] -= repositories[job.repository].sizeBytes
+                storageUsedBytes[fleet.virtualStorages[job.virtualStorage].members[job.target]] -= workers[w].reservedBytes
             }
+            workers[w].reservedBytes = 0
             praefect!.queue.orphan(workers[w].batch, at: s.now)
             workers[w].phase = .none
             workers[w].job = -1

@@ -4,6 +4,7 @@ import Foundation
 import Planner
 import Report
 import SpecFiles
+import Synchronization
 
 /// Loads an experiment and builds its runner; every input problem becomes one line, exit 2.
 func experimentRunner(_ path: String) throws -> ExperimentRunner {
@@ -49,14 +50,14 @@ func checkRunFlags(replications: Int?, threads: Int, db: String?) throws {
 }
 
 /// The last time a progress line was printed, shared by the replication threads.
-final class LockedDate: @unchecked Sendable {
-    private let lock = NSLock()
-    private var last = Date.distantPast
+final class LockedDate: Sendable {
+    private let last = Mutex(Date.distantPast)
     func advance(to now: Date, every seconds: Double) -> Bool {
-        lock.lock(); defer { lock.unlock() }
-        guard now.timeIntervalSince(last) >= seconds else { return false }
-        last = now
-        return true
+        last.withLock { last in
+            guard now.timeIntervalSince(last) >= seconds else { return false }
+            last = now
+            return true
+        }
     }
 }
 
@@ -133,6 +134,7 @@ struct RunCommand: ParsableCommand {
             "  longest read-only  mean \(shortText(p.longestReadOnlyMean.value)) s, max \(shortText(p.longestReadOnlyMax)) s",
             "  data loss          P = \(shortText(p.dataLossProbability.value)) (\(p.replicationsWithLoss) of \(p.replications))\(ci(p.dataLossProbability)), expected lost writes \(shortText(p.expectedLostWrites.value))",
             "  peak storage fill  \(fixed(p.peakFillMax * 100, 1))%",
+            "  worst window       apdex \(fixed(p.minApdex, 3)), error ratio \(shortText(p.maxErrorRatio))",
         ]
         if !p.claims.isEmpty {
             lines.append("  claims")
@@ -165,7 +167,12 @@ struct CheckCommand: ParsableCommand {
             Each path is an experiment file or a folder searched for *.yaml experiments (its \
             README and sub-folders included). A control experiment (control: true) holds claims \
             written to fail: when one of them holds, the check itself could not have failed, and \
-            that is reported as a failure too.
+            that is reported as a failure too. Every experiment is read and planned before the \
+            first replication runs. With --baseline, each experiment's metrics are also compared \
+            with the latest run of the same name in that results database (paired over \
+            replications when seeds and counts match), and a significant change fails the check \
+            even when every claim holds: a regression the claims are too loose to catch. With \
+            --db, every run is stored (the next baseline).
             """)
 
     @Argument(help: ArgumentHelp("Experiment files or folders.", valueName: "path"))
@@ -177,8 +184,17 @@ struct CheckCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Threads running replications.", valueName: "n"))
     var threads: Int = ProcessInfo.processInfo.activeProcessorCount
 
+    @Option(help: ArgumentHelp("A results database to compare each experiment's metrics with.", valueName: "db"))
+    var baseline: String?
+
+    @Option(help: ArgumentHelp("Add every run to this results database (SQLite).", valueName: "file"))
+    var db: String?
+
     func validate() throws {
-        try checkRunFlags(replications: replications, threads: threads, db: nil)
+        try checkRunFlags(replications: replications, threads: threads, db: db)
+        if let baseline, let db, URL(fileURLWithPath: baseline).standardized == URL(fileURLWithPath: db).standardized {
+            throw InputError("--baseline and --db name the same file; store the new runs elsewhere")
+        }
     }
 
     func run() throws {
@@ -195,9 +211,17 @@ struct CheckCommand: ParsableCommand {
             }
         }
         guard !files.isEmpty else { throw InputError("no experiment (*.yaml) in \(paths.joined(separator: ", "))") }
+        // Every experiment is read and planned first: a malformed one stops the check before
+        // any replication runs.
+        let runners = try files.map { try (file: $0, runner: experimentRunner($0)) }
+        var baselineRuns: [String: Int64] = [:]
+        if let baseline {
+            do {
+                for run in try ResultsStore.runs(path: baseline) { baselineRuns[run.experiment] = max(baselineRuns[run.experiment] ?? run.id, run.id) }
+            } catch let error as ResultsStoreError { throw InputError(error.description) }
+        }
         var failures: [String] = []
-        for file in files {
-            let runner = try experimentRunner(file)
+        for (file, runner) in runners {
             let e = runner.experiment
             guard !e.claims.isEmpty else { print("skip  \(file): no claims"); continue }
             let results = try runReplications(runner, replications: replications ?? e.replications, seed: e.seed, hours: e.hours, threads: threads, label: "check \(e.name)")
@@ -207,9 +231,33 @@ struct CheckCommand: ParsableCommand {
                 print("\(verdict) \(file): \(j.claim.statement): \(j.observed)")
                 if !ok { failures.append("\(file): \(e.control ? "control claim held" : "claim failed"): \(j.claim.statement)") }
             }
+            if let baseline, !e.control {
+                failures += try compareWithBaseline(results, file: file, baseline: baseline, run: baselineRuns[e.name])
+            }
+            if let db {
+                do { _ = try ResultsStore.save(results, to: db) } catch let error as ResultsStoreError { throw InputError(error.description) }
+            }
         }
         if !failures.isEmpty { throw ClaimsFailed(description: failures.joined(separator: "; ")) }
     }
+}
+
+/// One experiment's metrics against its latest run in the baseline database: prints every
+/// metric that changed significantly and returns them as failures.
+func compareWithBaseline(_ results: ExperimentResults, file: String, baseline: String, run: Int64?) throws -> [String] {
+    guard let run else {
+        print("new   \(file): no run named \(results.experiment.name) in \(baseline) to compare with")
+        return []
+    }
+    let stored: StoredRun
+    do { stored = try ResultsStore.load(path: baseline, run: run) } catch let error as ResultsStoreError { throw InputError(error.description) }
+    var failures: [String] = []
+    for d in Comparison.differences(stored.metrics, seed: stored.seed, results.metrics, seed: results.seed) where d.significant {
+        print("FAIL  \(file): \(d.metric) changed from the baseline (run \(run)): \(shortText(d.baseline)) → \(shortText(d.candidate)) (\(d.test))")
+        failures.append("\(file): \(d.metric) changed from the baseline")
+    }
+    if failures.isEmpty { print("ok    \(file): no significant change from the baseline (run \(run))") }
+    return failures
 }
 
 /// `rehearse report`: a run's HTML report.

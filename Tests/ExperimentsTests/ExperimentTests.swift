@@ -3,6 +3,7 @@ import GRDB
 import Testing
 @testable import Experiments
 import SpecFiles
+import Report
 
 // Experiments: files, claims, the runner, the results database. Expectations are worked by
 // hand (claims on fixed numbers), come from published test vectors (SHA-256), or are
@@ -168,10 +169,27 @@ func malformedClaimsAreRefused(_ text: String, _ why: String) {
     #expect(serial.metrics[0].durationHours > four.metrics[0].durationHours, "\(serial.metrics[0].durationHours) vs \(four.metrics[0].durationHours)")
 }
 
+/// Goal: `set:` runs the experiment with its fields changed, as the sweep point with the same
+/// value does, and a field both set and swept is refused. Method: perSource set to 1 equals the
+/// sweep point perSource=1 replication for replication, and differs from the policy as written.
+@Test func settingsChangeEveryRunAsTheirSweepPointDoes() throws {
+    let swept = try Experiment.load(path: try experimentFolder(extra: "sweep:\n  policy.concurrency.perSource: [1]\n", apiErrorRate: 0) + "/experiment.yaml")
+    let set = try Experiment.load(path: try experimentFolder(extra: "set:\n  policy.concurrency.perSource: 1\n", apiErrorRate: 0) + "/experiment.yaml")
+    #expect(set.settings.map(\.label) == ["policy.concurrency.perSource=1"])
+    let a = try ExperimentRunner(set).run(replications: 2, seed: 7, hours: 48, threads: 1)
+    let b = try ExperimentRunner(swept, point: swept.sweep!.points[0]).run(replications: 2, seed: 7, hours: 48, threads: 1)
+    let plain = try ExperimentRunner(swept).run(replications: 2, seed: 7, hours: 48, threads: 1)
+    #expect(a.metrics == b.metrics)
+    #expect(a.metrics != plain.metrics)
+    let both = try experimentFolder(extra: "set:\n  policy.concurrency.perSource: 1\nsweep:\n  policy.concurrency.perSource: [1, 2]\n")
+    let error = #expect(throws: SpecError.self) { _ = try Experiment.load(path: both + "/experiment.yaml") }
+    #expect(error?.description.hasSuffix("experiment.yaml:9: sweep: policy.concurrency.perSource is also under set:; a field is either fixed or swept") == true, "\(String(describing: error))")
+}
+
 /// Goal: a sweep that cannot apply names its key. Method: an unknown target, a list index past
 /// the end, and a field inside a plain value.
 @Test(arguments: [
-    ("speed.x: [1]", "a sweep key is model.<field>... or policy.<field>..., got \"speed.x\""),
+    ("speed.x: [1]", "a key is model.<field>... or policy.<field>..., got \"speed.x\""),
     ("model.nodes.5.cpuCores: [4]", "sweep: \"5\" is not an entry of the list (0 to 1)"),
     ("model.name.first: [x]", "sweep: \"first\" is inside a plain value, not a mapping or a list"),
 ])
@@ -204,4 +222,18 @@ func sweepThatCannotApplyNamesItsKey(_ line: String, _ message: String) throws {
         _ = try Experiment.parse(try String(contentsOfFile: dir + "/experiment.yaml", encoding: .utf8).replacingOccurrences(of: "faultRateScale: 1000", with: "faultRateScale: 0.5"), file: dir + "/experiment.yaml")
     }
     #expect(bad?.description.contains("a scale of fault rates is from 1 (off) to 1000000, got 0.5") == true, "\(String(describing: bad))")
+}
+
+/// Goal: two runs' loss probabilities compare as a two-proportion test, including the
+/// all-or-nothing case where the normal interval has no width. Method, by hand: 0 of 10
+/// against 10 of 10 differ (it once reported "no variation" and not significant); 0 of 10
+/// twice do not; 2 of 10 against 3 of 10 give a 95% interval of the difference 0.1 ±
+/// 1.96·sqrt(0.16/10 + 0.21/10) = (−0.277, 0.477), not significant; 0 of 40 against 20 of 40
+/// give 0.5 ± 1.96·sqrt(0.25/40) = (0.345, 0.655), significant.
+@Test func lossProportionsCompareEvenWithoutSpread() {
+    #expect(Comparison.proportions(0, 10, 10, 10).0)
+    #expect(!Comparison.proportions(0, 10, 0, 10).0)
+    let (small, text) = Comparison.proportions(2, 10, 3, 10)
+    #expect(!small && text == "two-proportion z, 95% CI -0.277…0.477", "\(text)")
+    #expect(Comparison.proportions(0, 40, 20, 40).0)
 }

@@ -72,6 +72,35 @@ func moveIntoClusterUntilCopying(_ sim: inout Simulation<World>) throws -> (id: 
     #expect(sim.model.move(id).failureReason == "ReplicateRepository failed")
 }
 
+/// Goal: a disk lost under a move whose copies are done takes the copy on it away, and no
+/// storage's use goes below zero (it did: the lost disk was zeroed, then the move released its
+/// reservation there). Method: the move into the cluster reaches its checksum; losing a
+/// secondary's disk leaves the primary and one secondary, a strong quorum (threshold 4 of 3 + 1
+/// + 1 votes), so the move finishes with two replicas and the lost storage holds 0 bytes;
+/// losing the primary's disk instead fails the move with every other copy released, the
+/// storages back to their use before the move (the lost one at 0).
+@Test(arguments: [false, true])
+func diskLostUnderAMoveTakesItsCopy(primaryLost: Bool) throws {
+    var sim = makeSim(try clusterAndPlainFleet())
+    let used = sim.model.storageUsedBytes
+    let (id, primary, secondaries) = try moveIntoClusterUntilCopying(&sim)
+    _ = runUntil(&sim) { $0.moves[id].step == .checksum }
+    let lost = primaryLost ? primary : secondaries[0]
+    sim.model.diskLoss(lost, for: nil, &sim.scheduler)
+    _ = runMove(&sim, id)
+    let lostStorage = sim.model.fleet.nodes[lost].storages[0]
+    #expect(sim.model.storageUsedBytes[lostStorage] == 0)
+    #expect(sim.model.storageUsedBytes.allSatisfy { $0 >= 0 })
+    if primaryLost {
+        #expect(sim.model.move(id).failureReason == "destination replica lost")
+        for i in used.indices where i != lostStorage { #expect(sim.model.storageUsedBytes[i] == used[i]) }
+    } else {
+        #expect(sim.model.move(id).state == .finished)
+        #expect(sim.model.dataPresent[1] == MemberSet.single(primary) | .single(secondaries[1]))
+    }
+    sim.model.checkAllInvariants()
+}
+
 /// Goal: a move out of a cluster finishes although a replica is down at cleanup: Praefect's
 /// RemoveRepository deletes the records and ignores the node's error, leaving its bytes as an
 /// orphan. Method: n3 goes down before the cleanup; s1 and s2 free 100 MB, s3 keeps it.

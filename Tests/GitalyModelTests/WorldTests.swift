@@ -1,5 +1,6 @@
 import Testing
 import SimKernel
+import SpecFiles
 @testable import GitalyModel
 
 /// A plain three-storage fleet where the source disk's read bandwidth (100 MB/s) is the only
@@ -178,6 +179,25 @@ func runMove(_ sim: inout Simulation<World>, _ id: Int, limit: Double = 1000) ->
     #expect(wentDown == [0, 1, 2])
     #expect(abs(sim.now.seconds - 240) <= 1)
     #expect(sim.model.nodes.allSatisfy { $0.up })
+}
+
+/// Goal: a rolling update scheduled in the model's faults rolls every pod, one after the
+/// other, and leaves the VM alone; a target that is not a pod is refused by name. Method: pods
+/// p1–p3 and a VM; the update at 10 s takes each pod down at 10, 90 and 170 s (each outage
+/// stop + start + readiness = 80 s), and the VM never goes down.
+@Test func scheduledRollingUpdateRollsEveryPodInTurn() throws {
+    let pods = (1...3).map { "  - {name: p\($0), host: {kind: pod, stopTime: 30s, startTime: 20s, readinessDelay: 30s}, storages: [{name: s\($0), capacity: 1TB}]}" }.joined(separator: "\n")
+    let vm = "  - {name: vm, storages: [{name: sv, capacity: 1TB}]}"
+    func fleet(_ schedule: String) throws -> Fleet {
+        try Fleet.build(FleetSpec.parse("name: pods\nnodes:\n\(pods)\n\(vm)\nfaults: {schedule: [\(schedule)]}\n", file: "pods.yaml"))
+    }
+    var sim = makeSim(try fleet("{at: 10s, kind: rollingUpdate}")) { $0.repositoryCount = 4 }
+    sim.run(until: .seconds(300))
+    #expect(sim.model.nodes[0..<3].map(\.downSince) == [[.seconds(10)], [.seconds(90)], [.seconds(170)]])
+    #expect(sim.model.nodes[3].downSince.isEmpty)
+    #expect(sim.model.nodes.allSatisfy(\.up) && !sim.model.rollingUpdateInProgress)
+    let error = #expect(throws: SpecError.self) { _ = try fleet("{at: 10s, kind: rollingUpdate, target: vm}") }
+    #expect(error?.description == "pods.yaml:7: faults.schedule[0].target: rollingUpdate fault: \"vm\" is not a pod; pods are p1, p2, p3", "\(String(describing: error))")
 }
 
 /// Goal: in eventual mode, losing the primary loses exactly the writes not yet replicated.

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 /// `rehearse run`, `check`, `report` and `compare` end to end on a small experiment (30
@@ -92,6 +93,62 @@ import Testing
         #expect(durationLine.contains("  significant (paired t"), "\(durationLine)")
         let same = try rehearse(["compare", dbA, dbA])
         #expect(!same.out.contains("  significant ("), "\(same.out)")
+    }
+
+    /// Goal: `check --baseline` fails on a significant change the claims let through, and
+    /// passes an unchanged rerun. Method: the experiment is checked once with --db (the
+    /// baseline); rerun as is, nothing differs (same seed, paired); rerun with an API that fails
+    /// 8 times as often (each failure retried after a back-off), its claim still holds but the
+    /// duration is significantly longer and the check exits 1 naming it.
+    @Test func checkAgainstABaselineCatchesARegressionTheClaimsMiss() throws {
+        let file = try experiment("drain", claims: ["P(data_loss) < 0.5 at 95%"], errorRate: 0.05)
+        let db = dir.appendingPathComponent("baseline.sqlite").path
+        let first = try rehearse(["check", file, "--db", db])
+        #expect(first.status == 0, "\(first.err)")
+        let same = try rehearse(["check", file, "--baseline", db])
+        #expect(same.status == 0 && same.out.contains("ok    \(file): no significant change from the baseline (run 1)"), "\(same.out)\(same.err)")
+        _ = try experiment("drain", claims: ["P(data_loss) < 0.5 at 95%"], errorRate: 0.4)
+        let worse = try rehearse(["check", file, "--baseline", db])
+        #expect(worse.status == 1, "\(worse.out)\(worse.err)")
+        #expect(worse.out.contains("ok    \(file): P(data_loss) < 0.5 at 95%"))
+        #expect(worse.out.contains("FAIL  \(file): migration duration (mean) changed from the baseline (run 1)"), "\(worse.out)")
+        #expect(worse.err.contains("\(file): migration duration (mean) changed from the baseline"))
+        #expect(try rehearse(["check", file, "--baseline", db, "--db", db]).err == "rehearse: --baseline and --db name the same file; store the new runs elsewhere\n")
+    }
+
+    /// Goal: bad input to `sweep`, `check` and `compare` is one line and exit 2, before any
+    /// replication runs, and nothing is written: a sweep over a field that does not exist, an
+    /// experiment with no sweep, a claim on a metric that does not exist (after a good
+    /// experiment, which must not run first), a results database of a newer schema.
+    @Test func sweepCheckAndCompareRefuseBadInput() throws {
+        let good = try experiment("good", claims: ["P(data_loss) < 0.5 at 95%"])
+        let db = dir.appendingPathComponent("never.sqlite").path
+        let sweep = try experiment("sweep", claims: [])
+        try (String(contentsOfFile: sweep, encoding: .utf8) + "\nsweep:\n  model.nodes.5.cpuCores: [4]\n").write(toFile: sweep, atomically: true, encoding: .utf8)
+        let unknown = try experiment("unknown", claims: ["p95(speed_hours) < 3"])
+        let model = dir.appendingPathComponent("model-sweep.yaml").path
+        for (args, message) in [
+            (["sweep", sweep, "--db", db], "rehearse: \(model):3: model.nodes.5.cpuCores: sweep: \"5\" is not an entry of the list (0 to 1)\n"),
+            (["sweep", good, "--db", db], "rehearse: \(good): no sweep: block; `rehearse run` runs a single configuration\n"),
+            (["check", good, unknown, "--db", db], "rehearse: \(unknown):8: claims[0]: claim \"p95(speed_hours) < 3\": unknown quantity \"speed_hours\"; use one of duration_hours, write_unavailable_repo_seconds, max_read_only_seconds, lost_writes, moves_failed, repositories_left_read_only, peak_fill, min_apdex, max_error_ratio; the form is STAT(QUANTITY) OP NUMBER [at LEVEL%], e.g. p95(duration_hours) < 72 at 95%\n"),
+            (["compare", db, db], "rehearse: \(db): no such results database\n"),
+        ] {
+            let r = try rehearse(args)
+            #expect(r.status == 2 && r.err == message && r.out.isEmpty, "\(args): \(r.err)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: db))
+
+        let newer = dir.appendingPathComponent("newer.sqlite").path
+        #expect(try rehearse(["run", good, "--db", newer]).status == 0)
+        try DatabaseQueue(path: newer).write { try $0.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99')") }
+        let size = try FileManager.default.attributesOfItem(atPath: newer)[.size] as! Int
+        let refusal = "rehearse: \(newer): not a Rehearse results database: it was written by a newer Rehearse (schema v99); use that version\n"
+        for args in [["report", newer, "--html", dir.appendingPathComponent("n.html").path], ["compare", newer, newer], ["run", good, "--db", newer]] {
+            let r = try rehearse(args)
+            #expect(r.status == 2 && r.err == refusal, "\(args): \(r.err)")
+        }
+        #expect(try FileManager.default.attributesOfItem(atPath: newer)[.size] as! Int == size)
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("n.html").path))
     }
 
     /// Goal: bad input is one line and exit 2, and nothing is written.

@@ -45,6 +45,9 @@ public struct Prediction: Sendable {
     public var dataLossMethod: String
     public var expectedLostWrites: Interval95
     public var peakFillMax: Double
+    /// The worst monitoring window over every replication: its apdex and its error ratio.
+    public var minApdex: Double
+    public var maxErrorRatio: Double
     public var movesFailedMean: Double
     public var claims: [Claim.Judgement]
 
@@ -79,6 +82,8 @@ public struct Prediction: Sendable {
         // Under importance sampling each run counts with its likelihood ratio.
         expectedLostWrites = mean(results.map { Double($0.lostWrites) * $0.likelihoodRatio })
         peakFillMax = results.map(\.peakFill).max()!
+        minApdex = results.map(\.minApdex).min()!
+        maxErrorRatio = results.map(\.maxErrorRatio).max()!
         movesFailedMean = Double(results.reduce(0) { $0 + $1.movesFailed }) / Double(results.count)
         self.claims = claims.map { $0.evaluate(results, seed: seed) }
     }
@@ -103,6 +108,7 @@ public struct Prediction: Sendable {
         }.joined(separator: ",") + "]"
         return [("duration_hours", duration), ("data_loss", loss), ("write_unavailable_repo_seconds", unavailable),
                 ("longest_read_only_seconds", readOnly), ("peak_fill", n(peakFillMax)), ("moves_failed_mean", n(movesFailedMean)),
+                ("min_apdex", n(minApdex)), ("max_error_ratio", n(maxErrorRatio)),
                 ("claims", claimList)]
     }
 }

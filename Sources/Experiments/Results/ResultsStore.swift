@@ -80,6 +80,13 @@ public enum ResultsStore {
                 ALTER TABLE replication ADD COLUMN likelihood_ratio REAL NOT NULL DEFAULT 1;
                 """)
         }
+        // Service levels: each replication's worst monitoring window.
+        m.registerMigration("v3") { db in
+            try db.execute(sql: """
+                ALTER TABLE replication ADD COLUMN min_apdex REAL NOT NULL DEFAULT 1;
+                ALTER TABLE replication ADD COLUMN max_error_ratio REAL NOT NULL DEFAULT 0;
+                """)
+        }
         return m
     }
 
@@ -97,6 +104,11 @@ public enum ResultsStore {
             throw ResultsStoreError.notAResultsDatabase(path: path, reason: e.message ?? "\(e.resultCode)")
         }
         do {
+            // A newer Rehearse's schema: its rows may mean what this version cannot know.
+            if try queue.read({ try migrator.hasBeenSuperseded($0) }) {
+                let unknown = try queue.read { try Set(migrator.appliedIdentifiers($0)).subtracting(migrator.migrations).sorted() }
+                throw ResultsStoreError.notAResultsDatabase(path: path, reason: "it was written by a newer Rehearse (schema \(unknown.joined(separator: ", "))); use that version")
+            }
             let migrated = try queue.read { try migrator.hasCompletedMigrations($0) }
             // A database of an older schema is brought up to date when written to.
             let applied = try queue.read { try migrator.appliedMigrations($0) }
@@ -143,10 +155,11 @@ public enum ResultsStore {
                 let m = rep.metrics
                 let phases = String(decoding: try JSONEncoder().encode(rep.phases), as: UTF8.self)
                 try db.execute(sql: """
-                    INSERT INTO replication VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO replication VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [id, rep.index, m.durationHours, m.finished, m.writeUnavailableRepositorySeconds, m.maxReadOnlySeconds,
                                      m.acknowledgedWrites, m.lostWrites, m.movesFinished, m.movesFailed, m.repositoriesLeftReadOnly,
-                                     m.bytesMoved, m.peakFill, m.events, phases, m.randomFaults, m.likelihoodRatio])
+                                     m.bytesMoved, m.peakFill, m.events, phases, m.randomFaults, m.likelihoodRatio,
+                                     m.minApdex, m.maxErrorRatio])
                 for s in rep.series {
                     try db.execute(sql: "INSERT INTO series VALUES (?, ?, ?, ?, ?)",
                                    arguments: [id, rep.index, s.name, pack(s.timesSeconds), pack(s.values)])
@@ -186,7 +199,8 @@ public enum ResultsStore {
                     maxReadOnlySeconds: r["max_read_only_seconds"], acknowledgedWrites: r["acknowledged_writes"], lostWrites: r["lost_writes"],
                     movesFinished: r["moves_finished"], movesFailed: r["moves_failed"], repositoriesLeftReadOnly: r["repositories_left_read_only"],
                     bytesMoved: r["bytes_moved"], peakFill: r["peak_fill"], events: r["events"],
-                    randomFaults: r["random_faults"], likelihoodRatio: r["likelihood_ratio"]))
+                    randomFaults: r["random_faults"], likelihoodRatio: r["likelihood_ratio"],
+                    minApdex: r["min_apdex"], maxErrorRatio: r["max_error_ratio"]))
                 phases.append((try? JSONDecoder().decode([PhaseTiming].self, from: Data((r["phases"] as String).utf8))) ?? [])
             }
             guard !metrics.isEmpty else { throw ResultsStoreError.broken(path: path, reason: "run \(runID) has no replication") }

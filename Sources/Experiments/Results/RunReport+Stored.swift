@@ -67,26 +67,35 @@ extension Comparison {
     /// when both runs used the same seed and count, so common random numbers cancel the
     /// shared noise; Welch's otherwise. Probabilities use a two-proportion z interval.
     public init(baseline a: StoredRun, candidate b: StoredRun) {
-        let paired = a.seed == b.seed && a.metrics.count == b.metrics.count
+        self.init(baseline: RunReport(a), candidate: RunReport(b),
+                  differences: Self.differences(a.metrics, seed: a.seed, b.metrics, seed: b.seed))
+    }
+
+    /// The metrics of two runs' replications compared, one difference per metric (the tests
+    /// of `init(baseline:candidate:)`); also what `rehearse check --baseline` reports.
+    public static func differences(_ a: [ReplicationMetrics], seed seedA: UInt64, _ b: [ReplicationMetrics], seed seedB: UInt64) -> [MetricDifference] {
+        let paired = seedA == seedB && a.count == b.count
         func mean(_ xs: [Double]) -> Double { xs.reduce(0, +) / Double(xs.count) }
         func difference(_ name: String, _ unit: Quantity, _ f: (ReplicationMetrics) -> Double) -> MetricDifference {
-            let xa = a.metrics.map(f), xb = b.metrics.map(f)
-            let (significant, test) = Self.significance(xa, xb, paired: paired)
+            let xa = a.map(f), xb = b.map(f)
+            let (significant, test) = significance(xa, xb, paired: paired)
             return MetricDifference(metric: name, unit: unit, baseline: mean(xa), candidate: mean(xb), significant: significant, test: test)
         }
-        let ka = a.metrics.filter { $0.lostWrites > 0 }.count, kb = b.metrics.filter { $0.lostWrites > 0 }.count
-        let (lossSignificant, lossTest) = Self.proportions(ka, a.metrics.count, kb, b.metrics.count)
-        self.init(baseline: RunReport(a), candidate: RunReport(b), differences: [
+        let ka = a.filter { $0.lostWrites > 0 }.count, kb = b.filter { $0.lostWrites > 0 }.count
+        let (lossSignificant, lossTest) = proportions(ka, a.count, kb, b.count)
+        return [
             difference("migration duration (mean)", .hours) { $0.durationHours },
             difference("write-unavailable repository-seconds (mean)", .repositorySeconds) { $0.writeUnavailableRepositorySeconds },
             difference("longest read-only (mean)", .seconds) { $0.maxReadOnlySeconds },
             difference("lost writes (mean)", .count) { Double($0.lostWrites) },
             difference("failed move attempts (mean)", .count) { Double($0.movesFailed) },
             difference("peak storage fill (mean)", .probability) { $0.peakFill },
+            difference("lowest window apdex (mean)", .ratio) { $0.minApdex },
+            difference("highest window error ratio (mean)", .probability) { $0.maxErrorRatio },
             MetricDifference(metric: "P(any acknowledged write lost)", unit: .probability,
-                             baseline: Double(ka) / Double(a.metrics.count), candidate: Double(kb) / Double(b.metrics.count),
+                             baseline: Double(ka) / Double(a.count), candidate: Double(kb) / Double(b.count),
                              significant: lossSignificant, test: lossTest),
-        ])
+        ]
     }
 
     static func significance(_ a: [Double], _ b: [Double], paired: Bool) -> (Bool, String) {
@@ -117,7 +126,9 @@ extension Comparison {
     static func proportions(_ ka: Int, _ na: Int, _ kb: Int, _ nb: Int) -> (Bool, String) {
         let pa = Double(ka) / Double(na), pb = Double(kb) / Double(nb)
         let se = (pa * (1 - pa) / Double(na) + pb * (1 - pb) / Double(nb)).squareRoot()
-        if se == 0 { return (false, "two proportions: no loss variation to test") }
+        // No spread in either run: both all-or-nothing, so they differ exactly when the
+        // proportions do (0 of 10 against 10 of 10 is as clear as a difference gets).
+        if se == 0 { return (pa != pb, pa == pb ? "two proportions: equal, no variation" : "two proportions: one run always, the other never") }
         let low = pb - pa - 1.959963984540054 * se, high = pb - pa + 1.959963984540054 * se
         return (low > 0 || high < 0, "two-proportion z, 95% CI \(shortNumber(low))…\(shortNumber(high))")
     }
