@@ -8,6 +8,8 @@ public struct Fleet: Sendable {
     public struct Node: Sendable {
         public var name: String
         public var zone: Int
+        /// Index into `Fleet.sites`.
+        public var site: Int = 0
         public var host: HostSpec
         public var cpuCores: Int
         public var disk: DiskSpec
@@ -41,6 +43,10 @@ public struct Fleet: Sendable {
     public let storages: [Storage]
     public let virtualStorages: [VirtualStorage]
     public let zones: [String]
+    /// The sites (data centres) of the nodes, in order of first appearance.
+    public let sites: [String]
+    /// Links between sites, by the two site indices (lower first).
+    public let links: [Link]
     public let praefects: [PraefectInstanceSpec]
     public let praefectZones: [Int]
     public let praefect: PraefectSpec?
@@ -49,6 +55,20 @@ public struct Fleet: Sendable {
     public let repositories: [RepositorySpec]
 
     public var isCluster: Bool { praefect != nil }
+
+    public struct Link: Sendable {
+        public var sites: (Int, Int)
+        public var bytesPerSecond: Double
+    }
+
+    /// The link a transfer between nodes `a` and `b` crosses, if they are at different sites
+    /// joined by one.
+    public func link(between a: Int, _ b: Int) -> Int? {
+        let (x, y) = (nodes[a].site, nodes[b].site)
+        guard x != y else { return nil }
+        let key = (min(x, y), max(x, y))
+        return links.firstIndex { $0.sites == key }
+    }
 
     public func node(named name: String) -> Int? { nodes.firstIndex { $0.name == name } }
     public func storage(named name: String) -> Int? { storages.firstIndex { $0.name == name } }
@@ -60,7 +80,10 @@ public struct Fleet: Sendable {
         return try v.build(model)
     }
 
-    init(model: FleetSpec, nodes: [Node], storages: [Storage], virtualStorages: [VirtualStorage], zones: [String], praefectZones: [Int]) {
+    init(model: FleetSpec, nodes: [Node], storages: [Storage], virtualStorages: [VirtualStorage], zones: [String], praefectZones: [Int],
+         sites: [String] = ["default"], links: [Link] = []) {
+        self.sites = sites
+        self.links = links
         name = model.name
         file = model.file
         self.nodes = nodes
@@ -131,6 +154,7 @@ struct Validator {
         }
         var nodes: [Fleet.Node] = []
         var storages: [Fleet.Storage] = []
+        var sites: [String] = []
         for n in model.nodes {
             let object = "node \(n.name)"
             guard n.cpuCores >= 1 else { throw fail(n.source, "cpuCores", "\(object): needs at least 1 core, got \(n.cpuCores)") }
@@ -166,7 +190,8 @@ struct Validator {
                 guard limits[i] == nil else { throw fail(l.source, "rpc", "\(object): a second limit for \(l.rpc.rawValue)") }
                 limits[i] = l
             }
-            nodes.append(Fleet.Node(name: n.name, zone: zoneID(n.zone), host: n.host, cpuCores: n.cpuCores, disk: n.disk,
+            if !sites.contains(n.site) { sites.append(n.site) }
+            nodes.append(Fleet.Node(name: n.name, zone: zoneID(n.zone), site: sites.firstIndex(of: n.site)!, host: n.host, cpuCores: n.cpuCores, disk: n.disk,
                                     networkBytesPerSecond: n.networkBytesPerSecond, storages: ids, limits: limits))
         }
         func storageID(_ name: String) -> Int? { storages.firstIndex { $0.name == name } }
@@ -221,7 +246,20 @@ struct Validator {
         guard g.moveSourceBytesPerCoreSecond > 0 else { throw fail(g.source, "moveSourceRatePerCore", "gitlab: must be above 0, got \(g.moveSourceBytesPerCoreSecond)") }
         guard g.moveDestinationBytesPerCoreSecond > 0 else { throw fail(g.source, "moveDestinationRatePerCore", "gitlab: must be above 0, got \(g.moveDestinationBytesPerCoreSecond)") }
         guard g.sidekiqPickupSeconds >= 0 else { throw fail(g.source, "sidekiqPickup", "gitlab: must be at least 0, got \(g.sidekiqPickupSeconds)") }
-        let fleet = Fleet(model: model, nodes: nodes, storages: storages, virtualStorages: vstorages, zones: zones, praefectZones: praefectZones)
+        var links: [Fleet.Link] = []
+        for (i, l) in model.links.enumerated() {
+            let object = "link \(l.sites.joined(separator: "–"))"
+            guard let a = sites.firstIndex(of: l.sites[0]), let b = sites.firstIndex(of: l.sites[1]) else {
+                let unknown = l.sites.first { !sites.contains($0) }!
+                throw fail(l.source, "between", "\(object): no node is at site \"\(unknown)\"; sites are \(sites.joined(separator: ", "))")
+            }
+            guard l.bytesPerSecond > 0 else { throw fail(l.source, "bandwidth", "\(object): must be above 0, got \(l.bytesPerSecond)") }
+            let key = (min(a, b), max(a, b))
+            guard !links.contains(where: { $0.sites == key }) else { throw fail(l.source, "between", "\(object): a second link between the same sites (links[\(i)])") }
+            links.append(Fleet.Link(sites: key, bytesPerSecond: l.bytesPerSecond))
+        }
+        let fleet = Fleet(model: model, nodes: nodes, storages: storages, virtualStorages: vstorages, zones: zones, praefectZones: praefectZones,
+                          sites: sites, links: links)
         try checkFaults(model.faults, fleet)
         try checkRepositories(model.repositories, fleet)
         return fleet
@@ -325,7 +363,11 @@ extension Fleet {
         lines.append("fleet \(name): \(nodes.count) nodes, \(storages.count) storages, \(zones.count) zones, \(Units.formatBytes(used)) used of \(Units.formatBytes(capacity))")
         for n in nodes {
             let kind = n.host.kind == .vm ? "VM" : "pod"
-            lines.append("  node \(n.name) (\(kind), zone \(zones[n.zone])): \(n.cpuCores) cores, disk \(Units.formatRate(n.disk.readBytesPerSecond)) read / \(Units.formatRate(n.disk.writeBytesPerSecond)) write, network \(Units.formatRate(n.networkBytesPerSecond)), storages \(n.storages.map { storages[$0].name }.joined(separator: ", "))")
+            let site = sites.count > 1 ? ", site \(sites[n.site])" : ""
+            lines.append("  node \(n.name) (\(kind), zone \(zones[n.zone])\(site)): \(n.cpuCores) cores, disk \(Units.formatRate(n.disk.readBytesPerSecond)) read / \(Units.formatRate(n.disk.writeBytesPerSecond)) write, network \(Units.formatRate(n.networkBytesPerSecond)), storages \(n.storages.map { storages[$0].name }.joined(separator: ", "))")
+        }
+        for l in links {
+            lines.append("  link \(sites[l.sites.0]) – \(sites[l.sites.1]): \(Units.formatRate(l.bytesPerSecond)), shared by every transfer across it")
         }
         if let p = praefect {
             lines.append("  praefect: \(p.instances.count) instances (\(p.instances.map(\.name).joined(separator: ", "))), queue \(p.queue.rawValue)")

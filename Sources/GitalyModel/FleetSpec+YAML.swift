@@ -11,7 +11,7 @@ extension FleetSpec {
     }
 
     public static func parse(_ text: String, file: String) throws -> FleetSpec {
-        let root = try YAMLCursor.document(text, file: file).mapping(allowed: ["name", "nodes", "praefect", "gitlab", "faults", "repositories"])
+        let root = try YAMLCursor.document(text, file: file).mapping(allowed: ["name", "nodes", "praefect", "gitlab", "faults", "repositories", "links"])
         let nodesCursor = try root.required("nodes")
         let nodes = try nodesCursor.list().map(parseNode)
         var model = FleetSpec(name: try root.required("name").string(), nodes: nodes, praefect: try root["praefect"].map(parsePraefect))
@@ -20,14 +20,26 @@ extension FleetSpec {
         if let g = root["gitlab"] { model.gitlab = try parseGitLab(g) }
         if let f = root["faults"] { model.faults = try parseFaults(f) }
         if let r = root["repositories"] { model.repositories = try r.list().map(parseRepository) }
+        if let l = root["links"] {
+            model.links = try l.list().map { c in
+                let lm = try c.mapping(allowed: ["between", "bandwidth"])
+                let between = try lm.required("between")
+                let sites = try between.stringList()
+                guard sites.count == 2, sites[0] != sites[1] else { throw between.error("a link joins two different sites, got \(sites)") }
+                var link = SiteLinkSpec(sites: sites, bytesPerSecond: try lm.required("bandwidth").rate())
+                link.source = SourceLine(line: c.line, path: c.path)
+                return link
+            }
+        }
         return model
     }
 
     static func parseNode(_ c: YAMLCursor) throws -> NodeSpec {
-        let m = try c.mapping(allowed: ["name", "zone", "host", "cpuCores", "disk", "network", "storages", "limits"])
+        let m = try c.mapping(allowed: ["name", "zone", "site", "host", "cpuCores", "disk", "network", "storages", "limits"])
         var n = NodeSpec(name: try m.required("name").string(), storages: try m.required("storages").list().map(parseStorage))
         n.source = SourceLine(line: c.line, path: c.path)
         n.zone = try m.get("zone", n.zone) { try $0.string() }
+        n.site = try m.get("site", n.site) { try $0.string() }
         n.cpuCores = try m.get("cpuCores", n.cpuCores) { try $0.int(in: Validator.Limit.cpuCores) }
         if let h = m["host"] {
             let hm = try h.mapping(allowed: ["kind", "startTime", "stopTime", "rebootTime", "restartDelay", "readinessDelay", "volumeAttachTime"])

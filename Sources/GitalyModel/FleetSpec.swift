@@ -10,6 +10,8 @@ public struct FleetSpec: Equatable, Sendable {
     public var gitlab = GitLabSpec()
     public var faults = FaultSpec()
     public var repositories: [RepositorySpec] = []
+    /// Links between sites (data centres) that bound every transfer crossing them.
+    public var links: [SiteLinkSpec] = []
     /// Where the `nodes` list is, for build errors about the list as a whole.
     public var nodesSource = SourceLine(path: "nodes")
 
@@ -127,9 +129,25 @@ public struct ConcurrencyLimitSpec: Equatable, Sendable {
     }
 }
 
+/// The link between two sites (data centres): one bandwidth that every copy crossing it
+/// shares, both ways, such as a userspace WireGuard tunnel (seeds/002: the clusters were
+/// connected "based on ip routes and wireguard", and userspace WireGuard was too slow for Ceph).
+public struct SiteLinkSpec: Equatable, Sendable {
+    public var sites: [String]
+    public var bytesPerSecond: Double
+    public var source = SourceLine(path: "links")
+    public init(sites: [String], bytesPerSecond: Double) {
+        self.sites = sites
+        self.bytesPerSecond = bytesPerSecond
+    }
+}
+
 public struct NodeSpec: Equatable, Sendable {
     public var name: String
     public var zone: String = "default"
+    /// The data centre: nodes of different sites reach each other only over a `links` entry
+    /// when one is given (otherwise only their own network bounds a transfer).
+    public var site: String = "default"
     public var host = HostSpec()
     public var cpuCores: Int = 8
     public var disk = DiskSpec()

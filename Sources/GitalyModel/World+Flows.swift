@@ -37,11 +37,12 @@ enum FlowOwner {
 /// stretches by max(1, (j + k) / c). Replication jobs carry their CPU as work on the cores
 /// instead (`World+Replication`).
 extension World {
-    /// A bulk transfer from one node to another: the source disk's reads, both network links
-    /// and the destination disk's writes, all shared max-min fairly with other flows, no
-    /// faster than `cap`.
+    /// A bulk transfer from one node to another: the source disk's reads, both network links,
+    /// the link between their sites if they are at two, and the destination disk's writes,
+    /// all shared max-min fairly with other flows, no faster than `cap`.
     mutating func startFlow(bytes: Double, from a: Int, to b: Int, capBytesPerSecond cap: Double = .infinity, owner: FlowOwner, _ s: inout EventScheduler<WorldEvent>) {
         var path = a == b ? [nodes[a].diskRead, nodes[b].diskWrite] : [nodes[a].diskRead, nodes[a].network, nodes[b].network, nodes[b].diskWrite]
+        if let l = fleet.link(between: a, b) { path.append(siteLinks[l]) }
         if owner.isMoveCopy {
             path.append(nodes[a].packCPU)
             path.append(nodes[b].indexCPU)

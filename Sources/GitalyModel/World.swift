@@ -68,6 +68,8 @@ public struct World: DiscreteEventModel {
     var storageListIndex: [Int] = []
     public internal(set) var praefect: Praefect?
     var pool = BandwidthPool()
+    /// One pool resource per `Fleet.links` entry.
+    var siteLinks: [BandwidthPool.ResourceID] = []
     var flowOwners: [(BandwidthPool.FlowID, FlowOwner)?] = []
     var lastFlowVersionScheduled: UInt64 = .max
     /// Per node: bulk flows reading its disk and writing it.
@@ -205,6 +207,7 @@ public struct World: DiscreteEventModel {
                       packCPU: pool.addResource(named: "\(n.name).cpu.pack", bytesPerSecond: Double(n.cpuCores) * fleet.gitlab.moveSourceBytesPerCoreSecond),
                       indexCPU: pool.addResource(named: "\(n.name).cpu.index", bytesPerSecond: Double(n.cpuCores) * fleet.gitlab.moveDestinationBytesPerCoreSecond))
         }
+        siteLinks = fleet.links.map { l in pool.addResource(named: "link \(fleet.sites[l.sites.0])-\(fleet.sites[l.sites.1])", bytesPerSecond: l.bytesPerSecond) }
         self.pool = pool
         flowsOnDisk = Array(repeating: (0, 0), count: fleet.nodes.count)
         rpcsOnDisk = Array(repeating: (0, 0), count: fleet.nodes.count)

@@ -63,6 +63,50 @@ func runMove(_ sim: inout Simulation<World>, _ id: Int, limit: Double = 1000) ->
     #expect(abs(copySeconds - 10) < 0.002, "copy took \(copySeconds) s")
 }
 
+/// Goal: a link between sites bounds every copy across it, shared max-min, and no copy inside
+/// a site (seeds/002's WireGuard tunnel between data centres). Method: sites ny (a1, a2) and
+/// fra (b1, b2) joined by 50 MB/s, every disk and NIC at 1000 MB/s. Moving 1 GB a1→b1 and
+/// 3 GB a2→b2 at once: both get 25 MB/s until the first ends at 2·1/0.05 = 40 s; the second
+/// then has the link alone and ends at (1 + 3)/0.05 = 80 s. A 1 GB move a1→a2 inside ny takes
+/// 1 s: 1/1.0, its disks, not the link.
+@Test func siteLinkBoundsEveryCopyAcrossIt() throws {
+    func node(_ name: String, _ site: String) -> String {
+        "  - {name: \(name), site: \(site), disk: {readBandwidth: 1000MB/s, writeBandwidth: 1000MB/s}, network: {bandwidth: 1000MB/s}, storages: [{name: s\(name), capacity: 100GB}]}"
+    }
+    let yaml = """
+    name: two-sites
+    nodes:
+    \([node("a1", "ny"), node("a2", "ny"), node("b1", "fra"), node("b2", "fra")].joined(separator: "\n"))
+    links:
+      - {between: [ny, fra], bandwidth: 50MB/s}
+    gitlab: {weights: {sa1: 100}, apiLatency: 0s, sidekiqPickup: 0s, moveStreamBandwidth: 100GB/s, moveSourceRatePerCore: 100GB/s, moveDestinationRatePerCore: 100GB/s}
+    repositories:
+      - {path: r0.git, storage: sa1, size: 1GB}
+      - {path: r1.git, storage: sa2, size: 3GB}
+      - {path: r2.git, storage: sa1, size: 1GB}
+    """
+    let fleet = try Fleet.build(FleetSpec.parse(yaml, file: "two-sites.yaml"))
+    #expect(fleet.summary.contains("link ny – fra: 50MB/s"), "\(fleet.summary)")
+    func copyEnds(_ moves: [(repository: Int, to: String)]) throws -> [SimTime] {
+        var sim = makeSim(fleet)
+        let ids = try moves.map { try World.scheduleMove(&sim, repository: $0.repository, destination: fleet.virtualStorage(named: $0.to)!).result.get() }
+        var replicatedAt: [Int: SimTime] = [:]
+        while replicatedAt.count < ids.count && sim.now < .seconds(200) {
+            sim.run(until: sim.now + .milliseconds(1))
+            for id in ids where replicatedAt[id] == nil && sim.model.move(id).state == .replicated { replicatedAt[id] = sim.now }
+        }
+        return ids.map { replicatedAt[$0]! - .seconds(MoveCosts.checksumSeconds(.project, RepositoryParts())) }
+    }
+    let across = try copyEnds([(0, "sb1"), (1, "sb2")])
+    #expect(abs(across[0].seconds - 40) < 0.003 && abs(across[1].seconds - 80) < 0.003, "\(across)")
+    let inside = try copyEnds([(2, "sa2")])
+    #expect(abs(inside[0].seconds - 1) < 0.003, "\(inside)")
+    let noLink = #expect(throws: SpecError.self) {
+        _ = try Fleet.build(FleetSpec.parse(yaml.replacingOccurrences(of: "[ny, fra]", with: "[ny, ams]"), file: "two-sites.yaml"))
+    }
+    #expect(noLink?.description == "two-sites.yaml:8: links[0].between: link ny–ams: no node is at site \"ams\"; sites are ny, fra", "\(String(describing: noLink))")
+}
+
 /// Goal: two flows on one disk share it max-min. Method: move 1 GB and 3 GB off the same
 /// 100 MB/s disk to two destinations at once. Both get 50 MB/s until the first ends at
 /// 2·1/0.1 = 20 s; the second then has the disk alone and ends at (1 + 3)/0.1 = 40 s.
