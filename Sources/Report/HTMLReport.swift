@@ -7,6 +7,7 @@ public enum HTMLReport {
         page.summary(run.summary)
         page.heading("Over simulated time")
         page.timePlots(run.series, options: options)
+        page.phaseTables(run.series)
         page.heading("Across replications")
         let marks = run.summary.predictions.durationHours
             .filter { $0.probability == 0.5 || $0.probability == 0.95 }

@@ -33,6 +33,27 @@ struct PageWriter {
         body += "</tbody>\n</table>\n"
     }
 
+    /// The plotted replication phase by phase (`PhaseLevels`) and each storage's peak fill.
+    mutating func phaseTables(_ series: RunSeries) {
+        let levels = PhaseLevels.of(series)
+        if !levels.isEmpty {
+            heading("By phase")
+            table(header: ["phase", "from", "to", "lasted", "bytes moved", "lowest window apdex", "mean window apdex"], rows: levels.map { l in
+                [.text(l.phase), .text(Format.duration(seconds: l.startSeconds)), .text(Format.duration(seconds: l.endSeconds)),
+                 .text(Format.duration(seconds: l.endSeconds - l.startSeconds)), .text(Format.bytes(l.bytesMoved)),
+                 .text(l.lowestApdex.map { Format.fixed($0, decimals: 4) } ?? "no window"), .text(l.meanApdex.map { Format.fixed($0, decimals: 4) } ?? "no window")]
+            })
+        }
+        let peaks = PeakFill.of(series)
+        if !peaks.isEmpty {
+            heading("Peak fill per storage")
+            table(header: ["storage", "peak fill", "first reached at"], rows: peaks.map { p in
+                [.code(p.storage), .verdict(p.fill <= series.diskFillLimit, yes: Format.probability(p.fill), no: Format.probability(p.fill) + " (past the \(Format.probability(series.diskFillLimit)) limit)"),
+                 .text(Format.duration(seconds: p.atSeconds))]
+            })
+        }
+    }
+
     mutating func figure(_ svg: String, caption: String) {
         body += "<figure>\n\(svg)<figcaption>\(HTMLText.escape(caption))</figcaption>\n</figure>\n"
     }

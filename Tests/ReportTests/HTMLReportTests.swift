@@ -158,3 +158,31 @@ func occurrences(of needle: String, in text: String) -> Int { text.components(se
         #expect(ticks == ["0", "1", "2", "3", "4", "5"])
     }
 }
+
+/// Goal: the per-phase table and the peak-fill table read the plotted replication correctly.
+/// Method, by hand: phases a (0–100 s) and b (100–300 s); apdex windows ending at 60 s (0.99)
+/// belong to a, at 120, 180 and 300 s (0.95, 1.0, 0.97) to b: a's lowest and mean 0.99, b's
+/// lowest 0.95 and mean 2.92/3; cumulative bytes 0, 50 at 100 s, 200 at 250 s: a moved 50, b
+/// 150. Storage s2 peaks at 0.9 (10 s), past the 0.8 limit, s1 at 0.5 first at 50 s; s2 comes
+/// first, and the page says s2 is past the limit.
+@Test func phaseLevelsAndPeakFillMatchAHandWorkedSeries() {
+    func series(_ name: String, _ points: [(Double, Double)]) -> TimeSeries {
+        TimeSeries(name: name, points: points.map { SeriesPoint(timeSeconds: $0.0, value: $0.1) })
+    }
+    let s = RunSeries(
+        phases: [PhaseSpan(name: "a", startSeconds: 0, endSeconds: 100), PhaseSpan(name: "b", startSeconds: 100, endSeconds: 300)],
+        storageWeights: [], movesInFlight: series("moves", []), bytesMoved: series("bytes", [(0, 0), (100, 50), (250, 200), (300, 200)]),
+        diskFill: [series("s1", [(0, 0.1), (50, 0.5), (70, 0.5), (90, 0.4)]), series("s2", [(0, 0.7), (10, 0.9)])],
+        diskFillLimit: 0.8, replicationQueueDepth: series("q", []), replicationLagSeconds: series("lag", []),
+        apdex: series("apdex", [(60, 0.99), (120, 0.95), (180, 1.0), (300, 0.97)]), apdexObjective: 0.995)
+    let levels = PhaseLevels.of(s)
+    #expect(levels.map(\.bytesMoved) == [50, 150])
+    #expect(levels.map(\.lowestApdex) == [0.99, 0.95])
+    #expect(levels[0].meanApdex == 0.99 && abs(levels[1].meanApdex! - 2.92 / 3) < 1e-12)
+    #expect(PeakFill.of(s) == [PeakFill(storage: "s2", fill: 0.9, atSeconds: 10), PeakFill(storage: "s1", fill: 0.5, atSeconds: 50)])
+    var page = PageWriter(title: "t")
+    page.phaseTables(s)
+    let html = page.finish()
+    #expect(html.contains("<h2>By phase</h2>") && html.contains("<h2>Peak fill per storage</h2>"))
+    #expect(html.contains("✗ 90.0 % (past the 80.0 % limit)") && html.contains("✓ 50.0 %"), "\(html)")
+}
