@@ -77,12 +77,13 @@ public struct ExperimentRunner: Sendable {
         let modelText = try Sweep.apply(fields, target: .model, to: TextFile.read(path: experiment.model), file: experiment.model)
         var spec = try FleetSpec.parse(modelText, file: experiment.model + label)
         if let f = experiment.faults { spec.faults = f }
+        let planFleet = PlanFleet(try Fleet.build(spec))
         let inventory: Inventory
         let inventoryPath: String
         switch experiment.inventory {
         case .file(let path):
             inventoryPath = path
-            let names = PlanFleet(try Fleet.build(spec)).storages.map(\.name)
+            let names = planFleet.storages.map(\.name)
             // Inventories may be far larger than a model file: read whole, no size bound.
             guard let data = FileManager.default.contents(atPath: path) else { throw SpecError(file: path, line: nil, field: "", message: "cannot read the file") }
             inventory = path.hasSuffix(".json")
@@ -90,12 +91,12 @@ public struct ExperimentRunner: Sendable {
                 : try Inventory.parseCSV([UInt8](data), file: path, knownStorages: names)
         case .generate(let n, let seed):
             inventoryPath = experiment.file
-            let storages = PlanFleet(try Fleet.build(spec)).storages.map { InventoryGenerator.Storage(name: $0.name, shareWeight: $0.usedBytes) }
+            let storages = planFleet.storages.map { InventoryGenerator.Storage(name: $0.name, shareWeight: $0.usedBytes) }
             inventory = try InventoryGenerator().generate(count: n, storages: storages, seed: seed)
         }
         let policyText = try Sweep.apply(fields, target: .policy, to: TextFile.read(path: experiment.policy), file: experiment.policy)
         let policy = try Policy.parse(policyText, file: experiment.policy + label)
-        setup = try MigrationSetup(spec: spec, inventory: inventory, inventoryPath: inventoryPath, policy: policy,
+        setup = try MigrationSetup(spec: spec, planFleet: planFleet, inventory: inventory, inventoryPath: inventoryPath, policy: policy,
                                    planID: URL(fileURLWithPath: experiment.policy).deletingPathExtension().lastPathComponent)
         profile = try experiment.trafficProfile.map { try TrafficProfile.decode(yaml: TextFile.read(path: $0), path: $0) }
     }

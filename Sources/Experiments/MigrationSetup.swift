@@ -14,11 +14,10 @@ public struct MigrationSetup: Sendable {
     public let engineInput: MigrationPlan
     public let repositoryIDs: [Migration.RepositoryID]
 
-    /// Plans `inventory` onto `spec`'s fleet with `policy`. A fleet model error names the
-    /// model's file and line; one found only once the inventory's repositories are placed
-    /// names the inventory.
-    public init(spec: FleetSpec, inventory: Inventory, inventoryPath: String, policy: Policy, planID: String) throws {
-        let planFleet = PlanFleet(try Fleet.build(spec))
+    /// Plans `inventory` onto `planFleet` (the planner's view of `spec`'s fleet, which the
+    /// caller already built to read the inventory against) with `policy`. A fleet model error
+    /// found only once the inventory's repositories are placed names the inventory.
+    public init(spec: FleetSpec, planFleet: PlanFleet, inventory: Inventory, inventoryPath: String, policy: Policy, planID: String) throws {
         plan = try Plan.make(inventory: inventory, fleet: planFleet, policy: policy)
         var worldSpec = spec
         worldSpec.repositories = (0..<inventory.count).map { row in

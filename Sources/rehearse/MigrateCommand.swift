@@ -72,9 +72,10 @@ struct MigrateCommand: ParsableCommand {
             let setup: MigrationSetup
             do {
                 let spec = try FleetSpec.load(path: model)
-                let inv = try loadInventory(inventory, knownStorages: PlanFleet(try Fleet.build(spec)).storages.map(\.name))
+                let planFleet = PlanFleet(try Fleet.build(spec))
+                let inv = try loadInventory(inventory, knownStorages: planFleet.storages.map(\.name))
                 guard let policyText = try? String(contentsOfFile: policy, encoding: .utf8) else { throw InputError("\(policy): cannot read the file") }
-                setup = try MigrationSetup(spec: spec, inventory: inv, inventoryPath: inventory, policy: try Policy.parse(policyText, file: policy),
+                setup = try MigrationSetup(spec: spec, planFleet: planFleet, inventory: inv, inventoryPath: inventory, policy: try Policy.parse(policyText, file: policy),
                                            planID: URL(fileURLWithPath: policy).deletingPathExtension().lastPathComponent)
             } catch let e as SpecError {
                 throw InputError(e.description)
