@@ -237,3 +237,16 @@ func sweepThatCannotApplyNamesItsKey(_ line: String, _ message: String) throws {
     #expect(!small && text == "two-proportion z, 95% CI -0.277…0.477", "\(text)")
     #expect(Comparison.proportions(0, 40, 20, 40).0)
 }
+
+/// Goal: runs whose faults were sampled faster compare their loss probabilities as weighted
+/// estimates, not as raw counts. Method, by hand: 2 of 4 replications lose writes, each with
+/// likelihood ratio 0.001, against a run with no loss: the baseline's probability is
+/// (0.001 + 0.001) / 4 = 0.0005, not the raw 2/4 the comparison used to report.
+@Test func weightedLossProbabilitiesCompareAsWeightedMeans() {
+    var a = metrics(durations: [1, 1, 1, 1], lost: [3, 5, 0, 0])
+    for i in a.indices { a[i].likelihoodRatio = 0.001 }
+    let b = metrics(durations: [1, 1, 1, 1])
+    let loss = Comparison.differences(a, seed: 1, b, seed: 2).first { $0.metric == "P(any acknowledged write lost)" }!
+    #expect(abs(loss.baseline - 0.0005) < 1e-15 && loss.candidate == 0, "\(loss)")
+    #expect(loss.test.hasPrefix("Welch"), "\(loss.test)")
+}

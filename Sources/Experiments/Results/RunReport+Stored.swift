@@ -81,8 +81,18 @@ extension Comparison {
             let (significant, test) = significance(xa, xb, paired: paired)
             return MetricDifference(metric: name, unit: unit, baseline: mean(xa), candidate: mean(xb), significant: significant, test: test)
         }
-        let ka = a.filter { $0.lostWrites > 0 }.count, kb = b.filter { $0.lostWrites > 0 }.count
-        let (lossSignificant, lossTest) = proportions(ka, a.count, kb, b.count)
+        let loss: MetricDifference
+        if (a + b).contains(where: { $0.likelihoodRatio != 1 }) {
+            // Importance sampling: a run's loss probability is the mean of indicator × likelihood
+            // ratio (`RiskProbability`), so the two means are compared as any other metric's.
+            loss = difference("P(any acknowledged write lost)", .probability) { $0.lostWrites > 0 ? $0.likelihoodRatio : 0 }
+        } else {
+            let ka = a.filter { $0.lostWrites > 0 }.count, kb = b.filter { $0.lostWrites > 0 }.count
+            let (significant, test) = proportions(ka, a.count, kb, b.count)
+            loss = MetricDifference(metric: "P(any acknowledged write lost)", unit: .probability,
+                                    baseline: Double(ka) / Double(a.count), candidate: Double(kb) / Double(b.count),
+                                    significant: significant, test: test)
+        }
         return [
             difference("migration duration (mean)", .hours) { $0.durationHours },
             difference("write-unavailable repository-seconds (mean)", .repositorySeconds) { $0.writeUnavailableRepositorySeconds },
@@ -92,9 +102,7 @@ extension Comparison {
             difference("peak storage fill (mean)", .probability) { $0.peakFill },
             difference("lowest window apdex (mean)", .ratio) { $0.minApdex },
             difference("highest window error ratio (mean)", .probability) { $0.maxErrorRatio },
-            MetricDifference(metric: "P(any acknowledged write lost)", unit: .probability,
-                             baseline: Double(ka) / Double(a.count), candidate: Double(kb) / Double(b.count),
-                             significant: lossSignificant, test: lossTest),
+            loss,
         ]
     }
 
