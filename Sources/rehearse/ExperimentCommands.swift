@@ -8,8 +8,14 @@ import Synchronization
 
 /// Loads an experiment and builds its runner; every input problem becomes one line, exit 2.
 func experimentRunner(_ path: String) throws -> ExperimentRunner {
+    try experimentInput(path) { try ExperimentRunner(Experiment.load(path: path)) }
+}
+
+/// Reads the experiment at `path`, or builds a runner for it or one point of its sweep,
+/// with every input problem one line, exit 2.
+func experimentInput<T>(_ path: String, _ make: () throws -> T) throws -> T {
     do {
-        return try ExperimentRunner(Experiment.load(path: path))
+        return try make()
     } catch let e as SpecError {
         throw InputError(e.description)
     } catch let e as PlanError {
@@ -41,6 +47,18 @@ func runReplications(_ runner: ExperimentRunner, replications: Int, seed: UInt64
 }
 
 /// The flags every experiment command shares, checked the same way.
+/// A results-database call whose refusals (not a results database, no run, a stored claim
+/// that no longer parses) become one line, exit 2.
+func resultsStore<T>(_ call: () throws -> T) throws -> T {
+    do {
+        return try call()
+    } catch let e as ResultsStoreError {
+        throw InputError(e.description)
+    } catch let e as SpecError {
+        throw InputError(e.description)
+    }
+}
+
 func checkRunFlags(replications: Int?, threads: Int, db: String?) throws {
     if let replications, !(1...Experiment.maxReplications).contains(replications) {
         throw InputError("--replications must be between 1 and \(Experiment.maxReplications), got \(replications)")
@@ -109,7 +127,7 @@ struct RunCommand: ParsableCommand {
         let prediction = Prediction(results.metrics, claims: e.claims, seed: results.seed)
         var runID: Int64?
         if let db {
-            do { runID = try ResultsStore.save(results, to: db) } catch let error as ResultsStoreError { throw InputError(error.description) }
+            runID = try resultsStore { try ResultsStore.save(results, to: db) }
         }
         print(json ? Self.json(results, prediction, runID: runID) : Self.text(results, prediction, db: db, runID: runID))
     }
@@ -216,9 +234,7 @@ struct CheckCommand: ParsableCommand {
         let runners = try files.map { try (file: $0, runner: experimentRunner($0)) }
         var baselineRuns: [String: Int64] = [:]
         if let baseline {
-            do {
-                for run in try ResultsStore.runs(path: baseline) { baselineRuns[run.experiment] = max(baselineRuns[run.experiment] ?? run.id, run.id) }
-            } catch let error as ResultsStoreError { throw InputError(error.description) }
+            for run in try resultsStore({ try ResultsStore.runs(path: baseline) }) { baselineRuns[run.experiment] = max(baselineRuns[run.experiment] ?? run.id, run.id) }
         }
         var failures: [String] = []
         for (file, runner) in runners {
@@ -235,7 +251,7 @@ struct CheckCommand: ParsableCommand {
                 failures += try compareWithBaseline(results, file: file, baseline: baseline, run: baselineRuns[e.name])
             }
             if let db {
-                do { _ = try ResultsStore.save(results, to: db) } catch let error as ResultsStoreError { throw InputError(error.description) }
+                _ = try resultsStore { try ResultsStore.save(results, to: db) }
             }
         }
         if !failures.isEmpty { throw ClaimsFailed(description: failures.joined(separator: "; ")) }
@@ -249,8 +265,7 @@ func compareWithBaseline(_ results: ExperimentResults, file: String, baseline: S
         print("new   \(file): no run named \(results.experiment.name) in \(baseline) to compare with")
         return []
     }
-    let stored: StoredRun
-    do { stored = try ResultsStore.load(path: baseline, run: run) } catch let error as ResultsStoreError { throw InputError(error.description) }
+    let stored = try resultsStore { try ResultsStore.load(path: baseline, run: run) }
     var failures: [String] = []
     for d in Comparison.differences(stored.metrics, seed: stored.seed, results.metrics, seed: results.seed) where d.significant {
         print("FAIL  \(file): \(d.metric) changed from the baseline (run \(run)): \(shortText(d.baseline)) → \(shortText(d.candidate)) (\(d.test))")
@@ -276,8 +291,7 @@ struct ReportCommand: ParsableCommand {
     var html: String
 
     func run() throws {
-        let stored: StoredRun
-        do { stored = try ResultsStore.load(path: db, run: runID) } catch let e as ResultsStoreError { throw InputError(e.description) } catch let e as SpecError { throw InputError(e.description) }
+        let stored = try resultsStore { try ResultsStore.load(path: db, run: runID) }
         try AtomicFile.write(Data(HTMLReport.render(RunReport(stored)).utf8), to: html)
         print("wrote \(html): run \(stored.id) of \(stored.experiment), \(stored.metrics.count) replications")
     }
@@ -299,11 +313,8 @@ struct CompareCommand: ParsableCommand {
     var html: String?
 
     func run() throws {
-        let a: StoredRun, b: StoredRun
-        do {
-            a = try ResultsStore.load(path: baseline)
-            b = try ResultsStore.load(path: candidate)
-        } catch let e as ResultsStoreError { throw InputError(e.description) } catch let e as SpecError { throw InputError(e.description) }
+        let a = try resultsStore { try ResultsStore.load(path: baseline) }
+        let b = try resultsStore { try ResultsStore.load(path: candidate) }
         let c = Comparison(baseline: a, candidate: b)
         print("baseline  \(a.experiment) (run \(a.id), seed \(a.seed), \(a.metrics.count) replications)")
         print("candidate \(b.experiment) (run \(b.id), seed \(b.seed), \(b.metrics.count) replications)")
@@ -346,12 +357,11 @@ struct SweepCommand: ParsableCommand {
     }
 
     func run() throws {
-        let e: Experiment
-        do { e = try Experiment.load(path: experiment) } catch let error as SpecError { throw InputError(error.description) }
+        let e = try experimentInput(experiment) { try Experiment.load(path: experiment) }
         guard let sweep = e.sweep else { throw InputError("\(experiment): no sweep: block; `rehearse run` runs a single configuration") }
         // Every point's files are checked before the first replication runs.
         let runners = try sweep.points.map { point -> ExperimentRunner in
-            do { return try ExperimentRunner(e, point: point) } catch let error as SpecError { throw InputError(error.description) } catch let error as PlanError { throw InputError("\(experiment): \(error.description)") }
+            try experimentInput(experiment) { try ExperimentRunner(e, point: point) }
         }
         if !json { print("sweep \(e.name): \(runners.count) points × \(replications ?? e.replications) replications, seed \(e.seed)") }
         for runner in runners {
@@ -360,7 +370,7 @@ struct SweepCommand: ParsableCommand {
             results.experiment.name = "\(e.name) [\(label)]"
             let p = Prediction(results.metrics, claims: e.claims, seed: results.seed)
             if let db {
-                do { try ResultsStore.save(results, to: db) } catch let error as ResultsStoreError { throw InputError(error.description) }
+                _ = try resultsStore { try ResultsStore.save(results, to: db) }
             }
             if json {
                 print(RunCommand.json(results, p, runID: nil))
