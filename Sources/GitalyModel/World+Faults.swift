@@ -187,7 +187,12 @@ extension World {
         let k = config.faultRateScale
         guard k != 1 else { return 1 }
         var exposure = faultExposure
-        for p in faultProcesses.values where p.running && p.upSince < now { exposure += p.rate * (now - p.upSince).seconds }
+        // In key order: a dictionary's order changes from process to process, and so would the
+        // sum's last bits.
+        for key in faultProcesses.keys.sorted() {
+            let p = faultProcesses[key]!
+            if p.running && p.upSince < now { exposure += p.rate * (now - p.upSince).seconds }
+        }
         return exp(-Double(randomFaultsOccurred) * log(k) + (k - 1) * exposure)
     }
 
