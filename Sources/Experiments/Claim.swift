@@ -29,11 +29,17 @@ public struct ReplicationMetrics: Sendable, Equatable {
     public var minApdex: Double
     /// The highest error ratio of any monitoring window of the run.
     public var maxErrorRatio: Double
+    /// Nodes running a bad release at the end (a rolling update that spread one), and the most
+    /// at once during the run.
+    public var badReleaseNodes: Int
+    public var badReleasePeak: Int
 
     public init(durationHours: Double, finished: Bool, writeUnavailableRepositorySeconds: Double, maxReadOnlySeconds: Double,
                 acknowledgedWrites: Int, lostWrites: Int, movesFinished: Int, movesFailed: Int, repositoriesLeftReadOnly: Int,
                 bytesMoved: Int64, peakFill: Double, events: Int, randomFaults: Int = 0, likelihoodRatio: Double = 1,
-                minApdex: Double = 1, maxErrorRatio: Double = 0) {
+                minApdex: Double = 1, maxErrorRatio: Double = 0, badReleaseNodes: Int = 0, badReleasePeak: Int = 0) {
+        self.badReleaseNodes = badReleaseNodes
+        self.badReleasePeak = badReleasePeak
         self.minApdex = minApdex
         self.maxErrorRatio = maxErrorRatio
         self.randomFaults = randomFaults
@@ -64,6 +70,8 @@ public enum Metric: String, CaseIterable, Sendable {
     case peakFill = "peak_fill"
     case minApdex = "min_apdex"
     case maxErrorRatio = "max_error_ratio"
+    case badReleaseNodes = "bad_release_nodes"
+    case badReleasePeak = "bad_release_peak"
 
     public func value(_ m: ReplicationMetrics) -> Double {
         switch self {
@@ -76,6 +84,8 @@ public enum Metric: String, CaseIterable, Sendable {
         case .peakFill: return m.peakFill
         case .minApdex: return m.minApdex
         case .maxErrorRatio: return m.maxErrorRatio
+        case .badReleaseNodes: return Double(m.badReleaseNodes)
+        case .badReleasePeak: return Double(m.badReleasePeak)
         }
     }
 }

@@ -131,7 +131,8 @@ public struct ExperimentRunner: Sendable {
             repositoriesLeftReadOnly: s.repositoriesLeftReadOnly, bytesMoved: s.bytesMoved,
             peakFill: o.samples.map(\.storageFillMax).max() ?? 0, events: s.events,
             randomFaults: o.randomFaults, likelihoodRatio: o.faultLikelihoodRatio,
-            minApdex: o.samples.compactMap(\.apdex).min() ?? 1, maxErrorRatio: o.samples.compactMap(\.errorRatio).max() ?? 0)
+            minApdex: o.samples.compactMap(\.apdex).min() ?? 1, maxErrorRatio: o.samples.compactMap(\.errorRatio).max() ?? 0,
+            badReleaseNodes: o.report.nodesOnBadRelease, badReleasePeak: o.report.nodesOnBadReleasePeak)
     }
 
     /// The samples as named series, every k-th sample kept so that at most `maxSeriesPoints`

@@ -190,10 +190,12 @@ public struct MigrationRun {
         if engine != nil { deliver(.start, at: simulation.now) }
         while true {
             if let e = engine {
-                if e.isFinished { break }
+                // A rolling update still under way runs to its end: its outcome (a release
+                // rolled back or left on the fleet) is part of the run's.
+                if e.isFinished && !simulation.model.rollingUpdateInProgress { break }
                 // Paused at a failed gate with nothing outstanding: only an operator could go
                 // on, and the simulated fleet has none, so the run ends here, unfinished.
-                if e.isPaused && answers.isEmpty && wake == nil { break }
+                if e.isPaused && answers.isEmpty && wake == nil && !simulation.model.rollingUpdateInProgress { break }
             } else if pending == nil {
                 break
             }

@@ -17,6 +17,8 @@ public struct Fleet: Sendable {
         public var storages: [Int]
         /// Indexed by `RPCClass` declaration order; nil: that class is not limited.
         public var limits: [ConcurrencyLimitSpec?]
+        /// Index into `Fleet.releases`: the release it runs at the start.
+        public var release: Int = 0
     }
     public struct Storage: Sendable {
         public var name: String
@@ -53,6 +55,11 @@ public struct Fleet: Sendable {
     public let gitlab: GitLabSpec
     public let faults: FaultSpec
     public let repositories: [RepositorySpec]
+    /// Every release a node runs or a rolling update names: those `faults.releases` declares,
+    /// then the nodes' others (good ones), in order of first appearance.
+    public let releases: [ReleaseSpec]
+
+    public func release(named name: String) -> Int? { releases.firstIndex { $0.name == name } }
 
     public var isCluster: Bool { praefect != nil }
 
@@ -81,7 +88,8 @@ public struct Fleet: Sendable {
     }
 
     init(model: FleetSpec, nodes: [Node], storages: [Storage], virtualStorages: [VirtualStorage], zones: [String], praefectZones: [Int],
-         sites: [String] = ["default"], links: [Link] = []) {
+         sites: [String] = ["default"], links: [Link] = [], releases: [ReleaseSpec] = [ReleaseSpec(name: "")]) {
+        self.releases = releases
         self.sites = sites
         self.links = links
         name = model.name
@@ -258,8 +266,10 @@ struct Validator {
             guard !links.contains(where: { $0.sites == key }) else { throw fail(l.source, "between", "\(object): a second link between the same sites (links[\(i)])") }
             links.append(Fleet.Link(sites: key, bytesPerSecond: l.bytesPerSecond))
         }
+        let releases = try buildReleases(model)
+        for i in nodes.indices { nodes[i].release = releases.firstIndex { $0.name == model.nodes[i].release }! }
         let fleet = Fleet(model: model, nodes: nodes, storages: storages, virtualStorages: vstorages, zones: zones, praefectZones: praefectZones,
-                          sites: sites, links: links)
+                          sites: sites, links: links, releases: releases)
         try checkFaults(model.faults, fleet)
         try checkRepositories(model.repositories, fleet)
         return fleet
@@ -281,6 +291,19 @@ struct Validator {
         }
     }
 
+    /// The declared releases (bad ones checked), then the nodes' undeclared ones, as good.
+    func buildReleases(_ model: FleetSpec) throws -> [ReleaseSpec] {
+        var releases = model.faults.releases
+        try unique(releases.map { ($0.name, $0.source) }, kind: "release")
+        for r in releases {
+            let object = "release \(r.name)"
+            guard (0...1).contains(r.errorRatio) else { throw fail(r.source, "errorRatio", "\(object): a probability is within 0 and 1, got \(r.errorRatio)") }
+            guard r.latencyFactor > 0 else { throw fail(r.source, "latencyFactor", "\(object): must be above 0, got \(r.latencyFactor)") }
+        }
+        for n in model.nodes where !releases.contains(where: { $0.name == n.release }) { releases.append(ReleaseSpec(name: n.release)) }
+        return releases
+    }
+
     func checkFaults(_ f: FaultSpec, _ fleet: Fleet) throws {
         guard (0...1).contains(f.replicationJobFailureProbability) else {
             throw fail(f.source, "replicationJobFailure", "faults: a probability is within 0 and 1, got \(f.replicationJobFailureProbability)")
@@ -295,6 +318,10 @@ struct Validator {
         }
         for e in f.schedule {
             let object = "\(e.kind.rawValue) fault"
+            if e.kind != .rollingUpdate {
+                if e.release != nil { throw fail(e.source, "release", "\(object): only a rollingUpdate changes a release") }
+                if e.canary != nil { throw fail(e.source, "canary", "\(object): only a rollingUpdate has a canary stage") }
+            }
             if e.kind == .databaseOutage {
                 guard e.target.isEmpty else { throw fail(e.source, "target", "\(object): takes no target (Praefect has one database)") }
                 guard hasDatabase else { throw fail(e.source, "kind", "\(object): needs Praefect with queue: postgres, the only part with a database") }
@@ -304,8 +331,21 @@ struct Validator {
                 let pods = fleet.nodes.filter { $0.host.kind == .pod }.map(\.name)
                 guard !pods.isEmpty else { throw fail(e.source, "kind", "\(object): the fleet has no pods to roll") }
                 guard e.target.isEmpty || pods.contains(e.target) else { throw fail(e.source, "target", "\(object): \"\(e.target)\" is not a pod; pods are \(pods.joined(separator: ", "))") }
+                if let r = e.release, fleet.release(named: r) == nil {
+                    let known = fleet.releases.map { $0.name.isEmpty ? "\"\"" : $0.name }.joined(separator: ", ")
+                    throw fail(e.source, "release", "\(object): unknown release \"\(r)\"; declare it under faults.releases (known: \(known))")
+                }
+                if let c = e.canary {
+                    guard e.release != nil else { throw fail(c.source, "", "\(object): a canary stage needs the release it tries (release:)") }
+                    let rolled = e.target.isEmpty ? pods.count : 1
+                    guard (1...rolled).contains(c.pods) else { throw fail(c.source, "pods", "\(object): the canary takes 1 to \(rolled) of the pods rolled, got \(c.pods)") }
+                    guard c.checks >= 1 else { throw fail(c.source, "checks", "\(object): must be at least 1, got \(c.checks)") }
+                    guard c.threshold >= 1 else { throw fail(c.source, "threshold", "\(object): must be at least 1, got \(c.threshold)") }
+                    guard (0...1).contains(c.errorRatioMax) else { throw fail(c.source, "errorRatioMax", "\(object): a ratio within 0 and 1, got \(c.errorRatioMax)") }
+                }
                 continue
             }
+
             guard !e.target.isEmpty else { throw fail(e.source, "target", "\(object): needs a target") }
             switch e.kind {
             case .nodeCrash, .diskSlowdown, .diskLoss, .podEviction, .partition, .gitalyPartition:

@@ -35,11 +35,12 @@ extension FleetSpec {
     }
 
     static func parseNode(_ c: YAMLCursor) throws -> NodeSpec {
-        let m = try c.mapping(allowed: ["name", "zone", "site", "host", "cpuCores", "disk", "network", "storages", "limits"])
+        let m = try c.mapping(allowed: ["name", "zone", "site", "release", "host", "cpuCores", "disk", "network", "storages", "limits"])
         var n = NodeSpec(name: try m.required("name").string(), storages: try m.required("storages").list().map(parseStorage))
         n.source = SourceLine(line: c.line, path: c.path)
         n.zone = try m.get("zone", n.zone) { try $0.string() }
         n.site = try m.get("site", n.site) { try $0.string() }
+        n.release = try m.get("release", n.release) { try $0.string() }
         n.cpuCores = try m.get("cpuCores", n.cpuCores) { try $0.int(in: Validator.Limit.cpuCores) }
         if let h = m["host"] {
             let hm = try h.mapping(allowed: ["kind", "startTime", "stopTime", "rebootTime", "restartDelay", "readinessDelay", "volumeAttachTime"])
@@ -156,7 +157,7 @@ extension FleetSpec {
 
     /// A `faults:` block; experiments use it to replace a model's faults.
     public static func parseFaults(_ c: YAMLCursor) throws -> FaultSpec {
-        let m = try c.mapping(allowed: ["nodeCrash", "diskSlowdown", "diskLoss", "partition", "praefectLoss", "zoneOutage", "databaseOutage", "replicationJobFailure", "schedule"])
+        let m = try c.mapping(allowed: ["nodeCrash", "diskSlowdown", "diskLoss", "partition", "praefectLoss", "zoneOutage", "databaseOutage", "replicationJobFailure", "schedule", "releases"])
         var f = FaultSpec()
         f.source = SourceLine(line: c.line, path: c.path)
         f.nodeCrash = try m["nodeCrash"].map(parseFaultRate)
@@ -169,17 +170,41 @@ extension FleetSpec {
         f.replicationJobFailureProbability = try m.get("replicationJobFailure", 0) { try $0.double() }
         if let s = m["schedule"] {
             f.schedule = try s.list().map { sc -> ScheduledFault in
-                let sm = try sc.mapping(allowed: ["at", "kind", "target", "duration", "praefect", "factor", "peer"])
+                let sm = try sc.mapping(allowed: ["at", "kind", "target", "duration", "praefect", "factor", "peer", "release", "canary"])
                 var e = ScheduledFault(atSeconds: try sm.required("at").seconds(), kind: try sm.required("kind").oneOf(FaultKind.self), target: try sm["target"]?.string() ?? "")
                 e.durationSeconds = try sm["duration"].map { try $0.seconds() }
                 e.praefect = try sm["praefect"].map { try $0.string() }
                 e.peer = try sm["peer"].map { try $0.string() }
                 e.factor = try sm.get("factor", e.factor) { try $0.double() }
+                e.release = try sm["release"].map { try $0.string() }
+                e.canary = try sm["canary"].map(parseCanary)
                 e.source = SourceLine(line: sc.line, path: sc.path)
                 return e
             }
         }
+        if let r = m["releases"] {
+            f.releases = try r.namedEntries().map { name, c in
+                let rm = try c.mapping(allowed: ["errorRatio", "latencyFactor"])
+                var release = ReleaseSpec(name: name)
+                release.errorRatio = try rm.get("errorRatio", release.errorRatio) { try $0.double() }
+                release.latencyFactor = try rm.get("latencyFactor", release.latencyFactor) { try $0.double() }
+                release.source = SourceLine(line: c.line, path: c.path)
+                return release
+            }
+        }
         return f
+    }
+
+    static func parseCanary(_ c: YAMLCursor) throws -> CanarySpec {
+        let m = try c.mapping(allowed: ["pods", "interval", "checks", "threshold", "errorRatioMax"])
+        var canary = CanarySpec()
+        canary.pods = try m.get("pods", canary.pods) { try $0.int() }
+        canary.intervalSeconds = try m.get("interval", canary.intervalSeconds) { try $0.seconds(.positive) }
+        canary.checks = try m.get("checks", canary.checks) { try $0.int() }
+        canary.threshold = try m.get("threshold", canary.threshold) { try $0.int() }
+        canary.errorRatioMax = try m.get("errorRatioMax", canary.errorRatioMax) { try $0.double() }
+        canary.source = SourceLine(line: c.line, path: c.path)
+        return canary
     }
 
     static func parseRepository(_ c: YAMLCursor) throws -> RepositorySpec {

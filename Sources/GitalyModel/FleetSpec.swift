@@ -148,6 +148,9 @@ public struct NodeSpec: Equatable, Sendable {
     /// The data centre: nodes of different sites reach each other only over a `links` entry
     /// when one is given (otherwise only their own network bounds a transfer).
     public var site: String = "default"
+    /// The Gitaly release the node runs ("" for the fleet's unnamed baseline). A release named
+    /// in `faults.releases` may be bad; any other runs as modelled.
+    public var release: String = ""
     public var host = HostSpec()
     public var cpuCores: Int = 8
     public var disk = DiskSpec()
@@ -322,7 +325,8 @@ public enum FaultKind: String, CaseIterable, Sendable {
     /// Not a fault but a planned operation: a rolling update of Gitaly pods (an upgrade), one
     /// at a time, each stopped (SIGTERM ends its RPCs), started and ready before the next
     /// (a StatefulSet's `RollingUpdate`, `maxUnavailable` 1). `target` names one pod; without
-    /// it, every pod of the fleet in its order.
+    /// it, every pod of the fleet in its order. With `release` the pods roll to that release,
+    /// and with `canary` a canary stage and its analysis come first (`CanarySpec`).
     case rollingUpdate
 }
 
@@ -340,6 +344,10 @@ public struct ScheduledFault: Equatable, Sendable {
     public var peer: String?
     /// diskSlowdown: the fraction of bandwidth left.
     public var factor: Double = 0.1
+    /// rollingUpdate: the release the pods roll to (nil: they restart on the one they run).
+    public var release: String?
+    /// rollingUpdate: a canary stage first, with its analysis (nil: every pod in turn).
+    public var canary: CanarySpec?
     public var source = SourceLine()
     public init(atSeconds: Double, kind: FaultKind, target: String, durationSeconds: Double? = nil) {
         self.atSeconds = atSeconds
@@ -347,6 +355,47 @@ public struct ScheduledFault: Equatable, Sendable {
         self.target = target
         self.durationSeconds = durationSeconds
     }
+}
+
+/// A Gitaly release as a fault: the share of the calls a node running it fails, and how much
+/// slower it serves them. A release that nothing declares bad has neither.
+public struct ReleaseSpec: Equatable, Sendable {
+    public var name: String
+    /// The probability that a call served by a node on this release fails (Internal/Unavailable).
+    public var errorRatio = 0.0
+    /// Service times on a node on this release, as a multiple of the modelled ones.
+    public var latencyFactor = 1.0
+    public var source = SourceLine()
+    public init(name: String, errorRatio: Double = 0, latencyFactor: Double = 1) {
+        self.name = name
+        self.errorRatio = errorRatio
+        self.latencyFactor = latencyFactor
+    }
+    public var isBad: Bool { errorRatio > 0 || latencyFactor > 1 }
+}
+
+/// A rolling update's canary stage: the first `pods` pods take the release, then an analysis
+/// checks their own error ratio every `interval`. After `threshold` failed checks the canary
+/// pods roll back to the release they ran and the update stops; after `checks` passed ones
+/// the rest of the pods follow. This is a StatefulSet's partitioned rolling update ("rolling
+/// out a canary", kubernetes.io, StatefulSet update strategies) driven by the analysis of a
+/// progressive-delivery controller such as Flagger (docs.flagger.app, "Canary analysis":
+/// `interval`, default 60 s; `threshold`, the failed checks before a rollback;
+/// `request-success-rate` with `thresholdRange.min: 99`, the canary's own calls over the last
+/// interval; a check with no data fails).
+public struct CanarySpec: Equatable, Sendable {
+    public var pods = 1
+    /// PUBLIC: Flagger's default analysis interval, 60 s.
+    public var intervalSeconds = 60.0
+    /// Passed checks before the rest of the pods follow. ASSUMED 10, ten minutes at the default
+    /// interval (Flagger's examples promote after 5, stepping the canary's weight by 10 to 50%).
+    public var checks = 10
+    /// PUBLIC: Flagger's examples roll back after 5 failed checks (`threshold: 5`).
+    public var threshold = 5
+    /// PUBLIC: Flagger's `request-success-rate` minimum of 99%, an error ratio of 1%.
+    public var errorRatioMax = 0.01
+    public var source = SourceLine()
+    public init() {}
 }
 
 public struct FaultSpec: Equatable, Sendable {
@@ -361,6 +410,8 @@ public struct FaultSpec: Equatable, Sendable {
     /// Probability that one replication job fails (replication job failure fault).
     public var replicationJobFailureProbability = 0.0
     public var schedule: [ScheduledFault] = []
+    /// Releases that nodes run or roll to, bad ones with their error ratio and latency.
+    public var releases: [ReleaseSpec] = []
     public var source = SourceLine(path: "faults")
     public init() {}
 }

@@ -27,6 +27,11 @@ public struct WorldReport: Sendable {
     public var replicationJobsStale: Int
     /// Per storage: the highest used / capacity seen during the run.
     public var peakStorageFill: [Double]
+    /// Nodes running a bad release at the end (`ReleaseSpec.isBad`), and the most at once.
+    public var nodesOnBadRelease: Int = 0
+    public var nodesOnBadReleasePeak: Int = 0
+    /// Canary analyses that rolled their release back.
+    public var rolloutsRolledBack: Int = 0
 }
 
 /// What a repository's write availability depends on besides the fleet's health.
@@ -174,7 +179,9 @@ extension World {
                            windows: windows + [window], rpcsCompleted: rpcsCompleted, outcomes: outcomeCounts,
                            replicationJobsRun: praefect?.replicationJobsRun ?? 0, replicationJobsDead: praefect?.queue.deadJobs ?? 0, replicationDelaySeconds: replicationDelaySeconds,
                            replicationLatencySeconds: replicationLatencySeconds, replicationJobsStale: praefect?.queue.staleJobs ?? 0,
-                           peakStorageFill: fleet.storages.indices.map { peakStorageUsedBytes[$0] / max(1, fleet.storages[$0].capacityBytes) })
+                           peakStorageFill: fleet.storages.indices.map { peakStorageUsedBytes[$0] / max(1, fleet.storages[$0].capacityBytes) },
+                           nodesOnBadRelease: nodesOnBadRelease, nodesOnBadReleasePeak: max(badReleasePeak, nodesOnBadRelease),
+                           rolloutsRolledBack: rolloutsRolledBack)
     }
 
 }

@@ -56,6 +56,7 @@ extension World {
 
     mutating func scheduledFault(_ i: Int, _ s: inout EventScheduler<WorldEvent>) {
         let f = fleet.faults.schedule[i]
+        if f.kind == .rollingUpdate { return startRollout(f, &s) }
         apply(f.kind, target: f.target, praefectName: f.praefect, peer: f.peer, duration: f.durationSeconds.map(SimTime.seconds), factor: f.factor, &s)
     }
 
@@ -104,8 +105,7 @@ extension World {
             setDatabase(up: false, s.now)
             if let d = duration { s.schedule(after: d, .faultEnd(.databaseOutage)) }
         case .rollingUpdate:
-            let pods = target.isEmpty ? fleet.nodes.indices.filter { fleet.nodes[$0].host.kind == .pod } : [fleet.node(named: target)!]
-            startRollingUpdate(pods, &s)
+            preconditionFailure("a rolling update is scheduled (startRollout), never random")
         }
     }
 

@@ -26,16 +26,15 @@ struct NodeState {
     /// Move copies reading from (sending) and writing to (receiving) this node.
     var copies: (sending: Int, receiving: Int) = (0, 0)
     var slowdownFactor = 1.0
+    /// The release it runs (index into `Fleet.releases`), and what that release does to it.
+    var release: Int
+    var releaseErrorRatio = 0.0
+    var latencyFactor = 1.0
+    /// Client calls that ended on the node, and those that failed there (crash, deadline, a bad
+    /// release): what a canary analysis reads (`World+Rollouts`).
+    var callsServed = 0
+    var callsFailed = 0
     var up: Bool { downCount == 0 }
-}
-
-/// A rolling update of pods, one at a time: a pod stops, starts again and waits for its
-/// readiness delay before the next one stops (a StatefulSet's `RollingUpdate` strategy with
-/// `maxUnavailable` 1, the Kubernetes default).
-struct RollingUpdate {
-    var nodes: [Int]
-    var next = 0
-    var current: Int?
 }
 
 /// Hosts: VMs and pods going down and coming back (crashes, evictions, restarts, rolling
@@ -85,43 +84,6 @@ extension World {
         recomputeWriteFailing(now)
     }
 
-    /// Starts a rolling update of the given pods now.
-    public static func startRollingUpdate(_ sim: inout Simulation<World>, nodes: [Int]) {
-        sim.model.startRollingUpdate(nodes, &sim.scheduler)
-    }
-
-    /// Starts rolling `pods`; a rolling update already under way takes them on after its own.
-    mutating func startRollingUpdate(_ pods: [Int], _ s: inout EventScheduler<WorldEvent>) {
-        precondition(pods.allSatisfy { fleet.nodes[$0].host.kind == .pod }, "only pods are rolled")
-        if rollingUpdate != nil {
-            rollingUpdate!.nodes += pods
-        } else {
-            rollingUpdate = RollingUpdate(nodes: pods)
-            s.schedule(at: s.now, .rollingUpdateStep)
-        }
-    }
-
-    /// One step: the pod being updated is back, so the next one stops. A pod's outage lasts its
-    /// stop, start and readiness delay; the next stops only once the previous is ready.
-    mutating func rollingUpdateStep(_ s: inout EventScheduler<WorldEvent>) {
-        guard var u = rollingUpdate else { return }
-        if let c = u.current, !nodes[c].up {
-            // Still held down by another outage: the controller waits for readiness.
-            s.schedule(after: .seconds(1), .rollingUpdateStep)
-            return
-        }
-        guard u.next < u.nodes.count else { rollingUpdate = nil; return }
-        let n = u.nodes[u.next]
-        u.next += 1
-        u.current = n
-        rollingUpdate = u
-        let h = fleet.nodes[n].host
-        let outage = SimTime.seconds(h.stopSeconds + h.startSeconds + h.readinessDelaySeconds)
-        nodeDown(n, for: outage, &s)
-        s.schedule(after: outage, .rollingUpdateStep)
-    }
-
-    public var rollingUpdateInProgress: Bool { rollingUpdate != nil }
     /// A planned restart of a node's host (an upgrade, a VM resize): it stops and starts again,
     /// a pod also waiting for its readiness delay. Returns when it will serve again.
     @discardableResult

@@ -278,7 +278,9 @@ extension World {
             inflight[Int(slot)].deadlineAt = deadline
             return s.schedule(at: s.now, .rpcDone(node: Int32(n), slot: slot, repository: rpc.repository))
         }
-        let t = serviceTime(rpc, node: n)
+        var t = serviceTime(rpc, node: n)
+        // A release that serves slower (`ReleaseSpec.latencyFactor`).
+        if nodes[n].latencyFactor != 1 { t = .nearest(seconds: t.seconds * nodes[n].latencyFactor) }
         if rpc.transaction >= 0 {
             inflight[Int(slot)].voteAt = s.now + SimTime(nanoseconds: Int64(Double(t.nanoseconds) * Self.votePointShare))
         }
@@ -349,10 +351,20 @@ extension World {
         let survived = rpc.epoch == nodes[n].epoch && nodes[n].up
         if rpc.transaction <= World.replicationWorkMarker { return replicationCPUDone(rpc, ok: survived, &s) }
         releaseLimiter(rpc, node: n, &s)
+        nodes[n].callsServed += 1
         if survived && cancelledAt <= s.now {
             // Cancelled at the client's deadline: a call past its vote point changed its replica.
+            nodes[n].callsFailed += 1
             return nodeAnswered(rpc, ok: false, voted: voteAt <= cancelledAt, outcome: .deadlineExceeded, s.now, &s)
         }
+        // A bad release fails a share of its calls (`ReleaseSpec.errorRatio`), drawn from its own
+        // stream so that a good release leaves every other draw as it was. ASSUMED: the call
+        // fails before its vote point, so it changes nothing.
+        if survived && nodes[n].releaseErrorRatio > 0 && releaseRandom.bernoulli(nodes[n].releaseErrorRatio) {
+            nodes[n].callsFailed += 1
+            return nodeAnswered(rpc, ok: false, voted: false, outcome: .unavailable, s.now, &s)
+        }
+        if !survived { nodes[n].callsFailed += 1 }
         // A node that went down (crash, SIGTERM of a pod) after its vote point has changed its
         // replica although the call failed.
         let e = Int(rpc.epoch)

@@ -137,7 +137,13 @@ public struct World: DiscreteEventModel {
     public internal(set) var weights: [Int]
     /// Bytes of the repositories whose move switched to its destination so far.
     public internal(set) var movedBytes = 0.0
-    var rollingUpdate: RollingUpdate?
+    /// Rolling updates: the first rolls, the others wait their turn (`World+Rollouts`).
+    var rollouts: [Rollout] = []
+    /// Canary analyses that rolled their release back.
+    public internal(set) var rolloutsRolledBack = 0
+    /// The most nodes on a bad release at once after a rolling update changed one.
+    var badReleasePeak = 0
+    var releaseRandom: RandomStream
     public internal(set) var nodesDown: TimeWeightedAverage
     var trafficRandom: RandomStream
     var routingRandom: RandomStream
@@ -198,6 +204,7 @@ public struct World: DiscreteEventModel {
         moveSourceReadRandom = streams.stream("praefect.move.read")
         moveCorruptionRandom = streams.stream("gitlab.move.corruption")
         moveInterruptionRandom = streams.stream("gitlab.move.interruption")
+        releaseRandom = streams.stream("release.errors")
         var pool = BandwidthPool()
         nodes = fleet.nodes.map { n in
             NodeState(cpu: Server(servers: n.cpuCores),
@@ -205,7 +212,8 @@ public struct World: DiscreteEventModel {
                       diskWrite: pool.addResource(named: "\(n.name).disk.write", bytesPerSecond: n.disk.writeBytesPerSecond),
                       network: pool.addResource(named: "\(n.name).network", bytesPerSecond: n.networkBytesPerSecond),
                       packCPU: pool.addResource(named: "\(n.name).cpu.pack", bytesPerSecond: Double(n.cpuCores) * fleet.gitlab.moveSourceBytesPerCoreSecond),
-                      indexCPU: pool.addResource(named: "\(n.name).cpu.index", bytesPerSecond: Double(n.cpuCores) * fleet.gitlab.moveDestinationBytesPerCoreSecond))
+                      indexCPU: pool.addResource(named: "\(n.name).cpu.index", bytesPerSecond: Double(n.cpuCores) * fleet.gitlab.moveDestinationBytesPerCoreSecond),
+                      release: n.release, releaseErrorRatio: fleet.releases[n.release].errorRatio, latencyFactor: fleet.releases[n.release].latencyFactor)
         }
         siteLinks = fleet.links.map { l in pool.addResource(named: "link \(fleet.sites[l.sites.0])-\(fleet.sites[l.sites.1])", bytesPerSecond: l.bytesPerSecond) }
         self.pool = pool

@@ -154,6 +154,9 @@ struct RunCommand: ParsableCommand {
             "  peak storage fill  \(fixed(p.peakFillMax * 100, 1))%",
             "  worst window       apdex \(fixed(p.minApdex, 3)), error ratio \(shortText(p.maxErrorRatio))",
         ]
+        if p.badReleasePeakMax > 0 {
+            lines.append("  bad release        up to \(p.badReleasePeakMax) nodes on it at once, \(p.badReleaseNodesMax) left on it at the end")
+        }
         if !p.claims.isEmpty {
             lines.append("  claims")
             for j in p.claims { lines.append("    \(j.holds ? "holds " : "FAILS ") \(j.claim.statement): \(j.observed)") }

@@ -153,7 +153,7 @@ import Testing
         for (args, message) in [
             (["sweep", sweep, "--db", db], "rehearse: \(model):3: model.nodes.5.cpuCores: sweep: \"5\" is not an entry of the list (0 to 1)\n"),
             (["sweep", good, "--db", db], "rehearse: \(good): no sweep: block; `rehearse run` runs a single configuration\n"),
-            (["check", good, unknown, "--db", db], "rehearse: \(unknown):8: claims[0]: claim \"p95(speed_hours) < 3\": unknown quantity \"speed_hours\"; use one of duration_hours, write_unavailable_repo_seconds, max_read_only_seconds, lost_writes, moves_failed, repositories_left_read_only, peak_fill, min_apdex, max_error_ratio; the form is STAT(QUANTITY) OP NUMBER [at LEVEL%], e.g. p95(duration_hours) < 72 at 95%\n"),
+            (["check", good, unknown, "--db", db], "rehearse: \(unknown):8: claims[0]: claim \"p95(speed_hours) < 3\": unknown quantity \"speed_hours\"; use one of duration_hours, write_unavailable_repo_seconds, max_read_only_seconds, lost_writes, moves_failed, repositories_left_read_only, peak_fill, min_apdex, max_error_ratio, bad_release_nodes, bad_release_peak; the form is STAT(QUANTITY) OP NUMBER [at LEVEL%], e.g. p95(duration_hours) < 72 at 95%\n"),
             (["compare", db, db], "rehearse: \(db): no such results database\n"),
         ] {
             let r = try rehearse(args)

@@ -48,6 +48,9 @@ public struct Prediction: Sendable {
     /// The worst monitoring window over every replication: its apdex and its error ratio.
     public var minApdex: Double
     public var maxErrorRatio: Double
+    /// The most nodes any replication left on a bad release, and had on one at once.
+    public var badReleaseNodesMax: Int
+    public var badReleasePeakMax: Int
     public var movesFailedMean: Double
     public var claims: [Claim.Judgement]
 
@@ -84,6 +87,8 @@ public struct Prediction: Sendable {
         peakFillMax = results.map(\.peakFill).max()!
         minApdex = results.map(\.minApdex).min()!
         maxErrorRatio = results.map(\.maxErrorRatio).max()!
+        badReleaseNodesMax = results.map(\.badReleaseNodes).max()!
+        badReleasePeakMax = results.map(\.badReleasePeak).max()!
         movesFailedMean = Double(results.reduce(0) { $0 + $1.movesFailed }) / Double(results.count)
         self.claims = claims.map { $0.evaluate(results, seed: seed) }
     }
@@ -108,7 +113,7 @@ public struct Prediction: Sendable {
         }.joined(separator: ",") + "]"
         return [("duration_hours", duration), ("data_loss", loss), ("write_unavailable_repo_seconds", unavailable),
                 ("longest_read_only_seconds", readOnly), ("peak_fill", n(peakFillMax)), ("moves_failed_mean", n(movesFailedMean)),
-                ("min_apdex", n(minApdex)), ("max_error_ratio", n(maxErrorRatio)),
+                ("min_apdex", n(minApdex)), ("max_error_ratio", n(maxErrorRatio)), ("bad_release_nodes_max", "\(badReleaseNodesMax)"), ("bad_release_peak_max", "\(badReleasePeakMax)"),
                 ("claims", claimList)]
     }
 }

@@ -87,6 +87,13 @@ public enum ResultsStore {
                 ALTER TABLE replication ADD COLUMN max_error_ratio REAL NOT NULL DEFAULT 0;
                 """)
         }
+        // Releases: the nodes a rolling update left on a bad release.
+        m.registerMigration("v4") { db in
+            try db.execute(sql: """
+                ALTER TABLE replication ADD COLUMN bad_release_nodes INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE replication ADD COLUMN bad_release_peak INTEGER NOT NULL DEFAULT 0;
+                """)
+        }
         return m
     }
 
@@ -155,11 +162,11 @@ public enum ResultsStore {
                 let m = rep.metrics
                 let phases = String(decoding: try JSONEncoder().encode(rep.phases), as: UTF8.self)
                 try db.execute(sql: """
-                    INSERT INTO replication VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO replication VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [id, rep.index, m.durationHours, m.finished, m.writeUnavailableRepositorySeconds, m.maxReadOnlySeconds,
                                      m.acknowledgedWrites, m.lostWrites, m.movesFinished, m.movesFailed, m.repositoriesLeftReadOnly,
                                      m.bytesMoved, m.peakFill, m.events, phases, m.randomFaults, m.likelihoodRatio,
-                                     m.minApdex, m.maxErrorRatio])
+                                     m.minApdex, m.maxErrorRatio, m.badReleaseNodes, m.badReleasePeak])
                 for s in rep.series {
                     try db.execute(sql: "INSERT INTO series VALUES (?, ?, ?, ?, ?)",
                                    arguments: [id, rep.index, s.name, pack(s.timesSeconds), pack(s.values)])
@@ -200,7 +207,7 @@ public enum ResultsStore {
                     movesFinished: r["moves_finished"], movesFailed: r["moves_failed"], repositoriesLeftReadOnly: r["repositories_left_read_only"],
                     bytesMoved: r["bytes_moved"], peakFill: r["peak_fill"], events: r["events"],
                     randomFaults: r["random_faults"], likelihoodRatio: r["likelihood_ratio"],
-                    minApdex: r["min_apdex"], maxErrorRatio: r["max_error_ratio"]))
+                    minApdex: r["min_apdex"], maxErrorRatio: r["max_error_ratio"], badReleaseNodes: r["bad_release_nodes"], badReleasePeak: r["bad_release_peak"]))
                 phases.append((try? JSONDecoder().decode([PhaseTiming].self, from: Data((r["phases"] as String).utf8))) ?? [])
             }
             guard !metrics.isEmpty else { throw ResultsStoreError.broken(path: path, reason: "run \(runID) has no replication") }

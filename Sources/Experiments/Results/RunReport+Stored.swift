@@ -102,6 +102,8 @@ extension Comparison {
             difference("peak storage fill (mean)", .probability) { $0.peakFill },
             difference("lowest window apdex (mean)", .ratio) { $0.minApdex },
             difference("highest window error ratio (mean)", .probability) { $0.maxErrorRatio },
+            difference("nodes left on a bad release (mean)", .count) { Double($0.badReleaseNodes) },
+            difference("most nodes on a bad release at once (mean)", .count) { Double($0.badReleasePeak) },
             loss,
         ]
     }
