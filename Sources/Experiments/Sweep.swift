@@ -24,6 +24,8 @@ public struct Sweep: Sendable, Equatable {
 
     /// One field set to one value.
     public struct Assignment: Sendable, Equatable {
+        /// The parameter and value as a results database stores them.
+        public var stored: SweepValue { SweepValue(key: parameter.key, value: value) }
         public var parameter: Parameter
         public var value: String
         public var label: String { "\(parameter.key)=\(value)" }
@@ -106,5 +108,15 @@ public struct Sweep: Sendable, Equatable {
         default:
             throw fail("\"\(head)\" is inside a plain value, not a mapping or a list")
         }
+    }
+}
+
+/// One parameter's value at a sweep's point.
+public struct SweepValue: Codable, Sendable, Equatable {
+    public var key: String
+    public var value: String
+    public init(key: String, value: String) {
+        self.key = key
+        self.value = value
     }
 }

@@ -118,6 +118,9 @@ struct IntervalChart {
     var id: String
     var title: String
     var rows: [(name: String, estimate: Estimate, detail: String)]
+    /// What the values are: a probability (ticks in percent) or any other quantity.
+    var unit: Quantity = .probability
+    var axisTitle = "probability that a replication loses an acknowledged write"
 
     static let rowHeight = 44.0
 
@@ -131,8 +134,10 @@ struct IntervalChart {
             plotHeight: Self.rowHeight * Double(max(rows.count, 1)) + 16)
         // Ticks as percentages with only the decimals the step needs; scientific below 0.1 %.
         let percentDecimals = max(0, scale.decimals - 2)
+        let unit = self.unit
         let tickLabel: (Double) -> String = { tick in
-            tick == 0 ? "0" : scale.upper >= 1e-3 ? Format.fixed(tick * 100, decimals: percentDecimals) + " %" : Format.scientific(tick)
+            guard unit == .probability else { return tick == 0 ? "0" : Format.value(tick, unit) }
+            return tick == 0 ? "0" : scale.upper >= 1e-3 ? Format.fixed(tick * 100, decimals: percentDecimals) + " %" : Format.scientific(tick)
         }
         let description = rows.map { "\($0.name): \($0.detail)" }.joined(separator: "; ")
         var writer = SVGWriter(id: id, title: title, description: description, frame: frame)
@@ -143,7 +148,7 @@ struct IntervalChart {
             writer.append("<text class=\"tick\" x=\"\(x)\" y=\"\(Format.coordinate(bottom + 16))\" text-anchor=\"middle\">\(HTMLText.escape(tickLabel(tick)))</text>\n")
         }
         writer.append("<rect class=\"frame\" x=\"\(Format.coordinate(PlotFrame.left))\" y=\"\(Format.coordinate(frame.top))\" width=\"\(Format.coordinate(frame.plotWidth))\" height=\"\(Format.coordinate(frame.plotHeight))\"/>\n")
-        writer.append("<text class=\"axis-title\" x=\"\(Format.coordinate(PlotFrame.left + frame.plotWidth / 2))\" y=\"\(Format.coordinate(bottom + 38))\" text-anchor=\"middle\">probability that a replication loses an acknowledged write</text>\n")
+        writer.append("<text class=\"axis-title\" x=\"\(Format.coordinate(PlotFrame.left + frame.plotWidth / 2))\" y=\"\(Format.coordinate(bottom + 38))\" text-anchor=\"middle\">\(HTMLText.escape(axisTitle))</text>\n")
         for (index, row) in rows.enumerated() {
             let y = frame.py(Double(rows.count - index) - 0.5)
             let style = SeriesStyle(index: index)

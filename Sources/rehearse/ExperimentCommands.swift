@@ -282,7 +282,7 @@ func compareWithBaseline(_ results: ExperimentResults, file: String, baseline: S
 struct ReportCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "report",
-        abstract: "Write a run's report: one self-contained HTML page with SVG plots.")
+        abstract: "Write a run's report, or a sweep's: one self-contained HTML page with SVG plots.")
 
     @Argument(help: ArgumentHelp("The results database.", valueName: "db"))
     var db: String
@@ -293,7 +293,16 @@ struct ReportCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Where to write the page.", valueName: "file"))
     var html: String
 
+    @Flag(help: "Report a sweep (`rehearse sweep --db`): the latest, or the one run --run belongs to; one row per point.")
+    var sweep = false
+
     func run() throws {
+        if sweep {
+            let runs = try resultsStore { try ResultsStore.loadSweep(path: db, containing: runID) }
+            try AtomicFile.write(Data(HTMLReport.render(SweepReport(runs)).utf8), to: html)
+            print("wrote \(html): sweep of \(runs.count) points, runs \(runs.first!.id)–\(runs.last!.id)")
+            return
+        }
         let stored = try resultsStore { try ResultsStore.load(path: db, run: runID) }
         try AtomicFile.write(Data(HTMLReport.render(RunReport(stored)).utf8), to: html)
         print("wrote \(html): run \(stored.id) of \(stored.experiment), \(stored.metrics.count) replications")
@@ -367,16 +376,19 @@ struct SweepCommand: ParsableCommand {
             try experimentInput(experiment) { try ExperimentRunner(e, point: point) }
         }
         if !json { print("sweep \(e.name): \(runners.count) points × \(replications ?? e.replications) replications, seed \(e.seed)") }
+        var first: Int64?
         for runner in runners {
             let label = runner.point.map(\.label).joined(separator: ", ")
             var results = try runReplications(runner, replications: replications ?? e.replications, seed: e.seed, hours: e.hours, threads: threads, label: "sweep \(label)")
             results.experiment.name = "\(e.name) [\(label)]"
             let p = Prediction(results.metrics, claims: e.claims, seed: results.seed)
+            var runID: Int64?
             if let db {
-                _ = try resultsStore { try ResultsStore.save(results, to: db) }
+                runID = try resultsStore { try ResultsStore.save(results, to: db, sweep: (of: first, point: runner.point.map(\.stored))) }
+                first = first ?? runID
             }
             if json {
-                print(RunCommand.json(results, p, runID: nil))
+                print(RunCommand.json(results, p, runID: runID))
             } else {
                 let claims = p.claims.isEmpty ? "" : "; claims " + p.claims.map { $0.holds ? "holds" : "FAILS" }.joined(separator: " ")
                 print("  \(label): duration p50 \(shortText(p.durationP50.value)) h, p95 \(shortText(p.durationP95.value)) h; write-unavailable \(shortText(p.writeUnavailableMean.value)) repo-s; P(loss) \(shortText(p.dataLossProbability.value)); unfinished \(p.unfinished)\(claims)")

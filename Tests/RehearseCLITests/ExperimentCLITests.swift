@@ -139,6 +139,37 @@ import Testing
         #expect(try rehearse(["check", file, "--baseline", db, "--db", db]).err == "rehearse: --baseline and --db name the same file; store the new runs elsewhere\n")
     }
 
+    /// Goal: a sweep stored with --db comes back as one sweep, whatever else the database
+    /// holds: `report --sweep` draws one row per point in order, each with its own run's
+    /// figures; `--run ID` picks the sweep that run belongs to. Method: a two-point sweep
+    /// (API error rates 0.1 and 0.4), a plain run, then the sweep again: the latest sweep is
+    /// runs 4–5, run 1's sweep is runs 1–2, the plain run 3 is none; each row's P(data loss)
+    /// cell is the one `report --run` prints for that point; a database with no sweep is exit 2.
+    @Test func sweepReportHasOneRowPerPointOfItsSweep() throws {
+        let file = try experiment("points", claims: ["P(data_loss) < 0.5 at 95%"])
+        try (String(contentsOfFile: file, encoding: .utf8) + "\nsweep:\n  model.gitlab.apiErrorRate: [0.1, 0.4]\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let db = dir.appendingPathComponent("sweeps.sqlite").path
+        #expect(try rehearse(["sweep", file, "--db", db]).status == 0)
+        #expect(try rehearse(["run", file, "--db", db]).status == 0)
+        #expect(try rehearse(["sweep", file, "--db", db]).status == 0)
+        let latest = dir.appendingPathComponent("latest.html").path, first = dir.appendingPathComponent("first.html").path
+        let drawn = try rehearse(["report", db, "--sweep", "--html", latest])
+        #expect(drawn.status == 0 && drawn.out == "wrote \(latest): sweep of 2 points, runs 4–5\n", "\(drawn.out)\(drawn.err)")
+        #expect(try rehearse(["report", db, "--sweep", "--run", "1", "--html", first]).out == "wrote \(first): sweep of 2 points, runs 1–2\n")
+        let page = try String(contentsOfFile: latest, encoding: .utf8)
+        let rows = page.components(separatedBy: "<tr>").dropFirst(2)
+        #expect(rows.count == 2 && rows.first!.contains("<td>4</td><td><code>0.1</code></td>") && rows.last!.contains("<td>5</td><td><code>0.4</code></td>"), "\(rows)")
+        for (row, run) in zip(rows, ["4", "5"]) {
+            let single = dir.appendingPathComponent("run\(run).html").path
+            #expect(try rehearse(["report", db, "--run", run, "--html", single]).status == 0)
+            let runPage = try String(contentsOfFile: single, encoding: .utf8)
+            let loss = try #require(runPage.firstMatch(of: /replications lost a write; P = ([^<]+)</)?.1, "\(runPage.prefix(3000))")
+            #expect(row.contains("<td>\(loss)</td>"), "run \(run): \(loss) not in \(row)")
+        }
+        let none = try rehearse(["report", db, "--sweep", "--run", "3", "--html", latest])
+        #expect(none.status == 2 && none.err == "rehearse: \(db): run 3 is not a point of a sweep\n", "\(none.err)")
+    }
+
     /// Goal: bad input to `sweep`, `check` and `compare` is one line and exit 2, before any
     /// replication runs, and nothing is written: a sweep over a field that does not exist, an
     /// experiment with no sweep, a claim on a metric that does not exist (after a good

@@ -20,6 +20,8 @@ public struct StoredRun: Sendable {
     public var series: [[SampleSeries]]
     public var inputs: [(role: String, path: String, sha256: String)]
     public var control: Bool
+    /// A sweep's point: its parameters in the sweep's order (nil for a plain run).
+    public var sweepPoint: [SweepValue]? = nil
 
     public var prediction: Prediction { Prediction(metrics, claims: claims, seed: seed) }
     public var events: Int { metrics.reduce(0) { $0 + $1.events } }
@@ -87,11 +89,14 @@ public enum ResultsStore {
                 ALTER TABLE replication ADD COLUMN max_error_ratio REAL NOT NULL DEFAULT 0;
                 """)
         }
-        // Releases: the nodes a rolling update left on a bad release.
+        // Releases: the nodes a rolling update left on a bad release. Sweeps: the points of one
+        // sweep share `sweep_of` (its first point's run id) and each names its parameters.
         m.registerMigration("v4") { db in
             try db.execute(sql: """
                 ALTER TABLE replication ADD COLUMN bad_release_nodes INTEGER NOT NULL DEFAULT 0;
                 ALTER TABLE replication ADD COLUMN bad_release_peak INTEGER NOT NULL DEFAULT 0;
+                ALTER TABLE run ADD COLUMN sweep_of INTEGER;
+                ALTER TABLE run ADD COLUMN sweep_point TEXT;
                 """)
         }
         return m
@@ -139,7 +144,9 @@ public enum ResultsStore {
 
     /// Adds a run; returns its id.
     @discardableResult
-    public static func save(_ r: ExperimentResults, to path: String) throws -> Int64 {
+    /// Stores a run; with `sweep`, as a point of a sweep whose first point is run `of` (nil:
+    /// this run is the first).
+    public static func save(_ r: ExperimentResults, to path: String, sweep: (of: Int64?, point: [SweepValue])? = nil) throws -> Int64 {
         // Read every input before opening the database: a missing file writes nothing.
         let inputs = try r.experiment.inputFiles.map { role, file -> (String, String, Data) in
             guard let data = FileManager.default.contents(atPath: file) else { throw ResultsStoreError.broken(path: file, reason: "cannot read the input file") }
@@ -154,6 +161,10 @@ public enum ResultsStore {
                 """, arguments: [e.name, e.file, e.description, String(r.seed), r.hours, r.replications.count, r.threads, r.wallSeconds,
                                  e.claims.map(\.statement).joined(separator: "\n"), e.control, e.faultRateScale])
             let id = db.lastInsertedRowID
+            if let sweep {
+                let point = String(decoding: try JSONEncoder().encode(sweep.point), as: UTF8.self)
+                try db.execute(sql: "UPDATE run SET sweep_of = ?, sweep_point = ? WHERE id = ?", arguments: [sweep.of ?? id, point, id])
+            }
             for (role, file, data) in inputs {
                 try db.execute(sql: "INSERT INTO input (run_id, role, path, sha256, content) VALUES (?, ?, ?, ?, ?)",
                                arguments: [id, role, file, SHA256.hex([UInt8](data)), data])
@@ -188,7 +199,7 @@ public enum ResultsStore {
     public static func load(path: String, run id: Int64? = nil) throws -> StoredRun {
         let queue = try open(path, create: false)
         return try queue.read { db in
-            let sql = "SELECT id, experiment, experiment_file, description, seed, hours, threads, wall_seconds, claims, control FROM run "
+            let sql = "SELECT id, experiment, experiment_file, description, seed, hours, threads, wall_seconds, claims, control, sweep_point FROM run "
                 + (id == nil ? "ORDER BY id DESC LIMIT 1" : "WHERE id = ?")
             guard let row = try Row.fetchOne(db, sql: sql, arguments: id.map { [$0] } ?? []) else { throw ResultsStoreError.noRun(path: path, id: id) }
             let runID: Int64 = row[0]
@@ -219,9 +230,36 @@ public enum ResultsStore {
             }
             let inputs = try Row.fetchAll(db, sql: "SELECT role, path, sha256 FROM input WHERE run_id = ? ORDER BY rowid", arguments: [runID])
                 .map { (role: $0[0] as String, path: $0[1] as String, sha256: $0[2] as String) }
+            var point: [SweepValue]?
+            if let text = row[10] as String? {
+                guard let p = try? JSONDecoder().decode([SweepValue].self, from: Data(text.utf8)) else {
+                    throw ResultsStoreError.broken(path: path, reason: "run \(runID): its sweep point is not readable")
+                }
+                point = p
+            }
             return StoredRun(id: runID, experiment: row[1], experimentFile: file, description: row[3], seed: seed, hours: row[5], threads: row[6],
-                             wallSeconds: row[7], claims: claims, metrics: metrics, phases: phases, series: series, inputs: inputs, control: row[9])
+                             wallSeconds: row[7], claims: claims, metrics: metrics, phases: phases, series: series, inputs: inputs, control: row[9],
+                             sweepPoint: point)
         }
+    }
+
+    /// The runs of a sweep, in the order they were stored: the sweep that run `id` belongs to,
+    /// or the latest sweep.
+    public static func loadSweep(path: String, containing id: Int64? = nil) throws -> [StoredRun] {
+        let queue = try open(path, create: false)
+        let ids: [Int64] = try queue.read { db in
+            let first: Int64?
+            if let id {
+                guard let row = try Row.fetchOne(db, sql: "SELECT sweep_of FROM run WHERE id = ?", arguments: [id]) else { throw ResultsStoreError.noRun(path: path, id: id) }
+                guard let of = row[0] as Int64? else { throw ResultsStoreError.broken(path: path, reason: "run \(id) is not a point of a sweep") }
+                first = of
+            } else {
+                first = try Int64.fetchOne(db, sql: "SELECT MAX(sweep_of) FROM run")
+            }
+            guard let first else { throw ResultsStoreError.broken(path: path, reason: "no sweep stored; `rehearse sweep EXPERIMENT --db FILE` stores one") }
+            return try Int64.fetchAll(db, sql: "SELECT id FROM run WHERE sweep_of = ? ORDER BY id", arguments: [first])
+        }
+        return try ids.map { try load(path: path, run: $0) }
     }
 
     /// Doubles as little-endian IEEE 754 bytes (exact, and compact for a few hundred points).

@@ -143,3 +143,21 @@ extension Comparison {
         return (low > 0 || high < 0, "two-proportion z, 95% CI \(shortNumber(low))…\(shortNumber(high))")
     }
 }
+
+extension SweepReport {
+    /// The report of a sweep's stored runs (`ResultsStore.loadSweep`), in their order.
+    public init(_ runs: [StoredRun]) {
+        precondition(!runs.isEmpty)
+        let parameters = runs[0].sweepPoint?.map(\.key) ?? []
+        let points = runs.map { run in
+            let report = RunReport(run)
+            let p = run.prediction
+            return Point(runID: run.id, values: run.sweepPoint?.map(\.value) ?? [], replications: run.metrics.count, unfinished: p.unfinished,
+                         predictions: report.summary.predictions, worstErrorRatio: p.maxErrorRatio, claims: report.summary.claims)
+        }
+        // A point's run is named "experiment [k=v, ...]": the sweep is the experiment.
+        let name = runs[0].experiment.split(separator: " [").first.map(String.init) ?? runs[0].experiment
+        self.init(title: "Sweep of \(name) (runs \(runs.first!.id)–\(runs.last!.id))", experiment: runs[0].experimentFile, seed: runs[0].seed,
+                  parameters: parameters, points: points)
+    }
+}
