@@ -3,6 +3,7 @@
 // Modules follow ../shared/ARCHITECTURE.md; arrows point one way:
 // CGSL, CZlib ← SimKernel ← Stochastics ← GitalyModel / Traffic / Inventory ← Experiments, Bench ← rehearse;
 // Inventory ← Planner (pure: no GitalyModel type crosses into it) ← rehearse;
+// Migration ← SimulatedDriver (the world), LocalGit (real git) ← rehearse: one engine, two drivers;
 // SpecFiles (input files) sits below every module that reads one.
 import PackageDescription
 
@@ -24,6 +25,7 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "5.0.1"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
     ],
     targets: [
         // GSL through the system library (Debian: libgsl-dev); a C shim keeps Swift 6 away
@@ -57,12 +59,15 @@ let package = Package(
         // The engine's driver inside the simulator: engine actions onto the world's admin door.
         .target(name: "SimulatedDriver", dependencies: ["Migration", "GitalyModel", "SimKernel"], exclude: ["README.md"]),
         .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "SpecFiles", "GitalyModel", "Traffic", "Inventory", "Planner", "Migration", "SimulatedDriver", "Report", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
+        // The engine's driver for real git: bare repositories in storage folders, GitLab's
+        // metadata and move state machine in SQLite, git run through swift-subprocess.
+        .target(name: "LocalGit", dependencies: ["Migration", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Subprocess", package: "swift-subprocess")], exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",
             dependencies: [
                 "SimKernel", "Stochastics", "Bench", "SpecFiles", "GitalyModel", "Traffic", "Experiments",
-                "Inventory", "Planner", "Migration", "Report",
+                "Inventory", "Planner", "Migration", "Report", "LocalGit",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),
@@ -82,6 +87,7 @@ let package = Package(
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse", "GitalyModel", "SimKernel"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SimKernel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
+        .testTarget(name: "LocalGitTests", dependencies: ["LocalGit", "Migration"]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "SimKernel", "Stochastics", "CZlib", "SpecFiles"]),
     ],
     swiftLanguageModes: [.v6]

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import GitalyModel
 import Inventory
+import LocalGit
 import Planner
 import SpecFiles
 
@@ -10,7 +11,45 @@ struct InventoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inventory",
         abstract: "Generate and summarise inventories of repositories to migrate.",
-        subcommands: [Generate.self, Stats.self])
+        subcommands: [Generate.self, Scan.self, Stats.self])
+
+    struct Scan: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "scan",
+            abstract: "Build an inventory from storage folders of bare git repositories.",
+            discussion: """
+                Each --storage NAME=DIR is a folder of bare repositories (at any depth, e.g. \
+                @hashed/ab/cd/...git). Sizes come from disk; ids are given in order of storage, then \
+                path. With --state, the local GitLab state that `migrate --driver local-git` and \
+                `workload push` share is created too (it must not exist yet).
+                """)
+
+        @Option(name: .customLong("storage"), help: ArgumentHelp("A storage: NAME=DIR (repeat for each).", valueName: "name=dir"))
+        var storages: [String] = []
+
+        @Option(help: ArgumentHelp("Where to write the inventory (.csv or .json).", valueName: "file"))
+        var out: String
+
+        @Option(help: ArgumentHelp("Also create the local GitLab state here (SQLite).", valueName: "file"))
+        var state: String?
+
+        func run() throws {
+            let storages = try parseStorages(self.storages)
+            let found: [LocalGitLab.Repository]
+            do { found = try StorageScan.scan(storages) } catch let e as StorageScan.Failure { throw InputError(e.description) }
+            var builder = InventoryBuilder(file: out)
+            for r in found {
+                try builder.add(InventoryEntry(id: RepositoryID(r.id.value), path: r.relativePath, kind: .project, storage: r.storage, sizeBytes: r.sizeBytes), line: nil)
+            }
+            let inventory = try builder.finish()
+            if let state {
+                do { _ = try LocalGitLab.create(path: state, storages: storages, repositories: found) } catch let e as LocalGitLab.Failure { throw InputError(e.description) }
+            }
+            try AtomicFile.write(out.hasSuffix(".json") ? Data(inventory.json().utf8) : Data(inventory.csv()), to: out)
+            let bytes = found.reduce(Int64(0)) { $0 + $1.sizeBytes }
+            print("wrote \(out): \(found.count) repositories, \(ByteText.decimal(Double(bytes))) in \(storages.count) storages" + (state.map { "; state \($0)" } ?? ""))
+        }
+    }
 
     struct Generate: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -97,5 +136,15 @@ func loadPlanFleet(_ path: String) throws -> PlanFleet {
         return PlanFleet(try Fleet.build(FleetSpec.load(path: path)))
     } catch let e as SpecError {
         throw InputError(e.description)
+    }
+}
+
+/// `--storage NAME=DIR` options, each naming a folder.
+func parseStorages(_ options: [String]) throws -> [LocalGitLab.Storage] {
+    guard !options.isEmpty else { throw InputError("give at least one --storage NAME=DIR") }
+    return try options.map { o in
+        let parts = o.split(separator: "=", maxSplits: 1).map(String.init)
+        guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw InputError("--storage \(o): expected NAME=DIR") }
+        return LocalGitLab.Storage(name: parts[0], directory: URL(fileURLWithPath: parts[1]).standardizedFileURL.path)
     }
 }

@@ -4,6 +4,7 @@ import Experiments
 import Foundation
 import GitalyModel
 import Inventory
+import LocalGit
 import Migration
 import Planner
 import SimKernel
@@ -16,10 +17,10 @@ struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Run a storage migration through the migration engine, or show a journal's state.",
-        subcommands: [Run.self, Status.self],
+        subcommands: [Run.self, Resume.self, Status.self],
         defaultSubcommand: Run.self)
 
-    struct Run: ParsableCommand {
+    struct Run: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "run",
             abstract: "Plan a migration and run it against the simulated fleet: a prediction of one run.",
@@ -31,17 +32,32 @@ struct MigrateCommand: ParsableCommand {
                 failed gate pauses it (no operator resumes it in a simulation), or at --hours.
                 """)
 
-        @Option(help: ArgumentHelp("Where the migration runs; only `simulated` for now.", valueName: "driver"))
+        @Option(help: ArgumentHelp("Where the migration runs: `simulated` (a prediction) or `local-git` (bare repositories in storage folders, for real).", valueName: "driver"))
         var driver: String = "simulated"
 
-        @Option(help: ArgumentHelp("The fleet model (YAML, schema in models/README.md).", valueName: "file"))
-        var model: String
+        @Option(help: ArgumentHelp("simulated: the fleet model (YAML, schema in models/README.md).", valueName: "file"))
+        var model: String?
 
-        @Option(help: ArgumentHelp("The repositories (CSV, or JSON when it ends in .json).", valueName: "file"))
-        var inventory: String
+        @Option(help: ArgumentHelp("simulated: the repositories (CSV, or JSON when it ends in .json).", valueName: "file"))
+        var inventory: String?
 
-        @Option(help: ArgumentHelp("The migration policy (YAML, schema in models/policies/README.md).", valueName: "file"))
-        var policy: String
+        @Option(help: ArgumentHelp("simulated: the migration policy (YAML, schema in models/policies/README.md).", valueName: "file"))
+        var policy: String?
+
+        @Option(help: ArgumentHelp("local-git: the plan to carry out (`rehearse plan --out`).", valueName: "file"))
+        var plan: String?
+
+        @Option(help: ArgumentHelp("local-git: the migration's journal (SQLite); `migrate resume` goes on from it.", valueName: "file"))
+        var journal: String?
+
+        @Option(help: ArgumentHelp("local-git: the local GitLab state (`inventory scan --state`).", valueName: "file"))
+        var state: String?
+
+        @Option(help: ArgumentHelp("local-git: workers running moves (Sidekiq's threads).", valueName: "n"))
+        var workers: Int = 4
+
+        @Flag(help: "local-git: print the moves the plan would make, and make none.")
+        var dryRun = false
 
         @Option(help: ArgumentHelp("Draw synthetic traffic from this profile (needs --hours).", valueName: "path"))
         var profile: String?
@@ -62,13 +78,30 @@ struct MigrateCommand: ParsableCommand {
         var json = false
 
         func validate() throws {
-            guard driver == "simulated" else { throw InputError("--driver \(driver): only `simulated` is available (local-git and gitlab come with the real drivers)") }
+            switch driver {
+            case "simulated":
+                for (flag, value) in [("--model", model), ("--inventory", inventory), ("--policy", policy)] where value == nil {
+                    throw InputError("\(flag) is required with --driver simulated")
+                }
+            case "local-git":
+                for (flag, value) in [("--plan", plan), ("--journal", journal), ("--state", state)] where value == nil {
+                    throw InputError("\(flag) is required with --driver local-git")
+                }
+                guard (1...256).contains(workers) else { throw InputError("--workers must be 1 to 256, got \(workers)") }
+                return
+            default:
+                throw InputError("--driver \(driver): use simulated or local-git")
+            }
             guard db == nil || profile == nil else { throw InputError("give at most one of --db (a trace) or --profile (synthetic traffic)") }
             if profile != nil, hours == nil { throw InputError("--hours is required with --profile: synthetic traffic needs a length") }
             if let hours { try Limits.check(hours: hours) }
         }
 
-        func run() throws {
+        func run() async throws {
+            if driver == "local-git" {
+                return try await LocalMigration(journal: journal!, state: state!, workers: workers).start(planFile: plan!, dryRun: dryRun)
+            }
+            let (model, inventory, policy) = (self.model!, self.inventory!, self.policy!)
             let setup: MigrationSetup
             do {
                 let spec = try FleetSpec.load(path: model)
@@ -141,6 +174,28 @@ struct MigrateCommand: ParsableCommand {
             }
             lines.append("  events               \(s.events) in \(fixed(wall, 2)) s wall")
             return lines.joined(separator: "\n")
+        }
+    }
+
+    struct Resume: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "resume",
+            abstract: "Go on with a local-git migration from its journal (after a crash, a pause or an interruption).")
+
+        @Option(help: ArgumentHelp("The migration's journal (SQLite).", valueName: "file"))
+        var journal: String
+
+        @Option(help: ArgumentHelp("The local GitLab state (`inventory scan --state`).", valueName: "file"))
+        var state: String
+
+        @Option(help: ArgumentHelp("Workers running moves (Sidekiq's threads).", valueName: "n"))
+        var workers: Int = 4
+
+        func run() async throws {
+            guard FileManager.default.fileExists(atPath: journal) else { throw InputError("\(journal): no such journal") }
+            let plan: MigrationPlan
+            do { plan = try MigrationJournal.plan(inJournalAt: journal) } catch { throw InputError("\(journal): \(error)") }
+            try await LocalMigration(journal: journal, state: state, workers: workers).run(plan)
         }
     }
 

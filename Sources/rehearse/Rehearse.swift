@@ -17,10 +17,14 @@ struct Rehearse: ParsableCommand {
 
     /// Runs the command line. Every failure that comes from the user's input (a bad flag, a bad
     /// file) exits with code 2 and one message on standard error; help and version exit 0.
-    static func main() {
+    static func main() async {
         do {
             var command = try parseAsRoot()
-            try command.run()
+            if var asynchronous = command as? AsyncParsableCommand {
+                try await asynchronous.run()
+            } else {
+                try command.run()
+            }
         } catch let failed as ClaimsFailed {
             printError("rehearse: " + failed.description)
             Foundation.exit(1)
