@@ -39,7 +39,8 @@ public struct LocalGitDriver: Sendable {
     /// Runs the engine until it finishes or pauses with nothing left in flight. `now` is the
     /// wall clock as the engine's time. First the moves a previous process left are settled:
     /// queued ones are run, interrupted ones failed, replicated ones cleaned up.
-    public func run(_ engine: inout JournalledEngine, now: @Sendable () -> EngineInstant = LocalGitDriver.wallClock) async throws -> Ending {
+    /// `commands` (an operator's abort, say) are delivered right after the start.
+    public func run(_ engine: inout JournalledEngine, commands: [OperatorCommand] = [], now: @Sendable () -> EngineInstant = LocalGitDriver.wallClock) async throws -> Ending {
         let queue = MoveQueue()
         let recovered = try gitlab.recover()
         for m in recovered.replicated { await cleanUp(m) }
@@ -49,16 +50,16 @@ public struct LocalGitDriver: Sendable {
                 group.addTask { while let m = await queue.next() { await self.execute(m) } }
             }
             defer { group.cancelAll() }
-            let ending = try await loop(&engine, queue: queue, now: now)
+            let ending = try await loop(&engine, queue: queue, commands: commands, now: now)
             await queue.close()
             return ending
         }
         return ending
     }
 
-    func loop(_ engine: inout JournalledEngine, queue: MoveQueue, now: @Sendable () -> EngineInstant) async throws -> Ending {
+    func loop(_ engine: inout JournalledEngine, queue: MoveQueue, commands: [OperatorCommand], now: @Sendable () -> EngineInstant) async throws -> Ending {
         var actions = try engine.receive(.start, at: now())
-        var inbox: [EngineInput] = []
+        var inbox: [EngineInput] = commands.map { .operatorCommand($0) }
         var aborted = false, pausedBecause: String?
         while true {
             var wake: EngineInstant?

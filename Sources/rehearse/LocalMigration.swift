@@ -12,6 +12,9 @@ struct LocalMigration {
     var journal: String
     var state: String
     var workers: Int
+    /// PUBLIC name, ASSUMED value: gitalyctl polls each move (`move_status_update`), 10 s.
+    var pollInterval = EngineDuration.seconds(10)
+    var retryBackoff = EngineDuration.minutes(1)
 
     func start(planFile: String, dryRun: Bool) async throws {
         guard let data = FileManager.default.contents(atPath: planFile) else { throw InputError("\(planFile): cannot read the file") }
@@ -23,7 +26,10 @@ struct LocalMigration {
         if let p = plan.phases.first(where: { $0.gate != nil }) {
             throw InputError("\(planFile): phase \(p.name) has a gate; the local-git driver has no monitoring to feed it: plan without gates")
         }
-        let engineInput = MigrationPlan(plan, id: URL(fileURLWithPath: planFile).deletingPathExtension().lastPathComponent)
+        var engineInput = MigrationPlan(plan, id: URL(fileURLWithPath: planFile).deletingPathExtension().lastPathComponent)
+        engineInput.pollInterval = pollInterval
+        engineInput.retry.backoffBase = retryBackoff
+        engineInput.retry.backoffCap = EngineDuration(milliseconds: retryBackoff.milliseconds * 30)
         let gitlab = try openState()
         try check(engineInput, against: gitlab, file: planFile)
         if dryRun {
@@ -66,14 +72,14 @@ struct LocalMigration {
         }
     }
 
-    func run(_ plan: MigrationPlan, gitlab: LocalGitLab? = nil) async throws {
+    func run(_ plan: MigrationPlan, gitlab: LocalGitLab? = nil, commands: [OperatorCommand] = []) async throws {
         let gitlab = try gitlab ?? openState()
         try check(plan, against: gitlab, file: journal)
         var engine: JournalledEngine
         do { engine = try JournalledEngine(path: journal, plan: plan) } catch { throw InputError("\(journal): \(error)") }
         let log: @Sendable (String) -> Void = { FileHandle.standardError.write(Data("migrate: \($0)\n".utf8)) }
         let driver = LocalGitDriver(gitlab: gitlab, workers: workers, log: log)
-        let ending = try await driver.run(&engine)
+        let ending = try await driver.run(&engine, commands: commands)
         let t = engine.engine.tally
         let how: String
         switch ending {

@@ -17,7 +17,7 @@ struct MigrateCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "migrate",
         abstract: "Run a storage migration through the migration engine, or show a journal's state.",
-        subcommands: [Run.self, Resume.self, Status.self],
+        subcommands: [Run.self, Resume.self, Abort.self, Status.self],
         defaultSubcommand: Run.self)
 
     struct Run: AsyncParsableCommand {
@@ -59,6 +59,12 @@ struct MigrateCommand: ParsableCommand {
         @Flag(help: "local-git: print the moves the plan would make, and make none.")
         var dryRun = false
 
+        @Option(help: ArgumentHelp("local-git: how often a move in flight is polled (gitalyctl's move_status_update).", valueName: "duration"))
+        var pollInterval: String = "10s"
+
+        @Option(help: ArgumentHelp("local-git: the first wait before a failed move is tried again (doubling, capped at 30 times it).", valueName: "duration"))
+        var retryBackoff: String = "1m"
+
         @Option(help: ArgumentHelp("Draw synthetic traffic from this profile (needs --hours).", valueName: "path"))
         var profile: String?
 
@@ -88,6 +94,8 @@ struct MigrateCommand: ParsableCommand {
                     throw InputError("\(flag) is required with --driver local-git")
                 }
                 guard (1...256).contains(workers) else { throw InputError("--workers must be 1 to 256, got \(workers)") }
+                _ = try Self.duration(pollInterval, "--poll-interval")
+                _ = try Self.duration(retryBackoff, "--retry-backoff")
                 return
             default:
                 throw InputError("--driver \(driver): use simulated or local-git")
@@ -99,7 +107,10 @@ struct MigrateCommand: ParsableCommand {
 
         func run() async throws {
             if driver == "local-git" {
-                return try await LocalMigration(journal: journal!, state: state!, workers: workers).start(planFile: plan!, dryRun: dryRun)
+                var local = LocalMigration(journal: journal!, state: state!, workers: workers)
+                local.pollInterval = try Self.duration(pollInterval, "--poll-interval")
+                local.retryBackoff = try Self.duration(retryBackoff, "--retry-backoff")
+                return try await local.start(planFile: plan!, dryRun: dryRun)
             }
             let (model, inventory, policy) = (self.model!, self.inventory!, self.policy!)
             let setup: MigrationSetup
@@ -150,6 +161,12 @@ struct MigrateCommand: ParsableCommand {
             print(json ? Self.json(outcome.summary, wall: wall) : Self.text(outcome, plan: plan, wall: wall))
         }
 
+        /// A positive duration flag ("250ms", "10s") as the engine's.
+        static func duration(_ text: String, _ flag: String) throws -> EngineDuration {
+            guard let s = Units.seconds(text), s > 0, s <= 86_400 else { throw InputError("\(flag) \(text): expected a duration above 0 and at most a day, like 250ms or 10s") }
+            return EngineDuration(milliseconds: Int64((s * 1000).rounded()))
+        }
+
         /// The `--json` object: `MigrationSummary`'s fields in a fixed order, then `wall_seconds`.
         static func json(_ s: MigrationSummary, wall: Double) -> String {
             let encoder = JSONEncoder()
@@ -192,10 +209,28 @@ struct MigrateCommand: ParsableCommand {
         var workers: Int = 4
 
         func run() async throws {
+            try await LocalMigration(journal: journal, state: state, workers: workers).run(try Self.journalledPlan(journal))
+        }
+
+        static func journalledPlan(_ journal: String) throws -> MigrationPlan {
             guard FileManager.default.fileExists(atPath: journal) else { throw InputError("\(journal): no such journal") }
-            let plan: MigrationPlan
-            do { plan = try MigrationJournal.plan(inJournalAt: journal) } catch { throw InputError("\(journal): \(error)") }
-            try await LocalMigration(journal: journal, state: state, workers: workers).run(plan)
+            do { return try MigrationJournal.plan(inJournalAt: journal) } catch { throw InputError("\(journal): \(error)") }
+        }
+    }
+
+    struct Abort: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "abort",
+            abstract: "Abort a local-git migration: no new move starts, moves in flight settle, the weights go back as the plan says.")
+
+        @Option(help: ArgumentHelp("The migration's journal (SQLite).", valueName: "file"))
+        var journal: String
+
+        @Option(help: ArgumentHelp("The local GitLab state (`inventory scan --state`).", valueName: "file"))
+        var state: String
+
+        func run() async throws {
+            try await LocalMigration(journal: journal, state: state, workers: 4).run(try Resume.journalledPlan(journal), commands: [.abort])
         }
     }
 

@@ -2,15 +2,19 @@ import Foundation
 import Testing
 
 /// Runs the built `rehearse` binary (it sits next to the test bundle) and captures its output.
-func rehearse(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
-    let bundle = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-    var dir = bundle
+/// The `rehearse` binary built beside the tests.
+func rehearseExecutable() -> URL {
+    var dir = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
     // The test binary lives at .build/<config>/<Package>PackageTests.xctest (a file on Linux).
     while !FileManager.default.isExecutableFile(atPath: dir.appendingPathComponent("rehearse").path), dir.path != "/" {
         dir.deleteLastPathComponent()
     }
+    return dir.appendingPathComponent("rehearse")
+}
+
+func rehearse(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
     let process = Process()
-    process.executableURL = dir.appendingPathComponent("rehearse")
+    process.executableURL = rehearseExecutable()
     process.arguments = arguments
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
