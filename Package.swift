@@ -84,7 +84,7 @@ let package = Package(
             "Planner", "Inventory", "SimKernel", "SpecFiles",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
-        .testTarget(name: "RehearseCLITests", dependencies: ["rehearse", "GitalyModel", "SimKernel", "LocalGit"]),
+        .testTarget(name: "RehearseCLITests", dependencies: ["rehearse", "GitalyModel", "SimKernel", "LocalGit", "Migration"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SimKernel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "LocalGitTests", dependencies: ["LocalGit", "Migration"]),

@@ -11,7 +11,7 @@ struct Rehearse: ParsableCommand {
             BenchCommand.self,
             ModelCommand.self,
             TraceCommand.self,
-            SimulateCommand.self, InventoryCommand.self, PlanCommand.self, MigrateCommand.self,
+            SimulateCommand.self, InventoryCommand.self, PlanCommand.self, MigrateCommand.self, WorkloadCommand.self,
             RunCommand.self, SweepCommand.self, CheckCommand.self, ReportCommand.self, CompareCommand.self,
         ])
 

@@ -1,5 +1,6 @@
 import Foundation
 import LocalGit
+import Migration
 import Testing
 
 /// `inventory scan`, `plan` and `migrate --driver local-git` end to end on real bare
@@ -73,9 +74,26 @@ import Testing
         let dry = try rehearse(migrate + ["--dry-run"])
         #expect(dry.status == 0 && dry.out.hasSuffix("dry run: 6 moves, none made\n"), "\(dry.out)\(dry.err)")
         #expect(!FileManager.default.fileExists(atPath: "\(dir)/journal.sqlite"))
+        let ledger = "\(dir)/ledger.csv"
+        let pushed = try rehearse(["workload", "push", "--state", "\(dir)/gitlab.sqlite", "--rate", "40", "--duration", "1s", "--ledger", ledger, "--seed", "3"])
+        #expect(pushed.status == 0 && pushed.out.hasPrefix("pushes: ") && pushed.out.contains(" 0 failed"), "\(pushed.out)\(pushed.err)")
+        let accepted = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n").count - 1
+        #expect(accepted > 10, "\(pushed.out)")
+        // The pushes added branches: the checksums to keep are the ones after them.
+        var now: [String: String] = [:]
+        for relative in sums.keys { now[relative] = try await Self.git.checksum(of: "\(dir)/a/\(relative)").description }
         let run = try rehearse(migrate)
         #expect(run.status == 0 && run.out == "plan plan: finished; done 6, given up 0, pending 0, in flight 0\n", "\(run.out)\(run.err)")
-        try await expectAllMoved(sums)
+        try await expectAllMoved(now)
+        let verified = try rehearse(["workload", "verify", "--state", "\(dir)/gitlab.sqlite", "--ledger", ledger])
+        #expect(verified.status == 0 && verified.out == "all \(accepted) accepted pushes are in their repositories\n", "\(verified.out)\(verified.err)")
+        // A push that went missing is named, and the exit code is 1.
+        let first = try #require(try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n").dropFirst().first).split(separator: ",").map(String.init)
+        let gitlab = try LocalGitLab(path: "\(dir)/gitlab.sqlite")
+        let home = try #require(try gitlab.location(of: .init(Int64(first[0])!)))
+        try await Self.git.run(["--git-dir", home.path, "update-ref", "-d", first[1]])
+        let lost = try rehearse(["workload", "verify", "--state", "\(dir)/gitlab.sqlite", "--ledger", ledger])
+        #expect(lost.status == 1 && lost.err.contains("lost push: \(first.joined(separator: ","))"), "\(lost.err)")
         let status = try rehearse(["migrate", "status", "--journal", "\(dir)/journal.sqlite"])
         #expect(status.out.contains("finished") && status.out.contains("done 6"), "\(status.out)")
     }
