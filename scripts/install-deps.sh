@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Installs the system libraries Rehearse links against, only when missing:
-# GSL (statistics), SQLite (trace store and results), zlib (gzip-compressed logs).
+# GSL (statistics), SQLite (trace store and results), zlib (gzip-compressed logs), and git,
+# which the local-git driver and its tests run.
 set -euo pipefail
-needed=(libgsl-dev libsqlite3-dev zlib1g-dev)
+needed=(libgsl-dev libsqlite3-dev zlib1g-dev git)
 # CI also renders the HTML report headless (ReportRenderingTests; skipped where chromium is absent).
 [ -n "${CI:-}" ] && needed+=(chromium)
 missing=()

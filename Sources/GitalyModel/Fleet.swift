@@ -253,6 +253,9 @@ struct Validator {
         guard g.moveStreamBytesPerSecondMax > 0 else { throw fail(g.source, "moveStreamBandwidth", "gitlab: must be above 0, got \(g.moveStreamBytesPerSecondMax)") }
         guard g.moveSourceBytesPerCoreSecond > 0 else { throw fail(g.source, "moveSourceRatePerCore", "gitlab: must be above 0, got \(g.moveSourceBytesPerCoreSecond)") }
         guard g.moveDestinationBytesPerCoreSecond > 0 else { throw fail(g.source, "moveDestinationRatePerCore", "gitlab: must be above 0, got \(g.moveDestinationBytesPerCoreSecond)") }
+        for (field, v) in [("checksumTime", g.checksumBaseSeconds), ("checksumTimePerRef", g.checksumSecondsPerRef), ("moveCleanupTime", g.cleanupSeconds)] where v < 0 {
+            throw fail(g.source, field, "gitlab: must be at least 0, got \(v)")
+        }
         guard g.sidekiqPickupSeconds >= 0 else { throw fail(g.source, "sidekiqPickup", "gitlab: must be at least 0, got \(g.sidekiqPickupSeconds)") }
         var links: [Fleet.Link] = []
         for (i, l) in model.links.enumerated() {

@@ -130,7 +130,7 @@ extension FleetSpec {
     }
 
     static func parseGitLab(_ c: YAMLCursor) throws -> GitLabSpec {
-        let m = try c.mapping(allowed: ["weights", "sidekiqConcurrency", "apiLatency", "apiErrorRate", "pushWaitPolls", "pushWaitInterval", "moveStreamBandwidth", "sidekiqPickup",
+        let m = try c.mapping(allowed: ["weights", "sidekiqConcurrency", "apiLatency", "apiErrorRate", "pushWaitPolls", "pushWaitInterval", "moveStreamBandwidth", "sidekiqPickup", "checksumTime", "checksumTimePerRef", "moveCleanupTime",
                                               "moveSourceRatePerCore", "moveDestinationRatePerCore"])
         var g = GitLabSpec()
         g.source = SourceLine(line: c.line, path: c.path)
@@ -145,6 +145,9 @@ extension FleetSpec {
         g.pushWaitIntervalSeconds = try m.get("pushWaitInterval", g.pushWaitIntervalSeconds) { try $0.seconds(.positive) }
         g.moveStreamBytesPerSecondMax = try m.get("moveStreamBandwidth", g.moveStreamBytesPerSecondMax) { try $0.rate() }
         g.sidekiqPickupSeconds = try m.get("sidekiqPickup", g.sidekiqPickupSeconds) { try $0.seconds() }
+        g.checksumBaseSeconds = try m.get("checksumTime", g.checksumBaseSeconds) { try $0.seconds() }
+        g.checksumSecondsPerRef = try m.get("checksumTimePerRef", g.checksumSecondsPerRef) { try $0.seconds() }
+        g.cleanupSeconds = try m.get("moveCleanupTime", g.cleanupSeconds) { try $0.seconds() }
         g.moveSourceBytesPerCoreSecond = try m.get("moveSourceRatePerCore", g.moveSourceBytesPerCoreSecond) { try $0.rate() }
         g.moveDestinationBytesPerCoreSecond = try m.get("moveDestinationRatePerCore", g.moveDestinationBytesPerCoreSecond) { try $0.rate() }
         return g

@@ -287,6 +287,12 @@ public struct GitLabSpec: Equatable, Sendable {
     /// From a Sidekiq thread taking the move's job to `start!` (fetch from Redis, the
     /// `gitaly_throttled` queue's throttling). ASSUMED 1 s.
     public var sidekiqPickupSeconds = 1.0
+    /// A move's fixed costs (`MoveCosts` has the defaults and their sources): one
+    /// `CalculateChecksum` of a repository without refs, each ref's share of it, and the
+    /// removal of the source. A calibration (`rehearse calibrate local`) measures them.
+    public var checksumBaseSeconds = MoveCosts.checksumBaseSeconds
+    public var checksumSecondsPerRef = MoveCosts.checksumSecondsPerRef
+    public var cleanupSeconds = MoveCosts.cleanupSeconds
     public var weightsSource = SourceLine()
     public var source = SourceLine(path: "gitlab")
     public init() {}
@@ -297,6 +303,7 @@ public struct GitLabSpec: Equatable, Sendable {
             && a.apiErrorRate == b.apiErrorRate && a.pushWaitPolls == b.pushWaitPolls
             && a.pushWaitIntervalSeconds == b.pushWaitIntervalSeconds
             && a.moveStreamBytesPerSecondMax == b.moveStreamBytesPerSecondMax && a.sidekiqPickupSeconds == b.sidekiqPickupSeconds
+            && a.checksumBaseSeconds == b.checksumBaseSeconds && a.checksumSecondsPerRef == b.checksumSecondsPerRef && a.cleanupSeconds == b.cleanupSeconds
             && a.moveSourceBytesPerCoreSecond == b.moveSourceBytesPerCoreSecond
             && a.moveDestinationBytesPerCoreSecond == b.moveDestinationBytesPerCoreSecond
     }

@@ -44,18 +44,28 @@ enum MovePart: Int, Sendable {
 enum MoveCosts {
     /// `CalculateChecksum` on one side, for a repository with no refs. ASSUMED (no published
     /// figure; fit to `grpc_server_handling_seconds{grpc_method="CalculateChecksum"}`).
-    static let checksumBaseSeconds = 0.05
+    public static let checksumBaseSeconds = 0.05
     /// Per ref: Gitaly's `CalculateChecksum` lists every ref and hashes each line
     /// (gitaly `internal/git/checksum.go`), so its time grows linearly with the refs.
     /// ASSUMED 10 µs per ref (fit as above).
-    static let checksumSecondsPerRef = 10e-6
+    public static let checksumSecondsPerRef = 10e-6
     /// `RemoveRepository` of the source repositories. ASSUMED.
-    static let cleanupSeconds = 1.0
+    public static let cleanupSeconds = 1.0
 
     /// `ReplicateService` compares the destination's checksum, then the source's: two
     /// `CalculateChecksum` calls one after the other. Wikis and design repositories have few
     /// refs (ASSUMED: none counted).
     static func checksumSeconds(_ part: MovePart, _ parts: RepositoryParts) -> Double {
+        switch part {
+        case .project, .pool: return 2 * (checksumBaseSeconds + Double(parts.refs) * checksumSecondsPerRef)
+        case .wiki, .design: return 2 * checksumBaseSeconds
+        }
+    }
+}
+
+extension GitLabSpec {
+    /// `MoveCosts.checksumSeconds` with this model's checksum costs.
+    func checksumSeconds(_ part: MovePart, _ parts: RepositoryParts) -> Double {
         switch part {
         case .project, .pool: return 2 * (checksumBaseSeconds + Double(parts.refs) * checksumSecondsPerRef)
         case .wiki, .design: return 2 * checksumBaseSeconds

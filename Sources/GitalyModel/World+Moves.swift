@@ -204,7 +204,7 @@ extension World {
         if repositories[r].generation > moves[m].checksumGeneration { ledger.discard(repository: r, above: moves[m].checksumGeneration) }
         advance(m, .finishReplication, s.now)
         moves[m].step = .cleanup
-        s.schedule(after: .seconds(MoveCosts.cleanupSeconds), .moveStep(move: Int32(m)))
+        s.schedule(after: .seconds(fleet.gitlab.cleanupSeconds), .moveStep(move: Int32(m)))
     }
 
     /// `remove_old_paths`. A plain source answers `RemoveRepository` itself: a source down is
@@ -353,7 +353,7 @@ extension World {
         moves[m].copySeconds += (s.now - moves[m].copyStartedAt).seconds
         guard createSucceeds(m) else { return failMove(m, reason: "ReplicateRepository failed", &s) }
         moves[m].step = .checksum
-        s.schedule(after: .seconds(MoveCosts.checksumSeconds(moves[m].part, repositoryParts[moves[m].move.repository])), .moveStep(move: Int32(m)))
+        s.schedule(after: .seconds(fleet.gitlab.checksumSeconds(moves[m].part, repositoryParts[moves[m].move.repository])), .moveStep(move: Int32(m)))
     }
 
     /// A destination replica failed its copy: the copy is removed, and the replica gets a

@@ -36,9 +36,16 @@ public struct Git: Sendable {
         self.environment = environment
     }
 
+    /// Git that commits as `name` (the commits Rehearse makes itself: calibration,
+    /// validation, the push workload), whatever the machine's configuration says.
+    public static func committing(as name: String) -> Git {
+        let email = name.replacingOccurrences(of: " ", with: "-") + "@rehearse.invalid"
+        return Git(environment: ["GIT_AUTHOR_NAME": name, "GIT_AUTHOR_EMAIL": email, "GIT_COMMITTER_NAME": name, "GIT_COMMITTER_EMAIL": email])
+    }
+
     /// Runs `git ARGUMENTS` in `directory`; fails unless git exits 0.
     @discardableResult
-    public func run(_ arguments: [String], in directory: String? = nil, timeout: Duration = Git.defaultTimeout) async throws -> Output {
+    public func run(_ arguments: [String], in directory: String? = nil, input: String? = nil, timeout: Duration = Git.defaultTimeout) async throws -> Output {
         var env: [Environment.Key: String?] = ["GIT_CONFIG_NOSYSTEM": "1", "GIT_CONFIG_GLOBAL": "/dev/null", "GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C"]
         for (k, v) in environment { env[Environment.Key(stringLiteral: k)] = v }
         let executable = self.executable, environment = env
@@ -49,7 +56,7 @@ public struct Git: Sendable {
                 let r = try await Subprocess.run(
                     .name(executable), arguments: Arguments(arguments), environment: .inherit.updating(environment),
                     workingDirectory: directory.map { FilePath($0) }, platformOptions: options,
-                    output: .string(limit: Git.outputLimit), error: .string(limit: 1 << 16))
+                    input: .string(input ?? ""), output: .string(limit: Git.outputLimit), error: .string(limit: 1 << 16))
                 guard case .exited(0) = r.terminationStatus else {
                     let detail = r.standardError.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map(String.init) ?? ""
                     throw Failure(arguments: arguments, reason: "\(r.terminationStatus)" + (detail.isEmpty ? "" : ": \(detail)"))

@@ -153,9 +153,7 @@ public struct LocalGitDriver: Sendable {
             // earlier attempt that died between its rename and its switch): it goes.
             if files.fileExists(atPath: work.destinationPath) { try files.removeItem(atPath: work.destinationPath) }
             try files.createDirectory(atPath: (work.destinationPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-            // `--no-local`: git's own transport (a pack), not hard links: the copy costs what a
-            // copy to another server costs.
-            try await git.run(["clone", "--mirror", "--no-local", "--quiet", work.sourcePath, copy])
+            try await git.run(Self.copyArguments(from: work.sourcePath, to: copy))
             let source = try await git.checksum(of: work.sourcePath)
             let destination = try await git.checksum(of: copy)
             guard source == destination else {
@@ -175,6 +173,13 @@ public struct LocalGitDriver: Sendable {
             return
         }
         await cleanUp(m)
+    }
+
+    /// The copy: a new bare repository with every ref of the source, made through git's own
+    /// transport (`--no-local`: a pack, not hard links), so it costs what a copy to another
+    /// server costs.
+    static func copyArguments(from source: String, to copy: String) -> [String] {
+        ["clone", "--mirror", "--no-local", "--quiet", source, copy]
     }
 
     /// GitLab waits for the push counter to reach 0 before it copies.

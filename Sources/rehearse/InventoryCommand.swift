@@ -37,11 +37,7 @@ struct InventoryCommand: ParsableCommand {
             let storages = try parseStorages(self.storages)
             let found: [LocalGitLab.Repository]
             do { found = try StorageScan.scan(storages) } catch let e as StorageScan.Failure { throw InputError(e.description) }
-            var builder = InventoryBuilder(file: out)
-            for r in found {
-                try builder.add(InventoryEntry(id: RepositoryID(r.id.value), path: r.relativePath, kind: .project, storage: r.storage, sizeBytes: r.sizeBytes), line: nil)
-            }
-            let inventory = try builder.finish()
+            let inventory = try scannedInventory(found, file: out)
             if let state {
                 do { _ = try LocalGitLab.create(path: state, storages: storages, repositories: found) } catch let e as LocalGitLab.Failure { throw InputError(e.description) }
             }
@@ -147,4 +143,14 @@ func parseStorages(_ options: [String]) throws -> [LocalGitLab.Storage] {
         guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else { throw InputError("--storage \(o): expected NAME=DIR") }
         return LocalGitLab.Storage(name: parts[0], directory: URL(fileURLWithPath: parts[1]).standardizedFileURL.path)
     }
+}
+
+/// The inventory of repositories found in storage folders (`StorageScan`): their ids, paths,
+/// storages and sizes, as projects.
+func scannedInventory(_ found: [LocalGitLab.Repository], file: String) throws -> Inventory {
+    var builder = InventoryBuilder(file: file)
+    for r in found {
+        try builder.add(InventoryEntry(id: RepositoryID(r.id.value), path: r.relativePath, kind: .project, storage: r.storage, sizeBytes: r.sizeBytes), line: nil)
+    }
+    return try builder.finish()
 }

@@ -15,6 +15,7 @@ struct LocalMigration {
     /// PUBLIC name, ASSUMED value: gitalyctl polls each move (`move_status_update`), 10 s.
     var pollInterval = EngineDuration.seconds(10)
     var retryBackoff = EngineDuration.minutes(1)
+    var retryAttempts: Int?
 
     func start(planFile: String, dryRun: Bool) async throws {
         guard let data = FileManager.default.contents(atPath: planFile) else { throw InputError("\(planFile): cannot read the file") }
@@ -30,6 +31,7 @@ struct LocalMigration {
         engineInput.pollInterval = pollInterval
         engineInput.retry.backoffBase = retryBackoff
         engineInput.retry.backoffCap = EngineDuration(milliseconds: retryBackoff.milliseconds * 30)
+        if let n = retryAttempts { engineInput.retry.attempts = n }
         let gitlab = try openState()
         try check(engineInput, against: gitlab, file: planFile)
         if dryRun {

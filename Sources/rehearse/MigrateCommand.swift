@@ -65,6 +65,9 @@ struct MigrateCommand: ParsableCommand {
         @Option(help: ArgumentHelp("local-git: the first wait before a failed move is tried again (doubling, capped at 30 times it).", valueName: "duration"))
         var retryBackoff: String = "1m"
 
+        @Option(help: ArgumentHelp("local-git: attempts per repository before it is given up (default: the engine's 3).", valueName: "n"))
+        var retryAttempts: Int?
+
         @Option(help: ArgumentHelp("Draw synthetic traffic from this profile (needs --hours).", valueName: "path"))
         var profile: String?
 
@@ -96,6 +99,7 @@ struct MigrateCommand: ParsableCommand {
                 guard (1...256).contains(workers) else { throw InputError("--workers must be 1 to 256, got \(workers)") }
                 _ = try Self.duration(pollInterval, "--poll-interval")
                 _ = try Self.duration(retryBackoff, "--retry-backoff")
+                if let n = retryAttempts, !(1...1000).contains(n) { throw InputError("--retry-attempts must be 1 to 1000, got \(n)") }
                 return
             default:
                 throw InputError("--driver \(driver): use simulated or local-git")
@@ -110,6 +114,7 @@ struct MigrateCommand: ParsableCommand {
                 var local = LocalMigration(journal: journal!, state: state!, workers: workers)
                 local.pollInterval = try Self.duration(pollInterval, "--poll-interval")
                 local.retryBackoff = try Self.duration(retryBackoff, "--retry-backoff")
+                local.retryAttempts = retryAttempts
                 return try await local.start(planFile: plan!, dryRun: dryRun)
             }
             let (model, inventory, policy) = (self.model!, self.inventory!, self.policy!)

@@ -11,7 +11,7 @@ struct Rehearse: ParsableCommand {
             BenchCommand.self,
             ModelCommand.self,
             TraceCommand.self,
-            SimulateCommand.self, InventoryCommand.self, PlanCommand.self, MigrateCommand.self, WorkloadCommand.self,
+            SimulateCommand.self, InventoryCommand.self, PlanCommand.self, MigrateCommand.self, WorkloadCommand.self, CalibrateCommand.self, ValidateCommand.self,
             RunCommand.self, SweepCommand.self, CheckCommand.self, ReportCommand.self, CompareCommand.self,
         ])
 

@@ -71,8 +71,7 @@ struct WorkloadCommand: ParsableCommand {
             do { gitlab = try LocalGitLab(path: state) } catch let e as LocalGitLab.Failure { throw InputError(e.description) }
             let scratch = FileManager.default.temporaryDirectory.appendingPathComponent("rehearse-workload-\(ProcessInfo.processInfo.processIdentifier)").path
             defer { try? FileManager.default.removeItem(atPath: scratch) }
-            let workload = PushWorkload(gitlab: gitlab, git: Git(environment: ["GIT_AUTHOR_NAME": "rehearse workload", "GIT_AUTHOR_EMAIL": "workload@rehearse.invalid",
-                                                                               "GIT_COMMITTER_NAME": "rehearse workload", "GIT_COMMITTER_EMAIL": "workload@rehearse.invalid"]),
+            let workload = PushWorkload(gitlab: gitlab, git: Git.committing(as: "rehearse workload"),
                                         ratePerSecond: rate, seed: seed, scratch: scratch)
             let t = try await workload.run(for: .milliseconds(Int64(seconds * 1000)), ledger: ledger)
             print("pushes: \(t.accepted) accepted, \(t.blocked) blocked (read-only), \(t.failed) failed; ledger \(ledger)")

@@ -47,7 +47,7 @@ struct LocalFleet {
         MigrationPlan(id: "drain-a", initialWeights: [StorageWeight("a", 100), StorageWeight("b", 0)],
                       phases: [.init(name: "drain", waves: [.init(moves: ids.map { .init(repository: RepositoryID($0), source: "a", destination: "b", sizeBytes: 1000) })])],
                       limits: ConcurrencyLimits(perSource: concurrency), pollInterval: EngineDuration(milliseconds: 100),
-                      retry: RetryPolicy(attempts: 3, backoffBase: EngineDuration(milliseconds: 100), backoffCap: EngineDuration(milliseconds: 400)))
+                      retry: RetryPolicy(attempts: 20, backoffBase: EngineDuration(milliseconds: 100), backoffCap: EngineDuration(milliseconds: 400)))
     }
 
     func checksums(storage: String, _ ids: [Int64]) async throws -> [String] {
@@ -113,7 +113,7 @@ struct LocalFleet {
     let ids = Array(1...6).map(Int64.init)
     var engine = try JournalledEngine(path: "\(fleet.root)/journal.sqlite", plan: try fleet.plan(ids))
     var driver = LocalGitDriver(gitlab: fleet.gitlab, git: LocalFleet.git, workers: 2)
-    driver.pushWaitInterval = .milliseconds(100)
+    driver.pushWaitInterval = .milliseconds(300)
     let workload = PushWorkload(gitlab: fleet.gitlab, git: LocalFleet.git, ratePerSecond: 60, seed: 9, scratch: "\(fleet.root)/scratch")
     let ledger = "\(fleet.root)/ledger.csv"
     let pushing = Task { try await workload.run(for: .seconds(30), ledger: ledger) }

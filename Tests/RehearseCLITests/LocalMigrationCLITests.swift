@@ -48,7 +48,7 @@ import Testing
 
     var migrate: [String] {
         ["migrate", "--driver", "local-git", "--plan", "\(dir)/plan.json", "--journal", "\(dir)/journal.sqlite", "--state", "\(dir)/gitlab.sqlite",
-         "--workers", "2", "--poll-interval", "50ms", "--retry-backoff", "100ms"]
+         "--workers", "2", "--poll-interval", "50ms", "--retry-backoff", "100ms", "--retry-attempts", "50"]
     }
     var resume: [String] { ["migrate", "resume", "--journal", "\(dir)/journal.sqlite", "--state", "\(dir)/gitlab.sqlite", "--workers", "2"] }
 
@@ -109,13 +109,14 @@ import Testing
         for round in 0..<10 where kills < 24 {
             try? FileManager.default.removeItem(atPath: dir)
             let sums = try await setUp(count: 6)
-            var args = migrate
+            let journal = "\(dir)/journal.sqlite"
             for _ in 0..<8 {
-                guard try killed(args, after: 0.03 + Double(rng.next() % 300) / 1000) else { break }
-                kills += 1
-                args = resume
+                // Killed before it wrote its journal, a run has done nothing: it starts again.
+                let started = FileManager.default.fileExists(atPath: journal)
+                guard try killed(started ? resume : migrate, after: 0.03 + Double(rng.next() % 300) / 1000) else { break }
+                if FileManager.default.fileExists(atPath: journal) { kills += 1 }
             }
-            let last = try rehearse(resume)
+            let last = try rehearse(FileManager.default.fileExists(atPath: journal) ? resume : migrate)
             #expect(last.status == 0 && last.out.contains("finished; done 6"), "round \(round): \(last.out)\(last.err)")
             try await expectAllMoved(sums)
         }
@@ -197,5 +198,42 @@ struct SplitMix64: RandomNumberGenerator {
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
         return z ^ (z >> 31)
+    }
+}
+
+/// `calibrate local` and `validate local` end to end at a small size.
+@Suite struct LocalValidationCLITests {
+    let dir: String = FileManager.default.temporaryDirectory.appendingPathComponent("rehearse-validate-cli-\(UUID().uuidString)").path
+
+    /// Goal: a calibration writes a model the simulator reads, with the measured figures where
+    /// the move model takes them and the per-core rate that gives back the measured copies at
+    /// once; a validation drains real repositories, keeps every push, and prints its two lines.
+    /// Method: three sizes measured once each way; then 12 repositories drained 2 at a time.
+    /// The prediction's error is printed, not judged: at this size a few moves decide it.
+    @Test func calibrationAndValidationRunEndToEnd() throws {
+        for s in ["ca", "cb"] { try FileManager.default.createDirectory(atPath: "\(dir)/\(s)", withIntermediateDirectories: true) }
+        let model = "\(dir)/model.yaml"
+        let calibrated = try rehearse(["calibrate", "local", "--storage", "a=\(dir)/ca", "--storage", "b=\(dir)/cb", "--out", model,
+                                       "--concurrency", "2", "--sizes", "64KiB,256KiB,1MiB"])
+        #expect(calibrated.status == 0 && calibrated.out.hasPrefix("wrote \(model): copy "), "\(calibrated.out)\(calibrated.err)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/ca").isEmpty, "the calibration leaves its folders as they were")
+        let text = try String(contentsOfFile: model, encoding: .utf8)
+        func figure(_ key: String) -> Double? {
+            text.split(separator: "\n").first { $0.contains("\(key): ") }.flatMap { Double($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "B/s", with: "")) }
+        }
+        // 2 copies at once on this machine's cores c: each copy is two of the node's core users,
+        // so R × min(2, c / 2) must give back what the 2 copies moved together (the header line).
+        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
+        let together = try #require(text.firstMatch(of: /2 copies at once: (\d+)B\/s/).flatMap { Double($0.1) })
+        let perCore = try #require(figure("moveSourceRatePerCore"))
+        #expect(abs(perCore * min(2, cores / 2) - together) <= 1, "\(perCore) × min(2, \(cores) / 2) vs \(together)")
+        let validated = try rehearse(["validate", "local", "--work", "\(dir)/work", "--model", model, "--seed", "5", "--repositories", "12",
+                                      "--concurrency", "2", "--push-rate", "10", "--bar", "1000"])
+        #expect(validated.status == 0, "\(validated.out)\(validated.err)")
+        let lines = validated.out.split(separator: "\n")
+        #expect(lines.count == 2 && lines[0].firstMatch(of: /^seed 5 measured_seconds \d+\.\d\d predicted_seconds \d+\.\d\d error_percent -?\d+\.\d$/) != nil
+                && lines[1].hasPrefix("seed 5 pushes_blocked measured "), "\(validated.out)")
+        let missing = try rehearse(["validate", "local", "--work", "\(dir)/work", "--model", "\(dir)/none.yaml"])
+        #expect(missing.status == 2 && missing.err.contains("none.yaml"), "\(missing.err)")
     }
 }
