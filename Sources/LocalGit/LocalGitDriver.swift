@@ -21,6 +21,9 @@ public struct LocalGitDriver: Sendable {
     public var pushWaitInterval: Duration = .seconds(10)
     /// Where the driver says what happens (progress on stderr in the CLI).
     public var log: @Sendable (String) -> Void
+    /// Faults to inject into the moves (tests, the GitLab stand-in): each strikes the first
+    /// move of its repository only.
+    public var faults = MoveFaults()
 
     public init(gitlab: LocalGitLab, git: Git = Git(), workers: Int = 4, log: @escaping @Sendable (String) -> Void = { _ in }) {
         self.gitlab = gitlab
@@ -138,6 +141,8 @@ public struct LocalGitDriver: Sendable {
     func execute(_ m: MoveID) async {
         let work: LocalGitLab.MoveWork
         do {
+            // A stuck worker never gets to `start!`: the move stays scheduled, read-only.
+            if let r = try gitlab.repository(of: m), await faults.strike(.stuck, r) { return }
             guard let w = try gitlab.start(m) else { return }
             work = w
         } catch {
@@ -154,6 +159,10 @@ public struct LocalGitDriver: Sendable {
             if files.fileExists(atPath: work.destinationPath) { try files.removeItem(atPath: work.destinationPath) }
             try files.createDirectory(atPath: (work.destinationPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try await git.run(Self.copyArguments(from: work.sourcePath, to: copy))
+            if await faults.strike(.corruptCopy, work.repository) {
+                // The copy gains a ref the source lacks, as a bad transfer would differ.
+                try await git.run(["--git-dir", copy, "update-ref", "refs/heads/corrupted-in-transfer", "HEAD"])
+            }
             let source = try await git.checksum(of: work.sourcePath)
             let destination = try await git.checksum(of: copy)
             guard source == destination else {
@@ -195,6 +204,7 @@ public struct LocalGitDriver: Sendable {
     func cleanUp(_ m: MoveID) async {
         do {
             guard let source = try gitlab.sourcePath(of: m) else { return }
+            if let r = try gitlab.repository(of: m), await faults.strike(.failCleanup, r) { throw LocalMoveError("removing \(source): injected failure") }
             if FileManager.default.fileExists(atPath: source) { try FileManager.default.removeItem(atPath: source) }
             try gitlab.finishCleanup(m)
         } catch {
@@ -232,4 +242,20 @@ actor MoveQueue {
         for w in waiting { w.resume(returning: nil) }
         waiting = []
     }
+}
+
+/// Faults injected into local moves, each once per repository: a worker that never starts the
+/// move (it stays `scheduled` and read-only until the engine's timeout fails it, gitlab#385309),
+/// a copy whose checksum differs (the move fails and its copy goes), a source that cannot be
+/// removed (`cleanup_failed`).
+public actor MoveFaults {
+    public enum Kind: Sendable { case stuck, corruptCopy, failCleanup }
+    var pending: [Kind: Set<RepositoryID>] = [:]
+
+    public init(stuck: Set<RepositoryID> = [], corruptCopy: Set<RepositoryID> = [], failCleanup: Set<RepositoryID> = []) {
+        pending = [.stuck: stuck, .corruptCopy: corruptCopy, .failCleanup: failCleanup]
+    }
+
+    /// Whether the fault strikes this repository now; it strikes once.
+    func strike(_ kind: Kind, _ r: RepositoryID) -> Bool { pending[kind]?.remove(r) != nil }
 }

@@ -270,6 +270,10 @@ public struct LocalGitLab: Sendable {
         }
     }
 
+    func repository(of m: MoveID) throws -> RepositoryID? {
+        try queue.read { db in try Int64.fetchOne(db, sql: "SELECT repository FROM move WHERE id = ?", arguments: [m.value]).map(RepositoryID.init) }
+    }
+
     /// The source folder of a replicated move, to remove.
     func sourcePath(of m: MoveID) throws -> String? {
         try queue.read { db in

@@ -1,5 +1,6 @@
 import Foundation
 import Migration
+import Synchronization
 import Testing
 @testable import LocalGit
 
@@ -43,10 +44,11 @@ struct LocalFleet {
 
     /// Drain `a` into `b`: one wave of every repository, `concurrency` moves at a time, polled
     /// every 100 ms.
-    func plan(_ ids: [Int64], concurrency: Int = 2) throws -> MigrationPlan {
+    func plan(_ ids: [Int64], concurrency: Int = 2, moveTimeout: EngineDuration = .hours(1)) throws -> MigrationPlan {
         MigrationPlan(id: "drain-a", initialWeights: [StorageWeight("a", 100), StorageWeight("b", 0)],
                       phases: [.init(name: "drain", waves: [.init(moves: ids.map { .init(repository: RepositoryID($0), source: "a", destination: "b", sizeBytes: 1000) })])],
-                      limits: ConcurrencyLimits(perSource: concurrency), pollInterval: EngineDuration(milliseconds: 100),
+                      limits: ConcurrencyLimits(perSource: concurrency), readOnlyDurationMax: moveTimeout, moveTimeout: moveTimeout,
+                      pollInterval: EngineDuration(milliseconds: 100),
                       retry: RetryPolicy(attempts: 20, backoffBase: EngineDuration(milliseconds: 100), backoffCap: EngineDuration(milliseconds: 400)))
     }
 
@@ -126,4 +128,37 @@ struct LocalFleet {
     let lines = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n")
     #expect(lines.count == tally.accepted + 1)
     for i in ids { #expect(try fleet.gitlab.lookUp(RepositoryID(i))?.storage == "b") }
+}
+
+/// Goal: every failure path of a local move ends where GitLab's ends, and the engine handles
+/// it (PRAEFECT.md §8). Method: four repositories, one fault each, struck once:
+/// - a copy whose checksum differs: that move fails, its copy goes, the repository is writable
+///   on a; the engine tries again and the second move finishes;
+/// - a source that cannot be removed: `cleanup_failed`, the repository on b and writable, its
+///   source folder still on a, and the engine says the source was left behind;
+/// - a worker that never starts: the move stays scheduled and read-only until the engine's
+///   1 s move timeout fails it (`do_fail!` from scheduled leaves it read-only, gitlab#385309);
+///   the engine clears the flag, tries again, and the repository moves;
+/// - no fault: one finished move.
+/// Every repository on b keeps the references it had.
+@Test func everyFailurePathEndsAsGitLabsDoes() async throws {
+    let fleet = try await LocalFleet(repositories: 4)
+    let ids = Array(1...4).map(Int64.init)
+    let before = try await fleet.checksums(storage: "a", ids)
+    var engine = try JournalledEngine(path: "\(fleet.root)/journal.sqlite", plan: try fleet.plan(ids, concurrency: 4, moveTimeout: .seconds(1)))
+    let said = Mutex<[String]>([])
+    var driver = LocalGitDriver(gitlab: fleet.gitlab, git: LocalFleet.git, workers: 4) { line in said.withLock { $0.append(line) } }
+    driver.faults = MoveFaults(stuck: [RepositoryID(3)], corruptCopy: [RepositoryID(1)], failCleanup: [RepositoryID(2)])
+    #expect(try await driver.run(&engine) == .finished(aborted: false))
+    func moves(_ i: Int64) throws -> [MoveState] { try fleet.gitlab.lookUp(RepositoryID(i))?.moves.map(\.state) ?? [] }
+    #expect(try moves(1) == [.failed, .finished])
+    #expect(try moves(2) == [.cleanupFailed])
+    #expect(try moves(3) == [.failed, .finished])
+    #expect(try moves(4) == [.finished])
+    for i in ids { #expect(try fleet.gitlab.lookUp(RepositoryID(i)).map { $0.storage == "b" && !$0.readOnly } == true, "\(i)") }
+    #expect(try await fleet.checksums(storage: "b", ids) == before)
+    #expect(FileManager.default.fileExists(atPath: "\(fleet.root)/a/group/project-2.git"), "the source that could not be removed is still there")
+    #expect(!FileManager.default.fileExists(atPath: "\(fleet.root)/a/group/project-1.git"))
+    #expect(said.withLock { $0.contains { $0.contains("repository 2: cleanup failed, the source copy remains") } }, "\(said.withLock { $0 })")
+    #expect(said.withLock { $0.contains { $0.contains("checksum mismatch") } })
 }
