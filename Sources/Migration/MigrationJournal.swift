@@ -51,17 +51,23 @@ public struct JournalEntry: Equatable, Sendable {
 public struct MigrationJournal: Sendable {
     public let path: String
     let pool: DatabasePool
-    let encoder: JSONEncoder = {
+    let encoder = MigrationJournal.makeEncoder()
+
+    /// Sorted keys: the same value always encodes to the same bytes.
+    static func makeEncoder() -> JSONEncoder {
         let e = JSONEncoder()
         e.outputFormatting = [.sortedKeys]
         return e
-    }()
+    }
 
     /// Opens the journal at `path`, creating it for `plan` when it does not exist, and refuses a
     /// journal of another plan. `durable` commits with `synchronous = FULL` (an intent survives
     /// a power cut before the action is performed); tests may turn it off for speed.
     public init(path: String, plan: MigrationPlan, durable: Bool = true) throws(MigrationJournalError) {
         self.path = path
+        // A new journal is made whole under a temporary name and renamed into place, so that a
+        // process killed while making it leaves no journal rather than one without its plan.
+        if !FileManager.default.fileExists(atPath: path) { try Self.create(path: path, plan: plan) }
         var config = Configuration()
         config.label = "rehearse-migration-journal"
         let synchronous = durable ? "FULL" : "OFF"
@@ -89,6 +95,25 @@ public struct MigrationJournal: Sendable {
             throw .database(path: path, message: Self.message(error))
         }
         if journalled != identity { throw .otherPlan(path: path, journalled: journalled, given: identity) }
+    }
+
+    static func create(path: String, plan: MigrationPlan) throws(MigrationJournalError) {
+        let temporary = path + ".creating"
+        func removeTemporary() { for suffix in ["", "-journal", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) } }
+        removeTemporary()
+        do {
+            let queue = try DatabaseQueue(path: temporary)
+            try migrator.migrate(queue)
+            let planJSON = String(decoding: try makeEncoder().encode(plan), as: UTF8.self)
+            try queue.write { db in
+                try db.execute(sql: "INSERT INTO plan (singleton, identity, plan_json) VALUES (1, ?, ?)", arguments: [plan.identity, planJSON])
+            }
+            try queue.close()
+            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+        } catch {
+            removeTemporary()
+            throw .cannotOpen(path: path, reason: Self.message(error))
+        }
     }
 
     static var migrator: DatabaseMigrator {

@@ -109,21 +109,22 @@ struct LocalFleet {
 /// Goal: pushes during a drain are either refused (read-only, counted as blocked) or kept:
 /// every push the workload accepted is in its repository at the end, wherever it now lives,
 /// and the moved repositories still hold what they had. Method: 6 repositories drained 2 at
-/// a time while 60 pushes a second (seeded) go to random repositories for the drain's length.
+/// a time while 10 pushes a second (seeded) go to random repositories for the drain's length;
+/// a move waits for pushes with 3 polls 500 ms apart.
 @Test func everyAcceptedPushSurvivesTheDrain() async throws {
     let fleet = try await LocalFleet(repositories: 6)
     let ids = Array(1...6).map(Int64.init)
     var engine = try JournalledEngine(path: "\(fleet.root)/journal.sqlite", plan: try fleet.plan(ids))
     var driver = LocalGitDriver(gitlab: fleet.gitlab, git: LocalFleet.git, workers: 2)
-    driver.pushWaitInterval = .milliseconds(300)
-    let workload = PushWorkload(gitlab: fleet.gitlab, git: LocalFleet.git, ratePerSecond: 60, seed: 9, scratch: "\(fleet.root)/scratch")
+    driver.pushWaitInterval = .milliseconds(500)
+    let workload = PushWorkload(gitlab: fleet.gitlab, git: LocalFleet.git, ratePerSecond: 10, seed: 9, scratch: "\(fleet.root)/scratch")
     let ledger = "\(fleet.root)/ledger.csv"
     let pushing = Task { try await workload.run(for: .seconds(30), ledger: ledger) }
     try await Task.sleep(for: .milliseconds(200))
     #expect(try await driver.run(&engine) == .finished(aborted: false))
     pushing.cancel()
     let tally = try await pushing.value
-    #expect(tally.accepted > 10 && tally.failed == 0, "\(tally)")
+    #expect(tally.accepted > 5 && tally.failed == 0, "\(tally)")
     #expect(try await PushWorkload.missing(ledger: ledger, in: fleet.gitlab, git: LocalFleet.git) == [])
     let lines = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n")
     #expect(lines.count == tally.accepted + 1)
@@ -137,7 +138,8 @@ struct LocalFleet {
 /// - a source that cannot be removed: `cleanup_failed`, the repository on b and writable, its
 ///   source folder still on a, and the engine says the source was left behind;
 /// - a worker that never starts: the move stays scheduled and read-only until the engine's
-///   1 s move timeout fails it (`do_fail!` from scheduled leaves it read-only, gitlab#385309);
+///   10 s move timeout fails it (long, so that a slow but working move on a loaded machine
+///   never meets it) (`do_fail!` from scheduled leaves it read-only, gitlab#385309);
 ///   the engine clears the flag, tries again, and the repository moves;
 /// - no fault: one finished move.
 /// Every repository on b keeps the references it had.
@@ -145,7 +147,7 @@ struct LocalFleet {
     let fleet = try await LocalFleet(repositories: 4)
     let ids = Array(1...4).map(Int64.init)
     let before = try await fleet.checksums(storage: "a", ids)
-    var engine = try JournalledEngine(path: "\(fleet.root)/journal.sqlite", plan: try fleet.plan(ids, concurrency: 4, moveTimeout: .seconds(1)))
+    var engine = try JournalledEngine(path: "\(fleet.root)/journal.sqlite", plan: try fleet.plan(ids, concurrency: 4, moveTimeout: .seconds(10)))
     let said = Mutex<[String]>([])
     var driver = LocalGitDriver(gitlab: fleet.gitlab, git: LocalFleet.git, workers: 4) { line in said.withLock { $0.append(line) } }
     driver.faults = MoveFaults(stuck: [RepositoryID(3)], corruptCopy: [RepositoryID(1)], failCleanup: [RepositoryID(2)])

@@ -29,6 +29,19 @@ import Testing
     #expect(throws: MigrationJournalError.self) { _ = try MigrationJournal(path: path, plan: drainPlan(count: 1), durable: false) }
 }
 
+/// Goal: a journal exists only whole. Method: what a process killed while making one leaves
+/// (a half-made file under the temporary name) is neither taken for the journal nor in the
+/// way: the next start makes the journal anew, with its plan, and no temporary file remains.
+@Test func aJournalIsMadeWholeOrNotAtAll() throws {
+    let path = temporaryJournalPath("made-whole")
+    try Data("SQLite format 3\0 cut short".utf8).write(to: URL(fileURLWithPath: path + ".creating"))
+    #expect(!FileManager.default.fileExists(atPath: path))
+    let plan = drainPlan(count: 2)
+    _ = try MigrationJournal(path: path, plan: plan, durable: false)
+    #expect(try MigrationJournal.plan(inJournalAt: path) == plan)
+    #expect(!FileManager.default.fileExists(atPath: path + ".creating"))
+}
+
 @Test func planIdentityIsStableAndSeesEveryField() {
     let plan = drainPlan(count: 3)
     #expect(plan.identity == drainPlan(count: 3).identity)
