@@ -109,7 +109,7 @@ struct LocalFleet {
 /// Goal: pushes during a drain are either refused (read-only, counted as blocked) or kept:
 /// every push the workload accepted is in its repository at the end, wherever it now lives,
 /// and the moved repositories still hold what they had. Method: 6 repositories drained 2 at
-/// a time while 10 pushes a second (seeded) go to random repositories for the drain's length;
+/// a time while 20 pushes a second (seeded) go to random repositories for the drain's length;
 /// a move waits for pushes with 3 polls 500 ms apart.
 @Test func everyAcceptedPushSurvivesTheDrain() async throws {
     let fleet = try await LocalFleet(repositories: 6)
@@ -117,14 +117,15 @@ struct LocalFleet {
     var engine = try JournalledEngine(path: "\(fleet.root)/journal.sqlite", plan: try fleet.plan(ids))
     var driver = LocalGitDriver(gitlab: fleet.gitlab, git: LocalFleet.git, workers: 2)
     driver.pushWaitInterval = .milliseconds(500)
-    let workload = PushWorkload(gitlab: fleet.gitlab, git: LocalFleet.git, ratePerSecond: 10, seed: 9, scratch: "\(fleet.root)/scratch")
+    let workload = PushWorkload(gitlab: fleet.gitlab, git: LocalFleet.git, ratePerSecond: 20, seed: 9, scratch: "\(fleet.root)/scratch")
     let ledger = "\(fleet.root)/ledger.csv"
     let pushing = Task { try await workload.run(for: .seconds(30), ledger: ledger) }
     try await Task.sleep(for: .milliseconds(200))
     #expect(try await driver.run(&engine) == .finished(aborted: false))
     pushing.cancel()
     let tally = try await pushing.value
-    #expect(tally.accepted > 5 && tally.failed == 0, "\(tally)")
+    // Pushes met the drain (at least 1.2 s of it at 20 a second), some landed, none failed.
+    #expect(tally.accepted + tally.blocked >= 10 && tally.accepted >= 1 && tally.failed == 0, "\(tally)")
     #expect(try await PushWorkload.missing(ledger: ledger, in: fleet.gitlab, git: LocalFleet.git) == [])
     let lines = try String(contentsOfFile: ledger, encoding: .utf8).split(separator: "\n")
     #expect(lines.count == tally.accepted + 1)
