@@ -106,7 +106,7 @@ import Testing
     @Test func aMigrationKilledAnywhereResumesAndLosesNothing() async throws {
         var rng = SplitMix64(seed: 2026)
         var kills = 0
-        for round in 0..<10 where kills < 24 {
+        for round in 0..<10 where kills < 20 {
             try? FileManager.default.removeItem(atPath: dir)
             let sums = try await setUp(count: 6)
             let journal = "\(dir)/journal.sqlite"
