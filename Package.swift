@@ -61,7 +61,7 @@ let package = Package(
         .target(name: "Experiments", dependencies: ["SimKernel", "Stochastics", "SpecFiles", "GitalyModel", "Traffic", "Inventory", "Planner", "Migration", "SimulatedDriver", "Report", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")], exclude: ["README.md"]),
         // The engine's driver for real git: bare repositories in storage folders, GitLab's
         // metadata and move state machine in SQLite, git run through swift-subprocess.
-        .target(name: "LocalGit", dependencies: ["Migration", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Subprocess", package: "swift-subprocess")], exclude: ["README.md"]),
+        .target(name: "LocalGit", dependencies: ["Migration", "SimKernel", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Subprocess", package: "swift-subprocess")], exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",

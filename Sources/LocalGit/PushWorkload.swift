@@ -1,5 +1,6 @@
 import Foundation
 import Migration
+import SimKernel
 
 /// Pushes real commits to random repositories of a local GitLab while a migration runs, as
 /// users would: each push asks Rails first (`LocalGitLab.beginPush`: refused while the
@@ -47,7 +48,7 @@ public struct PushWorkload: Sendable {
         // Each push is a new commit of the empty tree: `commit-tree` touches no index or HEAD,
         // so pushes made at once do not trip over one another.
         let tree = try await git.run(["--git-dir", scratch, "hash-object", "-t", "tree", "-w", "--stdin"]).standardOutput.trimmingCharacters(in: .whitespacesAndNewlines)
-        var rng = SplitMix(seed: seed)
+        var random = RandomStreams(seed: seed).stream("workload.pushes")
         let clock = ContinuousClock()
         let end = clock.now + duration
         var next = clock.now
@@ -57,10 +58,10 @@ public struct PushWorkload: Sendable {
             var inFlight = 0
             while !Task.isCancelled {
                 // Exponential gaps: Poisson arrivals at the given rate.
-                next += .milliseconds(Int64((-log(1 - rng.unit()) / ratePerSecond * 1000).rounded()))
+                next += .milliseconds(Int64((random.exponential(rate: ratePerSecond) * 1000).rounded()))
                 guard next < end else { break }
                 do { try await Task.sleep(until: next, clock: clock) } catch { break }
-                let repository = repositories[Int(rng.next() % UInt64(repositories.count))]
+                let repository = repositories[random.below(repositories.count)]
                 sequence += 1
                 guard let path = try gitlab.beginPush(repository) else {
                     await book.blocked()
@@ -100,21 +101,6 @@ public struct PushWorkload: Sendable {
         }
         return lost
     }
-}
-
-/// SplitMix64: a small seeded generator for the workload's choices.
-struct SplitMix {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    /// Uniform in [0, 1).
-    mutating func unit() -> Double { Double(next() >> 11) / Double(1 << 53) }
 }
 
 /// The ledger and the tally, written by pushes that end at the same time.

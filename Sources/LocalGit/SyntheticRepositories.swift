@@ -1,5 +1,5 @@
 import Foundation
-import Migration
+import SimKernel
 
 /// Bare repositories made to measure, for calibration and validation: each holds one commit
 /// of `bytes` random (incompressible) bytes on `main`, and a fork holds its root's objects
@@ -24,9 +24,9 @@ public struct SyntheticRepositories: Sendable {
     }
 
     func commit(in path: String, bytes: Int, seed: UInt64, parent: String?) async throws {
-        var rng = SplitMix(seed: seed)
+        var random = RandomStreams(seed: seed).stream("synthetic.repository")
         var data = Data(capacity: bytes + 8)
-        while data.count < bytes { withUnsafeBytes(of: rng.next()) { data.append(contentsOf: $0) } }
+        while data.count < bytes { withUnsafeBytes(of: random.next()) { data.append(contentsOf: $0) } }
         data.count = bytes
         let file = path + ".blob"
         try data.write(to: URL(fileURLWithPath: file))

@@ -1,6 +1,7 @@
 import Foundation
 import LocalGit
 import Migration
+import SimKernel
 import Testing
 
 /// `inventory scan`, `plan` and `migrate --driver local-git` end to end on real bare
@@ -104,7 +105,7 @@ import Testing
     /// own; then a last resume, and every repository must be on b, whole. At least 20 kills
     /// must land while a process runs.
     @Test func aMigrationKilledAnywhereResumesAndLosesNothing() async throws {
-        var rng = SplitMix64(seed: 2026)
+        var rng = SplitMix64(state: 2026)
         var kills = 0
         for round in 0..<10 where kills < 20 {
             try? FileManager.default.removeItem(atPath: dir)
@@ -185,55 +186,5 @@ import Testing
         #expect(other.status == 2 && other.err.hasPrefix("rehearse: \(dir)/journal.sqlite: "), "\(other.err)")
         let noState = try rehearse(resume.map { $0.hasSuffix("gitlab.sqlite") ? "\(dir)/none.sqlite" : $0 })
         #expect(noState.status == 2 && noState.err.contains("no local GitLab state"), "\(noState.err)")
-    }
-}
-
-/// A seeded generator (SplitMix64), so the kill instants are the same every run.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
-/// `calibrate local` and `validate local` end to end at a small size.
-@Suite struct LocalValidationCLITests {
-    let dir: String = FileManager.default.temporaryDirectory.appendingPathComponent("rehearse-validate-cli-\(UUID().uuidString)").path
-
-    /// Goal: a calibration writes a model the simulator reads, with the measured figures where
-    /// the move model takes them and the per-core rate that gives back the measured copies at
-    /// once; a validation drains real repositories, keeps every push, and prints its two lines.
-    /// Method: three sizes measured once each way; then 12 repositories drained 2 at a time.
-    /// The prediction's error is printed, not judged: at this size a few moves decide it.
-    @Test func calibrationAndValidationRunEndToEnd() throws {
-        for s in ["ca", "cb"] { try FileManager.default.createDirectory(atPath: "\(dir)/\(s)", withIntermediateDirectories: true) }
-        let model = "\(dir)/model.yaml"
-        let calibrated = try rehearse(["calibrate", "local", "--storage", "a=\(dir)/ca", "--storage", "b=\(dir)/cb", "--out", model,
-                                       "--concurrency", "2", "--sizes", "64KiB,256KiB,1MiB"])
-        #expect(calibrated.status == 0 && calibrated.out.hasPrefix("wrote \(model): copy "), "\(calibrated.out)\(calibrated.err)")
-        #expect(try FileManager.default.contentsOfDirectory(atPath: "\(dir)/ca").isEmpty, "the calibration leaves its folders as they were")
-        let text = try String(contentsOfFile: model, encoding: .utf8)
-        func figure(_ key: String) -> Double? {
-            text.split(separator: "\n").first { $0.contains("\(key): ") }.flatMap { Double($0.split(separator: ":")[1].trimmingCharacters(in: .whitespaces).replacingOccurrences(of: "B/s", with: "")) }
-        }
-        // 2 copies at once on this machine's cores c: each copy is two of the node's core users,
-        // so R × min(2, c / 2) must give back what the 2 copies moved together (the header line).
-        let cores = Double(ProcessInfo.processInfo.activeProcessorCount)
-        let together = try #require(text.firstMatch(of: /2 copies at once: (\d+)B\/s/).flatMap { Double($0.1) })
-        let perCore = try #require(figure("moveSourceRatePerCore"))
-        #expect(abs(perCore * min(2, cores / 2) - together) <= 1, "\(perCore) × min(2, \(cores) / 2) vs \(together)")
-        let validated = try rehearse(["validate", "local", "--work", "\(dir)/work", "--model", model, "--seed", "5", "--repositories", "12",
-                                      "--concurrency", "2", "--push-rate", "10", "--bar", "1000"])
-        #expect(validated.status == 0, "\(validated.out)\(validated.err)")
-        let lines = validated.out.split(separator: "\n")
-        #expect(lines.count == 2 && lines[0].firstMatch(of: /^seed 5 measured_seconds \d+\.\d\d predicted_seconds \d+\.\d\d error_percent -?\d+\.\d$/) != nil
-                && lines[1].hasPrefix("seed 5 pushes_blocked measured "), "\(validated.out)")
-        let missing = try rehearse(["validate", "local", "--work", "\(dir)/work", "--model", "\(dir)/none.yaml"])
-        #expect(missing.status == 2 && missing.err.contains("none.yaml"), "\(missing.err)")
     }
 }
