@@ -6,22 +6,29 @@ RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld
 BIN := .build/release/rehearse
 SHARED ?= ../shared
 
-.PHONY: deps build demo test bench fuzz validate-local clean
+.PHONY: deps build demo test check bench fuzz validate-local gitlab-standin clean
 
 deps:
 	@scripts/install-deps.sh
 
 build: deps
-	$(SWIFT) build $(RELEASE_FLAGS)
+	$(SWIFT) build $(RELEASE_FLAGS) --product rehearse
 
 demo: build
 	scripts/demo.sh $(BIN)
 
-# The unit and end-to-end tests, then every shipped experiment's claims (and each negative
-# control failing) with the release binary: simulation in a debug build is far too slow.
+# The unit and end-to-end tests: one debug build of every package, without the debug info only a
+# debugger uses (BENCHMARKS.md: a fresh clone builds for about 10 minutes, the GitLab driver's
+# HTTP stack a good half of it). The test discovery needs the index store: it stays.
+TEST_FLAGS := -Xswiftc -gnone -Xcc -g0
+
 test: deps
-	$(SWIFT) test
-	$(SWIFT) build $(RELEASE_FLAGS) --product rehearse
+	$(SWIFT) build --build-tests $(TEST_FLAGS)
+	$(SWIFT) test --skip-build $(TEST_FLAGS)
+
+# Every shipped experiment's claims, and each negative control failing, with the release
+# binary (simulation in a debug build is far too slow): about 2 minutes after the build.
+check: build
 	$(BIN) check experiments/
 
 bench: build
@@ -39,6 +46,18 @@ validate-local: deps
 	rm -rf $(VALIDATE_DIR) && mkdir -p $(VALIDATE_DIR)/calibrate-a $(VALIDATE_DIR)/calibrate-b
 	$(BIN) calibrate local --storage a=$(VALIDATE_DIR)/calibrate-a --storage b=$(VALIDATE_DIR)/calibrate-b --out $(VALIDATE_DIR)/model.yaml
 	@status=0; for s in $(VALIDATE_SEEDS); do $(BIN) validate local --work $(VALIDATE_DIR) --model $(VALIDATE_DIR)/model.yaml --seed $$s || status=1; done; exit $$status
+
+# The GitLab API stand-in on its own (Sources/GitLabStandIn/README.md), for any client of GitLab's
+# API: plain HTTP on 127.0.0.1:PORT over the storage folders in STORAGES (NAME=DIR,NAME=DIR),
+# its state in STANDIN_STATE (made from the folders when missing). Prints the admin token.
+PORT ?= 8080
+STORAGES ?=
+STANDIN_STATE ?= .build-standin/gitlab-standin.sqlite
+
+gitlab-standin: deps
+	@test -n "$(STORAGES)" || { echo "make gitlab-standin: give STORAGES=NAME=DIR,NAME=DIR" >&2; exit 2; }
+	@mkdir -p $(dir $(STANDIN_STATE))
+	$(SWIFT) run gitlab-standin --port $(PORT) --storages $(STORAGES) --state $(STANDIN_STATE)
 
 # libFuzzer targets of the parsers (Fuzz/README.md): an instrumented debug build in its own
 # scratch path, then every target for FUZZ_SECONDS each, at once, at the lowest priority.

@@ -3,7 +3,8 @@
 // Modules follow ../shared/ARCHITECTURE.md; arrows point one way:
 // CGSL, CZlib ← SimKernel ← Stochastics ← GitalyModel / Traffic / Inventory ← Experiments, Bench ← rehearse;
 // Inventory ← Planner (pure: no GitalyModel type crosses into it) ← rehearse;
-// Migration ← SimulatedDriver (the world), LocalGit (real git) ← rehearse: one engine, two drivers;
+// Migration ← SimulatedDriver (the world), LocalGit (real git), GitLabAPI (a GitLab) ← rehearse: one engine, three drivers;
+// LocalGit, GitLabAPI ← GitLabStandIn (a GitLab API over local storages, for tests) ← gitlab-standin;
 // SpecFiles (input files) sits below every module that reads one.
 import PackageDescription
 
@@ -26,6 +27,13 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
         .package(url: "https://github.com/x-sheep/swift-property-based", from: "2.0.1"),
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.2"),
+        // GitLab's REST API: the client (the gitlab driver) and, for tests, a server standing in for it.
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // GSL through the system library (Debian: libgsl-dev); a C shim keeps Swift 6 away
@@ -62,12 +70,34 @@ let package = Package(
         // The engine's driver for real git: bare repositories in storage folders, GitLab's
         // metadata and move state machine in SQLite, git run through swift-subprocess.
         .target(name: "LocalGit", dependencies: ["Migration", "SimKernel", .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Subprocess", package: "swift-subprocess")], exclude: ["README.md"]),
+        // The engine's driver for a real GitLab: its REST API through async-http-client.
+        .target(name: "GitLabAPI", dependencies: [
+            "Migration",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+        ], exclude: ["README.md"]),
+        // A GitLab API stand-in for tests and for other clients: GitLab's routes, JSON and faults
+        // over a local GitLab state whose moves real git carries out.
+        .target(name: "GitLabStandIn", dependencies: [
+            "GitLabAPI", "LocalGit", "Migration", "SimKernel",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+        ], exclude: ["README.md"]),
+        .executableTarget(name: "gitlab-standin", dependencies: [
+            "GitLabStandIn", "LocalGit", "Migration",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",
             dependencies: [
                 "SimKernel", "Stochastics", "Bench", "SpecFiles", "GitalyModel", "Traffic", "Experiments",
-                "Inventory", "Planner", "Migration", "Report", "LocalGit",
+                "Inventory", "Planner", "Migration", "Report", "LocalGit", "GitLabAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             exclude: ["README.md"]),
@@ -84,10 +114,11 @@ let package = Package(
             "Planner", "Inventory", "SimKernel", "SpecFiles",
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
-        .testTarget(name: "RehearseCLITests", dependencies: ["rehearse", "GitalyModel", "SimKernel", "LocalGit", "Migration"]),
+        .testTarget(name: "RehearseCLITests", dependencies: ["rehearse", "GitalyModel", "SimKernel", "LocalGit", "Migration", "GitLabStandIn"]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SimKernel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "LocalGitTests", dependencies: ["LocalGit", "Migration"]),
+        .testTarget(name: "GitLabTests", dependencies: ["GitLabAPI", "GitLabStandIn", "LocalGit", "Migration", .product(name: "NIOHTTP1", package: "swift-nio")]),
         .testTarget(name: "TrafficTests", dependencies: ["Traffic", "SimKernel", "Stochastics", "CZlib", "SpecFiles"]),
     ],
     swiftLanguageModes: [.v6]

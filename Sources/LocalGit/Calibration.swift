@@ -51,7 +51,7 @@ public struct Calibration: Sendable, Equatable {
                 let (a, b) = ("\(from)/r\(n).git", "\(to)/r\(n).git")
                 try await maker.make(at: a, bytes: size, seed: UInt64(n))
                 var t = clock.now
-                try await git.run(LocalGitDriver.copyArguments(from: a, to: b))
+                try await git.run(LocalMoveWorkers.copyArguments(from: a, to: b))
                 copies.append((size, seconds(clock.now - t)))
                 t = clock.now
                 let same = try await git.checksum(of: a) == git.checksum(of: b)
@@ -83,7 +83,7 @@ public struct Calibration: Sendable, Equatable {
                 }
                 let start = clock.now
                 try await withThrowingTaskGroup(of: Void.self) { group in
-                    for (a, b) in pairs { group.addTask { try await git.run(LocalGitDriver.copyArguments(from: a, to: b)) } }
+                    for (a, b) in pairs { group.addTask { try await git.run(LocalMoveWorkers.copyArguments(from: a, to: b)) } }
                     try await group.waitForAll()
                 }
                 busy += seconds(clock.now - start)

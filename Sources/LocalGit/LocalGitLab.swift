@@ -18,18 +18,32 @@ public struct LocalGitLab: Sendable {
         }
     }
 
-    /// A repository found on disk: its storage, its path in the storage, its size.
+    /// A repository found on disk: its storage, its path in the storage, its size, and the
+    /// kind of container GitLab moves it as.
     public struct Repository: Sendable, Equatable {
         public var id: RepositoryID
         public var storage: String
         public var relativePath: String
         public var sizeBytes: Int64
-        public init(id: RepositoryID, storage: String, relativePath: String, sizeBytes: Int64) {
+        public var kind: RepositoryKind
+        public init(id: RepositoryID, storage: String, relativePath: String, sizeBytes: Int64, kind: RepositoryKind = .project) {
             self.id = id
             self.storage = storage
             self.relativePath = relativePath
             self.sizeBytes = sizeBytes
+            self.kind = kind
         }
+    }
+
+    /// A move as GitLab's API shows it.
+    public struct Move: Sendable, Equatable {
+        public var id: MoveID
+        public var repository: RepositoryID
+        public var source: String
+        public var destination: String
+        public var state: MoveState
+        /// ISO 8601, UTC, milliseconds.
+        public var createdAt: String
     }
 
     /// A move a worker carries out: where from and to, on disk.
@@ -68,15 +82,18 @@ public struct LocalGitLab: Sendable {
                 try db.execute(sql: """
                     CREATE TABLE storage (name TEXT PRIMARY KEY, directory TEXT NOT NULL, weight INTEGER NOT NULL DEFAULT 0);
                     CREATE TABLE repository (id INTEGER PRIMARY KEY, storage TEXT NOT NULL REFERENCES storage(name), relative_path TEXT NOT NULL,
-                        size_bytes INTEGER NOT NULL, read_only INTEGER NOT NULL DEFAULT 0, pushes_in_flight INTEGER NOT NULL DEFAULT 0);
+                        size_bytes INTEGER NOT NULL, read_only INTEGER NOT NULL DEFAULT 0, pushes_in_flight INTEGER NOT NULL DEFAULT 0,
+                        kind TEXT NOT NULL DEFAULT 'project');
+                    CREATE INDEX repository_storage ON repository(storage, id);
                     CREATE TABLE move (id INTEGER PRIMARY KEY AUTOINCREMENT, repository INTEGER NOT NULL REFERENCES repository(id),
-                        source TEXT NOT NULL, destination TEXT NOT NULL, state INTEGER NOT NULL, reason TEXT);
+                        source TEXT NOT NULL, destination TEXT NOT NULL, state INTEGER NOT NULL, reason TEXT,
+                        created_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')));
                     CREATE INDEX move_repository ON move(repository);
                     """)
                 for s in storages { try db.execute(sql: "INSERT INTO storage (name, directory) VALUES (?, ?)", arguments: [s.name, s.directory]) }
                 for r in repositories {
-                    try db.execute(sql: "INSERT INTO repository (id, storage, relative_path, size_bytes) VALUES (?, ?, ?, ?)",
-                                   arguments: [r.id.value, r.storage, r.relativePath, r.sizeBytes])
+                    try db.execute(sql: "INSERT INTO repository (id, storage, relative_path, size_bytes, kind) VALUES (?, ?, ?, ?, ?)",
+                                   arguments: [r.id.value, r.storage, r.relativePath, r.sizeBytes, r.kind.rawValue])
                 }
             }
             try q.close()
@@ -108,11 +125,45 @@ public struct LocalGitLab: Sendable {
     }
 
     public func repositories() throws -> [Repository] {
+        try queue.read { db in try Row.fetchAll(db, sql: "SELECT \(Self.repositoryColumns) FROM repository ORDER BY id").map(Self.repository) }
+    }
+
+    /// A page of the repositories of one kind, on `storage` when given, by id after `after`
+    /// (keyset pagination, as `GET /projects?pagination=keyset&order_by=id` pages).
+    public func repositories(kind: RepositoryKind, storage: String?, after: RepositoryID?, limit: Int) throws -> [Repository] {
         try queue.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, storage, relative_path, size_bytes FROM repository ORDER BY id").map {
-                Repository(id: RepositoryID($0[0]), storage: $0[1], relativePath: $0[2], sizeBytes: $0[3])
-            }
+            try Row.fetchAll(db, sql: """
+                SELECT \(Self.repositoryColumns) FROM repository WHERE kind = ? AND (? IS NULL OR storage = ?) AND id > ? ORDER BY id LIMIT ?
+                """, arguments: [kind.rawValue, storage, storage, after?.value ?? 0, limit]).map(Self.repository)
         }
+    }
+
+    public func repository(_ r: RepositoryID) throws -> Repository? {
+        try queue.read { db in try Row.fetchOne(db, sql: "SELECT \(Self.repositoryColumns) FROM repository WHERE id = ?", arguments: [r.value]).map(Self.repository) }
+    }
+
+    static let repositoryColumns = "id, storage, relative_path, size_bytes, kind"
+    static func repository(_ row: Row) -> Repository {
+        Repository(id: RepositoryID(row[0]), storage: row[1], relativePath: row[2], sizeBytes: row[3], kind: RepositoryKind(rawValue: row[4]) ?? .project)
+    }
+
+    public func move(_ m: MoveID) throws -> Move? {
+        try queue.read { db in try Row.fetchOne(db, sql: "SELECT \(Self.moveColumns) FROM move WHERE id = ?", arguments: [m.value]).map(Self.move) }
+    }
+
+    /// A repository's moves, the most recent first (as GitLab lists them).
+    public func moves(of r: RepositoryID) throws -> [Move] {
+        try queue.read { db in try Row.fetchAll(db, sql: "SELECT \(Self.moveColumns) FROM move WHERE repository = ? ORDER BY id DESC", arguments: [r.value]).map(Self.move) }
+    }
+
+    static let moveColumns = "id, repository, source, destination, state, created_at"
+    static func move(_ row: Row) -> Move {
+        Move(id: MoveID(row[0]), repository: RepositoryID(row[1]), source: row[2], destination: row[3], state: MoveState(rawValue: row[4]) ?? .failed, createdAt: row[5])
+    }
+
+    /// Every storage's weight (`repository_storages_weighted`).
+    public func weights() throws -> [String: Int] {
+        try queue.read { db in Dictionary(uniqueKeysWithValues: try Row.fetchAll(db, sql: "SELECT name, weight FROM storage").map { ($0[0] as String, $0[1] as Int) }) }
     }
 
     /// Where the repository is now, on disk.
@@ -158,7 +209,8 @@ public struct LocalGitLab: Sendable {
                 }
                 target = pick
             }
-            guard target != source else { return .failure(.rejected("400 the repository is already on \(target)")) }
+            // A move onto the storage it is on is accepted; its worker copies nothing (GitLab
+            // skips the copy when both storages share a filesystem, PRAEFECT.md §8).
             try db.execute(sql: "INSERT INTO move (repository, source, destination, state) VALUES (?, ?, ?, ?)",
                            arguments: [r.value, source, target, MoveState.scheduled.rawValue])
             let id = db.lastInsertedRowID

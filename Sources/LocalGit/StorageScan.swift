@@ -26,10 +26,19 @@ public enum StorageScan {
             try walk(s.directory, relative: "", into: &paths)
             for p in paths.sorted() {
                 found.append(LocalGitLab.Repository(id: RepositoryID(Int64(found.count + 1)), storage: s.name, relativePath: p,
-                                                    sizeBytes: try bytes(in: "\(s.directory)/\(p)")))
+                                                    sizeBytes: try bytes(in: "\(s.directory)/\(p)"), kind: kind(of: p)))
             }
         }
         return found
+    }
+
+    /// Gitaly's hashed storage keeps snippets under `@snippets/` and group wikis under
+    /// `@groups/` (docs.gitlab.com/ee/administration/repository_storage_paths.html); every
+    /// other repository is taken for a project's.
+    static func kind(of relativePath: String) -> RepositoryKind {
+        if relativePath.hasPrefix("@snippets/") { return .snippet }
+        if relativePath.hasPrefix("@groups/") { return .wiki }
+        return .project
     }
 
     static func isRepository(_ path: String) -> Bool {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import GitalyModel
+import GitLabAPI
 import Inventory
 import LocalGit
 import Planner
@@ -11,7 +12,7 @@ struct InventoryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "inventory",
         abstract: "Generate and summarise inventories of repositories to migrate.",
-        subcommands: [Generate.self, Scan.self, Stats.self])
+        subcommands: [Generate.self, Scan.self, Fetch.self, Stats.self])
 
     struct Scan: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -44,6 +45,52 @@ struct InventoryCommand: ParsableCommand {
             try AtomicFile.write(out.hasSuffix(".json") ? Data(inventory.json().utf8) : Data(inventory.csv()), to: out)
             let bytes = found.reduce(Int64(0)) { $0 + $1.sizeBytes }
             print("wrote \(out): \(found.count) repositories, \(ByteText.decimal(Double(bytes))) in \(storages.count) storages" + (state.map { "; state \($0)" } ?? ""))
+        }
+    }
+
+    struct Fetch: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "fetch",
+            abstract: "Build an inventory from a GitLab's API: the projects on the given storages.",
+            discussion: """
+                Lists GET /api/v4/projects?repository_storage=NAME&statistics=true page by page \
+                (keyset pagination by id), as an administrator: sizes are each project's \
+                repository_size, fork networks come from forked_from_project. The token comes from \
+                GITLAB_TOKEN or --token-file and is never printed. Progress goes to stderr.
+                """)
+
+        @Option(help: ArgumentHelp("The GitLab's address, like https://gitlab.example.com.", valueName: "url"))
+        var gitlab: String
+
+        @Option(name: .customLong("storage"), help: ArgumentHelp("A storage whose projects to list (repeat for each).", valueName: "name"))
+        var storages: [String] = []
+
+        @Option(help: ArgumentHelp("A file whose first line is an administrator's token (default: the GITLAB_TOKEN variable).", valueName: "file"))
+        var tokenFile: String?
+
+        @Option(help: ArgumentHelp("Where to write the inventory (.csv or .json).", valueName: "file"))
+        var out: String
+
+        func validate() throws {
+            guard !storages.isEmpty else { throw InputError("give at least one --storage NAME") }
+            if let twice = Dictionary(grouping: storages, by: { $0 }).first(where: { $0.value.count > 1 })?.key { throw InputError("--storage \(twice): given twice") }
+        }
+
+        func run() async throws {
+            let client: GitLabClient
+            do { client = try GitLabClient(baseURL: gitlab, token: try RealMigration.token(file: tokenFile)) } catch let e as GitLabError { throw InputError("--gitlab \(gitlab): \(e)") }
+            let listing = ProjectListing(client: client) { FileHandle.standardError.write(Data("inventory fetch: \($0)\n".utf8)) }
+            let found: [ProjectListing.Found]
+            do { found = try await listing.projects(on: storages) } catch { throw InputError("--gitlab \(gitlab): \(error)") }
+            var builder = InventoryBuilder(file: out)
+            for p in found {
+                try builder.add(InventoryEntry(id: RepositoryID(p.id), path: p.path, kind: .project, storage: p.storage, sizeBytes: p.repositoryBytes,
+                                               forkRoot: p.forkRoot.map(RepositoryID.init)), line: nil)
+            }
+            let inventory = try builder.finish()
+            try AtomicFile.write(out.hasSuffix(".json") ? Data(inventory.json().utf8) : Data(inventory.csv()), to: out)
+            let bytes = found.reduce(Int64(0)) { $0 + $1.repositoryBytes }
+            print("wrote \(out): \(found.count) projects, \(ByteText.decimal(Double(bytes))) on \(storages.joined(separator: ", "))")
         }
     }
 
@@ -146,11 +193,12 @@ func parseStorages(_ options: [String]) throws -> [LocalGitLab.Storage] {
 }
 
 /// The inventory of repositories found in storage folders (`StorageScan`): their ids, paths,
-/// storages and sizes, as projects.
+/// storages, sizes and kinds.
 func scannedInventory(_ found: [LocalGitLab.Repository], file: String) throws -> Inventory {
     var builder = InventoryBuilder(file: file)
     for r in found {
-        try builder.add(InventoryEntry(id: RepositoryID(r.id.value), path: r.relativePath, kind: .project, storage: r.storage, sizeBytes: r.sizeBytes), line: nil)
+        let kind = RepositoryKind(name: r.kind.rawValue) ?? .project
+        try builder.add(InventoryEntry(id: RepositoryID(r.id.value), path: r.relativePath, kind: kind, storage: r.storage, sizeBytes: r.sizeBytes), line: nil)
     }
     return try builder.finish()
 }

@@ -3,6 +3,7 @@ import Bench
 import Experiments
 import Foundation
 import GitalyModel
+import GitLabAPI
 import Inventory
 import LocalGit
 import Migration
@@ -32,7 +33,7 @@ struct MigrateCommand: ParsableCommand {
                 failed gate pauses it (no operator resumes it in a simulation), or at --hours.
                 """)
 
-        @Option(help: ArgumentHelp("Where the migration runs: `simulated` (a prediction) or `local-git` (bare repositories in storage folders, for real).", valueName: "driver"))
+        @Option(help: ArgumentHelp("Where the migration runs: `simulated` (a prediction), `local-git` (bare repositories in storage folders, for real) or `gitlab` (a GitLab's API, for real).", valueName: "driver"))
         var driver: String = "simulated"
 
         @Option(help: ArgumentHelp("simulated: the fleet model (YAML, schema in models/README.md).", valueName: "file"))
@@ -44,28 +45,24 @@ struct MigrateCommand: ParsableCommand {
         @Option(help: ArgumentHelp("simulated: the migration policy (YAML, schema in models/policies/README.md).", valueName: "file"))
         var policy: String?
 
-        @Option(help: ArgumentHelp("local-git: the plan to carry out (`rehearse plan --out`).", valueName: "file"))
+        @Option(help: ArgumentHelp("local-git, gitlab: the plan to carry out (`rehearse plan --out`).", valueName: "file"))
         var plan: String?
 
-        @Option(help: ArgumentHelp("local-git: the migration's journal (SQLite); `migrate resume` goes on from it.", valueName: "file"))
+        @Option(help: ArgumentHelp("local-git, gitlab: the migration's journal (SQLite); `migrate resume` goes on from it.", valueName: "file"))
         var journal: String?
 
-        @Option(help: ArgumentHelp("local-git: the local GitLab state (`inventory scan --state`).", valueName: "file"))
-        var state: String?
+        @OptionGroup var target: RealTargetOptions
 
-        @Option(help: ArgumentHelp("local-git: workers running moves (Sidekiq's threads).", valueName: "n"))
-        var workers: Int = 4
-
-        @Flag(help: "local-git: print the moves the plan would make, and make none.")
+        @Flag(help: "local-git, gitlab: check the plan against the target, print the requests it would make, and make none.")
         var dryRun = false
 
-        @Option(help: ArgumentHelp("local-git: how often a move in flight is polled (gitalyctl's move_status_update).", valueName: "duration"))
+        @Option(help: ArgumentHelp("local-git, gitlab: how often a move in flight is polled (gitalyctl's move_status_update).", valueName: "duration"))
         var pollInterval: String = "10s"
 
-        @Option(help: ArgumentHelp("local-git: the first wait before a failed move is tried again (doubling, capped at 30 times it).", valueName: "duration"))
+        @Option(help: ArgumentHelp("local-git, gitlab: the first wait before a failed move is tried again (doubling, capped at 30 times it).", valueName: "duration"))
         var retryBackoff: String = "1m"
 
-        @Option(help: ArgumentHelp("local-git: attempts per repository before it is given up (default: the engine's 3).", valueName: "n"))
+        @Option(help: ArgumentHelp("local-git, gitlab: attempts per repository before it is given up (default: the engine's 3).", valueName: "n"))
         var retryAttempts: Int?
 
         @Option(help: ArgumentHelp("Draw synthetic traffic from this profile (needs --hours).", valueName: "path"))
@@ -92,17 +89,17 @@ struct MigrateCommand: ParsableCommand {
                 for (flag, value) in [("--model", model), ("--inventory", inventory), ("--policy", policy)] where value == nil {
                     throw InputError("\(flag) is required with --driver simulated")
                 }
-            case "local-git":
-                for (flag, value) in [("--plan", plan), ("--journal", journal), ("--state", state)] where value == nil {
-                    throw InputError("\(flag) is required with --driver local-git")
+            case "local-git", "gitlab":
+                for (flag, value) in [("--plan", plan), ("--journal", journal)] where value == nil {
+                    throw InputError("\(flag) is required with --driver \(driver)")
                 }
-                guard (1...256).contains(workers) else { throw InputError("--workers must be 1 to 256, got \(workers)") }
+                try target.check(driver: driver)
                 _ = try Self.duration(pollInterval, "--poll-interval")
                 _ = try Self.duration(retryBackoff, "--retry-backoff")
                 if let n = retryAttempts, !(1...1000).contains(n) { throw InputError("--retry-attempts must be 1 to 1000, got \(n)") }
                 return
             default:
-                throw InputError("--driver \(driver): use simulated or local-git")
+                throw InputError("--driver \(driver): use simulated, local-git or gitlab")
             }
             guard db == nil || profile == nil else { throw InputError("give at most one of --db (a trace) or --profile (synthetic traffic)") }
             if profile != nil, hours == nil { throw InputError("--hours is required with --profile: synthetic traffic needs a length") }
@@ -110,12 +107,12 @@ struct MigrateCommand: ParsableCommand {
         }
 
         func run() async throws {
-            if driver == "local-git" {
-                var local = LocalMigration(journal: journal!, state: state!, workers: workers)
-                local.pollInterval = try Self.duration(pollInterval, "--poll-interval")
-                local.retryBackoff = try Self.duration(retryBackoff, "--retry-backoff")
-                local.retryAttempts = retryAttempts
-                return try await local.start(planFile: plan!, dryRun: dryRun)
+            if driver != "simulated" {
+                var real = RealMigration(journal: journal!, target: try target.target(driver: driver))
+                real.pollInterval = try Self.duration(pollInterval, "--poll-interval")
+                real.retryBackoff = try Self.duration(retryBackoff, "--retry-backoff")
+                real.retryAttempts = retryAttempts
+                return try await real.start(planFile: plan!, dryRun: dryRun)
             }
             let (model, inventory, policy) = (self.model!, self.inventory!, self.policy!)
             let setup: MigrationSetup
@@ -202,19 +199,17 @@ struct MigrateCommand: ParsableCommand {
     struct Resume: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "resume",
-            abstract: "Go on with a local-git migration from its journal (after a crash, a pause or an interruption).")
+            abstract: "Go on with a local-git or gitlab migration from its journal (after a crash, a pause or an interruption).")
 
         @Option(help: ArgumentHelp("The migration's journal (SQLite).", valueName: "file"))
         var journal: String
 
-        @Option(help: ArgumentHelp("The local GitLab state (`inventory scan --state`).", valueName: "file"))
-        var state: String
+        @OptionGroup var target: RealTargetOptions
 
-        @Option(help: ArgumentHelp("Workers running moves (Sidekiq's threads).", valueName: "n"))
-        var workers: Int = 4
+        func validate() throws { try target.check(driver: nil) }
 
         func run() async throws {
-            try await LocalMigration(journal: journal, state: state, workers: workers).run(try Self.journalledPlan(journal))
+            try await RealMigration(journal: journal, target: try target.target(driver: nil)).run(try Self.journalledPlan(journal))
         }
 
         static func journalledPlan(_ journal: String) throws -> MigrationPlan {
@@ -226,16 +221,17 @@ struct MigrateCommand: ParsableCommand {
     struct Abort: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             commandName: "abort",
-            abstract: "Abort a local-git migration: no new move starts, moves in flight settle, the weights go back as the plan says.")
+            abstract: "Abort a local-git or gitlab migration: no new move starts, moves in flight settle, the weights go back as the plan says.")
 
         @Option(help: ArgumentHelp("The migration's journal (SQLite).", valueName: "file"))
         var journal: String
 
-        @Option(help: ArgumentHelp("The local GitLab state (`inventory scan --state`).", valueName: "file"))
-        var state: String
+        @OptionGroup var target: RealTargetOptions
+
+        func validate() throws { try target.check(driver: nil) }
 
         func run() async throws {
-            try await LocalMigration(journal: journal, state: state, workers: 4).run(try Resume.journalledPlan(journal), commands: [.abort])
+            try await RealMigration(journal: journal, target: try target.target(driver: nil)).run(try Resume.journalledPlan(journal), commands: [.abort])
         }
     }
 
@@ -262,5 +258,44 @@ struct MigrateCommand: ParsableCommand {
                   pending \(t.pending), in flight \(t.inFlight), done \(t.done), given up \(t.givenUp)
                 """)
         }
+    }
+}
+
+/// Where a real migration runs: a local GitLab state (`--state`, with `--workers`) or a GitLab
+/// (`--gitlab`, with `--token-file` or `GITLAB_TOKEN`, and `--api-concurrency`).
+struct RealTargetOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("local-git: the local GitLab state (`inventory scan --state`).", valueName: "file"))
+    var state: String?
+
+    @Option(help: ArgumentHelp("local-git: workers running moves (Sidekiq's threads).", valueName: "n"))
+    var workers: Int = 4
+
+    @Option(help: ArgumentHelp("gitlab: the GitLab's address, like https://gitlab.example.com (its API is under /api/v4).", valueName: "url"))
+    var gitlab: String?
+
+    @Option(help: ArgumentHelp("gitlab: a file whose first line is an administrator's token (default: the GITLAB_TOKEN variable).", valueName: "file"))
+    var tokenFile: String?
+
+    @Option(help: ArgumentHelp("gitlab: API requests in flight at once.", valueName: "n"))
+    var apiConcurrency: Int = 8
+
+    /// With `driver` nil (resume, abort), the target is the one whose flag is given.
+    func check(driver: String?) throws {
+        switch driver ?? (gitlab != nil ? "gitlab" : "local-git") {
+        case "local-git":
+            guard state != nil else { throw InputError(driver == nil ? "give --state (local-git) or --gitlab (gitlab)" : "--state is required with --driver local-git") }
+            guard gitlab == nil else { throw InputError("give --state (local-git) or --gitlab (gitlab), not both") }
+            guard (1...256).contains(workers) else { throw InputError("--workers must be 1 to 256, got \(workers)") }
+        default:
+            guard gitlab != nil else { throw InputError("--gitlab is required with --driver gitlab") }
+            guard state == nil else { throw InputError("give --state (local-git) or --gitlab (gitlab), not both") }
+            guard (1...64).contains(apiConcurrency) else { throw InputError("--api-concurrency must be 1 to 64, got \(apiConcurrency)") }
+        }
+    }
+
+    func target(driver: String?) throws -> RealMigration.Target {
+        try check(driver: driver)
+        if let gitlab { return .gitlab(url: gitlab, tokenFile: tokenFile, concurrency: apiConcurrency) }
+        return .localGit(state: state!, workers: workers)
     }
 }

@@ -12,10 +12,16 @@ func rehearseExecutable() -> URL {
     return dir.appendingPathComponent("rehearse")
 }
 
-func rehearse(_ arguments: [String]) throws -> (status: Int32, out: String, err: String) {
+/// `environment` adds to (or, with "", removes from) the test's own environment.
+func rehearse(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
     let process = Process()
     process.executableURL = rehearseExecutable()
     process.arguments = arguments
+    if !environment.isEmpty {
+        var env = ProcessInfo.processInfo.environment
+        for (k, v) in environment { env[k] = v.isEmpty ? nil : v }
+        process.environment = env
+    }
     let out = Pipe(), err = Pipe()
     process.standardOutput = out
     process.standardError = err

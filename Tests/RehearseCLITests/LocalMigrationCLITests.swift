@@ -32,14 +32,7 @@ import Testing
             try files.removeItem(atPath: work)
             sums["@hashed/\(i % 3)/project-\(i).git"] = try await Self.git.checksum(of: path).description
         }
-        try """
-        name: local
-        nodes:
-          - {name: na, storages: [{name: a, capacity: 10GB}]}
-          - {name: nb, storages: [{name: b, capacity: 10GB}]}
-        gitlab: {weights: {a: 100, b: 0}}
-        """.write(toFile: "\(dir)/model.yaml", atomically: true, encoding: .utf8)
-        try "drain: {from: [a], to: [b]}\nconcurrency: {perSource: 2}\n".write(toFile: "\(dir)/policy.yaml", atomically: true, encoding: .utf8)
+        try writeDrainModelAndPolicy(in: dir)
         let scan = try rehearse(["inventory", "scan", "--storage", "a=\(dir)/a", "--storage", "b=\(dir)/b", "--out", "\(dir)/inventory.csv", "--state", "\(dir)/gitlab.sqlite"])
         #expect(scan.status == 0 && scan.out.hasPrefix("wrote \(dir)/inventory.csv: \(count) repositories"), "\(scan.out)\(scan.err)")
         let plan = try rehearse(["plan", "--inventory", "\(dir)/inventory.csv", "--model", "\(dir)/model.yaml", "--policy", "\(dir)/policy.yaml", "--out", "\(dir)/plan.json"])
@@ -187,4 +180,17 @@ import Testing
         let noState = try rehearse(resume.map { $0.hasSuffix("gitlab.sqlite") ? "\(dir)/none.sqlite" : $0 })
         #expect(noState.status == 2 && noState.err.contains("no local GitLab state"), "\(noState.err)")
     }
+}
+
+/// The fleet model (storages a and b, all weight on a) and the policy (drain a into b, two
+/// moves at a time) that the real-driver CLI tests plan with.
+func writeDrainModelAndPolicy(in dir: String) throws {
+    try """
+    name: local
+    nodes:
+      - {name: na, storages: [{name: a, capacity: 10GB}]}
+      - {name: nb, storages: [{name: b, capacity: 10GB}]}
+    gitlab: {weights: {a: 100, b: 0}}
+    """.write(toFile: "\(dir)/model.yaml", atomically: true, encoding: .utf8)
+    try "drain: {from: [a], to: [b]}\nconcurrency: {perSource: 2}\n".write(toFile: "\(dir)/policy.yaml", atomically: true, encoding: .utf8)
 }

@@ -65,9 +65,9 @@ import Testing
     }
 
     @Test func anUnknownDriverIsOneLineAndExitCode2() throws {
-        let r = try rehearse(["migrate", "--driver", "gitlab", "--model", model("sharded-vms.yaml"), "--inventory", "x.csv", "--policy", "p.yaml"])
+        let r = try rehearse(["migrate", "--driver", "gitaly", "--model", model("sharded-vms.yaml"), "--inventory", "x.csv", "--policy", "p.yaml"])
         #expect(r.status == 2)
-        #expect(r.err == "rehearse: --driver gitlab: use simulated or local-git\n")
+        #expect(r.err == "rehearse: --driver gitaly: use simulated, local-git or gitlab\n")
         #expect(r.out.isEmpty)
     }
 }
