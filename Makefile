@@ -19,8 +19,9 @@ demo: build
 
 # The unit and end-to-end tests: one debug build of every package, without the debug info only a
 # debugger uses (BENCHMARKS.md: a fresh clone builds for about 10 minutes, the GitLab driver's
-# HTTP stack a good half of it). The test discovery needs the index store: it stays.
-TEST_FLAGS := -Xswiftc -gnone -Xcc -g0
+# HTTP stack a good half of it). The test discovery needs the index store: it stays. lld, which
+# the toolchain ships, links the test bundle and the executables.
+TEST_FLAGS := -Xswiftc -gnone -Xcc -g0 -Xswiftc -use-ld=lld
 
 test: deps
 	$(SWIFT) build --build-tests $(TEST_FLAGS)
