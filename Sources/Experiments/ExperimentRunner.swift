@@ -169,6 +169,15 @@ public struct ExperimentRunner: Sendable {
     /// after each one. Results come back in replication order whatever the threads did.
     public func run(replications: Int, seed: UInt64, hours: Double, threads: Int,
                     progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ExperimentResults {
+        try run(indices: Array(0..<replications), seed: seed, hours: hours, threads: threads, progress: progress)
+    }
+
+    /// Runs the replications numbered `indices` (a shard's share of a sweep runs some of them):
+    /// each replication is the same whichever others run beside it, since its random streams
+    /// come from the seed and its own index.
+    public func run(indices: [Int], seed: UInt64, hours: Double, threads: Int,
+                    progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ExperimentResults {
+        let replications = indices.count
         precondition(replications >= 1 && threads >= 1)
         let state = Mutex<(next: Int, done: Int, results: [ReplicationResult?], error: (any Error)?)>((0, 0, Array(repeating: nil, count: replications), nil))
         let wall0 = DispatchTime.now().uptimeNanoseconds
@@ -181,7 +190,7 @@ public struct ExperimentRunner: Sendable {
                 }
                 guard let i else { return }
                 do {
-                    let r = try replicate(i, seed: seed, hours: hours)
+                    let r = try replicate(indices[i], seed: seed, hours: hours)
                     let done = state.withLock { s in
                         s.results[i] = r
                         s.done += 1

@@ -29,10 +29,15 @@ func experimentInput<T>(_ path: String, _ make: () throws -> T) throws -> T {
 
 /// Runs an experiment's replications with a progress line on stderr once a run takes long.
 func runReplications(_ runner: ExperimentRunner, replications: Int, seed: UInt64, hours: Double, threads: Int, label: String) throws -> ExperimentResults {
+    try runReplications(runner, indices: Array(0..<replications), seed: seed, hours: hours, threads: threads, label: label)
+}
+
+/// The replications numbered `indices`, with progress on stderr.
+func runReplications(_ runner: ExperimentRunner, indices: [Int], seed: UInt64, hours: Double, threads: Int, label: String) throws -> ExperimentResults {
     let start = Date()
     let lastReport = LockedDate()
     do {
-        return try runner.run(replications: replications, seed: seed, hours: hours, threads: threads) { done, total in
+        return try runner.run(indices: indices, seed: seed, hours: hours, threads: threads) { done, total in
             let now = Date()
             guard now.timeIntervalSince(start) > 2, lastReport.advance(to: now, every: 1) || done == total else { return }
             printError("\(label): \(done)/\(total) replications, \(fixed(now.timeIntervalSince(start), 1)) s")
@@ -364,8 +369,15 @@ struct SweepCommand: ParsableCommand {
     @Flag(help: "Print one JSON object per point, one per line.")
     var json = false
 
+    @Option(help: ArgumentHelp("Run shard K of N only (1 ≤ K ≤ N): the (point, replication) pairs dealt to it round-robin; needs --db. `rehearse merge` joins the shards.", valueName: "K/N"))
+    var shard: String?
+
     func validate() throws {
         try checkRunFlags(replications: replications, threads: threads, db: db)
+        if let shard {
+            guard SweepShard(shard) != nil else { throw InputError("--shard \(shard): expected K/N with 1 ≤ K ≤ N ≤ \(SweepShard.maxCount), like 2/7") }
+            guard db != nil else { throw InputError("--shard needs --db: a shard's share is only of use merged") }
+        }
     }
 
     func run() throws {
@@ -375,16 +387,27 @@ struct SweepCommand: ParsableCommand {
         let runners = try sweep.points.map { point -> ExperimentRunner in
             try experimentInput(experiment) { try ExperimentRunner(e, point: point) }
         }
-        if !json { print("sweep \(e.name): \(runners.count) points × \(replications ?? e.replications) replications, seed \(e.seed)") }
+        let perPoint = replications ?? e.replications
+        let share = shard.flatMap(SweepShard.init)
+        if let share, let db {
+            guard let data = FileManager.default.contents(atPath: experiment) else { throw InputError("\(experiment): cannot read the file") }
+            try resultsStore {
+                if let existing = try? ResultsStore.runs(path: db), !existing.isEmpty { throw InputError("\(db): a shard writes a new results database; this one has runs") }
+                try ResultsStore.markShard(ShardRecord(shard: share, experimentSHA256: SHA256.hex([UInt8](data)), points: runners.count, replicationsPerPoint: perPoint), path: db)
+            }
+        }
+        if !json { print("sweep \(e.name): \(runners.count) points × \(perPoint) replications, seed \(e.seed)" + (share.map { ", shard \($0)" } ?? "")) }
         var first: Int64?
-        for runner in runners {
+        for (index, runner) in runners.enumerated() {
             let label = runner.point.map(\.label).joined(separator: ", ")
-            var results = try runReplications(runner, replications: replications ?? e.replications, seed: e.seed, hours: e.hours, threads: threads, label: "sweep \(label)")
+            let mine = share?.replications(ofPoint: index, perPoint: perPoint) ?? Array(0..<perPoint)
+            if mine.isEmpty { continue }
+            var results = try runReplications(runner, indices: mine, seed: e.seed, hours: e.hours, threads: threads, label: "sweep \(label)")
             results.experiment.name = "\(e.name) [\(label)]"
             let p = Prediction(results.metrics, claims: e.claims, seed: results.seed)
             var runID: Int64?
             if let db {
-                runID = try resultsStore { try ResultsStore.save(results, to: db, sweep: (of: first, point: runner.point.map(\.stored))) }
+                runID = try resultsStore { try ResultsStore.save(results, to: db, sweep: (of: first, point: runner.point.map(\.stored), index: index)) }
                 first = first ?? runID
             }
             if json {
@@ -394,5 +417,31 @@ struct SweepCommand: ParsableCommand {
                 print("  \(label): duration p50 \(shortText(p.durationP50.value)) h, p95 \(shortText(p.durationP95.value)) h; write-unavailable \(shortText(p.writeUnavailableMean.value)) repo-s; P(loss) \(shortText(p.dataLossProbability.value)); unfinished \(p.unfinished)\(claims)")
             }
         }
+    }
+}
+
+/// `rehearse merge`: the shards of one sweep joined into one results database.
+struct MergeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "merge",
+        abstract: "Join the shards of a sweep (`rehearse sweep --shard K/N --db`) into one results database.",
+        discussion: """
+            Every shard K of N must be given exactly once, all of one experiment file and grid. \
+            The merged database holds, for each point in grid order, one run with every \
+            replication in order: the rows a single machine's `rehearse sweep --db` writes, \
+            but for each run's wall time (the shards' sum) and threads (their total).
+            """)
+
+    @Argument(help: ArgumentHelp("The shards' results databases.", valueName: "shard"))
+    var shards: [String]
+
+    @Option(help: ArgumentHelp("The merged results database to write (must not exist).", valueName: "file"))
+    var db: String
+
+    func run() throws {
+        guard !shards.isEmpty else { throw InputError("give the shards' databases") }
+        let ids: [Int64]
+        do { ids = try resultsStore { try ResultsStore.merge(shards: shards, into: db) } } catch let e as MergeError { throw InputError(e.description) }
+        print("wrote \(db): \(shards.count) shards merged into \(ids.count) points, runs \(ids.first ?? 0)–\(ids.last ?? 0)")
     }
 }

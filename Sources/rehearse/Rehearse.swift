@@ -12,7 +12,7 @@ struct Rehearse: ParsableCommand {
             ModelCommand.self,
             TraceCommand.self,
             SimulateCommand.self, InventoryCommand.self, PlanCommand.self, MigrateCommand.self, WorkloadCommand.self, CalibrateCommand.self, ValidateCommand.self,
-            RunCommand.self, SweepCommand.self, CheckCommand.self, ReportCommand.self, CompareCommand.self,
+            RunCommand.self, SweepCommand.self, MergeCommand.self, CheckCommand.self, ReportCommand.self, CompareCommand.self,
         ])
 
     /// Runs the command line. Every failure that comes from the user's input (a bad flag, a bad

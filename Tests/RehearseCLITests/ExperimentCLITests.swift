@@ -139,6 +139,54 @@ import Testing
         #expect(try rehearse(["check", file, "--baseline", db, "--db", db]).err == "rehearse: --baseline and --db name the same file; store the new runs elsewhere\n")
     }
 
+    /// Goal: a sweep run in shards and merged is the sweep one machine runs: the same rows,
+    /// bit for bit, but for each run's wall time and threads. Method: 3 points × 6
+    /// replications (18 pairs) run whole, then as 1, 3 and 7 shards (7 does not divide 18:
+    /// shares of 3 and 2) merged; every table compared row by row. A shard given twice and a
+    /// shard missing are refused, naming them, and write nothing.
+    @Test func shardedSweepsMergeIntoTheSingleMachineSweep() throws {
+        let file = try experiment("shards", claims: ["P(data_loss) < 0.5 at 95%"])
+        try (String(contentsOfFile: file, encoding: .utf8) + "\nsweep:\n  model.gitlab.apiErrorRate: [0.1, 0.2, 0.4]\n").write(toFile: file, atomically: true, encoding: .utf8)
+        let single = dir.appendingPathComponent("single.sqlite").path
+        #expect(try rehearse(["sweep", file, "--db", single]).status == 0)
+        let expected = try Self.rows(single)
+        for n in [1, 3, 7] {
+            var shards: [String] = []
+            for k in 1...n {
+                let db = dir.appendingPathComponent("shard-\(n)-\(k).sqlite").path
+                let r = try rehearse(["sweep", file, "--shard", "\(k)/\(n)", "--db", db])
+                #expect(r.status == 0, "\(r.err)")
+                shards.append(db)
+            }
+            let merged = dir.appendingPathComponent("merged-\(n).sqlite").path
+            let m = try rehearse(["merge"] + shards + ["--db", merged])
+            #expect(m.status == 0 && m.out == "wrote \(merged): \(n) shards merged into 3 points, runs 1–3\n", "\(m.out)\(m.err)")
+            #expect(try Self.rows(merged) == expected, "\(n) shards")
+            if n == 3 {
+                let twice = try rehearse(["merge", shards[0], shards[1], shards[1], "--db", merged + ".twice"])
+                #expect(twice.status == 2 && twice.err == "rehearse: shard 2/3 is given twice: \(shards[1]) and \(shards[1])\n", "\(twice.err)")
+                let missing = try rehearse(["merge", shards[0], shards[1], "--db", merged + ".missing"])
+                #expect(missing.status == 2 && missing.err == "rehearse: shard 3/3 of 3 missing\n", "\(missing.err)")
+                #expect(!FileManager.default.fileExists(atPath: merged + ".twice") && !FileManager.default.fileExists(atPath: merged + ".missing"))
+            }
+        }
+    }
+
+    /// Every row of a results database's run, input, replication and series tables as text,
+    /// in a fixed order; a run's wall time and threads left out (they are the machine's).
+    static func rows(_ path: String) throws -> [String] {
+        let queue = try DatabaseQueue(path: path)
+        return try queue.read { db in
+            var out: [String] = []
+            for (table, order) in [("run", "id"), ("input", "run_id, role"), ("replication", "run_id, idx"), ("series", "run_id, replication, name")] {
+                for row in try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY \(order)") {
+                    out.append(table + ": " + row.columnNames.filter { $0 != "wall_seconds" && $0 != "threads" }.map { "\($0)=\(row[$0] as DatabaseValue)" }.joined(separator: " "))
+                }
+            }
+            return out
+        }
+    }
+
     /// Goal: a sweep stored with --db comes back as one sweep, whatever else the database
     /// holds: `report --sweep` draws one row per point in order, each with its own run's
     /// figures; `--run ID` picks the sweep that run belongs to. Method: a two-point sweep

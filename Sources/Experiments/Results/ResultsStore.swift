@@ -99,8 +99,24 @@ public enum ResultsStore {
                 ALTER TABLE run ADD COLUMN sweep_point TEXT;
                 """)
         }
+        // Sharded sweeps: each point's place in its grid, and a shard's record of its share.
+        m.registerMigration("v5") { db in
+            try db.execute(sql: """
+                ALTER TABLE run ADD COLUMN sweep_index INTEGER;
+                CREATE TABLE shard (k INTEGER NOT NULL, n INTEGER NOT NULL, experiment_sha256 TEXT NOT NULL,
+                    points INTEGER NOT NULL, replications INTEGER NOT NULL);
+                """)
+        }
         return m
     }
+
+    /// JSON cells with their keys sorted: a plain encoder writes a struct's keys in an order
+    /// that changes from process to process, and the same run must give the same bytes.
+    static let jsonEncoder: JSONEncoder = {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        return e
+    }()
 
     /// Opens (creating when asked) a results database; refuses another program's file.
     static func open(_ path: String, create: Bool) throws -> DatabaseQueue {
@@ -146,7 +162,7 @@ public enum ResultsStore {
     @discardableResult
     /// Stores a run; with `sweep`, as a point of a sweep whose first point is run `of` (nil:
     /// this run is the first).
-    public static func save(_ r: ExperimentResults, to path: String, sweep: (of: Int64?, point: [SweepValue])? = nil) throws -> Int64 {
+    public static func save(_ r: ExperimentResults, to path: String, sweep: (of: Int64?, point: [SweepValue], index: Int)? = nil) throws -> Int64 {
         // Read every input before opening the database: a missing file writes nothing.
         let inputs = try r.experiment.inputFiles.map { role, file -> (String, String, Data) in
             guard let data = FileManager.default.contents(atPath: file) else { throw ResultsStoreError.broken(path: file, reason: "cannot read the input file") }
@@ -162,8 +178,8 @@ public enum ResultsStore {
                                  e.claims.map(\.statement).joined(separator: "\n"), e.control, e.faultRateScale])
             let id = db.lastInsertedRowID
             if let sweep {
-                let point = String(decoding: try JSONEncoder().encode(sweep.point), as: UTF8.self)
-                try db.execute(sql: "UPDATE run SET sweep_of = ?, sweep_point = ? WHERE id = ?", arguments: [sweep.of ?? id, point, id])
+                let point = String(decoding: try jsonEncoder.encode(sweep.point), as: UTF8.self)
+                try db.execute(sql: "UPDATE run SET sweep_of = ?, sweep_point = ?, sweep_index = ? WHERE id = ?", arguments: [sweep.of ?? id, point, sweep.index, id])
             }
             for (role, file, data) in inputs {
                 try db.execute(sql: "INSERT INTO input (run_id, role, path, sha256, content) VALUES (?, ?, ?, ?, ?)",
@@ -171,7 +187,7 @@ public enum ResultsStore {
             }
             for rep in r.replications {
                 let m = rep.metrics
-                let phases = String(decoding: try JSONEncoder().encode(rep.phases), as: UTF8.self)
+                let phases = String(decoding: try jsonEncoder.encode(rep.phases), as: UTF8.self)
                 try db.execute(sql: """
                     INSERT INTO replication VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """, arguments: [id, rep.index, m.durationHours, m.finished, m.writeUnavailableRepositorySeconds, m.maxReadOnlySeconds,
