@@ -91,7 +91,7 @@ let package = Package(
         .executableTarget(name: "gitlab-standin", dependencies: [
             "GitLabStandIn", "LocalGit", "Migration",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
+        ], exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),
         .executableTarget(
             name: "rehearse",

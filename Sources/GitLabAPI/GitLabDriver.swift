@@ -80,8 +80,7 @@ public struct GitLabDriver: Sendable {
                 return .moveStatus(m, state)
             case .failMove(let m):
                 let (container, id) = GitLabContainer.split(m)
-                let console = container == .project ? "Projects::RepositoryStorageMove" : container == .snippet ? "Snippets::RepositoryStorageMove" : "Groups::RepositoryStorageMove"
-                log("\(container.rawValue) move \(id) is stuck past its timeout; GitLab's API cannot fail it: in a Rails console run \(console).find(\(id)).do_fail!")
+                log("\(container.rawValue) move \(id) is stuck past its timeout; GitLab's API cannot fail it: in a Rails console run \(container.className)s::RepositoryStorageMove.find(\(id)).do_fail!")
                 return .apiError(.failMove(m), .permanent("no API for do_fail!"))
             case .clearReadOnly(let r):
                 return .readOnlyCleared(r)
@@ -148,21 +147,13 @@ public struct GitLabDriver: Sendable {
         } catch {
             guard case .refused(let status, let message) = error, status != 404 else { throw error }
             if message.contains("is read-only") {
-                log("\(container.rawValue) \(r.value) is read-only (left by a move that failed before it started, gitlab#385309); to clear it, in a Rails console: \(Self.consoleClass(container)).find(\(r.value)).set_repository_writable!")
+                log("\(container.rawValue) \(r.value) is read-only (left by a move that failed before it started, gitlab#385309); to clear it, in a Rails console: \(container.className).find(\(r.value)).set_repository_writable!")
                 return .scheduleRefused(r, .repositoryReadOnly)
             }
             return .scheduleRefused(r, .rejected("\(status) \(message)"))
         }
         let move = try GitLabClient.decode(GitLabWire.StorageMove.self, answer)
         return .moveScheduled(r, container.moveID(move.id))
-    }
-
-    static func consoleClass(_ c: GitLabContainer) -> String {
-        switch c {
-        case .project: "Project"
-        case .snippet: "Snippet"
-        case .group: "Group"
-        }
     }
 
     func containerOf(_ r: RepositoryID) throws -> GitLabContainer {

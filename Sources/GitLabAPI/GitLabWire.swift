@@ -165,6 +165,10 @@ public enum GitLabContainer: String, Sendable, CaseIterable {
     /// `projects`, `snippets`, `groups`: the path of `/:containers/:id`.
     public var plural: String { rawValue + "s" }
 
+    /// GitLab's model class (`Project`): its API's "404 Project Not Found" and the Rails
+    /// console's `Project.find(1)`; its moves are `Projects::RepositoryStorageMove`.
+    public var className: String { rawValue.prefix(1).uppercased() + rawValue.dropFirst() }
+
     /// What a plan's repository kind is moved as: a project carries its wiki and design
     /// repositories (GitLab moves them together), so a `design` entry has no move of its own;
     /// a `wiki` entry is a group's wiki, which gitalyctl drains on its own.

@@ -188,7 +188,7 @@ public struct StandInAPI: Sendable {
         // /:containers/:id[/repository_storage_moves[/:move]] and /:container_repository_storage_moves[/:move]
         if let container = GitLabContainer.allCases.first(where: { $0.plural == parts[0] }), parts.count >= 2 {
             guard let id = Int64(parts[1]), let repository = try gitlab.repository(RepositoryID(id)), GitLabContainer(repository.kind) == container else {
-                return .message(404, "\(Self.title(container)) Not Found")
+                return .message(404, "\(container.className) Not Found")
             }
             switch (r.method, parts.count) {
             case ("GET", 2):
@@ -218,14 +218,6 @@ public struct StandInAPI: Sendable {
         return .json(GitLabWire.ErrorBody(error: "404 Not Found"), status: 404)
     }
 
-    static func title(_ c: GitLabContainer) -> String {
-        switch c {
-        case .project: "Project"
-        case .snippet: "Snippet"
-        case .group: "Group"
-        }
-    }
-
     /// `POST /:containers/:id/repository_storage_moves`: validation (the container writable,
     /// the destination a storage), then `schedule`, in one transaction; 201 with the move.
     func schedule(_ repository: LocalGitLab.Repository, _ container: GitLabContainer, destination: String?) async throws -> StandInAnswer {
@@ -246,7 +238,7 @@ public struct StandInAPI: Sendable {
             // `container_repository_writable` adds "is read-only" to the container's key.
             return .invalid(container.rawValue, ["is read-only"])
         case .failure(.rejected(let why)):
-            if why.hasPrefix("404") { return .message(404, "\(Self.title(container)) Not Found") }
+            if why.hasPrefix("404") { return .message(404, "\(container.className) Not Found") }
             return .invalid("destination_storage_name", [why.drop { !$0.isLetter }.description])
         }
     }
