@@ -6,7 +6,7 @@ RELEASE_FLAGS := -c release --static-swift-stdlib -Xswiftc -use-ld=lld
 BIN := .build/release/rehearse
 SHARED ?= ../shared
 
-.PHONY: deps build demo test check bench fuzz validate-local gitlab-standin clean
+.PHONY: deps build demo test check check-deploy bench fuzz validate-local gitlab-standin clean
 
 deps:
 	@scripts/install-deps.sh
@@ -29,8 +29,23 @@ test: deps
 
 # Every shipped experiment's claims, and each negative control failing, with the release
 # binary (simulation in a debug build is far too slow): about 2 minutes after the build.
-check: build
+check: build check-deploy
 	$(BIN) check experiments/
+
+# The GitLab CI file of deploy/ against GitLab's CI schema (check-jsonschema's vendor.gitlab-ci,
+# from PyPI into a venv under .build), and a copy broken on purpose (parallel: 201, past GitLab's
+# 200) that it must refuse. The manifests' commands run in make test (DeployTests).
+VENV ?= .build/venv
+GITLAB_CI_FILE := deploy/gitlab-ci/rehearse-sweep.gitlab-ci.yml
+
+check-deploy:
+	@scripts/install-deps.sh python3-venv
+	@test -x $(VENV)/bin/check-jsonschema || { python3 -m venv $(VENV) && $(VENV)/bin/pip install --quiet 'check-jsonschema>=0.29'; }
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.gitlab-ci $(GITLAB_CI_FILE)
+	@sed 's/parallel: [0-9]*/parallel: 201/' $(GITLAB_CI_FILE) > $(VENV)/broken.gitlab-ci.yml
+	@if $(VENV)/bin/check-jsonschema --builtin-schema vendor.gitlab-ci $(VENV)/broken.gitlab-ci.yml >/dev/null 2>&1; then \
+		echo "check-deploy: the schema check passed a pipeline with parallel: 201; it checks nothing" >&2; exit 1; \
+	else echo "check-deploy: a copy with parallel: 201 is refused, as it must be"; fi
 
 bench: build
 	python3 scripts/bench.py --rehearse $(BIN) --shared $(SHARED) --out BENCHMARKS.md

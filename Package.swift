@@ -115,7 +115,7 @@ let package = Package(
             .product(name: "PropertyBased", package: "swift-property-based"),
         ]),
         .testTarget(name: "RehearseCLITests", dependencies: ["rehearse", "GitalyModel", "SimKernel", "LocalGit", "Migration", "GitLabStandIn",
-                                                            .product(name: "GRDB", package: "GRDB.swift")]),
+                                                            .product(name: "GRDB", package: "GRDB.swift"), .product(name: "Yams", package: "Yams")]),
         .testTarget(name: "MigrationTests", dependencies: ["Migration", "SimKernel", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "ReportTests", dependencies: ["Report"]),
         .testTarget(name: "LocalGitTests", dependencies: ["LocalGit", "Migration"]),

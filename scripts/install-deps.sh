@@ -3,7 +3,8 @@
 # GSL (statistics), SQLite (trace store and results), zlib (gzip-compressed logs), and git,
 # which the local-git driver and its tests run.
 set -euo pipefail
-needed=(libgsl-dev libsqlite3-dev zlib1g-dev git)
+# Extra packages a make target needs may be given as arguments (check-deploy: python3-venv).
+needed=(libgsl-dev libsqlite3-dev zlib1g-dev git "$@")
 # CI also renders the HTML report headless (ReportRenderingTests; skipped where chromium is absent).
 [ -n "${CI:-}" ] && needed+=(chromium)
 missing=()

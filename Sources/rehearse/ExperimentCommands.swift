@@ -389,12 +389,25 @@ struct SweepCommand: ParsableCommand {
         }
         let perPoint = replications ?? e.replications
         let share = shard.flatMap(SweepShard.init)
+        // A shard is written under a temporary name and renamed when its last point is stored:
+        // a shard killed part-way (a pod evicted, a CI job cancelled) leaves no file that merge
+        // would take, and running it again starts afresh. Running a finished shard again (a
+        // retried pod) finds its file and does nothing.
+        var target = db
         if let share, let db {
             guard let data = FileManager.default.contents(atPath: experiment) else { throw InputError("\(experiment): cannot read the file") }
-            try resultsStore {
-                if let existing = try? ResultsStore.runs(path: db), !existing.isEmpty { throw InputError("\(db): a shard writes a new results database; this one has runs") }
-                try ResultsStore.markShard(ShardRecord(shard: share, experimentSHA256: SHA256.hex([UInt8](data)), points: runners.count, replicationsPerPoint: perPoint), path: db)
+            let record = ShardRecord(shard: share, experimentSHA256: SHA256.hex([UInt8](data)), points: runners.count, replicationsPerPoint: perPoint)
+            if FileManager.default.fileExists(atPath: db) {
+                if (try? ResultsStore.shardRecord(path: db)) == record {
+                    print("shard \(share) of \(e.name) is already in \(db)")
+                    return
+                }
+                throw InputError("\(db): a shard writes a new results database; this one exists and holds another one")
             }
+            let partial = db + ".partial"
+            try? FileManager.default.removeItem(atPath: partial)
+            try resultsStore { try ResultsStore.markShard(record, path: partial) }
+            target = partial
         }
         if !json { print("sweep \(e.name): \(runners.count) points × \(perPoint) replications, seed \(e.seed)" + (share.map { ", shard \($0)" } ?? "")) }
         var first: Int64?
@@ -406,8 +419,8 @@ struct SweepCommand: ParsableCommand {
             results.experiment.name = "\(e.name) [\(label)]"
             let p = Prediction(results.metrics, claims: e.claims, seed: results.seed)
             var runID: Int64?
-            if let db {
-                runID = try resultsStore { try ResultsStore.save(results, to: db, sweep: (of: first, point: runner.point.map(\.stored), index: index)) }
+            if let target {
+                runID = try resultsStore { try ResultsStore.save(results, to: target, sweep: (of: first, point: runner.point.map(\.stored), index: index)) }
                 first = first ?? runID
             }
             if json {
@@ -416,6 +429,9 @@ struct SweepCommand: ParsableCommand {
                 let claims = p.claims.isEmpty ? "" : "; claims " + p.claims.map { $0.holds ? "holds" : "FAILS" }.joined(separator: " ")
                 print("  \(label): duration p50 \(shortText(p.durationP50.value)) h, p95 \(shortText(p.durationP95.value)) h; write-unavailable \(shortText(p.writeUnavailableMean.value)) repo-s; P(loss) \(shortText(p.dataLossProbability.value)); unfinished \(p.unfinished)\(claims)")
             }
+        }
+        if let db, let target, target != db {
+            guard rename(target, db) == 0 else { throw InputError("\(db): cannot rename \(target) into place: \(String(cString: strerror(errno)))") }
         }
     }
 }

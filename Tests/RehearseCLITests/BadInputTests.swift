@@ -9,6 +9,7 @@ import Testing
     static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../..").standardized.path
     static let clusterModel = root + "/models/gitaly-cluster-3.yaml"
     static let profile = root + "/models/traffic/reference-10k-users.yaml"
+    static let sweepExperiment = root + "/experiments/cross-site-move.yaml"
 
     /// One bad input: the files it needs (written into its own directory `d`), the arguments,
     /// and the one line the command must print.
@@ -196,6 +197,15 @@ import Testing
             Row(name: "--max-malformed not a share", files: ["x.log": good + "\n"],
                 arguments: { ["trace", "import", $0 + "/x.log", "--db", $0 + "/t.db", "--max-malformed", "150%"] },
                 stderr: { _ in "rehearse: The value '150%' is invalid for '--max-malformed <share>': a share is a number from 0 to 1, or a percentage such as 5%" }),
+        ] + ["0/3", "4/3", "3", "1/0", "a/b", "1/3/5"].map { shard in
+            Row(name: "sweep --shard \(shard)", arguments: { ["sweep", sweepExperiment, "--shard", shard, "--db", $0 + "/s.sqlite"] },
+                stderr: { _ in "rehearse: --shard \(shard): expected K/N with 1 ≤ K ≤ N ≤ 10000, like 2/7" })
+        } + [
+            Row(name: "sweep --shard without --db", arguments: { _ in ["sweep", sweepExperiment, "--shard", "1/2"] },
+                stderr: { _ in "rehearse: --shard needs --db: a shard's share is only of use merged" }),
+            Row(name: "sweep --shard into another program's file", files: ["s.sqlite": "not a results database"],
+                arguments: { ["sweep", sweepExperiment, "--shard", "1/2", "--db", $0 + "/s.sqlite"] },
+                stderr: { "rehearse: \($0)/s.sqlite: a shard writes a new results database; this one exists and holds another one" }),
         ]
     }
 
