@@ -37,7 +37,9 @@ public struct Experiment: Sendable {
         /// An inventory file (CSV, or JSON when it ends in .json).
         case file(String)
         /// `InventoryGenerator` over the model's storages.
-        case generate(repositories: Int, seed: UInt64)
+        /// `fillsUsed`: sizes scaled so each storage's repositories make up its `used` bytes
+        /// (`InventoryGenerator.Parameters.sizesFillShares`), which then counts them once.
+        case generate(repositories: Int, seed: UInt64, fillsUsed: Bool)
     }
 
     /// Replications at most: each one holds a world in memory while it runs (ASSUMED bound,
@@ -59,13 +61,18 @@ public struct Experiment: Sendable {
             return full
         }
         let inventory: InventorySource
-        let im = try m.required("inventory").mapping(allowed: ["file", "generate", "seed"])
+        let im = try m.required("inventory").mapping(allowed: ["file", "generate", "seed", "fill"])
         if let f = im["file"] {
             guard im["generate"] == nil else { throw im.cursor.error("give either file or generate, not both") }
             inventory = .file(try resolve(f))
         } else {
             let g = try im.required("generate")
-            inventory = .generate(repositories: try g.int(in: 1...16_000_000), seed: try im.get("seed", 1) { try $0.uint64() })
+            let fill = try im.get("fill", "none") { c -> String in
+                let v = try c.string()
+                guard ["none", "used"].contains(v) else { throw c.error("expected none or used, got \(v)") }
+                return v
+            }
+            inventory = .generate(repositories: try g.int(in: 1...16_000_000), seed: try im.get("seed", 1) { try $0.uint64() }, fillsUsed: fill == "used")
         }
         var trafficProfile: String?
         if let t = m["traffic"] {

@@ -80,6 +80,7 @@ public struct ExperimentRunner: Sendable {
         let planFleet = PlanFleet(try Fleet.build(spec))
         let inventory: Inventory
         let inventoryPath: String
+        var inventoryFillsUsed = false
         switch experiment.inventory {
         case .file(let path):
             inventoryPath = path
@@ -89,14 +90,17 @@ public struct ExperimentRunner: Sendable {
             inventory = path.hasSuffix(".json")
                 ? try Inventory.parseJSON(String(decoding: data, as: UTF8.self), file: path, knownStorages: names)
                 : try Inventory.parseCSV([UInt8](data), file: path, knownStorages: names)
-        case .generate(let n, let seed):
+        case .generate(let n, let seed, let fillsUsed):
             inventoryPath = experiment.file
             let storages = planFleet.storages.map { InventoryGenerator.Storage(name: $0.name, shareWeight: $0.usedBytes) }
-            inventory = try InventoryGenerator().generate(count: n, storages: storages, seed: seed)
+            var parameters = InventoryGenerator.Parameters()
+            parameters.sizesFillShares = fillsUsed
+            inventory = try InventoryGenerator(parameters: parameters).generate(count: n, storages: storages, seed: seed)
+            inventoryFillsUsed = fillsUsed
         }
         let policyText = try Sweep.apply(fields, target: .policy, to: TextFile.read(path: experiment.policy), file: experiment.policy)
         let policy = try Policy.parse(policyText, file: experiment.policy + label)
-        setup = try MigrationSetup(spec: spec, planFleet: planFleet, inventory: inventory, inventoryPath: inventoryPath, policy: policy,
+        setup = try MigrationSetup(spec: spec, planFleet: planFleet, inventory: inventory, inventoryPath: inventoryPath, policy: policy, inventoryFillsUsed: inventoryFillsUsed,
                                    planID: URL(fileURLWithPath: experiment.policy).deletingPathExtension().lastPathComponent)
         profile = try experiment.trafficProfile.map { try TrafficProfile.decode(yaml: TextFile.read(path: $0), path: $0) }
     }

@@ -17,9 +17,21 @@ public struct MigrationSetup: Sendable {
     /// Plans `inventory` onto `planFleet` (the planner's view of `spec`'s fleet, which the
     /// caller already built to read the inventory against) with `policy`. A fleet model error
     /// found only once the inventory's repositories are placed names the inventory.
-    public init(spec: FleetSpec, planFleet: PlanFleet, inventory: Inventory, inventoryPath: String, policy: Policy, planID: String) throws {
+    /// `inventoryFillsUsed`: the storages' `used` bytes already hold the inventory's
+    /// repositories (an inventory generated to fill them), so the world counts those bytes once.
+    public init(spec: FleetSpec, planFleet: PlanFleet, inventory: Inventory, inventoryPath: String, policy: Policy, inventoryFillsUsed: Bool = false, planID: String) throws {
         plan = try Plan.make(inventory: inventory, fleet: planFleet, policy: policy)
         var worldSpec = spec
+        if inventoryFillsUsed {
+            var held = [Double](repeating: 0, count: inventory.storageNames.count)
+            for row in 0..<inventory.count { held[Int(inventory.storages[row].rawValue)] += Double(inventory.sizeBytes[row]) }
+            for n in worldSpec.nodes.indices {
+                for s in worldSpec.nodes[n].storages.indices {
+                    guard let i = inventory.storageNames.lookup(worldSpec.nodes[n].storages[s].name) else { continue }
+                    worldSpec.nodes[n].storages[s].usedBytes = max(0, worldSpec.nodes[n].storages[s].usedBytes - held[Int(i.rawValue)])
+                }
+            }
+        }
         worldSpec.repositories = (0..<inventory.count).map { row in
             RepositorySpec(path: inventory.path(row), storage: inventory.storageName(row), sizeBytes: Double(inventory.sizeBytes[row]))
         }

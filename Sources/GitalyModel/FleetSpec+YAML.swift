@@ -13,7 +13,7 @@ extension FleetSpec {
     public static func parse(_ text: String, file: String) throws -> FleetSpec {
         let root = try YAMLCursor.document(text, file: file).mapping(allowed: ["name", "nodes", "praefect", "gitlab", "faults", "repositories", "links"])
         let nodesCursor = try root.required("nodes")
-        let nodes = try nodesCursor.list().map(parseNode)
+        let nodes = try nodesCursor.list().flatMap(parseNodes)
         var model = FleetSpec(name: try root.required("name").string(), nodes: nodes, praefect: try root["praefect"].map(parsePraefect))
         model.file = file
         model.nodesSource = SourceLine(line: nodesCursor.line, path: nodesCursor.path)
@@ -34,11 +34,43 @@ extension FleetSpec {
         return model
     }
 
-    static func parseNode(_ c: YAMLCursor) throws -> NodeSpec {
-        let m = try c.mapping(allowed: ["name", "zone", "site", "release", "host", "cpuCores", "disk", "network", "storages", "limits"])
+    /// The most nodes one entry's `count` makes (a fleet of GitLab.com's size has a few hundred).
+    static let nodeCount = 1...10_000
+
+    /// One `nodes` entry: a node, or with `count: N` N alike ones, `{n}` in the node's and its
+    /// storages' names standing for 1 … N (zero-padded to N's digits: file-{n} → file-001 …
+    /// file-110) and a `zone` list dealt round-robin (a fleet spread over a region's zones).
+    static func parseNodes(_ c: YAMLCursor) throws -> [NodeSpec] {
+        let m = try c.mapping(allowed: ["name", "count", "zone", "site", "release", "host", "cpuCores", "disk", "network", "storages", "limits"])
+        guard let countCursor = m["count"] else { return [try parseNode(c, m, zone: m["zone"].map { try $0.string() })] }
+        let count = try countCursor.int(in: nodeCount)
+        let nameCursor = try m.required("name")
+        guard try nameCursor.string().contains("{n}") else { throw nameCursor.error("a node entry with count needs {n} in its name, for one name per node") }
+        let zones = try m["zone"].map { z -> [String] in
+            if case .scalar = z.node { return [try z.string()] }
+            let list = try z.stringList()
+            guard !list.isEmpty else { throw z.error("expected at least one zone") }
+            return list
+        }
+        let template = try parseNode(c, m, zone: zones?.first)
+        for (i, storage) in template.storages.enumerated() where !storage.name.contains("{n}") {
+            throw try m.required("storages").list()[i].error("a storage of a node entry with count needs {n} in its name, for one name per storage")
+        }
+        let width = String(count).count
+        return (1...count).map { i in
+            let number = String(repeating: "0", count: width - String(i).count) + String(i)
+            var n = template
+            n.name = template.name.replacingOccurrences(of: "{n}", with: number)
+            for j in n.storages.indices { n.storages[j].name = template.storages[j].name.replacingOccurrences(of: "{n}", with: number) }
+            if let zones { n.zone = zones[(i - 1) % zones.count] }
+            return n
+        }
+    }
+
+    static func parseNode(_ c: YAMLCursor, _ m: YAMLMapping, zone: String?) throws -> NodeSpec {
         var n = NodeSpec(name: try m.required("name").string(), storages: try m.required("storages").list().map(parseStorage))
         n.source = SourceLine(line: c.line, path: c.path)
-        n.zone = try m.get("zone", n.zone) { try $0.string() }
+        n.zone = zone ?? n.zone
         n.site = try m.get("site", n.site) { try $0.string() }
         n.release = try m.get("release", n.release) { try $0.string() }
         n.cpuCores = try m.get("cpuCores", n.cpuCores) { try $0.int(in: Validator.Limit.cpuCores) }

@@ -26,6 +26,12 @@ public struct InventoryGenerator: Sendable {
         public var meanWritesPerDay = 2.0
         /// ASSUMED: Zipf exponent 1 for repository popularity (a classic web-popularity law).
         public var popularityExponent = 1.0
+        /// Sizes scaled, storage by storage, so that the repositories drawn onto a storage add up
+        /// to its share weight in bytes (its `used`): a fleet known by its disks' fill, such as
+        /// GitLab.com's, gets the size distribution's shape at the fleet's own scale. The cap
+        /// still holds after scaling, so a storage with capped repositories comes out a little
+        /// below its share.
+        public var sizesFillShares = false
         public init() {}
     }
 
@@ -101,13 +107,27 @@ public struct InventoryGenerator: Sendable {
             }
         }
 
+        // Sizes drawn in row order from their own stream, then scaled per storage when asked.
+        var sizes = [Double](unsafeUninitializedCapacity: n) { b, c in
+            for i in 0..<n { b[i] = (kinds[i] == .project ? p.projectSizes : p.otherSizes).sample(&sizeRNG) }
+            c = n
+        }
+        if p.sizesFillShares {
+            var drawn = [Double](repeating: 0, count: storages.count)
+            for i in 0..<n { drawn[Int(storageOfRow[i])] += sizes[i] }
+            for i in 0..<n where storages[Int(storageOfRow[i])].shareWeight > 0 {
+                let s = Int(storageOfRow[i])
+                let cap = kinds[i] == .project ? p.projectSizes.capBytes : p.otherSizes.capBytes
+                sizes[i] = min(cap, sizes[i] * storages[s].shareWeight / drawn[s])
+            }
+        }
+
         var builder = InventoryBuilder(file: "<generated>", knownStorages: storages.map(\.name))
         builder.reserve(n)
         for i in 0..<n {
             let id = Int64(i + 1)
             let kind = kinds[i]
-            let model = kind == .project ? p.projectSizes : p.otherSizes
-            let size = Int64(model.sample(&sizeRNG).rounded())
+            let size = Int64(sizes[i].rounded())
             let root = rootOfRow[i] >= 0 ? RepositoryID(Int64(rootOfRow[i]) + 1) : nil
             let storage = storageOfRow[i]
             let share = popularity.probability(Int(rank[i]))

@@ -35,7 +35,7 @@ struct ResolvedPolicy {
             return i
         }
         /// Names and `kind:` / `site:` selectors, in fleet order without repeats.
-        func destinations(_ list: [Named]) throws -> [Int] {
+        func selected(_ list: [Named]) throws -> [Int] {
             var chosen = [Bool](repeating: false, count: fleet.storages.count)
             for n in list {
                 if let tag = Self.tag(n.name) {
@@ -54,26 +54,31 @@ struct ResolvedPolicy {
         var sources: [Int] = []
         var isSource = [Bool](repeating: false, count: fleet.storages.count)
         for n in policy.drainFrom {
-            let i = try storage(n)
-            guard !isSource[i] else { throw fail(n, "storage \"\(n.name)\" is drained twice") }
-            isSource[i] = true
-            sources.append(i)
+            // A selector (`kind:vm`) drains every storage it matches; a name given twice is a slip.
+            let isTag = Self.tag(n.name) != nil
+            for i in isTag ? try selected([n]) : [try storage(n)] {
+                guard !isSource[i] || isTag else { throw fail(n, "storage \"\(n.name)\" is drained twice") }
+                if !isSource[i] { isSource[i] = true; sources.append(i) }
+            }
         }
         var fillLimits = [Double](repeating: policy.fillLimit, count: fleet.storages.count)
         for (n, limit) in policy.fillLimits { fillLimits[try storage(n)] = limit }
 
-        let drainTo = try destinations(policy.drainTo)
+        let drainTo = try selected(policy.drainTo)
         var phases: [Phase] = []
         let specs = policy.phases.isEmpty ? [PhaseSpec(name: "drain")].map { p -> PhaseSpec in var q = p; q.moves = .rest; return q } : policy.phases
         for spec in specs {
             var to = drainTo
-            if let list = spec.to { to = try destinations(list) }
+            if let list = spec.to { to = try selected(list) }
             if let bad = to.first(where: { isSource[$0] }) {
                 let list = spec.to ?? policy.drainTo
                 let n = list.first { $0.name == fleet.storages[bad].name } ?? list[0]
                 throw fail(n, "storage \"\(fleet.storages[bad].name)\" is both drained and a destination")
             }
-            let steps = try spec.weightSteps.map { step in try step.map { (try storage($0.storage), $0.weight) } }
+            // A selector (`kind:pod: 10`) sets every storage it matches.
+            let steps = try spec.weightSteps.map { step in
+                try step.flatMap { entry in try selected([entry.storage]).map { (storage: $0, weight: entry.weight) } }
+            }
             let moves: Moves
             switch spec.moves {
             case .none: moves = .none

@@ -250,3 +250,28 @@ func sweepThatCannotApplyNamesItsKey(_ line: String, _ message: String) throws {
     #expect(abs(loss.baseline - 0.0005) < 1e-15 && loss.candidate == 0, "\(loss)")
     #expect(loss.test.hasPrefix("Welch"), "\(loss.test)")
 }
+
+/// Goal: `inventory: {fill: used}` draws repositories that make up storage `a`'s 1 TB (less what
+/// the size cap cuts), and the
+/// world counts those bytes once: the storage starts at 1 TB used (10% fill), not 1 TB plus its
+/// repositories. Method: the same experiment without `fill` for contrast, whose world starts
+/// at 1 TB plus the (unscaled) repositories' bytes; a bad `fill` value names its line.
+@Test func anInventoryFilledToUsedIsCountedOnce() throws {
+    let dir = try experimentFolder()
+    let path = dir + "/experiment.yaml"
+    let plainText = try String(contentsOfFile: path, encoding: .utf8)
+    try plainText.replacingOccurrences(of: "{generate: 30, seed: 3}", with: "{generate: 30, seed: 3, fill: used}").write(toFile: path, atomically: true, encoding: .utf8)
+    let filled = try ExperimentRunner(Experiment.load(path: path))
+    let bytes = filled.setup.fleet.repositories.reduce(0.0) { $0 + $1.sizeBytes }
+    // 30 repositories for 1 TB: the heavy tail's largest reach the 280 GB cap, so they hold a little less.
+    #expect(bytes <= 1e12 + 30 && bytes > 0.5e12, "the 30 repositories make up most of a's 1 TB: \(bytes)")
+    #expect(abs(filled.setup.fleet.storages[0].initialUsedBytes + bytes - 1e12) <= 30, "counted once: \(filled.setup.fleet.storages[0].initialUsedBytes) besides them")
+
+    try plainText.write(toFile: path, atomically: true, encoding: .utf8)
+    let plain = try ExperimentRunner(Experiment.load(path: path))
+    #expect(plain.setup.fleet.storages[0].initialUsedBytes == 1e12, "without fill the repositories come on top of used")
+    #expect(plain.setup.fleet.repositories.reduce(0.0) { $0 + $1.sizeBytes } < 1e12 / 10, "and are far smaller: the size model's own scale")
+
+    try plainText.replacingOccurrences(of: "{generate: 30, seed: 3}", with: "{generate: 30, seed: 3, fill: all}").write(toFile: path, atomically: true, encoding: .utf8)
+    #expect { try Experiment.load(path: path) } throws: { ($0 as? SpecError)?.description == "\(path):3: inventory.fill: expected none or used, got all" }
+}

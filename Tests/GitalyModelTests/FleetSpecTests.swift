@@ -88,7 +88,7 @@ func loadError(_ text: String) -> SpecError? {
     #expect(e?.field == "gitlab.weights.nfs-file09")
 }
 
-@Test(arguments: ["gitaly-cluster-3.yaml", "sharded-vms.yaml", "k8s-pods.yaml"])
+@Test(arguments: ["gitaly-cluster-3.yaml", "sharded-vms.yaml", "k8s-pods.yaml", "vms-and-pods.yaml", "two-sites.yaml", "gitlab-com.yaml"])
 func shippedModelsBuild(file: String) throws {
     let path = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("../../models/\(file)").path
     let fleet = try Fleet.build(FleetSpec.load(path: path))
@@ -97,4 +97,39 @@ func shippedModelsBuild(file: String) throws {
         #expect(fleet.praefects.count == 3 && fleet.virtualStorages[0].replicationFactor == 3 && fleet.praefect?.queue == .postgres)
     }
     if file == "k8s-pods.yaml" { #expect(fleet.nodes.allSatisfy { $0.host.kind == .pod }) }
+    if file == "gitlab-com.yaml" {
+        // 110 VMs at 70% of 16 TB, 110 empty pods, dealt over three zones.
+        #expect(fleet.nodes.count == 220 && fleet.nodes.filter { $0.host.kind == .pod }.count == 110 && fleet.zones.count == 3)
+        #expect(fleet.storages.first?.name == "nfs-file001" && fleet.storages[109].name == "nfs-file110" && fleet.storages[110].name == "gitaly-pod-001")
+        #expect(fleet.storages.prefix(110).allSatisfy { $0.initialUsedBytes == 0.7 * $0.capacityBytes && $0.capacityBytes == 16e12 })
+    }
+}
+
+/// Goal: a `count` entry makes that many nodes, `{n}` numbering node and storage names from 1,
+/// zero-padded to the count's digits, and a zone list dealt round-robin; a count without `{n}`
+/// in a name (two nodes or storages would share it) is an error naming the field's line.
+/// Method: count 12 over three zones, checked name by name against the hand-written list.
+@Test func aCountedNodeEntryMakesNumberedNodesOverItsZones() throws {
+    let text = """
+        name: counted
+        nodes:
+          - name: vm-{n}
+            count: 12
+            zone: [a, b, c]
+            cpuCores: 32
+            storages:
+              - {name: "file-{n}", capacity: 16TB, used: 1TB}
+          - name: solo
+            storages: [{name: solo, capacity: 1TB}]
+        """
+    let fleet = try Fleet.build(FleetSpec.parse(text, file: "m.yaml"))
+    #expect(fleet.nodes.map(\.name) == ["vm-01", "vm-02", "vm-03", "vm-04", "vm-05", "vm-06", "vm-07", "vm-08", "vm-09", "vm-10", "vm-11", "vm-12", "solo"])
+    #expect(fleet.storages.map(\.name).prefix(3) == ["file-01", "file-02", "file-03"] && fleet.storages[11].name == "file-12")
+    #expect(fleet.nodes.prefix(12).map { fleet.zones[$0.zone] } == ["a", "b", "c", "a", "b", "c", "a", "b", "c", "a", "b", "c"])
+    #expect(fleet.nodes.prefix(12).allSatisfy { $0.cpuCores == 32 } && fleet.storages.prefix(12).allSatisfy { $0.initialUsedBytes == 1e12 })
+    #expect(loadError("name: x\nnodes:\n  - name: vm\n    count: 2\n    storages: [{name: \"f{n}\", capacity: 1TB}]\n")?.description
+            == "models/x.yaml:3: nodes[0].name: a node entry with count needs {n} in its name, for one name per node")
+    #expect(loadError("name: x\nnodes:\n  - name: vm{n}\n    count: 2\n    storages: [{name: f, capacity: 1TB}]\n")?.description
+            == "models/x.yaml:5: nodes[0].storages[0]: a storage of a node entry with count needs {n} in its name, for one name per storage")
+    #expect(loadError("name: x\nnodes:\n  - name: vm{n}\n    count: 0\n    storages: [{name: \"f{n}\", capacity: 1TB}]\n")?.field == "nodes[0].count")
 }

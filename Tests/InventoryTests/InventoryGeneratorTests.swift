@@ -70,3 +70,32 @@ import Testing
         }
     }
 }
+
+/// Goal: with `sizesFillShares` each storage's repositories add up to its share weight (its
+/// `used` bytes), the sizes are scaled by one factor per storage (the distribution's shape), and a storage
+/// whose scaled sizes reach the 280 GB cap comes out below its share, never above. Method:
+/// 20,000 repositories over 9 TB and 1 TB storages, summed per storage (rounding to whole
+/// bytes allows one byte per repository); the same seed without filling gives the same
+/// storages and kinds, and sizes one factor apart on each storage.
+@Suite struct InventoryFillTests {
+    @Test func filledSizesAddUpToEachStoragesShare() throws {
+        let storages = [InventoryGenerator.Storage(name: "a", shareWeight: 9e12), .init(name: "b", shareWeight: 1e12)]
+        var p = InventoryGenerator.Parameters()
+        p.sizesFillShares = true
+        let filled = try InventoryGenerator(parameters: p).generate(count: 20_000, storages: storages, seed: 5)
+        let plain = try InventoryGenerator().generate(count: 20_000, storages: storages, seed: 5)
+        #expect(filled.storages == plain.storages && filled.kinds == plain.kinds)
+        for (s, share) in [(0, 9e12), (1, 1e12)] {
+            let rows = (0..<filled.count).filter { Int(filled.storages[$0].rawValue) == s }
+            let total = rows.reduce(0.0) { $0 + Double(filled.sizeBytes[$1]) }
+            let capped = rows.contains { filled.sizeBytes[$0] == 280_000_000_000 }
+            if capped { #expect(total <= share + Double(rows.count)) } else { #expect(abs(total - share) <= Double(rows.count), "storage \(s): \(total) of \(share)") }
+            // Scaling keeps the shape: every project's size is its unfilled size times one factor
+            // per storage (rounding to whole bytes aside; capped sizes left out).
+            let ratios = rows.filter { filled.kinds[$0] == .project && plain.sizeBytes[$0] >= 1_000_000 && filled.sizeBytes[$0] < 280_000_000_000 }
+                .map { Double(filled.sizeBytes[$0]) / Double(plain.sizeBytes[$0]) }
+            let spread = (ratios.max() ?? 0) / (ratios.min() ?? 1) - 1
+            #expect(!ratios.isEmpty && spread < 1e-5, "storage \(s): the factors differ by \(spread)")
+        }
+    }
+}

@@ -55,3 +55,35 @@ import Testing
         #expect(plan.phases.first { $0.name == "gprd-cny" }?.destinations == ["gitaly-pod-01"])
     }
 }
+
+/// Goal: `kind:` selectors drain every storage of that kind and set every matching storage's
+/// weight in a step, so a fleet of hundreds of storages needs no list of names. Method: two VMs
+/// and two pods; `from: ["kind:vm"]` plans a move off each VM, and a step `{"kind:pod": 10}`
+/// gives both pods weight 10 and leaves the VMs' as they were.
+@Suite struct PolicySelectorTests {
+    @Test func kindSelectorsDrainAndWeighEveryMatchingStorage() throws {
+        let text = """
+            drain: {from: ["kind:vm"], to: ["kind:pod"]}
+            phases:
+              - name: all
+                weights:
+                  - {"kind:pod": 10}
+                moves: rest
+            """
+        let policy = try Policy.parse(text, file: "p.yaml")
+        let fleet = PlanFleet(storages: [
+            PlanStorage(name: "vm-1", capacityBytes: 1e12, usedBytes: 1e11, weight: 100, kind: "vm"),
+            PlanStorage(name: "pod-1", capacityBytes: 1e12, usedBytes: 0, weight: 0, kind: "pod"),
+            PlanStorage(name: "vm-2", capacityBytes: 1e12, usedBytes: 1e11, weight: 100, kind: "vm"),
+            PlanStorage(name: "pod-2", capacityBytes: 1e12, usedBytes: 0, weight: 0, kind: "pod"),
+        ])
+        let plan = try Plan.make(inventory: try inventory([entry(1, "vm-1", 5), entry(2, "vm-2", 5)]), fleet: fleet, policy: policy)
+        let moves = plan.phases.flatMap(\.waves).flatMap(\.moves)
+        #expect(Set(moves.map(\.from)) == ["vm-1", "vm-2"])
+        #expect(moves.allSatisfy { $0.to.hasPrefix("pod-") })
+        let step = try #require(plan.phases.first?.weightSteps.first?.weights)
+        // A step lists every storage's weight after it: the pods set to 10, the VMs as they were.
+        #expect(step == [StorageWeight(storage: "pod-1", weight: 10), StorageWeight(storage: "pod-2", weight: 10),
+                         StorageWeight(storage: "vm-1", weight: 100), StorageWeight(storage: "vm-2", weight: 100)], "\(step)")
+    }
+}
