@@ -144,7 +144,7 @@ actor Mailbox {
             if let deadline {
                 timer = Task {
                     try? await Task.sleep(until: deadline, clock: .continuous)
-                    await self.expire(mine)
+                    self.expire(mine)   // the task runs on this actor (it captures self)
                 }
             }
         }

@@ -320,14 +320,18 @@ extension MigrationEngine {
     /// in plan order), then pending ones, per source storage in name order, each source's queue
     /// in plan order. A source whose next repository's destination is full waits for it.
     mutating func startRepositories() {
+        // With the global limit reached nothing can start: no scan of the waiting and pending
+        // repositories (a fleet of a hundred sources asks this after every answer).
+        if slots.isFull(plan.limits) { return }
         for i in active {
             guard case .waiting(let until, let next) = repositories[i].stage, until <= now else { continue }
-            if slots.hasRoom(for: repositories[i], plan.limits) { begin(i, next) }
+            if slots.hasRoom(source: repositories[i].source, destination: repositories[i].destination, plan.limits) { begin(i, next) }
         }
         for s in pendingQueues.indices {
+            if slots.isFull(plan.limits) { return }
             while pendingHeads[s] < pendingQueues[s].count {
                 let i = pendingQueues[s][pendingHeads[s]]
-                guard slots.hasRoom(for: repositories[i], plan.limits) else { break }
+                guard slots.hasRoom(source: repositories[i].source, destination: repositories[i].destination, plan.limits) else { break }
                 pendingHeads[s] += 1
                 begin(i, .lookUp)
             }

@@ -116,9 +116,20 @@ struct SlotCounts: Equatable, Sendable {
     }
 
     func hasRoom(for r: RepositoryRecord, _ limits: ConcurrencyLimits) -> Bool {
-        if let l = limits.global, global >= l { return false }
-        if let l = limits.perSource, perSource[r.source] >= l { return false }
-        if let l = limits.perDestination, let d = r.destination, perDestination[d] >= l { return false }
+        hasRoom(source: r.source, destination: r.destination, limits)
+    }
+
+    /// The same, from the storages alone: no copy of the record (its plan move holds strings).
+    func hasRoom(source: Int, destination: Int?, _ limits: ConcurrencyLimits) -> Bool {
+        if isFull(limits) { return false }
+        if let l = limits.perSource, perSource[source] >= l { return false }
+        if let l = limits.perDestination, let d = destination, perDestination[d] >= l { return false }
         return true
+    }
+
+    /// No move may start anywhere: the global limit is reached.
+    func isFull(_ limits: ConcurrencyLimits) -> Bool {
+        if let l = limits.global, global >= l { return true }
+        return false
     }
 }

@@ -11,7 +11,10 @@ import Darwin
 /// 6.5.2): all unfrozen flows grow at the same pace until a resource saturates or a flow reaches
 /// its cap; those flows freeze and the rest keep growing. Rates are recomputed whenever a flow
 /// starts or ends or a capacity changes, and between recomputations every flow drains at a
-/// constant rate, so its completion time is exact: remaining bytes / rate.
+/// constant rate, so its completion time is exact: remaining bytes / rate. Flows that share no
+/// resource, directly or through other flows, do not affect each other's max-min rates, so a
+/// change recomputes only the connected set of flows and resources it touches: a fleet of
+/// hundreds of nodes with dozens of copies pays for one copy's neighbours, not for all.
 ///
 /// Protocol with the event loop: after any change, `nextCompletion()` gives the earliest
 /// completion time and the pool's `version`; the model schedules an event carrying both. When
@@ -45,6 +48,9 @@ public struct BandwidthPool: Sendable {
     public private(set) var activeFlows = 0
     /// Bytes moved through each resource so far.
     public private(set) var bytesThrough: [Double] = []
+    var scratch = Scratch()
+    /// The active flows' slots crossing each resource (in no particular order).
+    var flowsOn: [[Int]] = []
 
     public init() {}
 
@@ -54,6 +60,7 @@ public struct BandwidthPool: Sendable {
         capacities.append(capacity)
         names.append(name)
         bytesThrough.append(0)
+        flowsOn.append([])
         return ResourceID(index: capacities.count - 1)
     }
 
@@ -66,16 +73,16 @@ public struct BandwidthPool: Sendable {
     /// Changes several capacities at `now` with one recomputation, and none when nothing
     /// changed: a model that refreshes shares on every request stays cheap while they hold.
     public mutating func setCapacities(_ changes: (ResourceID, Double)..., at now: SimTime) {
-        var changed = false
+        var changed: [Int] = []
         for (r, capacity) in changes {
             precondition(capacity >= 0 && capacity.isFinite, "\(names[r.index]): capacity must be finite and ≥ 0, got \(capacity)")
             if capacities[r.index] != capacity {
-                if !changed { advance(to: now) }
-                changed = true
+                if changed.isEmpty { advance(to: now) }
+                changed.append(r.index)
                 capacities[r.index] = capacity
             }
         }
-        if changed { recompute() }
+        if !changed.isEmpty { recompute(around: changed, flows: []) }
     }
 
     /// Starts a flow of `bytes` through `resources` (each used once), capped at `capBytesPerSecond`.
@@ -93,8 +100,9 @@ public struct BandwidthPool: Sendable {
         }
         generations[slot] &+= 1
         flows[slot] = Flow(resources: resources.map(\.index), cap: cap, remaining: bytes, total: bytes, generation: generations[slot])
+        for r in resources { flowsOn[r.index].append(slot) }
         activeFlows += 1
-        recompute()
+        recompute(around: resources.map(\.index), flows: [slot])
         return FlowID(slot: slot, generation: generations[slot])
     }
 
@@ -104,7 +112,7 @@ public struct BandwidthPool: Sendable {
         advance(to: now)
         guard let f = flow(id) else { return 0 }
         remove(id.slot)
-        recompute()
+        recompute(around: f.resources, flows: [])
         return Swift.max(0, f.remaining)
     }
 
@@ -128,16 +136,18 @@ public struct BandwidthPool: Sendable {
     public mutating func finishDue(at now: SimTime) -> [FlowID] {
         advance(to: now)
         var done: [FlowID] = []
+        var freed: [Int] = []
         for slot in flows.indices {
             guard let f = flows[slot] else { continue }
             // A flow is done when what is left is within rounding of zero: one nanosecond of
             // its rate, or a relative 1e-12 of its size.
             if f.remaining <= Swift.max(f.rate * 1e-9, f.total * 1e-12) {
                 done.append(FlowID(slot: slot, generation: f.generation))
+                freed += f.resources
                 remove(slot)
             }
         }
-        if !done.isEmpty { recompute() }
+        if !done.isEmpty { recompute(around: freed, flows: []) }
         return done
     }
 
@@ -172,48 +182,91 @@ public struct BandwidthPool: Sendable {
     }
 
     private mutating func remove(_ slot: Int) {
+        for r in flows[slot]!.resources {
+            let i = flowsOn[r].firstIndex(of: slot)!
+            flowsOn[r].swapAt(i, flowsOn[r].count - 1)
+            flowsOn[r].removeLast()
+        }
         flows[slot] = nil
         freeSlots.append(slot)
         activeFlows -= 1
     }
 
-    /// Progressive filling. Every iteration freezes at least one flow, so it ends after at most
-    /// as many iterations as there are flows.
-    mutating func recompute() {
+    /// Progressive filling over the flows connected to `resources` and `seeds` (through shared
+    /// resources, transitively): every other flow keeps its rate, which the change cannot
+    /// alter. Every iteration freezes at least one flow, so it ends after at most as many
+    /// iterations as there are flows. The working arrays are kept between calls.
+    mutating func recompute(around resources: [Int], flows seeds: [Int]) {
         version &+= 1
-        var residual = capacities
-        var unfrozenOn = [Int](repeating: 0, count: capacities.count)
-        var unfrozen: [Int] = []
-        for slot in flows.indices {
-            guard flows[slot] != nil else { continue }
+        if scratch.residual.count != capacities.count {
+            scratch.residual = capacities
+            scratch.unfrozenOn = [Int](repeating: 0, count: capacities.count)
+            scratch.resourceSeen = [Bool](repeating: false, count: capacities.count)
+        }
+        if scratch.flowSeen.count < flows.count { scratch.flowSeen += [Bool](repeating: false, count: flows.count - scratch.flowSeen.count) }
+        // The component: resources and flows reached from the change, breadth first.
+        scratch.involved.removeAll(keepingCapacity: true)
+        scratch.unfrozen.removeAll(keepingCapacity: true)
+        for r in resources where !scratch.resourceSeen[r] { scratch.resourceSeen[r] = true; scratch.involved.append(r) }
+        for slot in seeds where flows[slot] != nil && !scratch.flowSeen[slot] { scratch.flowSeen[slot] = true; scratch.unfrozen.append(slot) }
+        var nextResource = 0, nextFlow = 0
+        while nextResource < scratch.involved.count || nextFlow < scratch.unfrozen.count {
+            while nextResource < scratch.involved.count {
+                let r = scratch.involved[nextResource]
+                nextResource += 1
+                for slot in flowsOn[r] where !scratch.flowSeen[slot] { scratch.flowSeen[slot] = true; scratch.unfrozen.append(slot) }
+            }
+            while nextFlow < scratch.unfrozen.count {
+                let slot = scratch.unfrozen[nextFlow]
+                nextFlow += 1
+                for r in flows[slot]!.resources where !scratch.resourceSeen[r] { scratch.resourceSeen[r] = true; scratch.involved.append(r) }
+            }
+        }
+        for r in scratch.involved { scratch.resourceSeen[r] = false; scratch.residual[r] = capacities[r] }
+        // Slot order, as a whole-pool pass would take them.
+        scratch.unfrozen.sort()
+        for slot in scratch.unfrozen {
+            scratch.flowSeen[slot] = false
             flows[slot]!.rate = 0
-            unfrozen.append(slot)
-            for r in flows[slot]!.resources { unfrozenOn[r] += 1 }
+            for r in flows[slot]!.resources { scratch.unfrozenOn[r] += 1 }
         }
         var iterations = 0
-        while !unfrozen.isEmpty {
+        while !scratch.unfrozen.isEmpty {
             iterations += 1
             precondition(iterations <= flows.count + 1, "progressive filling did not converge")
             var delta = Double.infinity
-            for r in residual.indices where unfrozenOn[r] > 0 { delta = Swift.min(delta, residual[r] / Double(unfrozenOn[r])) }
-            for slot in unfrozen { let f = flows[slot]!; delta = Swift.min(delta, f.cap - f.rate) }
+            for r in scratch.involved where scratch.unfrozenOn[r] > 0 { delta = Swift.min(delta, scratch.residual[r] / Double(scratch.unfrozenOn[r])) }
+            for slot in scratch.unfrozen { let f = flows[slot]!; delta = Swift.min(delta, f.cap - f.rate) }
             delta = Swift.max(0, delta)
-            for slot in unfrozen {
+            for slot in scratch.unfrozen {
                 flows[slot]!.rate += delta
-                for r in flows[slot]!.resources { residual[r] -= delta }
+                for r in flows[slot]!.resources { scratch.residual[r] -= delta }
             }
-            var still: [Int] = []
-            for slot in unfrozen {
+            scratch.still.removeAll(keepingCapacity: true)
+            for slot in scratch.unfrozen {
                 let f = flows[slot]!
                 let atCap = f.rate >= f.cap * (1 - 1e-12)
-                let saturated = f.resources.contains { residual[$0] <= capacities[$0] * 1e-12 }
+                let saturated = f.resources.contains { scratch.residual[$0] <= capacities[$0] * 1e-12 }
                 if atCap || saturated {
-                    for r in f.resources { unfrozenOn[r] -= 1 }
+                    for r in f.resources { scratch.unfrozenOn[r] -= 1 }
                 } else {
-                    still.append(slot)
+                    scratch.still.append(slot)
                 }
             }
-            unfrozen = still
+            swap(&scratch.unfrozen, &scratch.still)
         }
+        // Every flow froze, so every count is back at zero for the next call.
+    }
+
+    /// recompute()'s working arrays: residual capacity and unfrozen flows per resource (indexed
+    /// by resource, meaningful only for `involved`), and the unfrozen flows' slots.
+    struct Scratch: Sendable {
+        var resourceSeen: [Bool] = []
+        var flowSeen: [Bool] = []
+        var residual: [Double] = []
+        var unfrozenOn: [Int] = []
+        var involved: [Int] = []
+        var unfrozen: [Int] = []
+        var still: [Int] = []
     }
 }
