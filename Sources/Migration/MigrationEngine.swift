@@ -18,7 +18,7 @@ public struct MigrationEngine: Sendable {
 
     /// Repositories in plan order (phase, wave, move): the order in which they start.
     var repositories: [RepositoryRecord] = []
-    var indexByRepository: [RepositoryID: Int] = [:]
+    var indexByRepository: IdentifierIndex<RepositoryTag>
     /// The move each in-flight repository waits on (look-up only; never iterated).
     var indexByMove: [MoveID: Int] = [:]
     /// Per phase, per wave: the repositories' index range.
@@ -50,14 +50,17 @@ public struct MigrationEngine: Sendable {
         storageNames = names.sorted()
         let storageIndex = Dictionary(uniqueKeysWithValues: storageNames.enumerated().map { ($1, $0) })
         slots = SlotCounts(storages: storageNames.count)
+        do {
+            indexByRepository = try IdentifierIndex(plan.phases.lazy.flatMap(\.waves).flatMap(\.moves).map(\.repository))
+        } catch {
+            throw .duplicateRepository(error.id)
+        }
         for (p, phase) in plan.phases.enumerated() {
             var ranges: [Range<Int>] = []
             for (w, wave) in phase.waves.enumerated() {
                 let first = repositories.count
                 for m in wave.moves {
-                    if indexByRepository[m.repository] != nil { throw .duplicateRepository(m.repository) }
                     if m.destination == m.source { throw .destinationIsSource(m.repository, m.source) }
-                    indexByRepository[m.repository] = repositories.count
                     repositories.append(RepositoryRecord(
                         move: m, phase: p, wave: w, source: storageIndex[m.source]!,
                         destination: m.destination.map { storageIndex[$0]! }))

@@ -14,7 +14,10 @@ public struct SimulatedGitLab: Sendable {
     /// World repository index → the engine's repository id.
     public let repositoryIDs: [Migration.RepositoryID]
     /// The engine's repository id → world repository index.
-    let repositoryIndex: [Migration.RepositoryID: RepositoryIndex]
+    /// The world's repository (its position in `repositoryIDs`) of each engine id.
+    let repositoryIndex: IdentifierIndex<RepositoryTag>
+
+    func worldRepository(_ id: Migration.RepositoryID) -> RepositoryIndex? { repositoryIndex[id].map { RepositoryIndex($0) } }
     /// GitLab storage name → world GitLab storage index (a plain storage or a virtual storage).
     let storageIndex: [String: GitLabStorageIndex]
     let storageNames: [String]
@@ -38,13 +41,12 @@ public struct SimulatedGitLab: Sendable {
         guard repositoryIDs.count == world.repositories.count else {
             throw .repositoryCountMismatch(world: world.repositories.count, ids: repositoryIDs.count)
         }
-        var index: [Migration.RepositoryID: RepositoryIndex] = [:]
-        index.reserveCapacity(repositoryIDs.count)
-        for (i, id) in repositoryIDs.enumerated() {
-            guard index.updateValue(RepositoryIndex(i), forKey: id) == nil else { throw .duplicateRepositoryID(id) }
+        do {
+            repositoryIndex = try IdentifierIndex(repositoryIDs)
+        } catch {
+            throw .duplicateRepositoryID(error.id)
         }
         self.repositoryIDs = repositoryIDs
-        repositoryIndex = index
         storageNames = world.fleet.virtualStorages.map(\.name)
         var storages: [String: GitLabStorageIndex] = [:]
         for (i, name) in storageNames.enumerated() { storages[name] = GitLabStorageIndex(i) }
@@ -74,7 +76,7 @@ public struct SimulatedGitLab: Sendable {
         case .wait, .notice:
             return nil
         case .lookUpMoves(let id):
-            guard let r = repositoryIndex[id] else { return (.apiError(.lookUpMoves(id), .permanent("404 \(id) not found")), sim.model.apiLatency) }
+            guard let r = worldRepository(id) else { return (.apiError(.lookUpMoves(id), .permanent("404 \(id) not found")), sim.model.apiLatency) }
             let answer = World.admin(.lookUpRepository(r), &sim)
             switch answer.result {
             case .success(.repository(let status)):
@@ -84,7 +86,7 @@ public struct SimulatedGitLab: Sendable {
             case .failure(let f): return (Self.apiError(f, request: .lookUpMoves(id)), answer.latency)
             }
         case .scheduleMove(let id, _, let destination):
-            guard let r = repositoryIndex[id] else { return (.apiError(.scheduleMove(id), .permanent("404 \(id) not found")), sim.model.apiLatency) }
+            guard let r = worldRepository(id) else { return (.apiError(.scheduleMove(id), .permanent("404 \(id) not found")), sim.model.apiLatency) }
             let answer = World.admin(.scheduleMove(r, destination: destination.flatMap { storageIndex[$0.name] }), &sim)
             switch answer.result {
             case .success(.moveScheduled(let m)): return (.moveScheduled(id, Self.moveID(m)), answer.latency)
@@ -106,7 +108,7 @@ public struct SimulatedGitLab: Sendable {
             }
             return (.weightsApplied, latency)
         case .clearReadOnly(let id):
-            guard let r = repositoryIndex[id] else { return (.apiError(.clearReadOnly(id), .permanent("404 \(id) not found")), sim.model.apiLatency) }
+            guard let r = worldRepository(id) else { return (.apiError(.clearReadOnly(id), .permanent("404 \(id) not found")), sim.model.apiLatency) }
             let answer = World.admin(.clearReadOnly(r), &sim)
             switch answer.result {
             case .success: return (.readOnlyCleared(id), answer.latency)
