@@ -186,6 +186,10 @@ public struct MigrationRun {
     mutating func coSimulate<S: ArrivalSource>(traffic: inout S?, horizon: SimTime, progress: ((Double) -> Void)?) throws -> Feed {
         var feed = Feed(lastSubmitted: simulation.now)
         var pending: Arrival? = try traffic?.next()
+        // The source's method table, read again only when an arrival names a method past it (a
+        // replay grows it as it reads): reading it through the optional source for every
+        // arrival copied the whole source, a tenth of a GitLab.com-rate run.
+        var methods: [MethodName] = traffic?.methods ?? []
         var nextProgress = SimTime.hours(1)
         if engine != nil { deliver(.start, at: simulation.now) }
         while true {
@@ -205,7 +209,8 @@ public struct MigrationRun {
             guard next < .max else { break }
             simulation.run(until: next)
             if let p = progress, next >= nextProgress { p(next.seconds); nextProgress = next + .hours(1) }
-            if arrivalAt == next, let a = pending, let methods = traffic?.methods {
+            if arrivalAt == next, let a = pending {
+                if Int(a.method) >= methods.count { methods = traffic?.methods ?? methods }
                 if feed.intake.take(a, methods: methods, into: &simulation) {
                     outcome.submitted += 1
                     feed.lastSubmitted = a.time
