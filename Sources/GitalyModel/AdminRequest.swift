@@ -200,7 +200,7 @@ extension World {
 
     /// A repository's storage, read-only flag and moves, from the world's own index.
     func status(of r: Int) -> RepositoryStatus {
-        let ids = movesByRepository[r] ?? []
+        let ids = moveChain(of: r)
         return RepositoryStatus(storage: GitLabStorageIndex(repositories[r].virtualStorage), readOnly: readOnly[r],
                                 moves: ids.map { (MoveIndex($0), moves[$0].move.state) })
     }

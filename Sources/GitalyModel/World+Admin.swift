@@ -54,14 +54,15 @@ extension World {
         // interruption and corruption from substreams keyed by (repository, n), so the draws
         // do not depend on when other moves ran (common random numbers across polling cadences
         // and plans).
-        let attempt = movesByRepository[r]?.count ?? 0
+        let last = Int(lastMoveOfRepository[r])
+        let attempt = last < 0 ? 0 : moves[last].attempt + 1
         var pick = moveDestinationRandom.substream(UInt64(r), UInt64(attempt))
         let d = destination ?? StorageWeights.pick(weights, random: &pick)
         // The model's validation: a move on a read-only container is refused.
         guard !readOnly[r] else { return .failure(.repositoryReadOnly) }
         let id = moves.count
-        moves.append(MoveProcess(move: RepositoryStorageMove(id: id, repository: r, sourceStorage: source, destinationStorage: d), attempt: attempt))
-        movesByRepository[r, default: []].append(id)
+        moves.append(MoveProcess(move: RepositoryStorageMove(id: id, repository: r, sourceStorage: source, destinationStorage: d), attempt: attempt, previous: Int32(last)))
+        lastMoveOfRepository[r] = Int32(id)
         movesInState[MoveState.initial.rawValue] += 1
         return .success(id)
     }

@@ -20,6 +20,8 @@ struct MoveProcess {
     /// How many moves the repository had before this one: with the repository, the key of
     /// this move's random draws.
     var attempt = 0
+    /// The repository's move before this one (−1: none).
+    var previous: Int32 = -1
     /// Seconds the move's copies took (every part, from its streams' start to the last one's
     /// end), and when the current part's copy began.
     var copySeconds = 0.0
@@ -103,7 +105,15 @@ extension World {
     public func moveCopySeconds(_ m: MoveIndex) -> Double { moves[m.index].copySeconds }
 
     /// The moves of repository `r`, oldest first.
-    public func moves(of r: RepositoryIndex) -> [MoveIndex] { (movesByRepository[r.index] ?? []).map(MoveIndex.init) }
+    public func moves(of r: RepositoryIndex) -> [MoveIndex] { moveChain(of: r.index).map(MoveIndex.init) }
+
+    /// Repository `r`'s moves, oldest first, from the chain its latest move starts.
+    func moveChain(of r: Int) -> [Int] {
+        var chain: [Int] = []
+        var m = Int(lastMoveOfRepository[r])
+        while m >= 0 { chain.append(m); m = Int(moves[m].previous) }
+        return chain.reversed()
+    }
 
     mutating func perform(_ effects: [MoveSideEffect], move m: Int, _ now: SimTime) {
         let r = moves[m].move.repository

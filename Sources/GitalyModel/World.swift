@@ -117,9 +117,10 @@ public struct World: DiscreteEventModel {
     /// Moves whose worker has not ended (`MoveProcess.step != .done`), so the invariant check
     /// walks these and not every move ever made.
     var activeMoves: Set<Int> = []
-    /// Per repository with moves: its moves' ids, oldest first (kept at schedule time, so a
-    /// look-up answers from the world).
-    var movesByRepository: [Int: [Int]] = [:]
+    /// Each repository's latest move (−1: none), kept at schedule time so a look-up answers
+    /// from the world; older ones are chained through `MoveProcess.previous` (a list per
+    /// repository would cost a heap array each).
+    var lastMoveOfRepository: [Int32] = []
     /// Moves by state, indexed by `MoveState.rawValue`, kept where a move changes state.
     var movesInState = [Int](repeating: 0, count: MoveState.allCases.count + 1)
     /// How many calls of each kind each object has had, for the API error draw.
@@ -314,6 +315,7 @@ public struct World: DiscreteEventModel {
         repositoryPaths.append(path)
         readOnly.append(false)
         inflightPushes.append(0)
+        lastMoveOfRepository.append(-1)
         let key = availabilityKey(id)
         availabilityKeys.append(key)
         enterKey(key)
