@@ -8,7 +8,7 @@ ru_maxrss, read with wait4, so every figure comes from the same process that did
 Throughput cells give the median and, under it, the spread: the lowest and highest run.
 
 `--only queue,traffic` runs those sections alone and replaces them in --out, leaving the others
-as they were (sections: kernel, queue, rpc, traffic).
+as they were (sections: kernel, queue, rpc, traffic, scale).
 """
 import argparse, json, os, re, shutil, statistics, subprocess, sys, time
 
@@ -48,9 +48,10 @@ def spread(xs):
     """Median with the lowest and highest run: '8,935,634 (8.1M–9.2M)'."""
     return f"{median(xs):,.0f} ({min(xs) / 1e6:.1f}M–{max(xs) / 1e6:.1f}M)"
 
-SECTIONS = ("kernel", "queue", "rpc", "traffic")
+SECTIONS = ("kernel", "queue", "rpc", "traffic", "scale")
 HEADINGS = {"kernel": "## Event kernel against the anchors", "queue": "## Event queue",
-            "rpc": "## RPC-level model (GitalyModel)", "traffic": "## Traces (Traffic)"}
+            "rpc": "## RPC-level model (GitalyModel)", "traffic": "## Traces (Traffic)",
+            "scale": "## Scale: a GitLab.com-size fleet (issue 11)"}
 
 def splice(old, sections):
     """`old` (a BENCHMARKS.md) with each section in `sections` replaced or appended."""
@@ -71,6 +72,8 @@ def main():
     ap.add_argument("--hold-events", type=int, default=10_000_000)
     ap.add_argument("--simpy-customers", type=int, default=200_000)
     ap.add_argument("--traffic-runs", type=int, default=int(os.environ.get("TRAFFIC_RUNS", "2")))
+    ap.add_argument("--scale-repositories", default=os.environ.get("SCALE_REPOSITORIES", "10000,30000,100000,300000,1000000"),
+                    help="inventory sizes of the scale section, comma-separated")
     ap.add_argument("--only", default=",".join(SECTIONS), help="comma-separated sections to run: " + ", ".join(SECTIONS))
     a = ap.parse_args()
     only = a.only.split(",")
@@ -81,6 +84,7 @@ def main():
     if "queue" in only: sections["queue"] = queue_section(a)
     if "rpc" in only: sections["rpc"] = rpc_section(a)
     if "traffic" in only: sections["traffic"] = traffic_section(a)
+    if "scale" in only: sections["scale"] = scale_section(a)
     cpu = "unknown"
     try:
         with open("/proc/cpuinfo") as f:
@@ -249,6 +253,153 @@ def traffic_section(a):
             lines.append(f"| {i + 1} | {r['lines'] / r['import_s']:,.0f} | {r['first']:,.0f} | {r['warm']:,.0f} | {r['rss'] / 1024:.1f} |")
     lines.append("")
     return lines
+
+
+def scale_section(a):
+    """One drain of models/gitlab-com.yaml per inventory size, run to its end, and one inventory
+    at several horizons: the process's wall time and peak memory, the growth exponents fitted on
+    log-log axes, and docs/scale-cost.svg."""
+    import math
+    sdir = os.path.abspath(".build-bench-scale")
+    os.makedirs(sdir, exist_ok=True)
+    model = "models/gitlab-com.yaml"
+    # The shipped policy's gates judge apdex and error ratio, which need traffic; a drain of
+    # millions of repositories runs without it until load-level traffic lands, so the gates go.
+    policy = os.path.join(sdir, "gitlab-com-drain-ungated.yaml")
+    with open("models/policies/gitlab-com-drain.yaml") as f:
+        kept = [l for l in f if not re.match(r"^(gate:|  (apdexMin|errorRatioMax|diskFillMax|soak|onFailure):|    gate:)", l)]
+    with open(policy, "w") as f:
+        f.writelines(kept)
+    def drain(n, hours):
+        inv = os.path.join(sdir, f"inventory-{n}.csv")
+        if not os.path.exists(inv):
+            run_rss([a.rehearse, "inventory", "generate", "--model", model, "--repositories", str(n), "--seed", "1", "--out", inv])
+        start = time.monotonic()
+        out, rss = run_rss([a.rehearse, "migrate", "--model", model, "--inventory", inv, "--policy", policy,
+                            "--hours", str(hours), "--seed", "1", "--json"])
+        wall = time.monotonic() - start
+        j = json.loads(out)
+        return dict(n=n, hours=hours, wall=wall, run=j["wall_seconds"], rss=rss, events=j["events"],
+                    moves=j["moves_finished"], days=(j.get("duration_seconds") or hours * 3600) / 86400,
+                    finished="duration_seconds" in j)
+    sizes = [int(x) for x in a.scale_repositories.split(",")]
+    by_size = []
+    for n in sizes:
+        print(f"bench: scale, {n:,} repositories", file=sys.stderr)
+        by_size.append(drain(n, 2000))
+    horizon_n = 100_000
+    by_hours = []
+    for hours in (2, 4, 8, 16):
+        print(f"bench: scale, {horizon_n:,} repositories for {hours} h", file=sys.stderr)
+        by_hours.append(drain(horizon_n, hours))
+    def slope(xs, ys):
+        lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
+        mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+        return sum((x - mx) * (y - my) for x, y in zip(lx, ly)) / sum((x - mx) ** 2 for x in lx)
+    # Above 100,000 repositories, where fixed costs (start-up, the 220-node fleet) no longer dominate.
+    big = [r for r in by_size if r["n"] >= 100_000] or by_size
+    b_wall = slope([r["n"] for r in big], [r["wall"] for r in big]) if len(big) > 1 else float("nan")
+    b_rss = slope([r["n"] for r in big], [r["rss"] for r in big]) if len(big) > 1 else float("nan")
+    os.makedirs("docs", exist_ok=True)
+    with open("docs/scale-cost.svg", "w") as f:
+        f.write(scale_svg(by_size))
+    lines = [HEADINGS["scale"], "",
+             "`models/gitlab-com.yaml` (110 VM storages beside 110 pods) drained by `models/policies/gitlab-com-drain.yaml` "
+             "without its gates (they judge apdex and error ratio, which need traffic; at this scale that is load-level "
+             "traffic, still to come), inventories from `rehearse inventory generate --seed 1`, one `rehearse migrate` "
+             "process each, run to the drain's end: wall time and peak memory of the whole process (reading the "
+             "inventory, planning, building the world, simulating). Bars (issue 11): one replication of the "
+             "10-million-repository drain in at most 120 s and 4 GB; growth near linear.", "",
+             "| repositories | moves finished | simulated days | events | simulation s | process s | peak MiB | bytes a repository |",
+             "|---|---|---|---|---|---|---|---|"]
+    for r in by_size:
+        lines.append(f"| {r['n']:,} | {r['moves']:,} | {r['days']:.2f} | {r['events']:,} | {r['run']:.1f} | {r['wall']:.1f} | "
+                     f"{r['rss'] / 1024:,.0f} | {r['rss'] * 1024 / r['n']:,.0f} |")
+    lines += ["", f"Growth from 100,000 repositories up, fitted on log-log axes: wall time ∝ n^{b_wall:.2f}, "
+              f"peak memory ∝ n^{b_rss:.2f} (1.00 is linear). Plot: [docs/scale-cost.svg](docs/scale-cost.svg).", "",
+              f"The horizon, with {horizon_n:,} repositories stopped after H simulated hours (memory should not follow it):", "",
+              "| hours | moves finished | events | simulation s | process s | peak MiB |", "|---|---|---|---|---|---|"]
+    for r in by_hours:
+        lines.append(f"| {r['hours']} | {r['moves']:,} | {r['events']:,} | {r['run']:.1f} | {r['wall']:.1f} | {r['rss'] / 1024:,.0f} |")
+    # Replications on both cores: four replications of the 100,000-repository drain on 1 thread
+    # and on 2 (bar: at least 1.7 times as fast on 2).
+    experiment = os.path.join(sdir, "parallel.yaml")
+    with open(experiment, "w") as f:
+        f.write(f"name: scale-parallel\nmodel: {os.path.abspath(model)}\ninventory: {{generate: {horizon_n}, seed: 1}}\n"
+                f"policy: {policy}\nrun: {{hours: 2000, replications: 4, seed: 1}}\n")
+    parallel = {}
+    for threads in (1, 2):
+        print(f"bench: scale, 4 replications of {horizon_n:,} repositories on {threads} thread(s)", file=sys.stderr)
+        start = time.monotonic()
+        _, rss = run_rss([a.rehearse, "run", experiment, "--threads", str(threads), "--json"])
+        parallel[threads] = (time.monotonic() - start, rss)
+    lines += ["", f"Replications at once: 4 replications of the {horizon_n:,}-repository drain (`rehearse run --threads T`). "
+              "Bar (issue 9, kept in issue 11): 2 threads at least 1.7 times as fast as 1.", "",
+              "| threads | process s | peak MiB | speed-up |", "|---|---|---|---|"]
+    for threads, (wall, rss) in parallel.items():
+        lines.append(f"| {threads} | {wall:.1f} | {rss / 1024:,.0f} | {parallel[1][0] / wall:.2f} |")
+    # RPC level: one simulated hour of models/traffic/gitlab-com-git-fetch.yaml over the fleet.
+    # The profile starts on a Monday at 00:00 UTC, whose hour runs at 0.65 × 1.15 of the mean;
+    # --rate lifts it to the week's mean rate (the public daily figures) and to the weekday peak.
+    hour_factor = 0.65 * 1.15
+    rpc = []
+    for label, factor in (("the public daily figures' mean", 1.0), ("the weekday peak (14:00)", 1.4 * 1.15)):
+        print(f"bench: scale, one RPC-level hour at {label}", file=sys.stderr)
+        start = time.monotonic()
+        out, rss = run_rss([a.rehearse, "simulate", "--model", model, "--profile", "models/traffic/gitlab-com-git-fetch.yaml",
+                            "--hours", "1", "--repositories", "1000000", "--seed", "1", "--rate", f"{factor / hour_factor:.4f}", "--json"])
+        j = json.loads(out)
+        rpc.append((label, j, time.monotonic() - start, rss))
+    lines += ["", "RPC level: one simulated hour of `models/traffic/gitlab-com-git-fetch.yaml` (165 M clones and fetches a day "
+              "and the RPCs around them, 5,870 calls/s on average, PUBLIC where the profile says so) over the same 220 nodes "
+              "and 1,000,000 repositories, every call an event (`rehearse simulate`). Bar (issue 11): at most 40 s at the "
+              "full GitLab.com rate.", "",
+              "| rate | calls submitted | events | process s | peak MiB |", "|---|---|---|---|---|"]
+    for label, j, wall, rss in rpc:
+        lines.append(f"| {label} | {j['submitted']:,} | {j['events']:,} | {wall:.1f} | {rss / 1024:,.0f} |")
+    lines.append("")
+    shutil.rmtree(sdir, ignore_errors=True)
+    return lines
+
+
+def scale_svg(rows):
+    """Two log-log panels, wall time and peak memory against repositories, with a slope-1 guide
+    through the smallest run and the bar at 10 million repositories (120 s, 4 GB) as a red
+    cross: a self-contained SVG, no plotting library needed."""
+    import math
+    w, h, pad = 380, 270, 62
+    def panel(x0, key, scale, unit, title, bar):
+        xs = [math.log10(r["n"]) for r in rows]
+        ys = [math.log10(r[key] * scale) for r in rows]
+        bar_x, bar_y = 7.0, math.log10(bar)
+        lo_x, hi_x = math.floor(min(xs)), max(math.ceil(max(xs)), 7)
+        guide_end = ys[0] + hi_x - xs[0]
+        lo_y, hi_y = math.floor(min(ys)), math.ceil(max(ys + [guide_end, bar_y]))
+        px = lambda x: x0 + pad + (x - lo_x) / (hi_x - lo_x) * (w - pad - 34)
+        py = lambda y: h - 40 - (y - lo_y) / (hi_y - lo_y) * (h - 40 - 30)
+        out = [f'<text x="{x0 + (w + pad) / 2}" y="18" text-anchor="middle" font-weight="bold">{title}</text>',
+               f'<rect x="{x0 + pad}" y="30" width="{w - pad - 34}" height="{h - 70}" fill="none" stroke="#999"/>']
+        for d in range(lo_x, hi_x + 1):
+            out.append(f'<text x="{px(d):.1f}" y="{h - 26}" text-anchor="middle">{10 ** d:,}</text>')
+        for d in range(lo_y, hi_y + 1):
+            out.append(f'<text x="{x0 + pad - 6}" y="{py(d) + 4:.1f}" text-anchor="end">{10.0 ** d:,g}</text>')
+            out.append(f'<line x1="{x0 + pad}" x2="{x0 + w - 34}" y1="{py(d):.1f}" y2="{py(d):.1f}" stroke="#eee"/>')
+        out.append(f'<polyline points="{px(xs[0]):.1f},{py(ys[0]):.1f} {px(hi_x):.1f},{py(guide_end):.1f}" fill="none" stroke="#bbb" stroke-dasharray="4 3"/>')
+        pts = " ".join(f"{px(x):.1f},{py(y):.1f}" for x, y in zip(xs, ys))
+        out.append(f'<polyline points="{pts}" fill="none" stroke="#1f6fb2" stroke-width="2"/>')
+        out += [f'<circle cx="{px(x):.1f}" cy="{py(y):.1f}" r="3" fill="#1f6fb2"/>' for x, y in zip(xs, ys)]
+        bx, by = px(bar_x), py(bar_y)
+        out.append(f'<path d="M{bx - 5:.1f},{by - 5:.1f} L{bx + 5:.1f},{by + 5:.1f} M{bx - 5:.1f},{by + 5:.1f} L{bx + 5:.1f},{by - 5:.1f}" stroke="#c0392b" stroke-width="2"/>')
+        out.append(f'<text x="{bx - 8:.1f}" y="{by - 8:.1f}" text-anchor="end" fill="#c0392b">bar</text>')
+        out.append(f'<text x="{x0 + (w + pad) / 2}" y="{h - 8}" text-anchor="middle">repositories (log scale)</text>')
+        out.append(f'<text x="{x0 + 14}" y="{h / 2}" transform="rotate(-90 {x0 + 14} {h / 2})" text-anchor="middle">{unit}</text>')
+        return out
+    body = (panel(0, "wall", 1, "seconds", "wall time of one drain", 120)
+            + panel(w, "rss", 1 / 1024, "MiB", "peak memory", 4e9 / 2 ** 20))
+    legend = (f'<text x="{w}" y="{h + 14}" text-anchor="middle" fill="#777">blue: measured; dashed: linear growth '
+              f'through the smallest run; red: issue 11\'s bar at 10 million repositories</text>')
+    return (f'<svg xmlns="http://www.w3.org/2000/svg" width="{2 * w}" height="{h + 22}" font-family="sans-serif" font-size="11">'
+            + "".join(body) + legend + "</svg>\n")
 
 
 if __name__ == "__main__":
