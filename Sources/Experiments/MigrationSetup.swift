@@ -10,7 +10,9 @@ import SpecFiles
 /// planner's plan, and that plan as the engine's input.
 public struct MigrationSetup: Sendable {
     public let fleet: Fleet
-    public let plan: Plan
+    /// The plan's totals (moves, bytes, the planner's estimate). The plan itself is dropped
+    /// once it is the engine's input: a GitLab.com-size plan holds millions of moves.
+    public let planTotals: PlanTotals
     public let engineInput: MigrationPlan
     public let repositoryIDs: [Migration.RepositoryID]
 
@@ -20,7 +22,9 @@ public struct MigrationSetup: Sendable {
     /// `inventoryFillsUsed`: the storages' `used` bytes already hold the inventory's
     /// repositories (an inventory generated to fill them), so the world counts those bytes once.
     public init(spec: FleetSpec, planFleet: PlanFleet, inventory: Inventory, inventoryPath: String, policy: Policy, inventoryFillsUsed: Bool = false, planID: String) throws {
-        plan = try Plan.make(inventory: inventory, fleet: planFleet, policy: policy)
+        let plan = try Plan.make(inventory: inventory, fleet: planFleet, policy: policy)
+        engineInput = MigrationPlan(plan, id: planID)
+        planTotals = plan.totals
         var worldSpec = spec
         if inventoryFillsUsed {
             var held = [Double](repeating: 0, count: inventory.storageNames.count)
@@ -40,7 +44,6 @@ public struct MigrationSetup: Sendable {
         } catch let e as SpecError {
             throw SpecError(file: inventoryPath, line: nil, field: "", message: e.message)
         }
-        engineInput = MigrationPlan(plan, id: planID)
         repositoryIDs = inventory.ids.map { Migration.RepositoryID($0.rawValue) }
     }
 }

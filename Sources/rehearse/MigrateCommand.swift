@@ -128,7 +128,7 @@ struct MigrateCommand: ParsableCommand {
             } catch let e as PlanError {
                 throw InputError(e.description)
             }
-            let plan = setup.plan
+            let plan = setup.planTotals
             var config = WorldConfig(seed: seed)
             config.checkInvariants = checkInvariants
             var run = try MigrationRun(fleet: setup.fleet, config: config, plan: setup.engineInput, repositoryIDs: setup.repositoryIDs)
@@ -177,10 +177,10 @@ struct MigrateCommand: ParsableCommand {
             return String(body.dropLast()) + ",\"wall_seconds\":\(jsonNumber(wall))}"
         }
 
-        static func text(_ o: MigrationOutcome, plan: Plan, wall: Double) -> String {
+        static func text(_ o: MigrationOutcome, plan: PlanTotals, wall: Double) -> String {
             let s = o.summary
             var lines = [
-                "seed \(s.seed): \(plan.totals.moves) moves planned, \(ByteText.decimal(plan.totals.bytes)) (planner's estimate \(ByteText.duration(plan.totals.estimatedSeconds)))",
+                "seed \(s.seed): \(plan.moves) moves planned, \(ByteText.decimal(plan.bytes)) (planner's estimate \(ByteText.duration(plan.estimatedSeconds)))",
                 "  duration             " + (s.durationSeconds.map { "\(ByteText.duration($0))" + (o.aborted ? " (aborted)" : "") } ?? ("not finished within \(fixed(o.simulatedSeconds / 3600, 1)) simulated hours" + (o.pausedBecause.map { "; paused: \($0)" } ?? ""))),
                 "  moves                \(s.movesFinished) finished, \(s.movesFailed) failed attempts, \(o.movesTimedOut) timed out, \(o.repositoriesGivenUp) given up",
                 "  bytes moved          \(ByteText.decimal(s.bytesMoved))",
