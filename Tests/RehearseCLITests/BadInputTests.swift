@@ -20,6 +20,8 @@ import Testing
         var prepare: (String) throws -> Void = { _ in }
         var arguments: (String) -> [String]
         var stderr: (String) -> String
+        /// Added to (or, with "", removed from) the test's environment.
+        var environment: [String: String] = [:]
     }
 
     /// The shipped three-node cluster with `old` replaced by `new`, and the 1-based line of the
@@ -203,6 +205,18 @@ import Testing
         } + [
             Row(name: "sweep --shard without --db", arguments: { _ in ["sweep", sweepExperiment, "--shard", "1/2"] },
                 stderr: { _ in "rehearse: --shard needs --db: a shard's share is only of use merged" }),
+            // inventory fetch: the token and the address are checked before any request.
+            Row(name: "inventory fetch without a token", arguments: { ["inventory", "fetch", "--gitlab", "http://127.0.0.1:9", "--storage", "a", "--out", $0 + "/i.csv"] },
+                stderr: { _ in "rehearse: no GitLab token: set GITLAB_TOKEN or give --token-file (an administrator's personal access token with the api scope)" },
+                environment: ["GITLAB_TOKEN": ""]),
+            Row(name: "inventory fetch without --storage", files: ["t": "glpat-x\n"], arguments: { ["inventory", "fetch", "--gitlab", "http://127.0.0.1:9", "--token-file", $0 + "/t", "--out", $0 + "/i.csv"] },
+                stderr: { _ in "rehearse: give at least one --storage NAME" }),
+            Row(name: "inventory fetch with a missing token file", arguments: { ["inventory", "fetch", "--gitlab", "http://127.0.0.1:9", "--storage", "a", "--token-file", $0 + "/none", "--out", $0 + "/i.csv"] },
+                stderr: { "rehearse: --token-file \($0)/none: cannot read the file" }),
+            Row(name: "inventory fetch with an empty token file", files: ["t": ""], arguments: { ["inventory", "fetch", "--gitlab", "http://127.0.0.1:9", "--storage", "a", "--token-file", $0 + "/t", "--out", $0 + "/i.csv"] },
+                stderr: { "rehearse: --token-file \($0)/t: the file is empty" }),
+            Row(name: "inventory fetch from an ftp address", files: ["t": "glpat-x\n"], arguments: { ["inventory", "fetch", "--gitlab", "ftp://gitlab.example.com", "--storage", "a", "--token-file", $0 + "/t", "--out", $0 + "/i.csv"] },
+                stderr: { _ in "rehearse: --gitlab ftp://gitlab.example.com: cannot reach GitLab at ftp://gitlab.example.com: not an http:// or https:// address" }),
             Row(name: "sweep --shard into another program's file", files: ["s.sqlite": "not a results database"],
                 arguments: { ["sweep", sweepExperiment, "--shard", "1/2", "--db", $0 + "/s.sqlite"] },
                 stderr: { "rehearse: \($0)/s.sqlite: a shard writes a new results database; this one exists and holds another one" }),
@@ -221,7 +235,7 @@ import Testing
             for (name, text) in row.files { try text.write(toFile: dir + "/" + name, atomically: true, encoding: .utf8) }
             try row.prepare(dir)
             let before = try Self.snapshot(dir)
-            let r = try rehearse(row.arguments(dir))
+            let r = try rehearse(row.arguments(dir), environment: row.environment)
             #expect(r.status == 2, "\(row.name): exit \(r.status)")
             #expect(r.err == row.stderr(dir) + "\n", "\(row.name)")
             #expect(r.out.isEmpty, "\(row.name): stdout \(r.out)")
