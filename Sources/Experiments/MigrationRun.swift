@@ -111,8 +111,6 @@ public struct MigrationRun {
     public private(set) var sampleInterval: SimTime
     var nextSample: SimTime
     var outcome: Accumulator
-    /// The plan's size of each repository it moves, by the plan's id (for `bytesMoved`).
-    private(set) var moveSizes: (index: IdentifierIndex<RepositoryTag>, bytes: [Int64])?
 
     struct Accumulator {
         var finishedAt: SimTime?
@@ -137,8 +135,6 @@ public struct MigrationRun {
         engine = try MigrationEngine(plan: plan)
         self.sampleInterval = sampleInterval
         nextSample = sampleInterval
-        let moves = plan.phases.lazy.flatMap(\.waves).flatMap(\.moves)
-        moveSizes = (try IdentifierIndex(moves.map(\.repository)), moves.map(\.sizeBytes))
     }
 
     /// The loop with no engine: traffic into the world, nothing else (`TrafficRun`).
@@ -152,7 +148,6 @@ public struct MigrationRun {
         sampleInterval = .seconds(60)
         nextSample = .max
         outcome = Accumulator()
-        moveSizes = nil
     }
 
     /// What the loop did with the traffic it was given.
@@ -284,7 +279,7 @@ public struct MigrationRun {
             if let i = outcome.phases.lastIndex(where: { $0.name == name && $0.endSeconds == nil }) { outcome.phases[i].endSeconds = t.seconds }
         case .moveFinished(let r, _):
             outcome.movesFinished += 1
-            if let sizes = moveSizes, let i = sizes.index[r] { outcome.bytesMoved += sizes.bytes[i] }
+            outcome.bytesMoved += engine?.plannedMove(of: r)?.sizeBytes ?? 0
         case .moveFailed: outcome.movesFailed += 1
         case .moveTimedOut: outcome.movesTimedOut += 1
         case .sourceLeftBehind: outcome.leftBehind += 1

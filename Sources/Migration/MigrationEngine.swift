@@ -111,6 +111,11 @@ public struct MigrationEngine: Sendable {
 
     public var isPaused: Bool { pauseReason != nil }
 
+    /// The plan's move of `repository` (source, destination, size); nil when the plan has none.
+    public func plannedMove(of repository: RepositoryID) -> MigrationPlan.Move? {
+        indexByRepository[repository].map { repositories[$0].move }
+    }
+
     /// A repository's coarse status, or nil when the plan does not name it.
     public func status(of repository: RepositoryID) -> RepositoryStatus? {
         indexByRepository[repository].map { repositories[$0].stage.status }

@@ -150,8 +150,7 @@ extension ResultsStore {
                     }
                     columns += ["replications", "wall_seconds", "threads"]
                     values += [first.replicationsPerPoint.databaseValue, wall.databaseValue, threads.databaseValue]
-                    try db.execute(sql: "INSERT INTO run (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))",
-                                   arguments: StatementArguments(values))
+                    try insert(columns, values, into: "run", db)
                     let id = db.lastInsertedRowID
                     sweepOf = sweepOf ?? id
                     try db.execute(sql: "UPDATE run SET sweep_of = ? WHERE id = ?", arguments: [sweepOf, id])
@@ -183,10 +182,14 @@ extension ResultsStore {
     /// Inserts `rows` into `table` as they were read, with `run_id` set to `runID`.
     static func copy(_ rows: [Row], into table: String, runID: Int64, _ db: Database) throws {
         for row in rows {
-            let columns = row.columnNames
-            let values: [DatabaseValue] = columns.map { $0 == "run_id" ? runID.databaseValue : row[$0] as DatabaseValue }
-            try db.execute(sql: "INSERT INTO \(table) (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))",
-                           arguments: StatementArguments(values))
+            let columns = Array(row.columnNames)
+            try insert(columns, columns.map { $0 == "run_id" ? runID.databaseValue : row[$0] as DatabaseValue }, into: table, db)
         }
+    }
+
+    /// One row of `values` into `table`'s `columns` (named as read from a shard).
+    static func insert(_ columns: [String], _ values: [DatabaseValue], into table: String, _ db: Database) throws {
+        try db.execute(sql: "INSERT INTO \(table) (\(columns.map { "\"\($0)\"" }.joined(separator: ", "))) VALUES (\(columns.map { _ in "?" }.joined(separator: ", ")))",
+                       arguments: StatementArguments(values))
     }
 }
