@@ -1,5 +1,6 @@
 import Foundation
 import GitalyModel
+import Report
 import SpecFiles
 
 /// An experiment file (`experiments/*.yaml`, schema in experiments/README.md): a fleet model,
@@ -15,6 +16,8 @@ public struct Experiment: Sendable {
     public var policy: String
     /// A traffic profile (YAML) drawn for the whole run; nil for a migration without traffic.
     public var trafficProfile: String?
+    /// How the traffic is simulated: call by call, or as a load with calls only where asked.
+    public var trafficFidelity: TrafficFidelity = .rpc
     /// Replaces the model's `faults:` block when present.
     public var faults: FaultSpec?
     public var hours: Double
@@ -32,6 +35,25 @@ public struct Experiment: Sendable {
     /// A negative control: its claims are written to fail, and `rehearse check` reports the
     /// control as broken when one of them holds (the check could not have caught anything).
     public var control: Bool
+
+    /// How the traffic of a run is simulated (issue 11, hybrid fidelity).
+    public enum TrafficFidelity: Sendable, Equatable {
+        /// Every call, one by one (the default).
+        case rpc
+        /// A load per storage and stream (`BackgroundLoad`), with the writes in progress on a
+        /// repository whose move starts drawn as calls, and the calls themselves in
+        /// `rpcHours` when given (simulated hours from the run's start).
+        case load(rpcHours: Range<Double>?)
+
+        /// What the report says of it.
+        public var description: String {
+            switch self {
+            case .rpc: return "RPC level"
+            case .load(nil): return "load level; writes in progress on a repository whose move starts at RPC level"
+            case .load(let w?): return "load level, RPC level from hour \(Format.plain(w.lowerBound)) to hour \(Format.plain(w.upperBound)); writes in progress on a repository whose move starts at RPC level"
+            }
+        }
+    }
 
     public enum InventorySource: Sendable, Equatable {
         /// An inventory file (CSV, or JSON when it ends in .json).
@@ -75,9 +97,28 @@ public struct Experiment: Sendable {
             inventory = .generate(repositories: try g.int(in: 1...16_000_000), seed: try im.get("seed", 1) { try $0.uint64() }, fillsUsed: fill == "used")
         }
         var trafficProfile: String?
+        var fidelity = TrafficFidelity.rpc
         if let t = m["traffic"] {
-            let tm = try t.mapping(allowed: ["profile"])
+            let tm = try t.mapping(allowed: ["profile", "fidelity", "rpcHours"])
             trafficProfile = try tm["profile"].map(resolve)
+            let level = try tm.get("fidelity", "rpc") { c -> String in
+                let v = try c.string()
+                guard ["rpc", "load"].contains(v) else { throw c.error("expected rpc or load, got \(v)") }
+                return v
+            }
+            var window: Range<Double>?
+            if let w = tm["rpcHours"] {
+                guard level == "load" else { throw w.error("an RPC-level window is for fidelity: load (fidelity: rpc simulates every call already)") }
+                let bounds = try w.list().map { try $0.double() }
+                guard bounds.count == 2, bounds[0] >= 0, bounds[0] < bounds[1] else {
+                    throw w.error("expected [from, to] in hours from the run's start, from at least 0 and below to, got [\(bounds.map { Format.plain($0) }.joined(separator: ", "))]")
+                }
+                window = bounds[0]..<bounds[1]
+            }
+            if level == "load" {
+                guard trafficProfile != nil else { throw t.error("fidelity: load needs a profile") }
+                fidelity = .load(rpcHours: window)
+            }
         }
         let run = try m.required("run").mapping(allowed: ["hours", "replications", "seed", "faultRateScale"])
         let hours = try run.required("hours").double()
@@ -107,6 +148,7 @@ public struct Experiment: Sendable {
             inventory: inventory,
             policy: try resolve(m.required("policy")),
             trafficProfile: trafficProfile,
+            trafficFidelity: fidelity,
             faults: try m["faults"].map(FleetSpec.parseFaults),
             hours: hours,
             replications: try run.get("replications", 10) { try $0.int(in: 1...maxReplications) },

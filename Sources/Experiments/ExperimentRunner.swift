@@ -62,8 +62,14 @@ public struct ExperimentRunner: Sendable {
     public let experiment: Experiment
     public let setup: MigrationSetup
     public let profile: TrafficProfile?
+    /// The profile as a load, when the experiment asks for `fidelity: load`.
+    public let load: BackgroundLoad?
     /// The sweep point this runner's files were set to (empty without a sweep).
     public let point: [Sweep.Assignment]
+    /// Check the world's invariants after every event (`WorldConfig.checkInvariants`): on
+    /// for every run the command line makes; a test that checks them elsewhere may turn
+    /// them off to run a larger case.
+    public var checkInvariants = true
 
     /// Samples kept per series and replication (the report downsamples further).
     public static let maxSeriesPoints = 240
@@ -102,7 +108,17 @@ public struct ExperimentRunner: Sendable {
         let policy = try Policy.parse(policyText, file: experiment.policy + label)
         setup = try MigrationSetup(spec: spec, planFleet: planFleet, inventory: inventory, inventoryPath: inventoryPath, policy: policy, inventoryFillsUsed: inventoryFillsUsed,
                                    planID: URL(fileURLWithPath: experiment.policy).deletingPathExtension().lastPathComponent)
-        profile = try experiment.trafficProfile.map { try TrafficProfile.decode(yaml: TextFile.read(path: $0), path: $0) }
+        let profile = try experiment.trafficProfile.map { try TrafficProfile.decode(yaml: TextFile.read(path: $0), path: $0) }
+        self.profile = profile
+        if let profile, case .load(let window) = experiment.trafficFidelity {
+            do {
+                load = try BackgroundLoad(profile: profile, rpcHours: window)
+            } catch let e as TrafficProfileError {
+                throw SpecError(file: experiment.trafficProfile!, line: nil, field: "", message: e.description)
+            }
+        } else {
+            load = nil
+        }
     }
 
     /// Runs replication `index` of a run seeded `seed`, `hours` long at most.
@@ -110,12 +126,20 @@ public struct ExperimentRunner: Sendable {
         var config = WorldConfig(seed: seed)
         config.replication = index
         config.faultRateScale = experiment.faultRateScale
+        config.backgroundLoad = load
+        config.checkInvariants = checkInvariants
         var run = try MigrationRun(fleet: setup.fleet, config: config, plan: setup.engineInput, repositoryIDs: setup.repositoryIDs)
         let horizon = SimTime.hours(hours)
         let outcome: MigrationOutcome
-        if let profile {
+        // Calls one by one: all of them, or those of the load's RPC-level window.
+        let calls: Range<SimTime>? = switch experiment.trafficFidelity {
+        case .rpc: profile == nil ? nil : .zero..<horizon
+        case .load(let w): w.map { let from = SimTime.seconds($0.lowerBound * 3600); return from..<max(from, min(horizon, .seconds($0.upperBound * 3600))) }
+        }
+        if let profile, let calls, !calls.isEmpty {
             let trafficSeed = RandomStreams.derive(seed: seed, component: "experiment.traffic", replication: index)
-            var source: SyntheticTraffic? = try SyntheticTraffic(profile: profile, target: run.target, horizon: horizon, growth: 1, seed: trafficSeed)
+            var source: SyntheticTraffic? = try SyntheticTraffic(profile: profile, target: run.target, horizon: calls.upperBound, growth: 1,
+                                                                 seed: trafficSeed, from: calls.lowerBound)
             outcome = try run.run(traffic: &source, horizon: horizon)
         } else {
             var none: SyntheticTraffic? = nil

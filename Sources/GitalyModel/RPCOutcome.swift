@@ -36,11 +36,24 @@ public struct WindowStats: Sendable, Equatable {
     public var apdexSatisfied = 0
     public var apdexTolerated = 0
     public var apdexCounted = 0
+    /// The same for calls carried as a load (`BackgroundLoad`): expected, so fractional.
+    public var loadRequests = 0.0
+    public var loadErrors = 0.0
+    public var loadSatisfied = 0.0
+    public var loadTolerated = 0.0
+    public var loadCounted = 0.0
     public init(start: SimTime) { self.start = start }
 
-    /// Apdex = (satisfied + tolerated / 2) / counted; nil when nothing counted.
-    public var apdex: Double? { apdexCounted == 0 ? nil : (Double(apdexSatisfied) + Double(apdexTolerated) / 2) / Double(apdexCounted) }
-    public var errorRatio: Double? { requests == 0 ? nil : Double(errors) / Double(requests) }
+    /// Apdex = (satisfied + tolerated / 2) / counted over both kinds of calls; nil when
+    /// nothing counted.
+    public var apdex: Double? {
+        let counted = Double(apdexCounted) + loadCounted
+        return counted > 0 ? (Double(apdexSatisfied) + loadSatisfied + (Double(apdexTolerated) + loadTolerated) / 2) / counted : nil
+    }
+    public var errorRatio: Double? {
+        let requests = Double(requests) + loadRequests
+        return requests > 0 ? (Double(errors) + loadErrors) / requests : nil
+    }
 
     /// Apdex thresholds of GitLab's Gitaly service (GITALY_LOGS.md §5): unary methods
     /// satisfied at 0.5 s and tolerated at 1 s; OperationService writes at 10 s and 30 s;

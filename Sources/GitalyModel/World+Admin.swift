@@ -71,6 +71,8 @@ extension World {
     /// worker, which starts once a Sidekiq thread picks it up.
     mutating func moveScheduled(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         activeMoves.insert(m)
+        // Writes already under way when the repository turns read-only, when traffic is a load.
+        if load != nil { loadWritesInProgress(moves[m].move.repository, attempt: moves[m].attempt, &s) }
         advance(m, .schedule, s.now)
         if moves[m].holdsWorker {
             moves[m].holdsWorker = false

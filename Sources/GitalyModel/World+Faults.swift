@@ -123,6 +123,7 @@ extension World {
     ///   consensus ages until the first round after the outage;
     /// - the reconciler, the verifier and `ProcessStale` do not run.
     mutating func setDatabase(up: Bool, _ now: SimTime) {
+        accrueLoad(now)
         databaseDownCount += up ? -1 : 1
         recomputeWriteFailing(now)
     }

@@ -71,8 +71,9 @@ extension World {
     mutating func refreshShares(node n: Int, _ now: SimTime) {
         let f = nodes[n].slowdownFactor
         let k = flowsOnDisk[n], j = rpcsOnDisk[n]
-        let readShare = k.reading > 0 ? Double(k.reading) / Double(k.reading + j.reading) : 1
-        let writeShare = k.writing > 0 ? Double(k.writing) / Double(k.writing + j.writing) : 1
+        // Calls carried as a load are on the disk in a Poisson number (`World+Load`).
+        let readShare = k.reading > 0 ? LoadState.expectation(mean: load?.diskReaders[n] ?? 0) { Double(k.reading) / Double(k.reading + j.reading + $0) } : 1
+        let writeShare = k.writing > 0 ? LoadState.expectation(mean: load?.diskWriters[n] ?? 0) { Double(k.writing) / Double(k.writing + j.writing + $0) } : 1
         let cores = copyCores(node: n)
         pool.setCapacities((nodes[n].diskRead, fleet.nodes[n].disk.readBytesPerSecond * f * readShare),
                            (nodes[n].diskWrite, fleet.nodes[n].disk.writeBytesPerSecond * f * writeShare),
@@ -84,10 +85,10 @@ extension World {
     /// min(1, c / (j + k)) of a core beside the j RPCs on its c cores. With no copy, what one
     /// would get (the resource is then unused).
     func copyCores(node n: Int) -> (sending: Double, receiving: Double) {
-        let c = Double(fleet.nodes[n].cpuCores), j = Double(nodes[n].cpu.busy)
+        let c = Double(fleet.nodes[n].cpuCores), j = nodes[n].cpu.busy
         let sending = nodes[n].copies.sending, receiving = nodes[n].copies.receiving
-        let k = Double(max(1, sending + receiving))
-        let each = min(1, c / (j + k))
+        let k = max(1, sending + receiving)
+        let each = LoadState.expectation(mean: load?.busyCores[n] ?? 0) { min(1, c / Double(j + k + $0)) }
         return (Double(max(1, sending)) * each, Double(max(1, receiving)) * each)
     }
 
@@ -96,7 +97,8 @@ extension World {
     func cpuStretch(node n: Int) -> Double {
         let k = nodes[n].copies.sending + nodes[n].copies.receiving
         guard k > 0 else { return 1 }
-        return max(1, Double(nodes[n].cpu.busy + k) / Double(fleet.nodes[n].cpuCores))
+        let j = nodes[n].cpu.busy, c = Double(fleet.nodes[n].cpuCores)
+        return LoadState.expectation(mean: load?.busyCores[n] ?? 0) { max(1, Double(j + k + $0) / c) }
     }
 
     /// The RPCs holding a node's cores changed: the copies' CPU shares follow.

@@ -60,6 +60,7 @@ extension World {
     /// holds it; the first outage bumps its epoch, so in-flight work fails, and stops its flows.
     mutating func nodeDown(_ n: Int, for duration: SimTime?, _ s: inout EventScheduler<WorldEvent>) {
         let wasUp = nodes[n].up
+        if wasUp { accrueLoad(s.now) }
         nodes[n].downCount += 1
         if let d = duration { s.schedule(after: d, .nodeDownEnd(node: Int32(n))) }
         guard wasUp else { return }
@@ -68,14 +69,17 @@ extension World {
         nodesDown.add(1, at: s.now)
         cancelFlows(touching: n, &s)
         refreshPlainAvailability(node: n, s.now)
+        refreshLoad(&s)
     }
 
     mutating func nodeDownEnd(_ n: Int, _ s: inout EventScheduler<WorldEvent>) {
         precondition(nodes[n].downCount > 0)
+        if nodes[n].downCount == 1 { accrueLoad(s.now) }
         nodes[n].downCount -= 1
         guard nodes[n].up else { return }
         nodesDown.add(-1, at: s.now)
         refreshPlainAvailability(node: n, s.now)
+        refreshLoad(&s)
     }
 
     /// A node went down or came back: writes to its primaries fail or work again, on plain

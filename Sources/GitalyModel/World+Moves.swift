@@ -387,6 +387,7 @@ extension World {
         moves[m].sourceData = dataPresent[r]
         movedBytes += storedBytes(r)
         relist(r, from: old.virtualStorage, to: dv)
+        loadMoved(r, from: old.virtualStorage, to: dv)
         repositories[r] = record
         dataPresent[r] = moves[m].targets
         moves[m].reservedBytes = 0

@@ -447,6 +447,10 @@ extension World {
     }
 
     mutating func closeWindow(_ s: inout EventScheduler<WorldEvent>) {
+        if load != nil {
+            accrueLoad(s.now)
+            refreshLoad(&s)
+        }
         windows.append(window)
         window = WindowStats(start: s.now)
         s.schedule(after: .seconds(config.windowSeconds), .windowClose)

@@ -146,8 +146,14 @@ extension World {
     func canaryCalls(_ u: Rollout) -> (served: Int, failed: Int) {
         var served = 0, failed = 0
         for i in 0..<(u.canary?.pods ?? 0) {
-            served += nodes[u.steps[i].node].callsServed
-            failed += nodes[u.steps[i].node].callsFailed
+            let n = u.steps[i].node
+            served += nodes[n].callsServed
+            failed += nodes[n].callsFailed
+            // Calls carried as a load count with their expected numbers.
+            if let load {
+                served += Int(load.served[n].rounded())
+                failed += Int(load.failed[n].rounded())
+            }
         }
         return (served, failed)
     }

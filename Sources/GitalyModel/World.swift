@@ -105,6 +105,8 @@ public struct World: DiscreteEventModel {
     /// Repositories a write would fail on, as a time-weighted value.
     var writeFailing = TimeWeightedAverage()
     public internal(set) var windows: [WindowStats] = []
+    /// Traffic carried as a load (`World+Load`), nil when every call is simulated.
+    var load: LoadState?
     var window: WindowStats
     public internal(set) var outcomes: [Int]
     public internal(set) var rpcsCompleted = 0
@@ -257,6 +259,7 @@ public struct World: DiscreteEventModel {
                 }
             }
         }
+        if let spec = config.backgroundLoad { load = World.makeLoad(spec, self, streams: streams) }
         recomputeWriteFailing(.zero)
         seedVerifier()
         checkAllInvariants()
@@ -278,6 +281,7 @@ public struct World: DiscreteEventModel {
         }
         for (i, f) in sim.model.fleet.faults.schedule.enumerated() { sim.schedule(at: .seconds(f.atSeconds), .scheduledFault(index: Int32(i))) }
         sim.model.scheduleRandomFaults(&sim.scheduler)
+        sim.model.refreshLoad(&sim.scheduler)
         sim.schedule(at: .seconds(sim.model.config.windowSeconds), .windowClose)
     }
 

@@ -31,5 +31,7 @@ public struct WorldConfig: Sendable {
     /// (its MTBF divided by it), and the world keeps the likelihood ratio that weighs the run
     /// back to the real rates (`World.faultLikelihoodRatio`). 1: the real rates.
     public var faultRateScale = 1.0
+    /// Traffic carried as a load rather than as calls (`BackgroundLoad`); nil: none.
+    public var backgroundLoad: BackgroundLoad?
     public init(seed: UInt64 = 1) { self.seed = seed }
 }

@@ -22,6 +22,9 @@ public struct StoredRun: Sendable {
     public var control: Bool
     /// A sweep's point: its parameters in the sweep's order (nil for a plain run).
     public var sweepPoint: [SweepValue]? = nil
+    /// How the run's traffic was simulated (`Experiment.TrafficFidelity.description`), empty
+    /// for a run without traffic.
+    public var trafficFidelity: String = ""
 
     public var prediction: Prediction { Prediction(metrics, claims: claims, seed: seed) }
     public var events: Int { metrics.reduce(0) { $0 + $1.events } }
@@ -107,6 +110,10 @@ public enum ResultsStore {
                     points INTEGER NOT NULL, replications INTEGER NOT NULL);
                 """)
         }
+        // Hybrid fidelity: how the run's traffic was simulated ('' without traffic).
+        m.registerMigration("v6") { db in
+            try db.execute(sql: "ALTER TABLE run ADD COLUMN traffic_fidelity TEXT NOT NULL DEFAULT ''")
+        }
         return m
     }
 
@@ -172,10 +179,11 @@ public enum ResultsStore {
         let e = r.experiment
         return try queue.write { db in
             try db.execute(sql: """
-                INSERT INTO run (experiment, experiment_file, description, seed, hours, replications, threads, wall_seconds, claims, control, fault_rate_scale)
-                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                INSERT INTO run (experiment, experiment_file, description, seed, hours, replications, threads, wall_seconds, claims, control, fault_rate_scale, traffic_fidelity)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                 """, arguments: [e.name, e.file, e.description, String(r.seed), r.hours, r.replications.count, r.threads, r.wallSeconds,
-                                 e.claims.map(\.statement).joined(separator: "\n"), e.control, e.faultRateScale])
+                                 e.claims.map(\.statement).joined(separator: "\n"), e.control, e.faultRateScale,
+                                 e.trafficProfile == nil ? "" : e.trafficFidelity.description])
             let id = db.lastInsertedRowID
             if let sweep {
                 let point = String(decoding: try jsonEncoder.encode(sweep.point), as: UTF8.self)
@@ -215,7 +223,7 @@ public enum ResultsStore {
     public static func load(path: String, run id: Int64? = nil) throws -> StoredRun {
         let queue = try open(path, create: false)
         return try queue.read { db in
-            let sql = "SELECT id, experiment, experiment_file, description, seed, hours, threads, wall_seconds, claims, control, sweep_point FROM run "
+            let sql = "SELECT id, experiment, experiment_file, description, seed, hours, threads, wall_seconds, claims, control, sweep_point, traffic_fidelity FROM run "
                 + (id == nil ? "ORDER BY id DESC LIMIT 1" : "WHERE id = ?")
             guard let row = try Row.fetchOne(db, sql: sql, arguments: id.map { [$0] } ?? []) else { throw ResultsStoreError.noRun(path: path, id: id) }
             let runID: Int64 = row[0]
@@ -255,7 +263,7 @@ public enum ResultsStore {
             }
             return StoredRun(id: runID, experiment: row[1], experimentFile: file, description: row[3], seed: seed, hours: row[5], threads: row[6],
                              wallSeconds: row[7], claims: claims, metrics: metrics, phases: phases, series: series, inputs: inputs, control: row[9],
-                             sweepPoint: point)
+                             sweepPoint: point, trafficFidelity: row[11])
         }
     }
 

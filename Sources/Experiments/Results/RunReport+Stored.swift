@@ -39,7 +39,8 @@ extension RunReport {
             title: "\(run.experiment) (run \(run.id))", experiment: run.experimentFile, seed: run.seed, replications: run.metrics.count,
             predictions: predictions,
             claims: p.claims.map { ClaimResult(statement: $0.claim.statement, observed: $0.observed, holds: $0.holds) },
-            fidelity: [Fidelity(part: "traffic, moves, replication, faults", level: "RPC level, every event discrete"),
+            fidelity: [Fidelity(part: "traffic", level: run.trafficFidelity.isEmpty ? "none" : run.trafficFidelity),
+                       Fidelity(part: "moves, replication, faults", level: "discrete, every event"),
                        Fidelity(part: "plots over time", level: "replication \(typical) (median duration), every \(series.first.map { $0.timesSeconds.count } ?? 0) samples")],
             inputs: run.inputs.map { InputFile(path: $0.path, sha256: $0.sha256) })
         self.init(

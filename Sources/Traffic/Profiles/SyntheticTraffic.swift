@@ -49,15 +49,17 @@ public struct SyntheticTraffic: ArrivalSource {
     ///   - growth: multiplies every rate (1.3 is 30 % more traffic than the profile).
     ///   - target: the model's storages and repositories. Storages are mapped by name, else by a
     ///     stable hash; repository rank k goes to model repository (k − 1) mod count.
+    ///   - from: arrivals start here (a window of RPC-level traffic inside a longer run); the
+    ///     draws are those of a source started at 0 only when `from` is 0.
     public init(profile: TrafficProfile, target: ReplayTarget, horizon: SimTime, growth: Double = 1,
-                seed: UInt64, replication: Int = 0) throws {
+                seed: UInt64, replication: Int = 0, from: SimTime = .zero) throws {
         try profile.validate()
         guard growth.isFinite, growth > 0 else {
             throw TrafficProfileError.invalid(field: "growth", reason: "must be a positive number, got \(growth)")
         }
         self.horizon = horizon
         self.growth = growth
-        startNs = profile.start.flatMap(Timestamp.parseNs) ?? 4 * 86_400 * 1_000_000_000  // Monday 1970-01-05
+        startNs = profile.startNs
         var methods: [MethodName] = []
         var rates: [Double] = []
         var shapes: [[Double]] = []
@@ -67,10 +69,7 @@ public struct SyntheticTraffic: ArrivalSource {
             let f = "methods[\(i)]"
             let op = m.operation.flatMap(OperationType.init(name:)) ?? OperationType.of(method: m.method)
             methods.append(MethodName(service: m.service, method: m.method, operation: op))
-            let hours = Self.normalised(m.hourOfDay, count: 24)
-            let days = Self.normalised(m.dayOfWeek, count: 7)
-            var shape = [Double](repeating: 0, count: 168)
-            for d in 0..<7 { for h in 0..<24 { shape[d * 24 + h] = hours[h] * days[d] } }
+            let shape = m.hourOfWeekShape
             shapes.append(shape)
             rates.append(m.ratePerSecond * growth)
             lambdaMax += m.ratePerSecond * growth * (shape.max() ?? 1)
@@ -102,13 +101,7 @@ public struct SyntheticTraffic: ArrivalSource {
         choices = streams.stream("traffic.synthetic.methods")
         costs = streams.stream("traffic.synthetic.costs")
         places = streams.stream("traffic.synthetic.places")
-    }
-
-    /// Relative rates scaled to average 1; flat when absent.
-    static func normalised(_ values: [Double]?, count: Int) -> [Double] {
-        guard let values, values.count == count else { return [Double](repeating: 1, count: count) }
-        let mean = values.reduce(0, +) / Double(count)
-        return mean > 0 ? values.map { $0 / mean } : [Double](repeating: 1, count: count)
+        now = from.seconds
     }
 
     static func cumulative(_ weights: [Double]) -> [Double] {

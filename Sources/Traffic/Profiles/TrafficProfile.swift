@@ -34,6 +34,40 @@ public struct TrafficProfile: Codable, Sendable, Equatable {
     }
 }
 
+extension TrafficProfile {
+    /// Simulated time zero in nanoseconds since the Unix epoch; Monday 1970-01-05 00:00 UTC
+    /// when `start` is absent.
+    public var startNs: Int64 { start.flatMap(Timestamp.parseNs) ?? 4 * 86_400 * 1_000_000_000 }
+
+    /// Seconds from the Monday 00:00 UTC before simulated time zero to it: where in the
+    /// week's 168 hourly rates a run begins.
+    public var startSecondsIntoWeek: Double {
+        let secs = startNs >= 0 ? startNs / 1_000_000_000 : (startNs - 999_999_999) / 1_000_000_000
+        let (hour, weekday) = TraceStatistics.hourAndWeekday(ns: startNs)
+        let intoHour = ((secs % 3600) + 3600) % 3600
+        return Double((weekday * 24 + hour) * 3600) + Double(intoHour)
+    }
+}
+
+extension MethodProfile {
+    /// Relative rates for each hour of the week, Monday 00:00 UTC first (168 values): the
+    /// hourly times the daily shape, each scaled to average 1 (flat when absent).
+    public var hourOfWeekShape: [Double] {
+        let hours = Self.normalised(hourOfDay, count: 24)
+        let days = Self.normalised(dayOfWeek, count: 7)
+        var shape = [Double](repeating: 0, count: 168)
+        for d in 0..<7 { for h in 0..<24 { shape[d * 24 + h] = hours[h] * days[d] } }
+        return shape
+    }
+
+    /// Relative rates scaled to average 1; flat when absent.
+    static func normalised(_ values: [Double]?, count: Int) -> [Double] {
+        guard let values, values.count == count else { return [Double](repeating: 1, count: count) }
+        let mean = values.reduce(0, +) / Double(count)
+        return mean > 0 ? values.map { $0 / mean } : [Double](repeating: 1, count: count)
+    }
+}
+
 public struct MethodProfile: Codable, Sendable, Equatable {
     public var service: String
     public var method: String
@@ -93,7 +127,7 @@ public struct DistributionSpec: Codable, Sendable, Equatable {
     }
 
     /// The sampler, or the reason the parameters are unusable.
-    func sampler(field: String) throws -> Sampler {
+    public func sampler(field: String) throws -> Sampler {
         func need(_ v: Double?, _ name: String) throws -> Double {
             guard let v else { throw TrafficProfileError.invalid(field: "\(field).\(name)", reason: "is required for family \(family)") }
             return v
@@ -184,14 +218,36 @@ public enum TrafficProfileError: Error, Equatable, CustomStringConvertible {
 }
 
 /// A distribution to draw from, switched over without existentials on the hot path.
-enum Sampler: Sendable {
+public enum Sampler: Sendable {
     case constant(Double)
     case exponential(Exponential)
     case logNormal(LogNormal)
     case weibull(Weibull)
     case pareto(Pareto)
 
-    @inline(__always) func sample(_ rng: inout RandomStream) -> Double {
+    /// The expectation (`.infinity` where it does not exist, a Pareto of shape at most 1).
+    public var mean: Double {
+        switch self {
+        case .constant(let v): v
+        case .exponential(let d): d.mean
+        case .logNormal(let d): d.mean
+        case .weibull(let d): d.mean
+        case .pareto(let d): d.mean
+        }
+    }
+
+    /// The generalised inverse of the CDF; a constant's is its value for every p.
+    public func quantile(_ p: Double) -> Double {
+        switch self {
+        case .constant(let v): v
+        case .exponential(let d): d.quantile(p)
+        case .logNormal(let d): d.quantile(p)
+        case .weibull(let d): d.quantile(p)
+        case .pareto(let d): d.quantile(p)
+        }
+    }
+
+    @inline(__always) public func sample(_ rng: inout RandomStream) -> Double {
         switch self {
         case .constant(let v): v
         case .exponential(let d): d.sample(&rng)

@@ -1,0 +1,318 @@
+import Foundation
+import SimKernel
+
+/// The world's side of a `BackgroundLoad`: where the calls go, what they keep busy, and what
+/// monitoring would have seen of them.
+struct LoadState {
+    let spec: BackgroundLoad
+    /// Per GitLab storage: the share of all calls that go to its repositories now. A
+    /// repository's share moves with it when its move switches.
+    var mass: [Double]
+    /// Σ of the popularity weights over all ranks: a repository's share is its weights over it.
+    let normaliser: Double
+    /// The load's calls up to here are in the windows (`World.accrueLoad`).
+    var accruedUntil = SimTime.zero
+    /// Per node: cores, and disk users reading and writing, busy with the load's calls
+    /// (Little's law, L = λ·E[S], with the service unstretched).
+    var busyCores: [Double]
+    var diskReaders: [Double]
+    var diskWriters: [Double]
+    /// Per node: the load's calls served and failed so far, expected counts (a canary's
+    /// analysis reads them beside the calls simulated one by one).
+    var served: [Double]
+    var failed: [Double]
+    /// Per node and stream: a call's chances to meet the apdex thresholds and the deadline,
+    /// with the stretch, I/O seconds and release factor they were computed for.
+    var chances: FlatTable<ServiceChances>
+    /// The writes found in progress when a move is scheduled (`World.loadWritesInProgress`).
+    let writesRandom: RandomStream
+
+    /// E[f(J)] for J ~ Poisson(mean): a load's calls in service on a node are Poisson in
+    /// number (the M/G/∞ queue in equilibrium, any service law; Ross, "Stochastic Processes",
+    /// 2nd ed., §2.3), and what a copy or a call gets beside them is an average over that
+    /// number, not its value at the mean (k/(k + J) is convex, so the mean would shortchange
+    /// the copies). Past a mean of 400 the spread (√mean) is too small to matter and f(mean)
+    /// stands for it; otherwise the sum stops once the mass left is under 1e-12.
+    static func expectation(mean: Double, _ f: (Int) -> Double) -> Double {
+        guard mean > 0 else { return f(0) }
+        guard mean <= 400 else { return f(Int(mean.rounded())) }
+        var p = exp(-mean), mass = 0.0, sum = 0.0, j = 0
+        while true {
+            sum += p * f(j)
+            mass += p
+            if mass > 1 - 1e-12 || (Double(j) > mean && p < 1e-15) { break }
+            j += 1
+            p *= mean / Double(j)
+        }
+        return sum / mass
+    }
+
+    struct ServiceChances {
+        var stretch = -1.0, io = -1.0, factor = -1.0
+        var satisfied = 0.0, tolerated = 0.0, inTime = 1.0
+    }
+}
+
+extension World {
+    /// Sets the load up once the repositories are placed: each storage's share of the calls.
+    /// O(repositories + popularity ranks), once.
+    static func makeLoad(_ spec: BackgroundLoad, _ world: World, streams: RandomStreams) -> LoadState {
+        let n = world.repositories.count
+        var mass = [Double](repeating: 0, count: world.fleet.virtualStorages.count)
+        var normaliser = 1.0
+        if n > 0 {
+            switch spec.popularity {
+            case .uniform:
+                for vs in mass.indices { mass[vs] = Double(world.repositoriesByStorage[vs].count) / Double(n) }
+            case .zipf(let count, let exponent):
+                normaliser = 0
+                for k in 1...max(1, count) { normaliser += pow(Double(k), -exponent) }
+                for k in 1...max(1, count) { mass[world.repositories[(k - 1) % n].virtualStorage] += pow(Double(k), -exponent) / normaliser }
+            case .weights(let w):
+                normaliser = w.reduce(0, +)
+                for (k, x) in w.enumerated() { mass[world.repositories[k % n].virtualStorage] += x / normaliser }
+            }
+        }
+        let nodes = world.fleet.nodes.count
+        let zero = [Double](repeating: 0, count: nodes)
+        return LoadState(spec: spec, mass: mass, normaliser: normaliser, busyCores: zero, diskReaders: zero, diskWriters: zero,
+                         served: zero, failed: zero,
+                         chances: FlatTable(rows: nodes, columns: spec.streams.count, repeating: LoadState.ServiceChances()),
+                         writesRandom: streams.stream("traffic.load.writes-in-progress"))
+    }
+
+    /// Repository `r`'s share of all calls: the popularity weights of the ranks that map to
+    /// it (k − 1 ≡ r mod count). O(ranks / repositories).
+    func loadShare(of r: Int) -> Double {
+        guard let load, !repositories.isEmpty else { return 0 }
+        let n = repositories.count
+        switch load.spec.popularity {
+        case .uniform: return 1 / Double(n)
+        case .zipf(let count, let exponent):
+            var share = 0.0
+            var k = r + 1
+            while k <= count { share += pow(Double(k), -exponent); k += n }
+            return share / load.normaliser
+        case .weights(let w):
+            var share = 0.0
+            var k = r
+            while k < w.count { share += w[k]; k += n }
+            return share / load.normaliser
+        }
+    }
+
+    /// A switched move takes its repository's share of the calls along.
+    mutating func loadMoved(_ r: Int, from old: Int, to new: Int) {
+        guard load != nil, old != new else { return }
+        let share = loadShare(of: r)
+        load!.mass[old] -= share
+        load!.mass[new] += share
+    }
+
+    /// Seconds of disk I/O a call of `stream` takes on node `n`, as `recordedServiceSeconds`
+    /// charges a call with a CPU time: its bytes (the class model's where the stream has none)
+    /// at the node's current disk rates.
+    func loadIOSeconds(_ stream: BackgroundLoad.Stream, node n: Int) -> Double {
+        let p = profiles[stream.rpcClass.index]
+        let f = nodes[n].slowdownFactor
+        let read = stream.bytesRead ?? p.bytesRead, written = stream.bytesWritten ?? p.bytesWritten
+        return (read > 0 ? read / max(1, diskReadBytesPerSecond[n] * f) : 0) + (written > 0 ? written / max(1, diskWriteBytesPerSecond[n] * f) : 0)
+    }
+
+    /// A call's mean service seconds on node `n`, unstretched.
+    func loadMeanService(_ stream: BackgroundLoad.Stream, node n: Int) -> Double {
+        guard let cpu = stream.cpu else { return stream.duration.mean }
+        return cpu.mean + loadIOSeconds(stream, node: n)
+    }
+
+    /// How each storage's calls spread over its nodes: a read goes to one of the up replicas
+    /// (Praefect spreads reads over up-to-date healthy replicas, PRAEFECT.md §3; a plain
+    /// storage has one), a write or housekeeping call to each of the repository's replicas,
+    /// so to a member with probability replication factor / members.
+    func loadCallsPerNode(_ vs: Int, _ c: RPCClass, up: Int) -> Double {
+        let members = fleet.virtualStorages[vs].members.count
+        switch c {
+        case .read, .uploadPack: return up > 0 ? 1 / Double(up) : 0
+        case .write, .receivePack, .maintenance:
+            let rf = fleet.virtualStorages[vs].replicationFactor
+            return rf > 0 && rf < members ? Double(rf) / Double(members) : 1
+        }
+    }
+
+    func upMembers(_ vs: Int) -> Int {
+        var up = 0
+        for slot in 0..<fleet.virtualStorages[vs].members.count where nodes[node(vs, slot)].up { up += 1 }
+        return up
+    }
+
+    /// Recomputes the cores and disk users each node's load keeps busy at `now` (called at
+    /// every window's close, so the figures follow the hourly rates, moved repositories and
+    /// nodes gone down within a window), and gives the flows on a node whose figures changed
+    /// their new shares. O(storages × streams).
+    mutating func refreshLoad(_ s: inout EventScheduler<WorldEvent>) {
+        guard var load else { return }
+        let t = s.now.seconds
+        let hour = load.spec.hourOfWeek(atSeconds: t)
+        let on = load.spec.carries(atSeconds: t)
+        var busy = [Double](repeating: 0, count: nodes.count)
+        var readers = busy, writers = busy
+        if on {
+            for vs in fleet.virtualStorages.indices where load.mass[vs] > 0 {
+                let up = upMembers(vs)
+                for stream in load.spec.streams {
+                    let perNode = stream.hourOfWeekRates[hour] * load.mass[vs] * loadCallsPerNode(vs, stream.rpcClass, up: up)
+                    guard perNode > 0 else { continue }
+                    for slot in 0..<fleet.virtualStorages[vs].members.count {
+                        let n = node(vs, slot)
+                        guard nodes[n].up else { continue }
+                        let inService = perNode * loadMeanService(stream, node: n)
+                        busy[n] += inService
+                        // On the disk for the whole service, as `startService` counts a call.
+                        let io = ioSeconds[n, stream.rpcClass.index]
+                        if io.read > 0 { readers[n] += inService }
+                        if io.written > 0 { writers[n] += inService }
+                    }
+                }
+            }
+        }
+        var changed: [Int] = []
+        for n in nodes.indices {
+            let cores = min(busy[n], Double(fleet.nodes[n].cpuCores))
+            if cores != load.busyCores[n] || readers[n] != load.diskReaders[n] || writers[n] != load.diskWriters[n] { changed.append(n) }
+            load.busyCores[n] = cores
+            load.diskReaders[n] = readers[n]
+            load.diskWriters[n] = writers[n]
+        }
+        self.load = load
+        for n in changed where flowsOnDisk[n] != (0, 0) || nodes[n].copies != (0, 0) { refreshShares(node: n, s.now) }
+        if !changed.isEmpty { scheduleFlowCheck(&s) }
+    }
+
+    /// A call's chances on node `n` now: to meet the class's apdex thresholds and its
+    /// deadline. The latency is the service alone (the load keeps no queue: it stands for
+    /// calls that find a free core), its CPU part stretched beside copies, times a slow
+    /// release's factor, as `startService` times a call.
+    mutating func loadChances(stream i: Int, node n: Int) -> LoadState.ServiceChances {
+        let stream = load!.spec.streams[i]
+        let stretch = stream.cpu == nil ? 1 : cpuStretch(node: n)
+        let io = stream.cpu == nil ? 0 : loadIOSeconds(stream, node: n)
+        let factor = nodes[n].latencyFactor
+        var c = load!.chances[n, i]
+        guard c.stretch != stretch || c.io != io || c.factor != factor else { return c }
+        func below(_ seconds: Double) -> Double {
+            let x = seconds / factor
+            guard let cpu = stream.cpu else { return stream.duration.cdf(x) }
+            return x > io ? cpu.cdf((x - io) / stretch) : 0
+        }
+        c.stretch = stretch; c.io = io; c.factor = factor
+        if let (s, t) = WindowStats.apdexThresholds(stream.rpcClass) {
+            c.satisfied = below(s)
+            c.tolerated = below(t) - c.satisfied
+        }
+        let d = deadlines[stream.rpcClass.index]
+        c.inTime = d < .max ? below(d.seconds) : 1
+        load!.chances[n, i] = c
+        return c
+    }
+
+    /// Adds the load's calls since the last accrual to the open window, as the world is now.
+    /// Called at each window's close and before a change of where the calls go or whether they
+    /// are served (a node down or back, the database down or back), so those count from the
+    /// instant they happen; a copy's stretch or a release counts at window granularity.
+    mutating func accrueLoad(_ now: SimTime) {
+        guard let from = load?.accruedUntil, now > from else { return }
+        var w = window
+        addLoadCalls(to: &w, from: from, to: now)
+        window = w
+        load!.accruedUntil = now
+    }
+
+    /// Adds what the load's calls from `start` to `end` would have shown to `window`: expected
+    /// requests, errors (none up to serve them, a bad release's share, the deadline's tail) and
+    /// apdex counts. A read is served by one up replica (their chances averaged), a write
+    /// waits for every replica (the worst one's). A call failed at the door is answered at
+    /// once, so it counts as satisfied, as `finish` counts one.
+    mutating func addLoadCalls(to window: inout WindowStats, from start: SimTime, to end: SimTime) {
+        guard let spec = load?.spec else { return }
+        var seconds = (end - start).seconds
+        if let w = spec.rpcWindow { seconds -= max(0, min(end.seconds, w.upperBound) - max(start.seconds, w.lowerBound)) }
+        guard seconds > 0 else { return }
+        let hour = spec.hourOfWeek(atSeconds: (start.seconds + end.seconds) / 2)
+        let noPraefect = praefect != nil && (runningPraefects.isEmpty || !databaseUp)
+        for vs in fleet.virtualStorages.indices {
+            let mass = load!.mass[vs]
+            guard mass > 0 else { continue }
+            let members = fleet.virtualStorages[vs].members.count
+            let up = noPraefect && vsViaPraefect[vs] ? 0 : upMembers(vs)
+            for (i, stream) in spec.streams.enumerated() {
+                let calls = stream.hourOfWeekRates[hour] * mass * seconds
+                guard calls > 0 else { continue }
+                let counted = WindowStats.apdexThresholds(stream.rpcClass) != nil
+                window.loadRequests += calls
+                if counted { window.loadCounted += calls }
+                guard up > 0 else {
+                    window.loadErrors += calls
+                    if counted { window.loadSatisfied += calls }
+                    continue
+                }
+                let isRead = stream.rpcClass == .read || stream.rpcClass == .uploadPack
+                var satisfied = isRead ? 0 : 1.0, tolerated = isRead ? 0 : 1.0, inTime = isRead ? 0 : 1.0, releaseErrors = 0.0
+                let perNode = calls * loadCallsPerNode(vs, stream.rpcClass, up: up)
+                for slot in 0..<members {
+                    let n = node(vs, slot)
+                    guard nodes[n].up else { continue }
+                    let c = loadChances(stream: i, node: n)
+                    let bad = nodes[n].releaseErrorRatio
+                    load!.served[n] += perNode
+                    load!.failed[n] += perNode * bad
+                    if isRead {
+                        satisfied += c.satisfied / Double(up); tolerated += c.tolerated / Double(up)
+                        inTime += c.inTime / Double(up); releaseErrors += bad / Double(up)
+                    } else {
+                        satisfied = min(satisfied, c.satisfied); tolerated = min(tolerated, c.tolerated)
+                        inTime = min(inTime, c.inTime); releaseErrors = max(releaseErrors, bad)
+                    }
+                }
+                window.loadErrors += calls * min(1, releaseErrors + (1 - releaseErrors) * (1 - inTime))
+                if counted {
+                    window.loadSatisfied += calls * satisfied
+                    window.loadTolerated += calls * tolerated
+                }
+            }
+        }
+    }
+
+    /// Writes in progress on repository `r` as its move is scheduled, drawn as calls: each
+    /// write stream's calls in progress are Poisson with mean λ_r·E[S] (an M/G/∞ queue in
+    /// equilibrium), each with the time it has left. A push among them holds GitLab's push
+    /// counter, which the move waits for; a write that commits after the copy began fails the
+    /// move's checksum. The draws come from a substream keyed by (repository, attempt), so
+    /// they do not depend on other moves. The time left is the CPU part's equilibrium law,
+    /// stretched, plus a uniform share of the I/O seconds (exact without I/O).
+    mutating func loadWritesInProgress(_ r: Int, attempt: Int, _ s: inout EventScheduler<WorldEvent>) {
+        guard let load, load.spec.carries(atSeconds: s.now.seconds) else { return }
+        let share = loadShare(of: r)
+        guard share > 0 else { return }
+        let hour = load.spec.hourOfWeek(atSeconds: s.now.seconds)
+        let vs = repositories[r].virtualStorage
+        let n = node(vs, repositories[r].primary)
+        var random = load.writesRandom.substream(UInt64(r), UInt64(attempt))
+        for stream in load.spec.streams where stream.rpcClass.isMutator {
+            let mean = stream.hourOfWeekRates[hour] * share * loadMeanService(stream, node: n)
+            guard mean > 0 else { continue }
+            // Poisson by inversion of one uniform (the mean is small: a repository's share).
+            let u = random.nextDouble()
+            var k = 0, p = exp(-mean), cumulative = p
+            while u >= cumulative && k < 1000 { k += 1; p *= mean / Double(k); cumulative += p }
+            for _ in 0..<k {
+                let left: Double
+                if let cpu = stream.cpu {
+                    left = cpu.sampleRemaining(&random) * cpuStretch(node: n) + random.nextDouble() * loadIOSeconds(stream, node: n)
+                } else {
+                    left = stream.duration.sampleRemaining(&random)
+                }
+                arrive(repository: r, rpcClass: stream.rpcClass, cost: allocateCost(RecordedCost(durationSeconds: max(left, 1e-9))), &s)
+            }
+        }
+    }
+}
