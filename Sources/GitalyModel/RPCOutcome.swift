@@ -36,7 +36,8 @@ public struct WindowStats: Sendable, Equatable {
     public var apdexSatisfied = 0
     public var apdexTolerated = 0
     public var apdexCounted = 0
-    /// The same for calls carried as a load (`BackgroundLoad`): expected, so fractional.
+    /// The same for calls carried as a load (`BackgroundLoad`): expected counts while the
+    /// window is open, whole counts drawn around them once it closed.
     public var loadRequests = 0.0
     public var loadErrors = 0.0
     public var loadSatisfied = 0.0

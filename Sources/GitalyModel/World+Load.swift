@@ -26,6 +26,23 @@ struct LoadState {
     var chances: FlatTable<ServiceChances>
     /// The writes found in progress when a move is scheduled (`World.loadWritesInProgress`).
     let writesRandom: RandomStream
+    /// The counts a window shows, drawn around their expectations (`World.drawLoadWindow`).
+    var windowRandom: RandomStream
+
+    /// A Poisson draw of mean `mean`: by inversion below a mean of 30, else the normal
+    /// approximation N(mean, mean) rounded (Box–Muller, two uniforms), whose error in a
+    /// window's ratio is far below its own spread at such counts.
+    static func poisson(_ mean: Double, _ random: inout RandomStream) -> Double {
+        guard mean > 0 else { return 0 }
+        if mean < 30 {
+            let u = random.nextDouble()
+            var k = 0, p = exp(-mean), cumulative = p
+            while u >= cumulative && k < 1000 { k += 1; p *= mean / Double(k); cumulative += p }
+            return Double(k)
+        }
+        let z = (-2 * log(random.nextOpenUnit())).squareRoot() * cos(2 * Double.pi * random.nextDouble())
+        return max(0, (mean + mean.squareRoot() * z).rounded())
+    }
 
     /// E[f(J)] for J ~ Poisson(mean): a load's calls in service on a node are Poisson in
     /// number (the M/G/∞ queue in equilibrium, any service law; Ross, "Stochastic Processes",
@@ -78,7 +95,8 @@ extension World {
         return LoadState(spec: spec, mass: mass, normaliser: normaliser, busyCores: zero, diskReaders: zero, diskWriters: zero,
                          served: zero, failed: zero,
                          chances: FlatTable(rows: nodes, columns: spec.streams.count, repeating: LoadState.ServiceChances()),
-                         writesRandom: streams.stream("traffic.load.writes-in-progress"))
+                         writesRandom: streams.stream("traffic.load.writes-in-progress"),
+                         windowRandom: streams.stream("traffic.load.windows"))
     }
 
     /// Repository `r`'s share of all calls: the popularity weights of the ranks that map to
@@ -225,6 +243,24 @@ extension World {
         addLoadCalls(to: &w, from: from, to: now)
         window = w
         load!.accruedUntil = now
+    }
+
+    /// The closing window's load counts drawn around the expectations accrued in it: the
+    /// calls are a Poisson process and each ends satisfied, tolerated or frustrated, with an
+    /// error or without, independently, so each count is Poisson (the splitting theorem). A
+    /// gate that reads one window sees the noise a window of calls would have, which matters
+    /// at small rates (a few hundred calls a window) and vanishes at GitLab.com's.
+    mutating func drawLoadWindow() {
+        guard load != nil else { return }
+        var w = window
+        let errors = LoadState.poisson(w.loadErrors, &load!.windowRandom)
+        w.loadRequests = errors + LoadState.poisson(max(0, w.loadRequests - w.loadErrors), &load!.windowRandom)
+        w.loadErrors = errors
+        let frustrated = LoadState.poisson(max(0, w.loadCounted - w.loadSatisfied - w.loadTolerated), &load!.windowRandom)
+        w.loadSatisfied = LoadState.poisson(w.loadSatisfied, &load!.windowRandom)
+        w.loadTolerated = LoadState.poisson(w.loadTolerated, &load!.windowRandom)
+        w.loadCounted = w.loadSatisfied + w.loadTolerated + frustrated
+        window = w
     }
 
     /// Adds what the load's calls from `start` to `end` would have shown to `window`: expected

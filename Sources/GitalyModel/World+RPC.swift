@@ -449,6 +449,7 @@ extension World {
     mutating func closeWindow(_ s: inout EventScheduler<WorldEvent>) {
         if load != nil {
             accrueLoad(s.now)
+            drawLoadWindow()
             refreshLoad(&s)
         }
         windows.append(window)

@@ -97,14 +97,16 @@ func flatLoad(_ c: RPCClass, rate: Double, cpu: CostLaw?, duration: CostLaw, pop
     #expect(sim.model.cpuStretch(node: 0) == 1)
 }
 
-/// Goal: a window's apdex and error ratio under a load are the service law's chances.
-/// Method: one node of 64 cores (so calls one by one never wait for a core: the load keeps no
-/// queue), reads at 10/s whose CPU is exponential of mean 0.4 s plus 64 kB at
-/// 400 MB/s (0.16 ms). By hand: satisfied P(S ≤ 0.5) = 1 − e^(−(0.5 − 0.00016)/0.4), tolerated
-/// P(0.5 < S ≤ 1); apdex = satisfied + tolerated / 2; errors: the tail beyond the 55 s
-/// deadline, e^(−137.5), nothing. 600 requests a 60 s window. Then the same calls one by one
-/// (Poisson at 10/s, exponential CPU, 20 windows, 12,000 calls): the pooled apdex agrees
-/// within four standard errors.
+/// Goal: a window's apdex and error ratio under a load are the service law's chances, with
+/// the noise a window of calls has. Method: one node of 64 cores (so calls one by one never
+/// wait for a core: the load keeps no queue), reads at 10/s whose CPU is exponential of mean
+/// 0.4 s plus 64 kB at 400 MB/s (0.16 ms). By hand: satisfied P(S ≤ 0.5) =
+/// 1 − e^(−(0.5 − 0.00016)/0.4), tolerated P(0.5 < S ≤ 1); apdex = satisfied + tolerated / 2;
+/// errors: the tail beyond the 55 s deadline, e^(−137.5), nothing. A window's counts are
+/// Poisson around 600 requests: each within four standard deviations, and the apdex pooled
+/// over 20 windows within four standard errors of the hand value; the windows differ (drawn,
+/// not the expectation each time). Then the same calls one by one (Poisson at 10/s,
+/// exponential CPU, 12,000 calls): their pooled apdex agrees within four standard errors.
 @Test func loadWindowsShowTheServiceLawsChances() throws {
     let law = exponentialLaw(mean: 0.4)
     var sim = makeSim(try singleNodeFleet(cores: 64)) { $0.backgroundLoad = flatLoad(.read, rate: 10, cpu: law, duration: .constant(0.4)) }
@@ -114,11 +116,16 @@ func flatLoad(_ c: RPCClass, rate: Double, cpu: CostLaw?, duration: CostLaw, pop
     let expected = satisfied + tolerated / 2
     let windows = sim.model.windows
     #expect(windows.count == 20)
+    var loadCounted = 0.0, loadScore = 0.0
     for w in windows {
-        #expect(abs(w.loadRequests - 600) < 1e-9 && w.requests == 0)
-        #expect(abs(w.apdex! - expected) < 1e-4, "apdex \(w.apdex!) against \(expected)")
-        #expect(w.errorRatio! < 1e-12)
+        #expect(abs(w.loadRequests - 600) < 4 * 600.0.squareRoot() && w.requests == 0 && w.loadRequests == w.loadRequests.rounded())
+        #expect(w.loadErrors == 0)
+        loadCounted += w.loadCounted
+        loadScore += w.loadSatisfied + w.loadTolerated / 2
     }
+    #expect(Set(windows.map(\.loadSatisfied)).count > 1, "every window drew the same count")
+    let loadSE = (expected * (1 - expected) / loadCounted).squareRoot()
+    #expect(abs(loadScore / loadCounted - expected) < 4 * loadSE, "load apdex \(loadScore / loadCounted) against \(expected)")
     // The same traffic as calls.
     var calls = makeSim(try singleNodeFleet(cores: 64)) { $0.checkInvariants = false }
     var random = RandomStream(seed: 11)
@@ -138,10 +145,11 @@ func flatLoad(_ c: RPCClass, rate: Double, cpu: CostLaw?, duration: CostLaw, pop
     #expect(abs(score / Double(counted) - expected) < 4 * se, "calls' apdex \(score / Double(counted)) against \(expected)")
 }
 
-/// Goal: a node down fails its storage's load, and a bad release fails its share. Method: one
+/// Goal: a node down fails its storage's load, from the instant it goes down. Method: one
 /// VM; writes at 5/s; a crash at 90 s for 60 s, then the VM's reboot (120 s, the `HostSpec`
 /// default): down from 90 s to 270 s. Windows of 60 s: none of the first window's calls fail,
-/// half of the second's, all of the third's and fourth's, half of the fifth's, none of the
+/// half of the second's (Poisson counts of mean 150 each: within four standard deviations of
+/// a binomial half, 0.115), all of the third's and fourth's, half of the fifth's, none of the
 /// sixth's.
 @Test func loadOnADownNodeFails() throws {
     var yaml = """
@@ -160,7 +168,7 @@ func flatLoad(_ c: RPCClass, rate: Double, cpu: CostLaw?, duration: CostLaw, pop
     let ratios = sim.model.windows.map { $0.errorRatio! }
     let expected = [0, 0.5, 1, 1, 0.5, 0]
     #expect(ratios.count == expected.count)
-    for (r, e) in zip(ratios, expected) { #expect(abs(r - e) < 1e-12, "\(ratios)") }
+    for (r, e) in zip(ratios, expected) { #expect(abs(r - e) < (e == 0.5 ? 0.115 : 1e-12), "\(ratios)") }
 }
 
 /// Goal: a repository's share of the calls follows the profile's ranks and moves with it.
