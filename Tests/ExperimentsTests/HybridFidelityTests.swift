@@ -147,3 +147,21 @@ func hybridFigures(traffic: String?, replications: Int) throws -> (hours: Double
         #expect(report.summary.fidelity.first { $0.part == "moves, replication, faults" }?.level == "discrete, every event")
     }
 }
+
+/// Goal: a load-level run is as deterministic as a call-level one: the same seed gives the
+/// same metrics and series bit for bit whatever the threads, and another seed draws other
+/// windows. Method: 3 replications of the `hybridFolder` drain as a load, on 1 thread and on
+/// 2; seed 9 against seed 10 (the windows' draws and the API errors differ, so the apdex
+/// series differ).
+@Test func loadLevelRunsAreDeterministic() throws {
+    let dir = try hybridFolder(traffic: "{profile: profile.yaml, fidelity: load}", replications: 3)
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let runner = try ExperimentRunner(try Experiment.load(path: dir + "/experiment.yaml"))
+    let one = try runner.run(replications: 3, seed: 9, hours: 6, threads: 1)
+    let two = try runner.run(replications: 3, seed: 9, hours: 6, threads: 2)
+    #expect(one.metrics == two.metrics)
+    #expect(one.replications.map(\.series) == two.replications.map(\.series))
+    let other = try runner.run(replications: 3, seed: 10, hours: 6, threads: 2)
+    let apdex = { (r: ExperimentResults) in r.replications.map { $0.series.first { $0.name == SampleSeries.Name.apdex }!.values } }
+    #expect(apdex(other) != apdex(one), "another seed, other windows")
+}
