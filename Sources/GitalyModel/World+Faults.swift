@@ -42,12 +42,16 @@ extension World {
     }
 
     mutating func setDiskSlowdown(_ n: Int, factor: Double, _ s: inout EventScheduler<WorldEvent>) {
+        accrueLoad(s.now)
         nodes[n].slowdownFactor = factor
         refreshDiskShares(node: n, s.now)
+        // A load's calls read and write slower too, so they stay on the disk longer.
+        refreshLoad(&s, force: true)
         scheduleFlowCheck(&s)
     }
 
     mutating func setPraefect(_ p: Int, up: Bool, _ s: inout EventScheduler<WorldEvent>) {
+        accrueLoad(s.now)
         praefect!.up[p] = up
         if !up { abandonReplication(praefect: p, &s) }
         refreshHealth(s.now)

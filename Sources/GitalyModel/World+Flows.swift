@@ -71,9 +71,14 @@ extension World {
     mutating func refreshShares(node n: Int, _ now: SimTime) {
         let f = nodes[n].slowdownFactor
         let k = flowsOnDisk[n], j = rpcsOnDisk[n]
+        var readShare = k.reading > 0 ? Double(k.reading) / Double(k.reading + j.reading) : 1
+        var writeShare = k.writing > 0 ? Double(k.writing) / Double(k.writing + j.writing) : 1
         // Calls carried as a load are on the disk in a Poisson number (`World+Load`).
-        let readShare = k.reading > 0 ? LoadState.expectation(mean: load?.diskReaders[n] ?? 0) { Double(k.reading) / Double(k.reading + j.reading + $0) } : 1
-        let writeShare = k.writing > 0 ? LoadState.expectation(mean: load?.diskWriters[n] ?? 0) { Double(k.writing) / Double(k.writing + j.writing + $0) } : 1
+        if let load {
+            let inverse = { (s: Int) in 1 / Double(s) }
+            if k.reading > 0 { readShare = Double(k.reading) * LoadState.lookUp(load.readerInverse[n], k.reading + j.reading, mean: load.diskReaders[n], inverse) }
+            if k.writing > 0 { writeShare = Double(k.writing) * LoadState.lookUp(load.writerInverse[n], k.writing + j.writing, mean: load.diskWriters[n], inverse) }
+        }
         let cores = copyCores(node: n)
         pool.setCapacities((nodes[n].diskRead, fleet.nodes[n].disk.readBytesPerSecond * f * readShare),
                            (nodes[n].diskWrite, fleet.nodes[n].disk.writeBytesPerSecond * f * writeShare),
@@ -88,7 +93,8 @@ extension World {
         let c = Double(fleet.nodes[n].cpuCores), j = nodes[n].cpu.busy
         let sending = nodes[n].copies.sending, receiving = nodes[n].copies.receiving
         let k = max(1, sending + receiving)
-        let each = LoadState.expectation(mean: load?.busyCores[n] ?? 0) { min(1, c / Double(j + k + $0)) }
+        // Beside a load, averaged over its Poisson number of busy cores (`World+Load`).
+        let each = load.map { LoadState.lookUp($0.coreShare[n], j + k, mean: $0.busyCores[n]) { min(1, c / Double($0)) } } ?? min(1, c / Double(j + k))
         return (Double(max(1, sending)) * each, Double(max(1, receiving)) * each)
     }
 
@@ -97,8 +103,9 @@ extension World {
     func cpuStretch(node n: Int) -> Double {
         let k = nodes[n].copies.sending + nodes[n].copies.receiving
         guard k > 0 else { return 1 }
-        let j = nodes[n].cpu.busy, c = Double(fleet.nodes[n].cpuCores)
-        return LoadState.expectation(mean: load?.busyCores[n] ?? 0) { max(1, Double(j + k + $0) / c) }
+        let s = nodes[n].cpu.busy + k, c = Double(fleet.nodes[n].cpuCores)
+        guard let load else { return max(1, Double(s) / c) }
+        return LoadState.lookUp(load.coreStretch[n], s, mean: load.busyCores[n]) { max(1, Double($0) / c) }
     }
 
     /// The RPCs holding a node's cores changed: the copies' CPU shares follow.

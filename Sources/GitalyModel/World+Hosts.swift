@@ -69,7 +69,7 @@ extension World {
         nodesDown.add(1, at: s.now)
         cancelFlows(touching: n, &s)
         refreshPlainAvailability(node: n, s.now)
-        refreshLoad(&s)
+        refreshLoad(&s, force: true)
     }
 
     mutating func nodeDownEnd(_ n: Int, _ s: inout EventScheduler<WorldEvent>) {
@@ -79,7 +79,7 @@ extension World {
         guard nodes[n].up else { return }
         nodesDown.add(-1, at: s.now)
         refreshPlainAvailability(node: n, s.now)
-        refreshLoad(&s)
+        refreshLoad(&s, force: true)
     }
 
     /// A node went down or came back: writes to its primaries fail or work again, on plain

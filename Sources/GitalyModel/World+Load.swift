@@ -10,8 +10,17 @@ struct LoadState {
     var mass: [Double]
     /// Σ of the popularity weights over all ranks: a repository's share is its weights over it.
     let normaliser: Double
+    /// The repositories the ranks were dealt over (a repository created later gets no calls,
+    /// as synthetic traffic fixes its count at the start).
+    let repositoryCount: Int
     /// The load's calls up to here are in the windows (`World.accrueLoad`).
     var accruedUntil = SimTime.zero
+    /// What the node figures were computed for: the hour of the week (−1: never) and whether
+    /// the load carried the traffic then; a switch since sets `moved`. A window's close
+    /// recomputes them only when one of these changed (nodes going down or up recompute at once).
+    var hour = -1
+    var carried = false
+    var moved = false
     /// Per node: cores, and disk users reading and writing, busy with the load's calls
     /// (Little's law, L = λ·E[S], with the service unstretched).
     var busyCores: [Double]
@@ -64,6 +73,36 @@ struct LoadState {
         return sum / mass
     }
 
+    /// Per node, what flows and calls get beside the load's Poisson numbers, for s = 0 ..<
+    /// `tabulated` of their own (s = flows + calls on the disk, or calls + copies on the
+    /// cores): E[1/(s + J)] over the disk's readers and over its writers, E[min(1, c/(s + J))]
+    /// and E[max(1, (s + J)/c)] over the busy cores. Worked out when a node's figures change,
+    /// so a flow starting or ending reads a table instead of summing a Poisson series.
+    var readerInverse: [[Double]] = []
+    var writerInverse: [[Double]] = []
+    var coreShare: [[Double]] = []
+    var coreStretch: [[Double]] = []
+    static let tabulated = 64
+
+    /// Tabulates node `n`'s expectations from its figures, `cores` its cores.
+    mutating func tabulate(node n: Int, cores: Int) {
+        let c = Double(cores)
+        func table(_ mean: Double, _ f: (Int) -> Double) -> [Double] {
+            (0..<Self.tabulated).map { s in Self.expectation(mean: mean) { f(s + $0) } }
+        }
+        // s = 0 is never read for the inverse (a flow counts itself); 1/0 stays out of the sums.
+        let inverse = { (j: Int) in j == 0 ? 0 : 1 / Double(j) }
+        readerInverse[n] = table(diskReaders[n], inverse)
+        writerInverse[n] = table(diskWriters[n], inverse)
+        coreShare[n] = table(busyCores[n]) { $0 == 0 ? 1 : min(1, c / Double($0)) }
+        coreStretch[n] = table(busyCores[n]) { max(1, Double($0) / c) }
+    }
+
+    /// E[f(s + J)] from `table` when s is tabulated, else summed.
+    static func lookUp(_ table: [Double], _ s: Int, mean: Double, _ f: (Int) -> Double) -> Double {
+        s < tabulated ? table[s] : expectation(mean: mean) { f(s + $0) }
+    }
+
     struct ServiceChances {
         var stretch = -1.0, io = -1.0, factor = -1.0
         var satisfied = 0.0, tolerated = 0.0, inTime = 1.0
@@ -92,18 +131,22 @@ extension World {
         }
         let nodes = world.fleet.nodes.count
         let zero = [Double](repeating: 0, count: nodes)
-        return LoadState(spec: spec, mass: mass, normaliser: normaliser, busyCores: zero, diskReaders: zero, diskWriters: zero,
-                         served: zero, failed: zero,
-                         chances: FlatTable(rows: nodes, columns: spec.streams.count, repeating: LoadState.ServiceChances()),
-                         writesRandom: streams.stream("traffic.load.writes-in-progress"),
-                         windowRandom: streams.stream("traffic.load.windows"))
+        var load = LoadState(spec: spec, mass: mass, normaliser: normaliser, repositoryCount: n, busyCores: zero, diskReaders: zero, diskWriters: zero,
+                             served: zero, failed: zero,
+                             chances: FlatTable(rows: nodes, columns: spec.streams.count, repeating: LoadState.ServiceChances()),
+                             writesRandom: streams.stream("traffic.load.writes-in-progress"),
+                             windowRandom: streams.stream("traffic.load.windows"))
+        let empty = [[Double]](repeating: [], count: nodes)
+        load.readerInverse = empty; load.writerInverse = empty; load.coreShare = empty; load.coreStretch = empty
+        for i in 0..<nodes { load.tabulate(node: i, cores: world.fleet.nodes[i].cpuCores) }
+        return load
     }
 
     /// Repository `r`'s share of all calls: the popularity weights of the ranks that map to
     /// it (k − 1 ≡ r mod count). O(ranks / repositories).
     func loadShare(of r: Int) -> Double {
-        guard let load, !repositories.isEmpty else { return 0 }
-        let n = repositories.count
+        guard let load, r < load.repositoryCount else { return 0 }
+        let n = load.repositoryCount
         switch load.spec.popularity {
         case .uniform: return 1 / Double(n)
         case .zipf(let count, let exponent):
@@ -125,6 +168,7 @@ extension World {
         let share = loadShare(of: r)
         load!.mass[old] -= share
         load!.mass[new] += share
+        load!.moved = true
     }
 
     /// Seconds of disk I/O a call of `stream` takes on node `n`, as `recordedServiceSeconds`
@@ -137,10 +181,11 @@ extension World {
         return (read > 0 ? read / max(1, diskReadBytesPerSecond[n] * f) : 0) + (written > 0 ? written / max(1, diskWriteBytesPerSecond[n] * f) : 0)
     }
 
-    /// A call's mean service seconds on node `n`, unstretched.
+    /// A call's mean service seconds on node `n`, unstretched by copies, times a slow
+    /// release's factor (as `startService` times a call).
     func loadMeanService(_ stream: BackgroundLoad.Stream, node n: Int) -> Double {
-        guard let cpu = stream.cpu else { return stream.duration.mean }
-        return cpu.mean + loadIOSeconds(stream, node: n)
+        guard let cpu = stream.cpu else { return stream.duration.mean * nodes[n].latencyFactor }
+        return (cpu.mean + loadIOSeconds(stream, node: n)) * nodes[n].latencyFactor
     }
 
     /// How each storage's calls spread over its nodes: a read goes to one of the up replicas
@@ -167,11 +212,15 @@ extension World {
     /// every window's close, so the figures follow the hourly rates, moved repositories and
     /// nodes gone down within a window), and gives the flows on a node whose figures changed
     /// their new shares. O(storages × streams).
-    mutating func refreshLoad(_ s: inout EventScheduler<WorldEvent>) {
+    mutating func refreshLoad(_ s: inout EventScheduler<WorldEvent>, force: Bool = false) {
         guard var load else { return }
         let t = s.now.seconds
         let hour = load.spec.hourOfWeek(atSeconds: t)
         let on = load.spec.carries(atSeconds: t)
+        guard force || load.moved || hour != load.hour || on != load.carried else { return }
+        load.hour = hour
+        load.carried = on
+        load.moved = false
         var busy = [Double](repeating: 0, count: nodes.count)
         var readers = busy, writers = busy
         if on {
@@ -196,10 +245,12 @@ extension World {
         var changed: [Int] = []
         for n in nodes.indices {
             let cores = min(busy[n], Double(fleet.nodes[n].cpuCores))
-            if cores != load.busyCores[n] || readers[n] != load.diskReaders[n] || writers[n] != load.diskWriters[n] { changed.append(n) }
+            guard cores != load.busyCores[n] || readers[n] != load.diskReaders[n] || writers[n] != load.diskWriters[n] else { continue }
+            changed.append(n)
             load.busyCores[n] = cores
             load.diskReaders[n] = readers[n]
             load.diskWriters[n] = writers[n]
+            load.tabulate(node: n, cores: fleet.nodes[n].cpuCores)
         }
         self.load = load
         for n in changed where flowsOnDisk[n] != (0, 0) || nodes[n].copies != (0, 0) { refreshShares(node: n, s.now) }
@@ -210,9 +261,9 @@ extension World {
     /// deadline. The latency is the service alone (the load keeps no queue: it stands for
     /// calls that find a free core), its CPU part stretched beside copies, times a slow
     /// release's factor, as `startService` times a call.
-    mutating func loadChances(stream i: Int, node n: Int) -> LoadState.ServiceChances {
+    mutating func loadChances(stream i: Int, node n: Int, stretch nodeStretch: Double) -> LoadState.ServiceChances {
         let stream = load!.spec.streams[i]
-        let stretch = stream.cpu == nil ? 1 : cpuStretch(node: n)
+        let stretch = stream.cpu == nil ? 1 : nodeStretch
         let io = stream.cpu == nil ? 0 : loadIOSeconds(stream, node: n)
         let factor = nodes[n].latencyFactor
         var c = load!.chances[n, i]
@@ -275,6 +326,8 @@ extension World {
         guard seconds > 0 else { return }
         let hour = spec.hourOfWeek(atSeconds: (start.seconds + end.seconds) / 2)
         let noPraefect = praefect != nil && (runningPraefects.isEmpty || !databaseUp)
+        // Each node's stretch, worked out once per accrual (−1: not yet).
+        var stretches = [Double](repeating: -1, count: nodes.count)
         for vs in fleet.virtualStorages.indices {
             let mass = load!.mass[vs]
             guard mass > 0 else { continue }
@@ -292,23 +345,31 @@ extension World {
                     continue
                 }
                 let isRead = stream.rpcClass == .read || stream.rpcClass == .uploadPack
-                var satisfied = isRead ? 0 : 1.0, tolerated = isRead ? 0 : 1.0, inTime = isRead ? 0 : 1.0, releaseErrors = 0.0
+                // Satisfied and within the tolerated threshold, cumulative: a write waits for
+                // its slowest replica, so it takes the least of each.
+                var satisfied = isRead ? 0 : 1.0, withinTolerated = isRead ? 0 : 1.0, inTime = isRead ? 0 : 1.0, releaseErrors = 0.0
                 let perNode = calls * loadCallsPerNode(vs, stream.rpcClass, up: up)
                 for slot in 0..<members {
                     let n = node(vs, slot)
                     guard nodes[n].up else { continue }
-                    let c = loadChances(stream: i, node: n)
+                    if stretches[n] < 0 { stretches[n] = cpuStretch(node: n) }
+                    let c = loadChances(stream: i, node: n, stretch: stretches[n])
                     let bad = nodes[n].releaseErrorRatio
                     load!.served[n] += perNode
                     load!.failed[n] += perNode * bad
+                    // A bad release fails the calls its node answers: a read's one replica, a
+                    // write's primary (ASSUMED: any up member as likely as another; a strong
+                    // mode's quorum is not modelled here).
+                    releaseErrors += bad / Double(up)
                     if isRead {
-                        satisfied += c.satisfied / Double(up); tolerated += c.tolerated / Double(up)
-                        inTime += c.inTime / Double(up); releaseErrors += bad / Double(up)
+                        satisfied += c.satisfied / Double(up); withinTolerated += (c.satisfied + c.tolerated) / Double(up)
+                        inTime += c.inTime / Double(up)
                     } else {
-                        satisfied = min(satisfied, c.satisfied); tolerated = min(tolerated, c.tolerated)
-                        inTime = min(inTime, c.inTime); releaseErrors = max(releaseErrors, bad)
+                        satisfied = min(satisfied, c.satisfied); withinTolerated = min(withinTolerated, c.satisfied + c.tolerated)
+                        inTime = min(inTime, c.inTime)
                     }
                 }
+                let tolerated = max(0, withinTolerated - satisfied)
                 window.loadErrors += calls * min(1, releaseErrors + (1 - releaseErrors) * (1 - inTime))
                 if counted {
                     window.loadSatisfied += calls * satisfied
@@ -336,11 +397,7 @@ extension World {
         for stream in load.spec.streams where stream.rpcClass.isMutator {
             let mean = stream.hourOfWeekRates[hour] * share * loadMeanService(stream, node: n)
             guard mean > 0 else { continue }
-            // Poisson by inversion of one uniform (the mean is small: a repository's share).
-            let u = random.nextDouble()
-            var k = 0, p = exp(-mean), cumulative = p
-            while u >= cumulative && k < 1000 { k += 1; p *= mean / Double(k); cumulative += p }
-            for _ in 0..<k {
+            for _ in 0..<Int(LoadState.poisson(mean, &random)) {
                 let left: Double
                 if let cpu = stream.cpu {
                     left = cpu.sampleRemaining(&random) * cpuStretch(node: n) + random.nextDouble() * loadIOSeconds(stream, node: n)

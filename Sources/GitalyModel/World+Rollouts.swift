@@ -86,6 +86,8 @@ extension World {
     /// stops; or the canary analysis checks; or the update ends and the next one starts.
     mutating func rollingUpdateStep(_ s: inout EventScheduler<WorldEvent>) {
         guard var u = rollouts.first else { return }
+        // A canary's analysis reads the calls served so far: a load's up to now.
+        accrueLoad(s.now)
         if let c = u.current, !nodes[c].up {
             // Still held down by another outage: the controller waits for readiness.
             return s.schedule(after: .seconds(1), .rollingUpdateStep)
