@@ -110,12 +110,9 @@ public struct ExperimentRunner: Sendable {
                                    planID: URL(fileURLWithPath: experiment.policy).deletingPathExtension().lastPathComponent)
         let profile = try experiment.trafficProfile.map { try TrafficProfile.decode(yaml: TextFile.read(path: $0), path: $0) }
         self.profile = profile
+        // The profile was validated as it was read, so building its load throws nothing new.
         if let profile, case .load(let window) = experiment.trafficFidelity {
-            do {
-                load = try BackgroundLoad(profile: profile, rpcHours: window)
-            } catch let e as TrafficProfileError {
-                throw SpecError(file: experiment.trafficProfile!, line: nil, field: "", message: e.description)
-            }
+            load = try BackgroundLoad(profile: profile, rpcHours: window)
         } else {
             load = nil
         }

@@ -15,8 +15,7 @@ extension BackgroundLoad {
         try profile.validate()
         var streams: [Stream] = []
         for (i, m) in profile.methods.enumerated() {
-            let op = m.operation.flatMap(OperationType.init(name:)) ?? OperationType.of(method: m.method)
-            guard case .rpc(let rpcClass) = RPCClassifier.classify(MethodName(service: m.service, method: m.method, operation: op)) else { continue }
+            guard case .rpc(let rpcClass) = RPCClassifier.classify(m.name) else { continue }
             let field = "methods[\(i)]"
             func seconds(_ spec: DistributionSpec, _ name: String) throws -> CostLaw {
                 let s = try spec.sampler(field: "\(field).\(name)")

@@ -43,6 +43,25 @@ public struct BackgroundLoad: Sendable, Equatable {
         case zipf(count: Int, exponent: Double)
         /// Relative weights, rank 1 first.
         case weights([Double])
+
+        /// How many ranks the calls are dealt over, with `repositories` in the world (uniform:
+        /// one rank per repository).
+        func ranks(repositories: Int) -> Int {
+            switch self {
+            case .uniform: return repositories
+            case .zipf(let count, _): return count
+            case .weights(let w): return w.count
+            }
+        }
+
+        /// Rank k's relative weight, k from 1.
+        func weight(rank k: Int) -> Double {
+            switch self {
+            case .uniform: return 1
+            case .zipf(_, let exponent): return pow(Double(k), -exponent)
+            case .weights(let w): return w[k - 1]
+            }
+        }
     }
 
     public var streams: [Stream]

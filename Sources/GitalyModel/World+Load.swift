@@ -116,18 +116,15 @@ extension World {
         let n = world.repositories.count
         var mass = [Double](repeating: 0, count: world.fleet.virtualStorages.count)
         var normaliser = 1.0
-        if n > 0 {
-            switch spec.popularity {
-            case .uniform:
-                for vs in mass.indices { mass[vs] = Double(world.repositoriesByStorage[vs].count) / Double(n) }
-            case .zipf(let count, let exponent):
-                normaliser = 0
-                for k in 1...max(1, count) { normaliser += pow(Double(k), -exponent) }
-                for k in 1...max(1, count) { mass[world.repositories[(k - 1) % n].virtualStorage] += pow(Double(k), -exponent) / normaliser }
-            case .weights(let w):
-                normaliser = w.reduce(0, +)
-                for (k, x) in w.enumerated() { mass[world.repositories[k % n].virtualStorage] += x / normaliser }
+        let ranks = n > 0 ? spec.popularity.ranks(repositories: n) : 0
+        if ranks > 0 {
+            normaliser = 0
+            for k in 1...ranks {
+                let w = spec.popularity.weight(rank: k)
+                normaliser += w
+                mass[world.repositories[(k - 1) % n].virtualStorage] += w
             }
+            for vs in mass.indices { mass[vs] /= normaliser }
         }
         let nodes = world.fleet.nodes.count
         let zero = [Double](repeating: 0, count: nodes)
@@ -146,20 +143,11 @@ extension World {
     /// it (k − 1 ≡ r mod count). O(ranks / repositories).
     func loadShare(of r: Int) -> Double {
         guard let load, r < load.repositoryCount else { return 0 }
-        let n = load.repositoryCount
-        switch load.spec.popularity {
-        case .uniform: return 1 / Double(n)
-        case .zipf(let count, let exponent):
-            var share = 0.0
-            var k = r + 1
-            while k <= count { share += pow(Double(k), -exponent); k += n }
-            return share / load.normaliser
-        case .weights(let w):
-            var share = 0.0
-            var k = r
-            while k < w.count { share += w[k]; k += n }
-            return share / load.normaliser
-        }
+        let n = load.repositoryCount, ranks = load.spec.popularity.ranks(repositories: n)
+        var share = 0.0
+        var k = r + 1
+        while k <= ranks { share += load.spec.popularity.weight(rank: k); k += n }
+        return share / load.normaliser
     }
 
     /// A switched move takes its repository's share of the calls along.

@@ -67,8 +67,7 @@ public struct SyntheticTraffic: ArrivalSource {
         var lambdaMax = 0.0
         for (i, m) in profile.methods.enumerated() {
             let f = "methods[\(i)]"
-            let op = m.operation.flatMap(OperationType.init(name:)) ?? OperationType.of(method: m.method)
-            methods.append(MethodName(service: m.service, method: m.method, operation: op))
+            methods.append(m.name)
             let shape = m.hourOfWeekShape
             shapes.append(shape)
             rates.append(m.ratePerSecond * growth)

@@ -50,6 +50,11 @@ extension TrafficProfile {
 }
 
 extension MethodProfile {
+    /// The method as a drawn call names it: its operation as written, else from the proto table.
+    public var name: MethodName {
+        MethodName(service: service, method: method, operation: operation.flatMap(OperationType.init(name:)) ?? OperationType.of(method: method))
+    }
+
     /// Relative rates for each hour of the week, Monday 00:00 UTC first (168 values): the
     /// hourly times the daily shape, each scaled to average 1 (flat when absent).
     public var hourOfWeekShape: [Double] {
