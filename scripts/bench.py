@@ -267,7 +267,7 @@ def scale_section(a):
     # millions of repositories runs without it until load-level traffic lands, so the gates go.
     policy = os.path.join(sdir, "gitlab-com-drain-ungated.yaml")
     with open("models/policies/gitlab-com-drain.yaml") as f:
-        kept = [l for l in f if not re.match(r"^(gate:|  (apdexMin|errorRatioMax|diskFillMax|soak|onFailure):|    gate:)", l)]
+        kept = [l for l in f if not re.match(r"^(gate:|  (apdexMin|errorRatioMax|diskFillMax|soak|window|onFailure):|    gate:)", l)]
     with open(policy, "w") as f:
         f.writelines(kept)
     def drain(n, hours):

@@ -223,7 +223,7 @@ public struct MigrationRun {
                 outcome.samples.append(s)
                 nextSample = next + sampleInterval
                 let at = Self.instant(next)
-                for (metric, value) in SimulatedGitLab.metrics(s) { deliver(.metricSample(metric, value: value, measuredAt: at), at: next) }
+                for m in SimulatedGitLab.metrics(s) { deliver(.metricSample(m.metric, value: m.value, measuredAt: at, count: m.count), at: next) }
                 continue
             }
             wake = nil

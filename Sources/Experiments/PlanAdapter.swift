@@ -24,10 +24,13 @@ extension MigrationPlan {
                     })
                 })
         }
-        let readOnly = plan.readOnlySecondsMax.map { EngineDuration(milliseconds: Int64(($0 * 1000).rounded())) } ?? .hours(1)
+        // A plan without a timeout predates the field: gitalyctl's 1 h. Without a read-only
+        // bound, the timeout is the only one.
+        let timeout = plan.moveTimeoutSeconds.map(Self.duration) ?? .hours(1)
+        let readOnly = plan.readOnlySecondsMax.map(Self.duration) ?? timeout
         self.init(id: id, initialWeights: weights(plan.initialWeights), phases: phases,
                   limits: ConcurrencyLimits(perSource: plan.concurrency.perSource, perDestination: plan.concurrency.perDestination, global: plan.concurrency.global),
-                  readOnlyDurationMax: readOnly,
+                  readOnlyDurationMax: readOnly, moveTimeout: timeout,
                   maintenanceWindows: Self.windows(plan.maintenanceWindows, days: days))
     }
 
@@ -42,7 +45,11 @@ extension MigrationPlan {
         case .pause: onFailure = .pause
         case .rollback: onFailure = .rollbackWeights
         }
-        return Gate(checks: checks, soak: EngineDuration(milliseconds: Int64((g.soakSeconds * 1000).rounded())), onFailure: onFailure)
+        return Gate(checks: checks, soak: duration(g.soakSeconds), onFailure: onFailure, window: g.windowSeconds.map(duration))
+    }
+
+    static func duration(_ seconds: Double) -> EngineDuration {
+        EngineDuration(milliseconds: Int64((seconds * 1000).rounded()))
     }
 
     static let dayNames = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -48,13 +48,17 @@ public struct WindowStats: Sendable, Equatable {
     /// Apdex = (satisfied + tolerated / 2) / counted over both kinds of calls; nil when
     /// nothing counted.
     public var apdex: Double? {
-        let counted = Double(apdexCounted) + loadCounted
+        let counted = allCounted
         return counted > 0 ? (Double(apdexSatisfied) + loadSatisfied + (Double(apdexTolerated) + loadTolerated) / 2) / counted : nil
     }
     public var errorRatio: Double? {
-        let requests = Double(requests) + loadRequests
+        let requests = allRequests
         return requests > 0 ? (Double(errors) + loadErrors) / requests : nil
     }
+    /// Requests of both kinds: the weight of the window's error ratio.
+    public var allRequests: Double { Double(requests) + loadRequests }
+    /// Calls apdex counts, of both kinds: the weight of the window's apdex.
+    public var allCounted: Double { Double(apdexCounted) + loadCounted }
 
     /// Apdex thresholds of GitLab's Gitaly service (GITALY_LOGS.md §5): unary methods
     /// satisfied at 0.5 s and tolerated at 1 s; OperationService writes at 10 s and 30 s;

@@ -13,6 +13,9 @@ public struct WorldSample: Sendable, Equatable {
     /// The last closed window's apdex and error ratio; nil when it saw no request.
     public var apdex: Double?
     public var errorRatio: Double?
+    /// The calls behind them (the weights a gate's window sums, `Migration.Gate`).
+    public var apdexCounted: Double
+    public var requests: Double
     /// Jobs in Praefect's replication queue, and how long the oldest has waited
     /// (`gitaly_praefect_replication_queue_depth`, `_replication_delay`); 0 without Praefect.
     public var replicationQueueDepth: Int
@@ -39,6 +42,7 @@ extension World {
             movesByState: byState,
             writeUnavailableRepositories: writeUnavailableRepositories,
             apdex: last?.apdex, errorRatio: last?.errorRatio,
+            apdexCounted: last?.allCounted ?? 0, requests: last?.allRequests ?? 0,
             replicationQueueDepth: queue?.count ?? 0,
             replicationLagSeconds: queue?.oldestCreatedAt.map { (now - $0).seconds } ?? 0,
             weights: weights, movedBytes: movedBytes)

@@ -91,7 +91,9 @@ public enum EngineInput: Codable, Sendable, Equatable {
     case readOnlyCleared(RepositoryID)
     case weightsApplied
     case apiError(EngineRequest, APIErrorKind)
-    case metricSample(MetricKind, value: Double, measuredAt: EngineInstant)
+    /// A measurement; `count` is the number of requests behind a ratio (nil: unknown, each
+    /// such sample then weighs one in a gate's window).
+    case metricSample(MetricKind, value: Double, measuredAt: EngineInstant, count: Double? = nil)
     case operatorCommand(OperatorCommand)
 }
 

@@ -156,21 +156,48 @@ extension MigrationEngine {
         }
     }
 
-    /// Every check must hold on every sample measured in [since, since + soak], and each check
-    /// needs one sample there at least; a violation fails the gate at once.
+    /// Every check must hold on every sample measured in [since, since + soak] (a ratio with a
+    /// window: on every full trailing window there, see `Gate`), and each check needs one
+    /// sample (one full window) there at least; a violation fails the gate at once.
     func evaluateGate(_ gate: Gate?, since: EngineInstant) -> GateVerdict {
         guard let gate else { return .passed }
         let end = since + gate.soak
-        for check in gate.checks {
-            for sample in samples where sample.metric == check.metric && sample.measuredAt >= since && sample.measuredAt <= end {
-                if !check.metric.holds(sample.value, limit: check.limit) { return .failed(check.metric, sample.value) }
-            }
+        let judged = gate.checks.map { judgedValues($0.metric, window: $0.metric.isRatio ? gate.window : nil, from: since, to: end) }
+        for (check, values) in zip(gate.checks, judged) {
+            if let bad = values.first(where: { !check.metric.holds($0, limit: check.limit) }) { return .failed(check.metric, bad) }
         }
         if now < end { return .holding }
-        for check in gate.checks where !samples.contains(where: { $0.metric == check.metric && $0.measuredAt >= since && $0.measuredAt <= end }) {
-            return .failed(check.metric, nil)
-        }
+        if let i = judged.firstIndex(where: \.isEmpty) { return .failed(gate.checks[i].metric, nil) }
         return .passed
+    }
+
+    /// The values a check judges: each sample of `metric` measured in [from, to], or with a
+    /// window each full trailing window's count-weighted mean, ending at each such sample at
+    /// or after from + window. Two pointers over the samples in time order: O(n log n).
+    func judgedValues(_ metric: MetricKind, window: EngineDuration?, from: EngineInstant, to: EngineInstant) -> [Double] {
+        let inSoak = samples.filter { $0.metric == metric && $0.measuredAt >= from && $0.measuredAt <= to }
+        guard let window else { return inSoak.map(\.value) }
+        let ordered = inSoak.enumerated().sorted { ($0.element.measuredAt, $0.offset) < ($1.element.measuredAt, $1.offset) }.map(\.element)
+        var judged: [Double] = []
+        var first = 0
+        var weighted = 0.0, weight = 0.0
+        for (i, s) in ordered.enumerated() {
+            let w = s.count ?? 1
+            weighted += s.value * w
+            weight += w
+            // The window is (t − window, t]: samples at or before t − window leave it.
+            while ordered[first].measuredAt + window <= s.measuredAt {
+                let old = ordered[first].count ?? 1
+                weighted -= ordered[first].value * old
+                weight -= old
+                first += 1
+            }
+            // Judged once a full window has passed since the step, and only at the last of
+            // samples measured at one instant.
+            let last = i + 1 == ordered.count || ordered[i + 1].measuredAt != s.measuredAt
+            if last && s.measuredAt >= from + window && weight > 0 { judged.append(weighted / weight) }
+        }
+        return judged
     }
 
     mutating func gateFailed(_ p: Int, _ s: Int, _ metric: MetricKind, _ value: Double?) {

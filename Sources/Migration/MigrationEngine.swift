@@ -87,8 +87,8 @@ public struct MigrationEngine: Sendable {
         case .weightsApplied: weightsApplied()
         case .apiError(.setWeights, let kind): weightsError(kind)
         case .apiError(let request, let kind): repositoryAPIError(request, kind)
-        case .metricSample(let metric, let value, let measuredAt):
-            recordSample(MetricSample(metric: metric, value: value, measuredAt: measuredAt))
+        case .metricSample(let metric, let value, let measuredAt, let count):
+            recordSample(MetricSample(metric: metric, value: value, measuredAt: measuredAt, count: count))
         case .operatorCommand(let command): operatorCommand(command)
         }
         fireDueRequests()
@@ -208,4 +208,5 @@ struct MetricSample: Sendable {
     var metric: MetricKind
     var value: Double
     var measuredAt: EngineInstant
+    var count: Double?
 }

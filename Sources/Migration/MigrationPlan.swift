@@ -65,6 +65,8 @@ public struct MigrationPlan: Codable, Sendable, Equatable {
                 s += "|step:\(step.weights.map { "\($0.storage.name)=\($0.weight)" }.joined(separator: ","))"
                 if let gate = step.gate {
                     s += ";gate:\(gate.soak.milliseconds):\(gate.onFailure.rawValue)"
+                    // Only when set, so plans without windows keep their ids.
+                    if let window = gate.window { s += ":window\(window.milliseconds)" }
                     for check in gate.checks { s += ";\(check.metric.rawValue)\(check.limit)" }
                 }
             }
@@ -147,16 +149,27 @@ public struct StorageWeight: Codable, Sendable, Equatable {
     }
 }
 
-/// A gate: every check must hold on every sample taken during `soak` after the step's weights
-/// were applied, and each check needs at least one sample in that window.
+/// A gate: every check must hold during `soak` after the step's weights were applied, and each
+/// check needs at least one sample there.
+///
+/// Without a `window` each sample is judged alone. With one, a ratio (apdex, error ratio) is
+/// judged over every trailing window that fits in the soak: the samples measured in
+/// (t − window, t], weighted by the requests behind each, at every sample's t ≥ start + window.
+/// That is the SLO's ratio over the window's summed counts, as GitLab's burn-rate alerts read
+/// their 1 h ratios (runbooks, rules-jsonnet service-component-alerts: `ratio_1h` against
+/// `burnrate_1h` = 14.4). Gauges (replication lag, disk fill) are judged sample by sample.
 public struct Gate: Codable, Sendable, Equatable {
     public var checks: [GateCheck]
     public var soak: EngineDuration
     public var onFailure: GateFailureAction
-    public init(checks: [GateCheck], soak: EngineDuration, onFailure: GateFailureAction) {
+    /// At most `soak`; nil judges each sample alone.
+    public var window: EngineDuration?
+    public init(checks: [GateCheck], soak: EngineDuration, onFailure: GateFailureAction, window: EngineDuration? = nil) {
+        if let window { precondition(window.milliseconds > 0 && window <= soak, "a gate's window is in (0, soak], got \(window.milliseconds) ms for a soak of \(soak.milliseconds) ms") }
         self.checks = checks
         self.soak = soak
         self.onFailure = onFailure
+        self.window = window
     }
 }
 
@@ -179,6 +192,14 @@ public enum MetricKind: String, Codable, Sendable, CaseIterable {
     case replicationLagSecondsMax
     /// The fullest storage's used share, 0...1; the limit is a maximum.
     case diskFillMax
+
+    /// A ratio of counted requests (judged over a gate's window), not a gauge.
+    public var isRatio: Bool {
+        switch self {
+        case .apdexMin, .errorRatioMax: true
+        case .replicationLagSecondsMax, .diskFillMax: false
+        }
+    }
 
     /// Whether `value` satisfies a check of this kind with `limit`.
     public func holds(_ value: Double, limit: Double) -> Bool {

@@ -114,11 +114,14 @@ struct Packing {
                 let row = Int(units.rows[i])
                 let size = inventory.sizeBytes[row]
                 let seconds = policy.moveOverheadSeconds + Double(size) / rate
-                if let bound = policy.readOnlySecondsMax, seconds > bound {
+                // The engine fails a move at the tighter of the two bounds (`moveDeadlineAfterSchedule`).
+                let (bound, name) = policy.readOnlySecondsMax.map { $0 < policy.moveTimeoutSeconds ? ($0, "readOnlyMax") : (policy.moveTimeoutSeconds, "moveTimeout") }
+                    ?? (policy.moveTimeoutSeconds, "moveTimeout")
+                if seconds > bound {
                     throw PlanError.infeasible(Infeasibility(
-                        kind: .readOnlyTooLong, phase: phase.name, neededBytes: Double(size),
+                        kind: name == "moveTimeout" ? .moveTimesOut : .readOnlyTooLong, phase: phase.name, neededBytes: Double(size),
                         availableBytes: max(0, (bound - policy.moveOverheadSeconds) * rate), fillLimit: limits[d],
-                        message: "phase \(phase.name): repository \(inventory.ids[row]) (\(inventory.path(row)), \(ByteText.decimal(size))) would stay read-only about \(ByteText.duration(seconds)) at \(ByteText.decimal(rate))/s, over readOnlyMax \(ByteText.duration(bound))"))
+                        message: "phase \(phase.name): repository \(inventory.ids[row]) (\(inventory.path(row)), \(ByteText.decimal(size))) would stay read-only about \(ByteText.duration(seconds)) at \(ByteText.decimal(rate))/s, over \(name) \(ByteText.duration(bound))"))
                 }
                 if moves.count == policy.waves.movesMax || (policy.waves.bytesMax.map { Double(bytes + size) > $0 } ?? false) { close() }
                 let from = Int(storageOfRow[row])

@@ -66,6 +66,7 @@ extension Plan {
                                          global: policy.concurrency.global),
             bandwidthBytesPerSecond: policy.bandwidthBytesPerSecond, copyBytesPerSecond: policy.copyBytesPerSecond,
             moveOverheadSeconds: policy.moveOverheadSeconds, readOnlySecondsMax: policy.readOnlySecondsMax,
+            moveTimeoutSeconds: policy.moveTimeoutSeconds,
             maintenanceWindows: policy.maintenanceWindows, initialWeights: weightList(fleet.storages.map(\.weight), fleet),
             storages: fills, phases: phases,
             totals: PlanTotals(moves: phases.reduce(0) { $0 + $1.moves }, bytes: phases.reduce(0) { $0 + $1.bytes },

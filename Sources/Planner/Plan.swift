@@ -16,6 +16,8 @@ public struct Plan: Codable, Equatable, Sendable {
     public var copyBytesPerSecond: Double
     public var moveOverheadSeconds: Double
     public var readOnlySecondsMax: Double?
+    /// The engine's per-move timeout; nil (plans written before it was a field): 1 h.
+    public var moveTimeoutSeconds: Double?
     public var maintenanceWindows: [MaintenanceWindowSpec]
     /// Weights for new repositories before the migration, every storage by name: what an abort
     /// or a rollback of the first step restores.

@@ -26,6 +26,8 @@ public struct Infeasibility: Equatable, Sendable, CustomStringConvertible {
         case anchorFull
         /// A move would keep a repository read-only past the policy's bound.
         case readOnlyTooLong
+        /// A move would outlast the engine's per-move timeout, so every attempt would fail.
+        case moveTimesOut
         /// The phases leave some of the drain's repositories unmoved.
         case unplanned
     }

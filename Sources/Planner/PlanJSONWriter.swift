@@ -76,6 +76,7 @@ struct PlanJSONWriter {
             w.raw("}")
         }
         key("moveOverheadSeconds"); number(p.moveOverheadSeconds)
+        if let t = p.moveTimeoutSeconds { key("moveTimeoutSeconds"); number(t) }
         key("order"); string(p.order.rawValue)
         key("phases"); list(p.phases) { w, ph in w.phase(ph) }
         if let r = p.readOnlySecondsMax { key("readOnlySecondsMax"); number(r) }
@@ -110,6 +111,7 @@ struct PlanJSONWriter {
             key("onFailure", first: first); string(g.onFailure.rawValue)
             if let l = g.replicationLagSecondsMax { key("replicationLagSecondsMax"); number(l) }
             key("soakSeconds"); number(g.soakSeconds)
+            if let w = g.windowSeconds { key("windowSeconds"); number(w) }
             raw("}")
         }
         key("moves"); number(ph.moves)

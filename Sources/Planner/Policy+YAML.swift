@@ -7,7 +7,7 @@ extension Policy {
     public static func parse(_ text: String, file: String) throws -> Policy {
         let root = try YAMLCursor.document(text, file: file).mapping(allowed: [
             "drain", "fillLimit", "fillLimits", "concurrency", "bandwidth", "copyRate", "moveOverhead", "order",
-            "forkNetworks", "waves", "readOnlyMax", "maintenanceWindows", "gate", "phases",
+            "forkNetworks", "waves", "readOnlyMax", "moveTimeout", "maintenanceWindows", "gate", "phases",
         ])
         let drain = try root.required("drain").mapping(allowed: ["from", "to"])
         var p = Policy(drainFrom: try names(drain.required("from")), drainTo: try names(drain.required("to")))
@@ -47,6 +47,7 @@ extension Policy {
             }
         }
         p.readOnlySecondsMax = try root["readOnlyMax"].map(positiveSeconds)
+        p.moveTimeoutSeconds = try root.get("moveTimeout", p.moveTimeoutSeconds, positiveSeconds)
         if let w = root["maintenanceWindows"] { p.maintenanceWindows = try w.list().map(parseWindow) }
         p.gate = try root["gate"].map(parseGate)
         if let ph = root["phases"] {
@@ -117,7 +118,7 @@ extension Policy {
     }
 
     static func parseGate(_ c: YAMLCursor) throws -> GateSpec {
-        let m = try c.mapping(allowed: ["apdexMin", "errorRatioMax", "replicationLagMax", "diskFillMax", "soak", "onFailure"])
+        let m = try c.mapping(allowed: ["apdexMin", "errorRatioMax", "replicationLagMax", "diskFillMax", "soak", "window", "onFailure"])
         var g = GateSpec()
         g.apdexMin = try m["apdexMin"].map(fraction)
         g.errorRatioMax = try m["errorRatioMax"].map(fraction)
@@ -127,6 +128,11 @@ extension Policy {
             let s = try c.seconds()
             guard s >= 0 else { throw c.error("a duration is at least 0, got \(s)") }
             return s
+        }
+        if let w = m["window"] {
+            let s = try positiveSeconds(w)
+            guard s <= g.soakSeconds else { throw w.error("a gate's window is at most its soak (\(ByteText.duration(g.soakSeconds))), got \(ByteText.duration(s))") }
+            g.windowSeconds = s
         }
         g.onFailure = try m.get("onFailure", g.onFailure) { try $0.oneOf(GateFailureAction.self) }
         return g

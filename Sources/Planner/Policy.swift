@@ -30,6 +30,11 @@ public struct Policy: Equatable, Sendable {
     public var waves = WaveLimits()
     /// The longest one repository may stay read-only (its move's estimated duration); nil: no bound.
     public var readOnlySecondsMax: Double?
+    /// How long the engine waits for one move before failing it. PUBLIC: gitalyctl logs
+    /// `timeout_duration: 1h0m0s` per move (PRAEFECT.md §9); a 149 GB project's move timed out
+    /// and was retried three times (gitlab#9563, REAL_FIGURES.md). A move estimated past it is
+    /// refused at planning, as one past `readOnlySecondsMax` is.
+    public var moveTimeoutSeconds = 3600.0
     public var maintenanceWindows: [MaintenanceWindowSpec] = []
     public var gate: GateSpec?
     public var phases: [PhaseSpec] = []
@@ -45,7 +50,7 @@ public struct Policy: Equatable, Sendable {
             && a.concurrency == b.concurrency && a.bandwidthBytesPerSecond == b.bandwidthBytesPerSecond
             && a.copyBytesPerSecond == b.copyBytesPerSecond && a.moveOverheadSeconds == b.moveOverheadSeconds
             && a.order == b.order && a.forkNetworksTogether == b.forkNetworksTogether && a.waves == b.waves
-            && a.readOnlySecondsMax == b.readOnlySecondsMax && a.maintenanceWindows == b.maintenanceWindows
+            && a.readOnlySecondsMax == b.readOnlySecondsMax && a.moveTimeoutSeconds == b.moveTimeoutSeconds && a.maintenanceWindows == b.maintenanceWindows
             && a.gate == b.gate && a.phases == b.phases
     }
 }
@@ -111,6 +116,9 @@ public struct GateSpec: Equatable, Codable, Sendable {
     public var replicationLagSecondsMax: Double?
     public var diskFillMax: Double?
     public var soakSeconds: Double = 0
+    /// Ratios (apdex, error ratio) judged over every trailing window of this length in the
+    /// soak, not sample by sample; at most `soakSeconds` (`Migration.Gate`).
+    public var windowSeconds: Double?
     public var onFailure = GateFailureAction.pause
     public init() {}
 }

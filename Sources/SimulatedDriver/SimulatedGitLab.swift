@@ -131,10 +131,11 @@ public struct SimulatedGitLab: Sendable {
     static func moveIndex(_ m: MoveID) -> MoveIndex { MoveIndex(Int(m.value - 1)) }
 
     /// The world's samples as the engine's gates read them.
-    public static func metrics(_ sample: WorldSample) -> [(MetricKind, Double)] {
-        var out: [(MetricKind, Double)] = [(.diskFillMax, sample.storageFillMax), (.replicationLagSecondsMax, sample.replicationLagSeconds)]
-        if let a = sample.apdex { out.append((.apdexMin, a)) }
-        if let e = sample.errorRatio { out.append((.errorRatioMax, e)) }
+    public static func metrics(_ sample: WorldSample) -> [(metric: MetricKind, value: Double, count: Double?)] {
+        var out: [(metric: MetricKind, value: Double, count: Double?)] = [
+            (.diskFillMax, sample.storageFillMax, nil), (.replicationLagSecondsMax, sample.replicationLagSeconds, nil)]
+        if let a = sample.apdex { out.append((.apdexMin, a, sample.apdexCounted)) }
+        if let e = sample.errorRatio { out.append((.errorRatioMax, e, sample.requests)) }
         return out
     }
 

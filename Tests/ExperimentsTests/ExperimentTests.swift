@@ -261,6 +261,10 @@ func sweepThatCannotApplyNamesItsKey(_ line: String, _ message: String) throws {
     let path = dir + "/experiment.yaml"
     let plainText = try String(contentsOfFile: path, encoding: .utf8)
     try plainText.replacingOccurrences(of: "{generate: 30, seed: 3}", with: "{generate: 30, seed: 3, fill: used}").write(toFile: path, atomically: true, encoding: .utf8)
+    // Repositories of up to 280 GB outlast gitalyctl's 1 h timeout at 28.5 MB/s: planning
+    // refuses them unless the policy waits longer.
+    #expect { try ExperimentRunner(Experiment.load(path: path)) } throws: { "\($0)".contains("over moveTimeout 1.0 h") }
+    try "drain: {from: [a], to: [b]}\nconcurrency: {perSource: 4}\nmoveTimeout: 3h\n".write(toFile: dir + "/policy.yaml", atomically: true, encoding: .utf8)
     let filled = try ExperimentRunner(Experiment.load(path: path))
     let bytes = filled.setup.fleet.repositories.reduce(0.0) { $0 + $1.sizeBytes }
     // 30 repositories for 1 TB: the heavy tail's largest reach the 280 GB cap, so they hold a little less.

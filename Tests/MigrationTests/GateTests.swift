@@ -108,3 +108,72 @@ func engineSoakingGate(_ onFailure: GateFailureAction) -> MigrationEngine {
     #expect(driver.gitlab.weights == after)
     #expect(convergenceProblems(engine, driver.gitlab).isEmpty)
 }
+
+/// Goal: a windowed gate judges ratios over trailing windows weighted by their requests, and
+/// gauges sample by sample. Method: the gated step soaks 10 min from 2 s with a 5 min window;
+/// error-ratio samples at 2 s + k min, k = 1...10, each over 100 requests, all 0 but k = 2.
+/// Judged at k ≥ 5 over samples k−4...k. By hand: a 0.04 at k = 2 over 100 requests gives
+/// 4 / 500 = 0.008 ≤ 0.01 at k = 5 and 6 (passes, where a sample alone fails); over 200
+/// requests it gives 8 / 600 = 0.01333 > 0.01 at k = 5 (fails there, not before).
+struct WindowedGateTests {
+    func engine(window: EngineDuration?) -> MigrationEngine {
+        let gate = Gate(checks: [GateCheck(.errorRatioMax, 0.01), GateCheck(.diskFillMax, 0.8)], soak: .minutes(10), onFailure: .pause, window: window)
+        var engine = try! MigrationEngine(plan: drainPlan(count: 1, steps: [.init(weights: after, gate: gate)]))
+        _ = engine.receive(.start, at: ms(0))
+        _ = engine.receive(.weightsApplied, at: ms(2000))
+        return engine
+    }
+
+    /// Feeds minutes 1...10 (stopping at a pause) and returns the notices' gate verdict.
+    func soak(_ engine: inout MigrationEngine, badCount: Double?, count: Double? = 100) -> [EngineNotice] {
+        var notices: [EngineNotice] = []
+        for k in 1...10 {
+            let at = ms(2000 + Int64(k) * 60_000)
+            let value = k == 2 ? 0.04 : 0
+            for a in engine.receive(.metricSample(.errorRatioMax, value: value, measuredAt: at, count: k == 2 ? badCount : count), at: at) {
+                if case .notice(let n) = a { notices.append(n) }
+            }
+            for a in engine.receive(.metricSample(.diskFillMax, value: 0.5, measuredAt: at), at: at) { if case .notice(let n) = a { notices.append(n) } }
+            if engine.isPaused { break }
+        }
+        return notices
+    }
+
+    @Test func aBriefSpikeWithinTheWindowsBudgetPasses() {
+        var e = engine(window: .minutes(5))
+        #expect(soak(&e, badCount: 100).contains(.gatePassed(phase: "gprd", step: 0)))
+        #expect(!e.isPaused)
+        // Each sample alone: the spike fails the gate at k = 2.
+        var single = engine(window: nil)
+        #expect(soak(&single, badCount: 100) == [.gateFailed(phase: "gprd", step: 0, metric: .errorRatioMax, value: 0.04),
+                                                  .paused("gate after step 0 of phase gprd failed on errorRatioMax")])
+    }
+
+    @Test func aSpikeOverMoreRequestsFailsTheWindowWhenItFills() {
+        var e = engine(window: .minutes(5))
+        let notices = soak(&e, badCount: 200)
+        #expect(notices.contains(.gateFailed(phase: "gprd", step: 0, metric: .errorRatioMax, value: 8.0 / 600)))
+        #expect(e.isPaused)
+        // Samples without counts weigh one each: 0.04 / 5 = 0.008 passes.
+        var unweighted = engine(window: .minutes(5))
+        #expect(soak(&unweighted, badCount: nil, count: nil).contains(.gatePassed(phase: "gprd", step: 0)))
+    }
+
+    @Test func gaugesAreJudgedSampleBySampleEvenWithAWindow() {
+        var e = engine(window: .minutes(5))
+        let at = ms(62_000)
+        let failed = e.receive(.metricSample(.diskFillMax, value: 0.81, measuredAt: at), at: at)
+        #expect(failed.contains(.notice(.gateFailed(phase: "gprd", step: 0, metric: .diskFillMax, value: 0.81))))
+    }
+
+    @Test func aWindowThatNeverFillsFailsAtTheEndOfTheSoak() {
+        var e = engine(window: .minutes(5))
+        for k in 1...4 {
+            let at = ms(2000 + Int64(k) * 60_000)
+            _ = e.receive(.metricSample(.errorRatioMax, value: 0, measuredAt: at, count: 100), at: at)
+            _ = e.receive(.metricSample(.diskFillMax, value: 0.5, measuredAt: at), at: at)
+        }
+        let end = e.receive(.tick, at: ms(602_000))
+        #expect(end.contains(.notice(.gateFailed(phase: "gprd", step: 0, metric: .errorRatioMax, value: nil))))
+    }
+}

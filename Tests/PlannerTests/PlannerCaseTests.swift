@@ -57,6 +57,7 @@ import Testing
         // Without keeping networks together the same drain fits.
         var loose = policy
         loose.forkNetworksTogether = false
+        loose.moveTimeoutSeconds = 86_400   // 2 TB at 28.5 MB/s is 19.5 h, past gitalyctl's 1 h
         #expect(try Plan.make(inventory: inv, fleet: fleet, policy: loose).totals.moves == 3)
     }
 
@@ -109,6 +110,17 @@ import Testing
             guard case PlanError.infeasible(let i) = e else { return false }
             return i.kind == .readOnlyTooLong && i.availableBytes == 500e6
         }
+        // A move timeout below 10 s is infeasible too (every attempt would time out), named as
+        // the bound that binds: the tighter of the two.
+        policy.readOnlySecondsMax = 60
+        policy.moveTimeoutSeconds = 8
+        #expect { try Plan.make(inventory: inv, fleet: fleet, policy: policy) } throws: { e in
+            guard case PlanError.infeasible(let i) = e else { return false }
+            return i.kind == .moveTimesOut && i.availableBytes == 800e6
+                && i.message == "phase drain: repository 1 (g/p1, 1.0 GB) would stay read-only about 10.0 s at 100.0 MB/s, over moveTimeout 8.0 s"
+        }
+        policy.moveTimeoutSeconds = 10
+        #expect(try Plan.make(inventory: inv, fleet: fleet, policy: policy).moveTimeoutSeconds == 10)
     }
 
     /// The hand-written plan.json against a second implementation: Foundation's JSONEncoder
@@ -121,6 +133,8 @@ import Testing
         policy.drainTo = s.policy.drainTo
         policy.gate = GateSpec()
         policy.gate?.apdexMin = 0.99
+        policy.gate?.soakSeconds = 3600
+        policy.gate?.windowSeconds = 1800
         policy.maintenanceWindows = [MaintenanceWindowSpec(days: ["sat"], start: "01:00", durationSeconds: 3600)]
         policy.phases = [PhaseSpec(name: "one"), PhaseSpec(name: "two")]
         policy.phases[0].weightSteps = [[(Named("dst-0"), 10)]]

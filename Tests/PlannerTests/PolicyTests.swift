@@ -12,11 +12,22 @@ import Testing
 
     @Test func unknownFieldsAndBadValuesNameTheirLine() {
         #expect(parseError("drain: {from: [a], to: [b]}\nconcurency: {perSource: 4}\n")
-                == SpecError(file: "p.yaml", line: 2, field: "concurency", message: "unknown field; expected one of drain, fillLimit, fillLimits, concurrency, bandwidth, copyRate, moveOverhead, order, forkNetworks, waves, readOnlyMax, maintenanceWindows, gate, phases"))
+                == SpecError(file: "p.yaml", line: 2, field: "concurency", message: "unknown field; expected one of drain, fillLimit, fillLimits, concurrency, bandwidth, copyRate, moveOverhead, order, forkNetworks, waves, readOnlyMax, moveTimeout, maintenanceWindows, gate, phases"))
         #expect(parseError("drain: {from: [a], to: [b]}\nconcurrency:\n  perSource: 0\n")?.description == "p.yaml:3: concurrency.perSource: must be at least 1, got 0")
         #expect(parseError("drain: {from: [a], to: [b]}\nfillLimit: 120%\n")?.field == "fillLimit")
         #expect(parseError("drain: {from: [a], to: [b]}\nphases:\n  - {name: x}\n  - {name: x}\n")?.line == 4)
         #expect(parseError("drain: {from: [a], to: [b]}\nmaintenanceWindows:\n  - {start: \"25:00\", duration: 1h}\n")?.field == "maintenanceWindows[0].start")
+    }
+
+    /// A gate's window is judged inside its soak, so a window longer than the soak could never
+    /// fill: refused with its line. One that fits is read in seconds.
+    @Test func aGateWindowLongerThanItsSoakIsRefused() throws {
+        #expect(parseError("drain: {from: [a], to: [b]}\ngate:\n  soak: 30m\n  window: 1h\n")?.description
+                == "p.yaml:4: gate.window: a gate's window is at most its soak (30.0 min), got 1.0 h")
+        #expect(parseError("drain: {from: [a], to: [b]}\nphases:\n  - {name: x, gate: {window: 5m}}\n")?.description
+                == "p.yaml:3: phases[0].gate.window: a gate's window is at most its soak (0.0 s), got 5.0 min")
+        let policy = try Policy.parse("drain: {from: [a], to: [b]}\ngate: {errorRatioMax: 0.0072, soak: 2h, window: 1h}\n", file: "p.yaml")
+        #expect(policy.gate?.windowSeconds == 3600 && policy.gate?.soakSeconds == 7200)
     }
 
     @Test func anUnknownStorageInAPhaseFailsPlanningWithItsLine() throws {
