@@ -305,8 +305,8 @@ def scale_section(a):
         f.write(scale_svg(by_size))
     lines = [HEADINGS["scale"], "",
              "`models/gitlab-com.yaml` (110 VM storages beside 110 pods) drained by `models/policies/gitlab-com-drain.yaml` "
-             "without its gates (they judge apdex and error ratio, which need traffic; at this scale that is load-level "
-             "traffic, still to come), inventories from `rehearse inventory generate --seed 1`, one `rehearse migrate` "
+             "without its gates (they judge apdex and error ratio, which need traffic, and `rehearse migrate` runs "
+             "none here; experiments/gitlab-com-scale.yaml runs them under a load), inventories from `rehearse inventory generate --seed 1`, one `rehearse migrate` "
              "process each, run to the drain's end: wall time and peak memory of the whole process (reading the "
              "inventory, planning, building the world, simulating). Bars (issue 11): one replication of the "
              "10-million-repository drain in at most 120 s and 4 GB; growth near linear.", "",

@@ -118,8 +118,9 @@ public struct ExperimentRunner: Sendable {
         }
     }
 
-    /// Runs replication `index` of a run seeded `seed`, `hours` long at most.
-    public func replicate(_ index: Int, seed: UInt64, hours: Double) throws -> ReplicationResult {
+    /// Runs replication `index` of a run seeded `seed`, `hours` long at most; `progress` hears
+    /// its simulated seconds about once per simulated hour.
+    public func replicate(_ index: Int, seed: UInt64, hours: Double, progress: ((Double) -> Void)? = nil) throws -> ReplicationResult {
         var config = WorldConfig(seed: seed)
         config.replication = index
         config.faultRateScale = experiment.faultRateScale
@@ -137,10 +138,10 @@ public struct ExperimentRunner: Sendable {
             let trafficSeed = RandomStreams.derive(seed: seed, component: "experiment.traffic", replication: index)
             var source: SyntheticTraffic? = try SyntheticTraffic(profile: profile, target: run.target, horizon: calls.upperBound, growth: 1,
                                                                  seed: trafficSeed, from: calls.lowerBound)
-            outcome = try run.run(traffic: &source, horizon: horizon)
+            outcome = try run.run(traffic: &source, horizon: horizon, progress: progress)
         } else {
             var none: SyntheticTraffic? = nil
-            outcome = try run.run(traffic: &none, horizon: horizon)
+            outcome = try run.run(traffic: &none, horizon: horizon, progress: progress)
         }
         return ReplicationResult(index: index, metrics: Self.metrics(outcome, hours: hours), phases: outcome.phases,
                                  series: Self.series(outcome.samples, storages: setup.fleet.storages.map(\.name),
@@ -190,10 +191,10 @@ public struct ExperimentRunner: Sendable {
         return out
     }
 
-    /// Runs `replications` replications on `threads` threads; `progress` hears (done, total)
+    /// Runs `replications` replications on `threads` threads; `progress` hears how far they are
     /// after each one. Results come back in replication order whatever the threads did.
     public func run(replications: Int, seed: UInt64, hours: Double, threads: Int,
-                    progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ExperimentResults {
+                    progress: (@Sendable (RunProgress) -> Void)? = nil) throws -> ExperimentResults {
         try run(indices: Array(0..<replications), seed: seed, hours: hours, threads: threads, progress: progress)
     }
 
@@ -201,7 +202,7 @@ public struct ExperimentRunner: Sendable {
     /// each replication is the same whichever others run beside it, since its random streams
     /// come from the seed and its own index.
     public func run(indices: [Int], seed: UInt64, hours: Double, threads: Int,
-                    progress: (@Sendable (Int, Int) -> Void)? = nil) throws -> ExperimentResults {
+                    progress: (@Sendable (RunProgress) -> Void)? = nil) throws -> ExperimentResults {
         let replications = indices.count
         precondition(replications >= 1 && threads >= 1)
         let state = Mutex<(next: Int, done: Int, results: [ReplicationResult?], error: (any Error)?)>((0, 0, Array(repeating: nil, count: replications), nil))
@@ -215,13 +216,18 @@ public struct ExperimentRunner: Sendable {
                 }
                 guard let i else { return }
                 do {
-                    let r = try replicate(indices[i], seed: seed, hours: hours)
+                    // Within a replication, hour by hour: one replication of a large fleet
+                    // runs for minutes.
+                    let hourly = progress.map { p in { (simulated: Double) in
+                        p(RunProgress(done: state.withLock { $0.done }, total: replications, simulatedHours: simulated / 3600))
+                    } }
+                    let r = try replicate(indices[i], seed: seed, hours: hours, progress: hourly)
                     let done = state.withLock { s in
                         s.results[i] = r
                         s.done += 1
                         return s.done
                     }
-                    progress?(done, replications)
+                    progress?(RunProgress(done: done, total: replications, simulatedHours: nil))
                 } catch {
                     state.withLock { s in if s.error == nil { s.error = error } }
                 }
@@ -233,4 +239,12 @@ public struct ExperimentRunner: Sendable {
         return ExperimentResults(experiment: experiment, seed: seed, hours: hours, replications: results.map { $0! },
                                  wallSeconds: wall, threads: min(threads, replications))
     }
+}
+
+/// How far a run is: replications done of all, and when a replication reports from within, the
+/// simulated hours it has reached.
+public struct RunProgress: Sendable {
+    public var done: Int
+    public var total: Int
+    public var simulatedHours: Double?
 }

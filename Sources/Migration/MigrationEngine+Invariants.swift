@@ -6,6 +6,7 @@ extension MigrationEngine {
         var recount = SlotCounts(storages: storageNames.count)
         var moves = 0
         var previous = -1
+        var waiting = 0
         for i in active {
             precondition(i > previous, "the active list is sorted and has no repeat")
             previous = i
@@ -18,7 +19,9 @@ extension MigrationEngine {
             }
             if case .moving(let progress) = r.stage { precondition(!progress.state.isTerminal) }
             if case .failing(let progress) = r.stage { precondition(!progress.state.isTerminal) }
+            if r.stage.waitsUntil != nil { waiting += 1 }
         }
+        precondition(waiting == waitingCount, "\(waitingCount) repositories counted waiting, \(waiting) are")
         // Each followed move belongs to one repository and each repository follows one move.
         precondition(moves == indexByMove.count, "\(indexByMove.count) moves indexed, \(moves) followed")
         precondition(recount == slots, "slot counts drifted: \(slots) kept, \(recount) counted")

@@ -13,7 +13,10 @@ extension MigrationEngine {
         let (oldRank, newRank) = (old.status.rank, new.status.rank)
         precondition(newRank >= oldRank && oldRank < 2,
                      "\(repositories[i].move.repository): status may not go from \(old.status) to \(new.status)")
-        if old.holdsSlot != new.holdsSlot { slots.take(repositories[i], new.holdsSlot ? 1 : -1) }
+        if old.holdsSlot != new.holdsSlot {
+            slots.take(repositories[i], new.holdsSlot ? 1 : -1)
+            if old.holdsSlot { pendingHeadsBlocked = false }
+        }
         if old.moveID != new.moveID {
             if let m = old.moveID { indexByMove[m] = nil }
             if let m = new.moveID {
@@ -21,6 +24,13 @@ extension MigrationEngine {
                 indexByMove[m] = i
             }
         }
+        let (o1, o2) = old.requestInstants
+        for t in [new.requestInstants.0, new.requestInstants.1] {
+            // An instant the old stage carried has its entry already.
+            if let t, t != o1, t != o2 { requestTimers.push(t, i) }
+        }
+        if let t = new.waitsUntil, t != old.waitsUntil { waitTimers.push(t, i) }
+        if (old.waitsUntil == nil) != (new.waitsUntil == nil) { waitingCount += new.waitsUntil == nil ? -1 : 1 }
         if oldRank == 0 && newRank >= 1 { insertActive(i) }
         if newRank == 2 {
             if oldRank == 1 { removeActive(i) }
@@ -261,8 +271,30 @@ extension MigrationEngine {
 
     /// Sends the repository requests that are due: retries, polls, and `failMove` for moves past
     /// their deadline. Polls and failures go on while paused or aborting.
+    /// Moves the waits that have ended into `readyToStart`, in index order.
+    mutating func takeEndedWaits() {
+        while let top = waitTimers.top, top.at <= now {
+            waitTimers.pop()
+            guard repositories[top.repository].stage.waitsUntil == top.at else { continue }
+            var lo = 0, hi = readyToStart.count
+            while lo < hi { let mid = (lo + hi) / 2; if readyToStart[mid] < top.repository { lo = mid + 1 } else { hi = mid } }
+            if lo == readyToStart.count || readyToStart[lo] != top.repository { readyToStart.insert(top.repository, at: lo) }
+        }
+    }
+
+    /// Fires every request whose instant has come, in the plan's order (repository index).
     mutating func fireDueRequests() {
-        for i in active {
+        var due = overdue
+        overdue = []
+        while let top = requestTimers.top, top.at <= now {
+            requestTimers.pop()
+            due.append(top.repository)
+        }
+        guard !due.isEmpty else { return }
+        due.sort()
+        var previous = -1
+        for i in due where i != previous {
+            previous = i
             switch repositories[i].stage {
             case .lookingUp(.retryAt(let t)) where t <= now:
                 setStage(i, .lookingUp(.awaiting))
@@ -323,10 +355,20 @@ extension MigrationEngine {
         // With the global limit reached nothing can start: no scan of the waiting and pending
         // repositories (a fleet of a hundred sources asks this after every answer).
         if slots.isFull(plan.limits) { return }
-        for i in active {
-            guard case .waiting(let until, let next) = repositories[i].stage, until <= now else { continue }
-            if slots.hasRoom(source: repositories[i].source, destination: repositories[i].destination, plan.limits) { begin(i, next) }
+        takeEndedWaits()
+        if !readyToStart.isEmpty {
+            var kept: [Int] = []
+            for i in readyToStart {
+                guard case .waiting(let until, let next) = repositories[i].stage, until <= now else { continue }
+                if slots.hasRoom(source: repositories[i].source, destination: repositories[i].destination, plan.limits) {
+                    begin(i, next)
+                } else {
+                    kept.append(i)
+                }
+            }
+            readyToStart = kept
         }
+        if pendingHeadsBlocked { return }
         for s in pendingQueues.indices {
             if slots.isFull(plan.limits) { return }
             while pendingHeads[s] < pendingQueues[s].count {
@@ -336,5 +378,8 @@ extension MigrationEngine {
                 begin(i, .lookUp)
             }
         }
+        // Every head is blocked or its queue empty; begin only takes slots, so until one frees
+        // the next scan would find the same.
+        pendingHeadsBlocked = true
     }
 }

@@ -80,6 +80,7 @@ extension MigrationEngine {
         pendingQueues = Array(repeating: [], count: storageNames.count)
         for i in range { pendingQueues[repositories[i].source].append(i) }
         pendingHeads = Array(repeating: 0, count: storageNames.count)
+        pendingHeadsBlocked = false
         unsettledInWave = range.count
         run = .waves(phase: p, wave: w)
     }
@@ -310,20 +311,22 @@ extension MigrationEngine {
 
     /// The earliest instant after now at which something is due; nil when only an input can
     /// move the engine.
-    func nextDeadline() -> EngineInstant? {
+    /// The earliest instant after `now` the engine waits for. Drops the timers whose stage
+    /// moved on; keeps those already due for the next answer's pass (`overdue`).
+    mutating func nextDeadline() -> EngineInstant? {
         var next: EngineInstant?
         func consider(_ t: EngineInstant) { if t > now, next.map({ t < $0 }) ?? true { next = t } }
-        var startsWaiting = false
-        for i in active {
-            switch repositories[i].stage {
-            case .lookingUp(.retryAt(let t)), .clearingReadOnly(.retryAt(let t)): consider(t)
-            case .moving(let progress), .failing(let progress):
-                consider(progress.deadline)
-                if case .retryAt(let t) = progress.poll { consider(t) }
-            case .waiting(let until, _):
-                if mayStartMoves { consider(until) } else { startsWaiting = true }
-            case .lookingUp(.awaiting), .clearingReadOnly(.awaiting), .scheduling, .pending, .done, .givenUp: break
-            }
+        while let top = requestTimers.top {
+            guard repositories[top.repository].stage.awaitsRequest(at: top.at) else { requestTimers.pop(); continue }
+            guard top.at > now else { requestTimers.pop(); overdue.append(top.repository); continue }
+            consider(top.at)
+            break
+        }
+        let startsWaiting = waitingCount > 0 && !mayStartMoves
+        if mayStartMoves {
+            takeEndedWaits()
+            while let top = waitTimers.top, repositories[top.repository].stage.waitsUntil != top.at { waitTimers.pop() }
+            if let top = waitTimers.top { consider(top.at) }
         }
         switch run {
         case .step(let p, let s, .soaking(let since)) where pauseReason == nil:

@@ -25,11 +25,23 @@ public struct MigrationEngine: Sendable {
     var waveRanges: [[Range<Int>]] = []
     /// Repositories in flight, sorted by index (so iteration follows the plan's order).
     var active: [Int] = []
+    /// Retries, deadlines and polls of the repositories in flight (`TimerHeap`), and the ends
+    /// of their waits; `setStage` pushes what a new stage carries.
+    var requestTimers = TimerHeap()
+    var waitTimers = TimerHeap()
+    /// Waiting repositories whose wait has ended, sorted: they start when a slot frees.
+    var readyToStart: [Int] = []
+    /// Request timers found due after the answer's pass (`nextDeadline`): fired with the next.
+    var overdue: [Int] = []
+    var waitingCount = 0
     var slots: SlotCounts
     var storageNames: [StorageName]
     /// The current wave's pending repositories, one queue per source storage, and their heads.
     var pendingQueues: [[Int]] = []
     var pendingHeads: [Int] = []
+    /// The pending queues' heads were all found without room and no slot has freed since: a
+    /// scan would start nothing (slots only free in `setStage`; a new wave clears it).
+    var pendingHeadsBlocked = false
     var unsettledInWave = 0
 
     var run: RunStage = .notStarted

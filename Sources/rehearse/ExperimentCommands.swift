@@ -37,10 +37,12 @@ func runReplications(_ runner: ExperimentRunner, indices: [Int], seed: UInt64, h
     let start = Date()
     let lastReport = LockedDate()
     do {
-        return try runner.run(indices: indices, seed: seed, hours: hours, threads: threads) { done, total in
+        return try runner.run(indices: indices, seed: seed, hours: hours, threads: threads) { p in
             let now = Date()
-            guard now.timeIntervalSince(start) > 2, lastReport.advance(to: now, every: 1) || done == total else { return }
-            printError("\(label): \(done)/\(total) replications, \(fixed(now.timeIntervalSince(start), 1)) s")
+            let last = p.done == p.total && p.simulatedHours == nil
+            guard now.timeIntervalSince(start) > 2, lastReport.advance(to: now, every: 1) || last else { return }
+            let within = p.simulatedHours.map { ", one at \(fixed($0, 0)) of \(fixed(hours, 0)) simulated hours" } ?? ""
+            printError("\(label): \(p.done)/\(p.total) replications\(within), \(fixed(now.timeIntervalSince(start), 1)) s")
         }
     } catch let e as SpecError {
         throw InputError(e.description)
