@@ -284,12 +284,12 @@ public struct MigrationRun {
         case .moveTimedOut: outcome.movesTimedOut += 1
         case .sourceLeftBehind: outcome.leftBehind += 1
         case .givenUp: outcome.givenUp += 1
-        case .gateFailed: outcome.gateFailures += 1
+        case .gateFailed, .waveGateFailed: outcome.gateFailures += 1
         case .finished(let aborted):
             outcome.finishedAt = t
             outcome.aborted = aborted
         case .paused(let why): outcome.pausedBecause = why
-        case .stepApplied, .gatePassed, .alreadyMoved, .leftReadOnly, .resumed, .aborting, .weightsNotRolledBack, .ignored:
+        case .stepApplied, .gatePassed, .waveGatePassed, .alreadyMoved, .leftReadOnly, .resumed, .aborting, .weightsNotRolledBack, .ignored:
             break
         }
     }

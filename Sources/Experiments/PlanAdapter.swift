@@ -21,7 +21,7 @@ extension MigrationPlan {
                     MigrationPlan.Wave(moves: w.moves.map { m in
                         MigrationPlan.Move(repository: Migration.RepositoryID(m.repository), kind: Migration.RepositoryKind(rawValue: m.kind) ?? .project,
                                            source: StorageName(m.from), destination: StorageName(m.to), sizeBytes: m.bytes)
-                    })
+                    }, gate: gate)
                 })
         }
         // A plan without a timeout predates the field: gitalyctl's 1 h. Without a read-only

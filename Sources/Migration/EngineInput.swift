@@ -129,6 +129,9 @@ public enum EngineNotice: Codable, Sendable, Equatable {
     case stepApplied(phase: String, step: Int)
     case gatePassed(phase: String, step: Int)
     case gateFailed(phase: String, step: Int, metric: MetricKind, value: Double?)
+    /// The gate after wave `wave` (from 0) of the phase.
+    case waveGatePassed(phase: String, wave: Int)
+    case waveGateFailed(phase: String, wave: Int, metric: MetricKind, value: Double?)
     case moveFinished(RepositoryID, MoveID)
     case moveFailed(RepositoryID, MoveID, attempt: Int)
     case moveTimedOut(RepositoryID, MoveID)

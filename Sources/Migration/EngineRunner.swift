@@ -96,6 +96,8 @@ public struct EngineRunner: Sendable {
         case .stepApplied(let p, let step): "phase \(p): weights of step \(step) applied"
         case .gatePassed(let p, let step): "phase \(p): gate of step \(step) passed"
         case .gateFailed(let p, let step, let metric, let value): "phase \(p): gate of step \(step) failed on \(metric) (\(value.map { "\($0)" } ?? "no sample"))"
+        case .waveGatePassed(let p, let wave): "phase \(p): gate after wave \(wave) passed"
+        case .waveGateFailed(let p, let wave, let metric, let value): "phase \(p): gate after wave \(wave) failed on \(metric) (\(value.map { "\($0)" } ?? "no sample"))"
         case .paused(let why): "paused: \(why)"
         case .resumed: "resumed"
         case .aborting: "aborting: moves in flight end, then the weights go back"

@@ -35,7 +35,7 @@ extension MigrationEngine {
         precondition(unsettledInWave >= 0)
         switch run {
         case .waves: break
-        case .notStarted, .step, .abortRollingBack, .finished:
+        case .notStarted, .step, .waveSoaking, .abortRollingBack, .finished:
             // Moves run only inside a wave; an abort rolls back only once they have settled.
             precondition(!active.contains { repositories[$0].stage.holdsSlot }, "a move holds a slot outside a wave")
         }

@@ -3,6 +3,8 @@ enum RunStage: Equatable, Sendable {
     case notStarted
     case step(phase: Int, step: Int, StepProgress)
     case waves(phase: Int, wave: Int)
+    /// The wave settled at `since`; its gate's samples are gathered before the next wave.
+    case waveSoaking(phase: Int, wave: Int, since: EngineInstant)
     /// Aborted: restoring the initial weights before finishing.
     case abortRollingBack(Outstanding)
     case finished(aborted: Bool)
@@ -51,7 +53,7 @@ extension MigrationEngine {
             if outstanding == .awaiting { emit(.setWeights(plan.initialWeights)) }
         case .waves:
             reissueOutstanding()
-        case .finished:
+        case .waveSoaking, .finished:
             break
         }
     }
@@ -103,7 +105,7 @@ extension MigrationEngine {
     /// Moves the run forward as far as the inputs so far allow. Each pass either returns or
     /// enters a later step, wave or phase, so the loop ends (bounded below).
     mutating func advance() {
-        let passesMax = 4 + plan.phases.reduce(0) { $0 + 2 + $1.steps.count + $1.waves.count }
+        let passesMax = 4 + plan.phases.reduce(0) { $0 + 2 + $1.steps.count + 2 * $1.waves.count }
         for _ in 0..<passesMax {
             if aborting && abortMayProceed() {
                 switch plan.onAbort {
@@ -139,9 +141,31 @@ extension MigrationEngine {
                     }
                 }
             case .waves(let p, let w):
-                if unsettledInWave == 0 { enterWave(p, w + 1); continue }
+                if unsettledInWave == 0 {
+                    if plan.phases[p].waves[w].gate != nil {
+                        run = .waveSoaking(phase: p, wave: w, since: now)
+                        samples = []
+                    } else {
+                        enterWave(p, w + 1)
+                    }
+                    continue
+                }
                 if mayStartMoves { startRepositories() }
                 return
+            case .waveSoaking(let p, let w, let since):
+                if pauseReason != nil { return }
+                switch evaluateGate(plan.phases[p].waves[w].gate, since: since) {
+                case .holding:
+                    return
+                case .failed(let metric, let value):
+                    // The wave's moves are done; nothing to undo: the run pauses before the next.
+                    notice(.waveGateFailed(phase: plan.phases[p].name, wave: w, metric: metric, value: value))
+                    pause("gate after wave \(w) of phase \(plan.phases[p].name) failed on \(metric.rawValue)")
+                    return
+                case .passed:
+                    notice(.waveGatePassed(phase: plan.phases[p].name, wave: w))
+                    enterWave(p, w + 1)
+                }
             }
         }
         preconditionFailure("the run did not settle within \(passesMax) passes")
@@ -154,6 +178,7 @@ extension MigrationEngine {
         case .notStarted, .finished, .abortRollingBack: return false
         case .step(_, _, .applying(.awaiting)), .step(_, _, .rollingBack(.awaiting?)): return false
         case .step, .waves: return !active.contains { repositories[$0].stage.isBusy }
+        case .waveSoaking: return true
         }
     }
 
@@ -163,7 +188,7 @@ extension MigrationEngine {
     func evaluateGate(_ gate: Gate?, since: EngineInstant) -> GateVerdict {
         guard let gate else { return .passed }
         let end = since + gate.soak
-        let judged = gate.checks.map { judgedValues($0.metric, window: $0.metric.isRatio ? gate.window : nil, from: since, to: end) }
+        let judged = gate.checks.map { judgedValues($0.metric, window: $0.metric.isRatio ? gate.window : nil, from: since, to: end, ended: now >= end) }
         for (check, values) in zip(gate.checks, judged) {
             if let bad = values.first(where: { !check.metric.holds($0, limit: check.limit) }) { return .failed(check.metric, bad) }
         }
@@ -174,8 +199,10 @@ extension MigrationEngine {
 
     /// The values a check judges: each sample of `metric` measured in [from, to], or with a
     /// window each full trailing window's count-weighted mean, ending at each such sample at
-    /// or after from + window. Two pointers over the samples in time order: O(n log n).
-    func judgedValues(_ metric: MetricKind, window: EngineDuration?, from: EngineInstant, to: EngineInstant) -> [Double] {
+    /// or after from + window, and once the soak has `ended` the window ending at `to` (so a
+    /// soak as long as its window, whose samples fall between the instants, is judged once).
+    /// Two pointers over the samples in time order: O(n log n).
+    func judgedValues(_ metric: MetricKind, window: EngineDuration?, from: EngineInstant, to: EngineInstant, ended: Bool) -> [Double] {
         let inSoak = samples.filter { $0.metric == metric && $0.measuredAt >= from && $0.measuredAt <= to }
         guard let window else { return inSoak.map(\.value) }
         let ordered = inSoak.enumerated().sorted { ($0.element.measuredAt, $0.offset) < ($1.element.measuredAt, $1.offset) }.map(\.element)
@@ -197,6 +224,11 @@ extension MigrationEngine {
             // samples measured at one instant.
             let last = i + 1 == ordered.count || ordered[i + 1].measuredAt != s.measuredAt
             if last && s.measuredAt >= from + window && weight > 0 { judged.append(weighted / weight) }
+        }
+        if ended {
+            let last = ordered.filter { $0.measuredAt + window > to }
+            let weight = last.reduce(0) { $0 + ($1.count ?? 1) }
+            if weight > 0 { judged.append(last.reduce(0) { $0 + $1.value * ($1.count ?? 1) } / weight) }
         }
         return judged
     }
@@ -222,7 +254,10 @@ extension MigrationEngine {
 
     mutating func recordSample(_ sample: MetricSample) {
         // Only a soaking gate reads samples; keeping others would grow without bound.
-        guard case .step(_, _, .soaking) = run else { return }
+        switch run {
+        case .step(_, _, .soaking), .waveSoaking: break
+        case .notStarted, .step, .waves, .abortRollingBack, .finished: return
+        }
         samples.append(sample)
     }
 
@@ -237,7 +272,7 @@ extension MigrationEngine {
             run = .step(phase: p, step: s, .rollingBack(nil))
         case .abortRollingBack(.awaiting):
             finish(aborted: true)
-        case .notStarted, .step, .waves, .abortRollingBack, .finished:
+        case .notStarted, .step, .waves, .waveSoaking, .abortRollingBack, .finished:
             ignored("weightsApplied answers no setWeights")
         }
     }
@@ -270,7 +305,7 @@ extension MigrationEngine {
             } else {
                 run = .abortRollingBack(retry)
             }
-        case .notStarted, .step, .waves, .abortRollingBack, .finished:
+        case .notStarted, .step, .waves, .waveSoaking, .abortRollingBack, .finished:
             ignored("weights error answers no setWeights")
         }
     }
@@ -286,7 +321,7 @@ extension MigrationEngine {
         case .abortRollingBack(.retryAt(let t)) where t <= now:
             run = .abortRollingBack(.awaiting)
             emit(.setWeights(plan.initialWeights))
-        case .notStarted, .step, .waves, .abortRollingBack, .finished:
+        case .notStarted, .step, .waves, .waveSoaking, .abortRollingBack, .finished:
             break
         }
     }
@@ -300,8 +335,12 @@ extension MigrationEngine {
             guard pauseReason != nil else { return ignored("resume while running") }
             pauseReason = nil
             notice(.resumed)
-            // A step resumed after a pause is applied and soaked afresh.
+            // A step resumed after a pause is applied and soaked afresh; a wave's gate soaks afresh.
             if case .step(let p, let s, .soaking) = run { applyStep(p, s) }
+            if case .waveSoaking(let p, let w, _) = run {
+                run = .waveSoaking(phase: p, wave: w, since: now)
+                samples = []
+            }
         case .abort:
             guard !aborting else { return ignored("abort while aborting") }
             aborting = true
@@ -309,8 +348,6 @@ extension MigrationEngine {
         }
     }
 
-    /// The earliest instant after now at which something is due; nil when only an input can
-    /// move the engine.
     /// The earliest instant after `now` the engine waits for. Drops the timers whose stage
     /// moved on; keeps those already due for the next answer's pass (`overdue`).
     mutating func nextDeadline() -> EngineInstant? {
@@ -331,6 +368,8 @@ extension MigrationEngine {
         switch run {
         case .step(let p, let s, .soaking(let since)) where pauseReason == nil:
             if let gate = plan.phases[p].steps[s].gate { consider(since + gate.soak) }
+        case .waveSoaking(let p, let w, let since) where pauseReason == nil:
+            if let gate = plan.phases[p].waves[w].gate { consider(since + gate.soak) }
         case .step(_, _, .applying(.retryAt(let t))) where pauseReason == nil: consider(t)
         case .step(_, _, .rollingBack(.retryAt(let t)?)), .abortRollingBack(.retryAt(let t)): consider(t)
         case .waves:
@@ -338,7 +377,7 @@ extension MigrationEngine {
             if (pendingLeft || startsWaiting) && pauseReason == nil && !aborting && !inMaintenanceWindow {
                 for w in plan.maintenanceWindows { consider(w.start) }
             }
-        case .notStarted, .step, .abortRollingBack, .finished: break
+        case .notStarted, .step, .waveSoaking, .abortRollingBack, .finished: break
         }
         return next
     }

@@ -117,7 +117,7 @@ public struct MigrationEngine: Sendable {
     public var isFinished: Bool {
         switch run {
         case .finished: true
-        case .notStarted, .step, .waves, .abortRollingBack: false
+        case .notStarted, .step, .waves, .waveSoaking, .abortRollingBack: false
         }
     }
 

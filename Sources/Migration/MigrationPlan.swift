@@ -63,15 +63,12 @@ public struct MigrationPlan: Codable, Sendable, Equatable {
             s += "|phase:\(phase.name)"
             for step in phase.steps {
                 s += "|step:\(step.weights.map { "\($0.storage.name)=\($0.weight)" }.joined(separator: ","))"
-                if let gate = step.gate {
-                    s += ";gate:\(gate.soak.milliseconds):\(gate.onFailure.rawValue)"
-                    // Only when set, so plans without windows keep their ids.
-                    if let window = gate.window { s += ":window\(window.milliseconds)" }
-                    for check in gate.checks { s += ";\(check.metric.rawValue)\(check.limit)" }
-                }
+                if let gate = step.gate { s += gate.canonicalDescription }
             }
             for wave in phase.waves {
                 s += "|wave"
+                // Only when set, so plans without wave gates keep their ids.
+                if let gate = wave.gate { s += gate.canonicalDescription }
                 for m in wave.moves {
                     s += ";\(m.repository.value),\(m.kind.rawValue),\(m.source.name),\(m.destination?.name ?? "-"),\(m.sizeBytes)"
                 }
@@ -110,10 +107,12 @@ public struct MigrationPlan: Codable, Sendable, Equatable {
     }
 
     /// A wave: moves started in plan order; the next wave starts when every repository of this
-    /// one is done or given up.
+    /// one is done or given up and its gate, if any, has held for its soak from then. A wave's
+    /// gate that fails pauses the run: its moves are done, so there is no weight to roll back.
     public struct Wave: Codable, Sendable, Equatable {
         public var moves: [Move]
-        public init(moves: [Move]) { self.moves = moves }
+        public var gate: Gate?
+        public init(moves: [Move], gate: Gate? = nil) { self.moves = moves; self.gate = gate }
     }
 
     public struct Move: Codable, Sendable, Equatable {
@@ -154,7 +153,8 @@ public struct StorageWeight: Codable, Sendable, Equatable {
 ///
 /// Without a `window` each sample is judged alone. With one, a ratio (apdex, error ratio) is
 /// judged over every trailing window that fits in the soak: the samples measured in
-/// (t − window, t], weighted by the requests behind each, at every sample's t ≥ start + window.
+/// (t − window, t], weighted by the requests behind each, at every sample's t ≥ start + window
+/// and at the soak's end.
 /// That is the SLO's ratio over the window's summed counts, as GitLab's burn-rate alerts read
 /// their 1 h ratios (runbooks, rules-jsonnet service-component-alerts: `ratio_1h` against
 /// `burnrate_1h` = 14.4). Gauges (replication lag, disk fill) are judged sample by sample.
@@ -170,6 +170,14 @@ public struct Gate: Codable, Sendable, Equatable {
         self.soak = soak
         self.onFailure = onFailure
         self.window = window
+    }
+
+    var canonicalDescription: String {
+        var s = ";gate:\(soak.milliseconds):\(onFailure.rawValue)"
+        // Only when set, so plans without windows keep their ids.
+        if let window { s += ":window\(window.milliseconds)" }
+        for check in checks { s += ";\(check.metric.rawValue)\(check.limit)" }
+        return s
     }
 }
 

@@ -177,3 +177,60 @@ struct WindowedGateTests {
         #expect(end.contains(.notice(.gateFailed(phase: "gprd", step: 0, metric: .errorRatioMax, value: nil))))
     }
 }
+
+/// Goal: a wave's gate holds the next wave for its soak from the moment the wave settled, and a
+/// violation there pauses the run (nothing to roll back: the moves are done). Method: two
+/// repositories in two waves, the phase's gate (apdex ≥ 0.9, 10 min soak) on each wave, no
+/// weight steps, samples every minute for two hours. By hand: with good samples the second
+/// repository's look-up comes 10 min after the first wave's last answer (its last poll plus
+/// the answer's latency, under 1 s); with bad samples the run pauses after the first wave and
+/// never looks the second repository up.
+struct WaveGateTests {
+    func plan() -> MigrationPlan {
+        var plan = drainPlan(count: 2)
+        let gate = Gate(checks: [GateCheck(.apdexMin, 0.9)], soak: .minutes(10), onFailure: .pause)
+        let moves = plan.phases[0].waves[0].moves
+        plan.phases[0].waves = [.init(moves: [moves[0]], gate: gate), .init(moves: [moves[1]], gate: gate)]
+        return plan
+    }
+
+    func samples(apdex: Double) -> [(EngineInstant, EngineInput)] {
+        stride(from: 60.0, through: 7200, by: 60).map { (seconds($0), .metricSample(.apdexMin, value: apdex, measuredAt: seconds($0))) }
+    }
+
+    @Test func theNextWaveWaitsForTheSoak() {
+        let (engine, driver) = runDrain(plan(), injected: samples(apdex: 0.95))
+        #expect(engine.isFinished)
+        #expect(driver.notices.filter { if case .waveGatePassed = $0 { true } else { false } } == [.waveGatePassed(phase: "gprd", wave: 0), .waveGatePassed(phase: "gprd", wave: 1)])
+        let lookUps = driver.times(isLookUp), polls = driver.times(isPoll).filter { $0 < lookUps[1] }
+        let gap = lookUps[1].milliseconds - polls.last!.milliseconds
+        #expect(gap >= 600_000 && gap < 601_000, "second look-up \(gap) ms after the first wave's last poll")
+    }
+
+    @Test func aFailingWaveGatePausesBeforeTheNextWave() {
+        let (engine, driver) = runDrain(plan(), injected: samples(apdex: 0.5))
+        #expect(engine.isPaused && !engine.isFinished)
+        #expect(driver.notices.contains(.waveGateFailed(phase: "gprd", wave: 0, metric: .apdexMin, value: 0.5)))
+        #expect(driver.times(isLookUp).count == 1, "the second wave never starts")
+    }
+}
+
+/// Goal: a soak as long as its window is judged once, at its end, though no sample falls on
+/// that instant. Method: a 5 min soak and window from 2 s, samples at whole minutes 1...5
+/// (60 s ... 300 s, all before the soak's end at 302 s), error ratios 0 but one of 0.04 over
+/// the same 100 requests: the end's window (2 s, 302 s] holds all five, 0.04 / 5 = 0.008.
+@Test func aSoakAsLongAsItsWindowIsJudgedAtItsEnd() {
+    let gate = Gate(checks: [GateCheck(.errorRatioMax, 0.01)], soak: .minutes(5), onFailure: .pause, window: .minutes(5))
+    for (bad, passes) in [(0.04, true), (0.06, false)] {
+        var engine = try! MigrationEngine(plan: drainPlan(count: 1, steps: [.init(weights: after, gate: gate)]))
+        _ = engine.receive(.start, at: ms(0))
+        _ = engine.receive(.weightsApplied, at: ms(2000))
+        for k in 1...5 {
+            let at = ms(Int64(k) * 60_000)
+            _ = engine.receive(.metricSample(.errorRatioMax, value: k == 3 ? bad : 0, measuredAt: at, count: 100), at: at)
+        }
+        let end = engine.receive(.tick, at: ms(302_000))
+        #expect(end.contains(.notice(.gatePassed(phase: "gprd", step: 0))) == passes)
+        #expect(end.contains(.notice(.gateFailed(phase: "gprd", step: 0, metric: .errorRatioMax, value: bad / 5))) == !passes)
+    }
+}
