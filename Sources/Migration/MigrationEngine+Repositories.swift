@@ -24,11 +24,10 @@ extension MigrationEngine {
                 indexByMove[m] = i
             }
         }
-        let (o1, o2) = old.requestInstants
-        for t in [new.requestInstants.0, new.requestInstants.1] {
-            // An instant the old stage carried has its entry already.
-            if let t, t != o1, t != o2 { requestTimers.push(t, i) }
-        }
+        let (o1, o2) = old.requestInstants, (n1, n2) = new.requestInstants
+        // An instant the old stage carried has its entry already.
+        if let t = n1, t != o1, t != o2 { requestTimers.push(t, i) }
+        if let t = n2, t != o1, t != o2 { requestTimers.push(t, i) }
         if let t = new.waitsUntil, t != old.waitsUntil { waitTimers.push(t, i) }
         if (old.waitsUntil == nil) != (new.waitsUntil == nil) { waitingCount += new.waitsUntil == nil ? -1 : 1 }
         if oldRank == 0 && newRank >= 1 { insertActive(i) }
@@ -39,15 +38,19 @@ extension MigrationEngine {
         repositories[i].stage = new
     }
 
+    /// Where `i` stands, or would be inserted, in the sorted `indices`.
+    static func sortedPosition(of i: Int, in indices: [Int]) -> Int {
+        var lo = 0, hi = indices.count
+        while lo < hi { let mid = (lo + hi) / 2; if indices[mid] < i { lo = mid + 1 } else { hi = mid } }
+        return lo
+    }
+
     mutating func insertActive(_ i: Int) {
-        var lo = 0, hi = active.count
-        while lo < hi { let mid = (lo + hi) / 2; if active[mid] < i { lo = mid + 1 } else { hi = mid } }
-        active.insert(i, at: lo)
+        active.insert(i, at: Self.sortedPosition(of: i, in: active))
     }
 
     mutating func removeActive(_ i: Int) {
-        var lo = 0, hi = active.count
-        while lo < hi { let mid = (lo + hi) / 2; if active[mid] < i { lo = mid + 1 } else { hi = mid } }
+        let lo = Self.sortedPosition(of: i, in: active)
         precondition(lo < active.count && active[lo] == i)
         active.remove(at: lo)
     }
@@ -269,20 +272,19 @@ extension MigrationEngine {
         }
     }
 
-    /// Sends the repository requests that are due: retries, polls, and `failMove` for moves past
-    /// their deadline. Polls and failures go on while paused or aborting.
     /// Moves the waits that have ended into `readyToStart`, in index order.
     mutating func takeEndedWaits() {
         while let top = waitTimers.top, top.at <= now {
             waitTimers.pop()
             guard repositories[top.repository].stage.waitsUntil == top.at else { continue }
-            var lo = 0, hi = readyToStart.count
-            while lo < hi { let mid = (lo + hi) / 2; if readyToStart[mid] < top.repository { lo = mid + 1 } else { hi = mid } }
+            let lo = Self.sortedPosition(of: top.repository, in: readyToStart)
             if lo == readyToStart.count || readyToStart[lo] != top.repository { readyToStart.insert(top.repository, at: lo) }
         }
     }
 
-    /// Fires every request whose instant has come, in the plan's order (repository index).
+    /// Sends the repository requests that are due, in the plan's order (repository index):
+    /// retries, polls, and `failMove` for moves past their deadline. Polls and failures go on
+    /// while paused or aborting.
     mutating func fireDueRequests() {
         var due = overdue
         overdue = []

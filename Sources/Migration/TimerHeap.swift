@@ -12,7 +12,6 @@ struct TimerHeap: Sendable {
     }
 
     var top: Entry? { items.first }
-    var count: Int { items.count }
 
     mutating func push(_ at: EngineInstant, _ repository: Int) {
         items.append(Entry(at: at, repository: repository))
@@ -50,11 +49,8 @@ extension Stage {
     /// Whether the engine must act at `t` for this stage: a retry, a move's deadline or its
     /// next poll (a waiting stage's end is kept apart, `waitTimers`).
     func awaitsRequest(at t: EngineInstant) -> Bool {
-        switch self {
-        case .lookingUp(.retryAt(let u)), .clearingReadOnly(.retryAt(let u)): u == t
-        case .moving(let p), .failing(let p): p.deadline == t || p.poll == .retryAt(t)
-        case .lookingUp, .clearingReadOnly, .scheduling, .waiting, .pending, .done, .givenUp: false
-        }
+        let (a, b) = requestInstants
+        return a == t || b == t
     }
 
     /// The instants `awaitsRequest` answers true for.
