@@ -26,6 +26,7 @@ import Testing
                 == "p.yaml:4: gate.window: a gate's window is at most its soak (30.0 min), got 1.0 h")
         #expect(parseError("drain: {from: [a], to: [b]}\nphases:\n  - {name: x, gate: {window: 5m}}\n")?.description
                 == "p.yaml:3: phases[0].gate.window: a gate's window is at most its soak (0.0 s), got 5.0 min")
+        #expect(parseError("drain: {from: [a], to: [b]}\nmoveTimeout: 0s\n")?.description == "p.yaml:2: moveTimeout: a duration above 0, got 0.0")
         let policy = try Policy.parse("drain: {from: [a], to: [b]}\ngate: {errorRatioMax: 0.0072, soak: 2h, window: 1h}\n", file: "p.yaml")
         #expect(policy.gate?.windowSeconds == 3600 && policy.gate?.soakSeconds == 7200)
     }
