@@ -30,7 +30,8 @@ public struct MigrationOutcome: Sendable {
     /// switch or failure, and a flag left set after a failure until it was cleared), counting
     /// the ones still read-only at the end as ending then.
     public var maxReadOnlySeconds: Double
-    /// The repositories still read-only at the end (the plan's ids, sorted).
+    /// The repositories left read-only at the end, with no move in flight to make them
+    /// writable (`World.repositoriesLeftReadOnly`; the plan's ids, sorted).
     public var repositoriesLeftReadOnly: [Migration.RepositoryID]
     public var phases: [PhaseTiming]
     public var gateFailures: Int
@@ -241,7 +242,7 @@ public struct MigrationRun {
             movesFinished: outcome.movesFinished, movesFailed: outcome.movesFailed, movesTimedOut: outcome.movesTimedOut,
             repositoriesGivenUp: outcome.givenUp, sourcesLeftBehind: outcome.leftBehind, bytesMoved: outcome.bytesMoved,
             maxReadOnlySeconds: world.readOnlyClock.readOnlySecondsMax(at: end),
-            repositoriesLeftReadOnly: world.readOnlyClock.repositoriesReadOnly.map { driver!.repositoryIDs[$0] }.sorted(),
+            repositoriesLeftReadOnly: world.repositoriesLeftReadOnly.map { driver!.repositoryIDs[$0] }.sorted(),
             phases: outcome.phases, gateFailures: outcome.gateFailures, pausedBecause: engine!.isPaused ? outcome.pausedBecause : nil,
             report: world.report(at: end),
             samples: outcome.samples, submittedRPCs: outcome.submitted, simulatedSeconds: end.seconds,

@@ -33,6 +33,17 @@ public struct ReadOnlyClock: Sendable, Equatable {
 }
 
 extension World {
+    /// The repositories left read-only: read-only now with no move under way that will set them
+    /// writable again. A move that failed before `started` leaves its repository so until an
+    /// operator (or the engine) clears it (gitlab#385309). A repository whose move is still
+    /// in flight when a run ends is not left read-only: its move ends it. O(read-only + moves
+    /// under way).
+    public var repositoriesLeftReadOnly: [Int] {
+        var held = Set<Int>()
+        for m in activeMoves where !moves[m].move.state.isTerminal { held.insert(moves[m].move.repository) }
+        return readOnlyClock.repositoriesReadOnly.filter { !held.contains($0) }
+    }
+
     /// Sets a repository's read-only flag and times how long it stays set; the caller
     /// re-evaluates whether the repository takes writes (`refreshAvailability`).
     mutating func setReadOnly(_ r: Int, _ flag: Bool, _ now: SimTime) {

@@ -87,15 +87,48 @@ struct LoadState {
     /// Tabulates node `n`'s expectations from its figures, `cores` its cores.
     mutating func tabulate(node n: Int, cores: Int) {
         let c = Double(cores)
-        func table(_ mean: Double, _ f: (Int) -> Double) -> [Double] {
-            (0..<Self.tabulated).map { s in Self.expectation(mean: mean) { f(s + $0) } }
-        }
         // s = 0 is never read for the inverse (a flow counts itself); 1/0 stays out of the sums.
         let inverse = { (j: Int) in j == 0 ? 0 : 1 / Double(j) }
-        readerInverse[n] = table(diskReaders[n], inverse)
-        writerInverse[n] = table(diskWriters[n], inverse)
-        coreShare[n] = table(busyCores[n]) { $0 == 0 ? 1 : min(1, c / Double($0)) }
-        coreStretch[n] = table(busyCores[n]) { max(1, Double($0) / c) }
+        readerInverse[n] = Self.table(PoissonTerms(mean: diskReaders[n]), inverse)
+        writerInverse[n] = Self.table(PoissonTerms(mean: diskWriters[n]), inverse)
+        let busy = PoissonTerms(mean: busyCores[n])
+        coreShare[n] = Self.table(busy) { $0 == 0 ? 1 : min(1, c / Double($0)) }
+        coreStretch[n] = Self.table(busy) { max(1, Double($0) / c) }
+    }
+
+    /// E[f(s + J)] for s = 0 ..< `tabulated`, each as `expectation` sums it, over one list of
+    /// terms: the terms and where they stop do not depend on f or s, so they are worked out
+    /// once per mean and not once per entry.
+    static func table(_ terms: PoissonTerms, _ f: (Int) -> Double) -> [Double] {
+        (0..<tabulated).map { s in
+            guard let p = terms.probabilities else { return expectation(mean: terms.mean) { f(s + $0) } }
+            var sum = 0.0
+            for j in p.indices { sum += p[j] * f(s + j) }
+            return sum / terms.mass
+        }
+    }
+
+    /// The Poisson probabilities `expectation` sums over for `mean`, and their total; nil for
+    /// the means it does not sum (0, or above 400).
+    struct PoissonTerms {
+        let mean: Double
+        var probabilities: [Double]?
+        var mass = 0.0
+
+        init(mean: Double) {
+            self.mean = mean
+            guard mean > 0 && mean <= 400 else { return }
+            var terms: [Double] = []
+            var p = exp(-mean), j = 0
+            while true {
+                terms.append(p)
+                mass += p
+                if mass > 1 - 1e-12 || (Double(j) > mean && p < 1e-15) { break }
+                j += 1
+                p *= mean / Double(j)
+            }
+            probabilities = terms
+        }
     }
 
     /// E[f(s + J)] from `table` when s is tabulated, else summed.

@@ -135,6 +135,8 @@ public struct World: DiscreteEventModel {
     public internal(set) var orphanedBytes: [Double]
     /// The next repository the per-event invariant check visits.
     var invariantCursor = 0
+    /// Events left before the shared invariants are checked again (`checkInvariants(after:)`).
+    var sharedInvariantCountdown = 0
     var sidekiq: Server<Int>
     /// `repository_storages_weighted`, by GitLab storage index; the admin API changes it.
     public internal(set) var weights: [Int]

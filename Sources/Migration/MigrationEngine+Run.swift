@@ -373,8 +373,9 @@ extension MigrationEngine {
         case .step(_, _, .applying(.retryAt(let t))) where pauseReason == nil: consider(t)
         case .step(_, _, .rollingBack(.retryAt(let t)?)), .abortRollingBack(.retryAt(let t)): consider(t)
         case .waves:
-            let pendingLeft = pendingQueues.indices.contains { pendingHeads[$0] < pendingQueues[$0].count }
-            if (pendingLeft || startsWaiting) && pauseReason == nil && !aborting && !inMaintenanceWindow {
+            // The queues are scanned last: outside a maintenance window only.
+            if pauseReason == nil && !aborting && !inMaintenanceWindow
+                && (startsWaiting || pendingQueues.indices.contains { pendingHeads[$0] < pendingQueues[$0].count }) {
                 for w in plan.maintenanceWindows { consider(w.start) }
             }
         case .notStarted, .step, .waveSoaking, .abortRollingBack, .finished: break

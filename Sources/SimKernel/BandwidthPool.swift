@@ -11,10 +11,15 @@ import Darwin
 /// 6.5.2): all unfrozen flows grow at the same pace until a resource saturates or a flow reaches
 /// its cap; those flows freeze and the rest keep growing. Rates are recomputed whenever a flow
 /// starts or ends or a capacity changes, and between recomputations every flow drains at a
-/// constant rate, so its completion time is exact: remaining bytes / rate. Flows that share no
-/// resource, directly or through other flows, do not affect each other's max-min rates, so a
-/// change recomputes only the connected set of flows and resources it touches: a fleet of
-/// hundreds of nodes with dozens of copies pays for one copy's neighbours, not for all.
+/// constant rate, so its completion time is exact: remaining bytes / rate.
+///
+/// What a change costs. A flow only bottlenecks on a saturated resource, so a capped flow that
+/// starts where every resource keeps room runs at its cap, and a flow that ends where every
+/// resource had room (or a capacity that changes on one with room before and after) changes no
+/// other rate: O(its resources). Otherwise only the flows connected to the change (through
+/// shared resources, transitively) are refilled, with their saturation levels in a heap:
+/// O(flows × resources per flow + resources × log). A fleet of hundreds of nodes with
+/// hundreds of capped copies mostly pays for one copy's resources.
 ///
 /// Protocol with the event loop: after any change, `nextCompletion()` gives the earliest
 /// completion time and the pool's `version`; the model schedules an event carrying both. When
@@ -51,6 +56,8 @@ public struct BandwidthPool: Sendable {
     var scratch = Scratch()
     /// The active flows' slots crossing each resource (in no particular order).
     var flowsOn: [[Int]] = []
+    /// Each resource's capacity less its flows' rates.
+    var residual: [Double] = []
 
     public init() {}
 
@@ -61,6 +68,7 @@ public struct BandwidthPool: Sendable {
         names.append(name)
         bytesThrough.append(0)
         flowsOn.append([])
+        residual.append(capacity)
         return ResourceID(index: capacities.count - 1)
     }
 
@@ -74,15 +82,21 @@ public struct BandwidthPool: Sendable {
     /// changed: a model that refreshes shares on every request stays cheap while they hold.
     public mutating func setCapacities(_ changes: (ResourceID, Double)..., at now: SimTime) {
         var changed: [Int] = []
+        var slackOnly = true
         for (r, capacity) in changes {
             precondition(capacity >= 0 && capacity.isFinite, "\(names[r.index]): capacity must be finite and ≥ 0, got \(capacity)")
-            if capacities[r.index] != capacity {
+            let old = capacities[r.index]
+            if old != capacity {
                 if changed.isEmpty { advance(to: now) }
                 changed.append(r.index)
+                // A resource with room before and after bottlenecks no flow either way.
+                slackOnly = slackOnly && hasRoom(r.index, beyond: 0) && residual[r.index] + (capacity - old) > Self.saturation * capacity
+                residual[r.index] += capacity - old
                 capacities[r.index] = capacity
             }
         }
-        if !changed.isEmpty { recompute(around: changed, flows: []) }
+        if changed.isEmpty { return }
+        if slackOnly { version &+= 1 } else { recompute(around: changed, flows: []) }
     }
 
     /// Starts a flow of `bytes` through `resources` (each used once), capped at `capBytesPerSecond`.
@@ -102,7 +116,15 @@ public struct BandwidthPool: Sendable {
         flows[slot] = Flow(resources: resources.map(\.index), cap: cap, remaining: bytes, total: bytes, generation: generations[slot])
         for r in resources { flowsOn[r.index].append(slot) }
         activeFlows += 1
-        recompute(around: resources.map(\.index), flows: [slot])
+        if cap.isFinite && resources.allSatisfy({ hasRoom($0.index, beyond: cap) }) {
+            // Room for the flow at its cap on every resource it crosses: it runs at its cap and
+            // every other flow keeps its rate (none is bottlenecked on a resource with room).
+            flows[slot]!.rate = cap
+            for r in resources { residual[r.index] -= cap }
+            version &+= 1
+        } else {
+            recompute(around: resources.map(\.index), flows: [slot])
+        }
         return FlowID(slot: slot, generation: generations[slot])
     }
 
@@ -111,8 +133,7 @@ public struct BandwidthPool: Sendable {
     public mutating func cancel(_ id: FlowID, at now: SimTime) -> Double {
         advance(to: now)
         guard let f = flow(id) else { return 0 }
-        remove(id.slot)
-        recompute(around: f.resources, flows: [])
+        if remove(id.slot) { version &+= 1 } else { recompute(around: f.resources, flows: []) }
         return Swift.max(0, f.remaining)
     }
 
@@ -143,11 +164,10 @@ public struct BandwidthPool: Sendable {
             // its rate, or a relative 1e-12 of its size.
             if f.remaining <= Swift.max(f.rate * 1e-9, f.total * 1e-12) {
                 done.append(FlowID(slot: slot, generation: f.generation))
-                freed += f.resources
-                remove(slot)
+                if !remove(slot) { freed += f.resources }
             }
         }
-        if !done.isEmpty { recompute(around: freed, flows: []) }
+        if !freed.isEmpty { recompute(around: freed, flows: []) } else if !done.isEmpty { version &+= 1 }
         return done
     }
 
@@ -181,25 +201,49 @@ public struct BandwidthPool: Sendable {
         return f
     }
 
-    private mutating func remove(_ slot: Int) {
-        for r in flows[slot]!.resources {
+    /// Below this share of its capacity left, a resource counts as saturated.
+    static let saturation = 1e-9
+
+    /// Whether `r` keeps room after `more` bytes per second: a resource with room bottlenecks
+    /// no flow.
+    func hasRoom(_ r: Int, beyond more: Double) -> Bool {
+        residual[r] - more > Self.saturation * capacities[r]
+    }
+
+    /// Takes a flow out. Returns true when every other flow keeps its rate: every resource it
+    /// crossed had room, so none bottlenecked a flow, and now has more. Otherwise the caller
+    /// recomputes around its resources.
+    private mutating func remove(_ slot: Int) -> Bool {
+        let f = flows[slot]!
+        var unchanged = true
+        for r in f.resources {
             let i = flowsOn[r].firstIndex(of: slot)!
             flowsOn[r].swapAt(i, flowsOn[r].count - 1)
             flowsOn[r].removeLast()
+            unchanged = unchanged && hasRoom(r, beyond: 0)
         }
+        if unchanged { for r in f.resources { residual[r] += f.rate } }
         flows[slot] = nil
         freeSlots.append(slot)
         activeFlows -= 1
+        return unchanged
     }
 
     /// Progressive filling over the flows connected to `resources` and `seeds` (through shared
     /// resources, transitively): every other flow keeps its rate, which the change cannot
-    /// alter. Every iteration freezes at least one flow, so it ends after at most as many
-    /// iterations as there are flows. The working arrays are kept between calls.
+    /// alter. The working arrays are kept between calls.
+    ///
+    /// All unfrozen flows share one level, their common rate. A resource saturates at the
+    /// level (capacity − frozen flows' rates) / unfrozen flows on it, a capped flow at its cap;
+    /// both sit in a min-heap, and the lowest one freezes its flows at that level. A freeze
+    /// only raises the level at which the flow's other resources saturate, so a resource's
+    /// entry is a lower bound: popped, its level is worked out afresh, and if it has risen it
+    /// goes back in at the new level. Each flow freezes once and touches only counters:
+    /// O(flows × resources per flow + pops × log), where filling pass by pass cost flows ×
+    /// distinct levels.
     mutating func recompute(around resources: [Int], flows seeds: [Int]) {
         version &+= 1
-        if scratch.residual.count != capacities.count {
-            scratch.residual = capacities
+        if scratch.unfrozenOn.count != capacities.count {
             scratch.unfrozenOn = [Int](repeating: 0, count: capacities.count)
             scratch.resourceSeen = [Bool](repeating: false, count: capacities.count)
         }
@@ -222,51 +266,71 @@ public struct BandwidthPool: Sendable {
                 for r in flows[slot]!.resources where !scratch.resourceSeen[r] { scratch.resourceSeen[r] = true; scratch.involved.append(r) }
             }
         }
-        for r in scratch.involved { scratch.resourceSeen[r] = false; scratch.residual[r] = capacities[r] }
-        // Slot order, as a whole-pool pass would take them.
-        scratch.unfrozen.sort()
+        // From here `flowSeen` marks the component's flows not yet frozen.
+        scratch.levels.removeAll(keepingCapacity: true)
+        for r in scratch.involved { scratch.resourceSeen[r] = false; residual[r] = capacities[r] }
         for slot in scratch.unfrozen {
-            scratch.flowSeen[slot] = false
             flows[slot]!.rate = 0
             for r in flows[slot]!.resources { scratch.unfrozenOn[r] += 1 }
+            let cap = flows[slot]!.cap
+            if cap.isFinite { scratch.levels.push(Level(level: cap, tag: -(slot + 1))) }
         }
-        var iterations = 0
-        while !scratch.unfrozen.isEmpty {
-            iterations += 1
-            precondition(iterations <= flows.count + 1, "progressive filling did not converge")
-            var delta = Double.infinity
-            for r in scratch.involved where scratch.unfrozenOn[r] > 0 { delta = Swift.min(delta, scratch.residual[r] / Double(scratch.unfrozenOn[r])) }
-            for slot in scratch.unfrozen { let f = flows[slot]!; delta = Swift.min(delta, f.cap - f.rate) }
-            delta = Swift.max(0, delta)
-            for slot in scratch.unfrozen {
-                flows[slot]!.rate += delta
-                for r in flows[slot]!.resources { scratch.residual[r] -= delta }
-            }
-            scratch.still.removeAll(keepingCapacity: true)
-            for slot in scratch.unfrozen {
-                let f = flows[slot]!
-                let atCap = f.rate >= f.cap * (1 - 1e-12)
-                let saturated = f.resources.contains { scratch.residual[$0] <= capacities[$0] * 1e-12 }
-                if atCap || saturated {
-                    for r in f.resources { scratch.unfrozenOn[r] -= 1 }
-                } else {
-                    scratch.still.append(slot)
+        for r in scratch.involved where scratch.unfrozenOn[r] > 0 {
+            scratch.levels.push(Level(level: residual[r] / Double(scratch.unfrozenOn[r]), tag: r))
+        }
+        var level = 0.0
+        var left = scratch.unfrozen.count
+        while left > 0 {
+            guard let next = scratch.levels.pop() else { preconditionFailure("progressive filling ran out of levels with \(left) flows unfrozen") }
+            if next.tag >= 0 {
+                // A resource saturates: every flow still growing on it stops here.
+                let r = next.tag
+                guard scratch.unfrozenOn[r] > 0 else { continue }
+                let now = Swift.max(level, residual[r] / Double(scratch.unfrozenOn[r]))
+                if now > next.level {
+                    scratch.levels.push(Level(level: now, tag: r))
+                    continue
                 }
+                level = now
+                for slot in flowsOn[r] where scratch.flowSeen[slot] { freeze(slot, at: level); left -= 1 }
+            } else {
+                // A flow reaches its cap.
+                let slot = -next.tag - 1
+                guard scratch.flowSeen[slot] else { continue }
+                level = Swift.max(level, next.level)
+                freeze(slot, at: level)
+                left -= 1
             }
-            swap(&scratch.unfrozen, &scratch.still)
         }
         // Every flow froze, so every count is back at zero for the next call.
     }
 
-    /// recompute()'s working arrays: residual capacity and unfrozen flows per resource (indexed
-    /// by resource, meaningful only for `involved`), and the unfrozen flows' slots.
+    /// Fixes a flow's rate at `level`: its resources have that much less to share among fewer.
+    private mutating func freeze(_ slot: Int, at level: Double) {
+        scratch.flowSeen[slot] = false
+        flows[slot]!.rate = level
+        for r in flows[slot]!.resources {
+            scratch.unfrozenOn[r] -= 1
+            residual[r] -= level
+        }
+    }
+
+    /// recompute()'s working arrays: unfrozen flows per resource (indexed by resource,
+    /// meaningful only for `involved`), the unfrozen flows' slots and the saturation levels.
     struct Scratch: Sendable {
         var resourceSeen: [Bool] = []
         var flowSeen: [Bool] = []
-        var residual: [Double] = []
         var unfrozenOn: [Int] = []
         var involved: [Int] = []
         var unfrozen: [Int] = []
-        var still: [Int] = []
+        var levels = MinHeap<Level>()
+    }
+
+    /// A saturation level in the heap, ties broken by tag (a resource's index, or −(slot + 1)
+    /// for a flow's cap) so the order of freezes is the same on every machine.
+    struct Level: Comparable, Sendable {
+        var level: Double
+        var tag: Int
+        static func < (a: Level, b: Level) -> Bool { a.level < b.level || (a.level == b.level && a.tag < b.tag) }
     }
 }

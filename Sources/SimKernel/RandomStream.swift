@@ -82,10 +82,16 @@ public struct RandomStream: Sendable {
         -log(nextOpenUnit()) / rate
     }
 
-    /// Exponential with the given mean, as simulated time.
+    /// Exponential with the given mean, as simulated time, at most `exponentialTimeCap`: with
+    /// a mean of decades a draw can pass the 292 years a SimTime holds, and a time that far is
+    /// as good as never (the cap leaves room to add it to any instant within 146 years).
     @inlinable public mutating func exponentialTime(mean: SimTime) -> SimTime {
-        SimTime(nanoseconds: Int64((-log(nextOpenUnit()) * Double(mean.nanoseconds)).rounded()))
+        let nanoseconds = (-log(nextOpenUnit()) * Double(mean.nanoseconds)).rounded()
+        return nanoseconds < Double(Self.exponentialTimeCap.nanoseconds) ? SimTime(nanoseconds: Int64(nanoseconds)) : Self.exponentialTimeCap
     }
+
+    /// Half the longest SimTime, about 146 years.
+    public static let exponentialTimeCap = SimTime(nanoseconds: Int64.max / 2)
 }
 
 /// The source of every stream in a run: one independent stream per named component,

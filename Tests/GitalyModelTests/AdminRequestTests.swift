@@ -49,7 +49,8 @@ func status(_ sim: inout Simulation<World>, _ r: Int) throws -> RepositoryStatus
 }
 
 /// Goal: read-only time is measured on the scheduler's clock, from the flag's setting to its
-/// clearing, and a flag left set counts up to the end. Method: Sidekiq picks up after 5 s; a
+/// clearing, and a flag left set counts up to the end; a repository counts as left read-only
+/// only once no move in flight holds it. Method: Sidekiq picks up after 5 s; a
 /// move is scheduled at 3 s and failed at 4 s while still `scheduled`, which leaves the
 /// repository read-only (gitlab#385309); an operator clears it at 10 s. By hand: 7 s.
 @Test func readOnlyTimeComesFromTheScheduler() throws {
@@ -59,11 +60,14 @@ func status(_ sim: inout Simulation<World>, _ r: Int) throws -> RepositoryStatus
         preconditionFailure("a move request answers its move")
     }
     sim.run(until: .seconds(4))
+    #expect(sim.model.readOnlyClock.repositoriesReadOnly == [0])
+    #expect(sim.model.repositoriesLeftReadOnly.isEmpty, "read-only under its scheduled move: not left so")
     guard case .move(let move) = try World.admin(.failMove(m, reason: "operator"), &sim).result.get() else { preconditionFailure("do_fail! answers the move") }
     #expect(move.state == .failed)
     sim.run(until: .seconds(10))
     #expect(sim.model.readOnlyClock.readOnlySince(0) == .seconds(3))
     #expect(sim.model.readOnlyClock.repositoriesReadOnly == [0])
+    #expect(sim.model.repositoriesLeftReadOnly == [0], "its move failed before started: left read-only")
     #expect(abs(sim.model.readOnlyClock.readOnlySecondsMax(at: sim.now) - 7) < 1e-9, "still read-only: counted up to now")
     _ = try World.admin(.clearReadOnly(RepositoryIndex(0)), &sim).result.get()
     sim.run(until: .seconds(30))

@@ -1,4 +1,5 @@
 import Testing
+import Foundation
 @testable import SimKernel
 
 /// A toy model: each "tick" event of source k schedules the next one after a random delay, and
@@ -110,6 +111,28 @@ struct TickModel: DiscreteEventModel {
 }
 
 @Suite struct RandomStreamTests {
+    /// Goal: an exponential time with a mean of a century (a fault's MTBF at the longest a
+    /// model accepts) never overflows simulated time; a draw past the cap (146 years) is the
+    /// cap, and the rest are unchanged. Method: 20,000 draws with a mean of 100 years; by hand
+    /// P(draw > 146.2 years) = exp(−146.2 / 100) = 0.232, so about 4,640 land on the cap
+    /// (binomial sd 60: within ±300), and the draws below it keep the exponential's shape:
+    /// P(draw < 50 years) = 1 − exp(−0.5) = 0.393 (±0.02).
+    @Test func exponentialTimeWithACenturysMeanStopsAtTheCap() {
+        var r = RandomStream(seed: 11)
+        let mean = SimTime.hours(100 * 8766)
+        let cap = RandomStream.exponentialTimeCap
+        var capped = 0, belowHalf = 0
+        for _ in 0..<20_000 {
+            let t = r.exponentialTime(mean: mean)
+            #expect(t >= .zero && t <= cap)
+            if t == cap { capped += 1 }
+            if t < .hours(50 * 8766) { belowHalf += 1 }
+        }
+        #expect(abs(Double(capped) - 20_000 * exp(-cap.seconds / mean.seconds)) < 300, "\(capped) draws at the cap")
+        #expect(abs(Double(belowHalf) / 20_000 - (1 - exp(-0.5))) < 0.02)
+        #expect(cap + cap > cap, "the cap can be added to an instant below it without overflow")
+    }
+
     /// SplitMix64 from state 0: the first outputs of Vigna's reference splitmix64.c.
     @Test func splitMixMatchesReferenceVector() {
         var s = SplitMix64(state: 0)

@@ -97,52 +97,25 @@ public struct ArrivalFeeder<Source: ArrivalSource> {
     }
 }
 
-/// Extra copies waiting for their turn, ordered by (time, sequence): a binary min-heap.
+/// Extra copies waiting for their turn, ordered by (time, sequence).
 struct CopyHeap {
-    struct Entry {
+    struct Entry: Comparable {
         var sequence: UInt64
         var arrival: Arrival
+        static func < (a: Entry, b: Entry) -> Bool { (a.arrival.time, a.sequence) < (b.arrival.time, b.sequence) }
+        static func == (a: Entry, b: Entry) -> Bool { a.sequence == b.sequence }
     }
-    var items: [Entry] = []
+    var items = MinHeap<Entry>()
     var sequence: UInt64 = 0
 
     var isEmpty: Bool { items.isEmpty }
     var count: Int { items.count }
-    var minTime: SimTime? { items.first?.arrival.time }
-
-    static func less(_ a: Entry, _ b: Entry) -> Bool {
-        (a.arrival.time, a.sequence) < (b.arrival.time, b.sequence)
-    }
+    var minTime: SimTime? { items.min?.arrival.time }
 
     mutating func push(_ a: Arrival) {
-        items.append(Entry(sequence: sequence, arrival: a))
+        items.push(Entry(sequence: sequence, arrival: a))
         sequence += 1
-        var i = items.count - 1
-        while i > 0 {
-            let p = (i - 1) / 2
-            guard Self.less(items[i], items[p]) else { break }
-            items.swapAt(i, p)
-            i = p
-        }
     }
 
-    mutating func pop() -> Arrival? {
-        guard !items.isEmpty else { return nil }
-        let top = items[0].arrival
-        let last = items.removeLast()
-        if !items.isEmpty {
-            items[0] = last
-            var i = 0
-            while true {
-                let l = 2 * i + 1, r = l + 1
-                var m = i
-                if l < items.count && Self.less(items[l], items[m]) { m = l }
-                if r < items.count && Self.less(items[r], items[m]) { m = r }
-                if m == i { break }
-                items.swapAt(i, m)
-                i = m
-            }
-        }
-        return top
-    }
+    mutating func pop() -> Arrival? { items.pop()?.arrival }
 }
