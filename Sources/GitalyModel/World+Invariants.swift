@@ -15,8 +15,8 @@ extension World {
     /// event at a cost independent of the repository count: the repository the event names and
     /// the next few of a rotating sweep (`checkRepository`), and every few events
     /// (`sharedInvariantWork`) every move whose worker has not ended, every storage's use, and
-    /// the RPC slots. Generations never decreasing and never
-    /// passing the repository's are also enforced where they change (`RepositoryRecord`).
+    /// the RPC slots. Generations never decreasing and never passing the repository's are also
+    /// enforced where they change (`RepositoryRecord`).
     mutating func checkInvariants(after event: WorldEvent) {
         switch event {
         case .rpcArrival(let r, _, _), .rpcDone(_, _, let r): checkRepository(Int(r))
