@@ -60,17 +60,7 @@ struct LoadState {
     /// the copies). Past a mean of 400 the spread (√mean) is too small to matter and f(mean)
     /// stands for it; otherwise the sum stops once the mass left is under 1e-12.
     static func expectation(mean: Double, _ f: (Int) -> Double) -> Double {
-        guard mean > 0 else { return f(0) }
-        guard mean <= 400 else { return f(Int(mean.rounded())) }
-        var p = exp(-mean), mass = 0.0, sum = 0.0, j = 0
-        while true {
-            sum += p * f(j)
-            mass += p
-            if mass > 1 - 1e-12 || (Double(j) > mean && p < 1e-15) { break }
-            j += 1
-            p *= mean / Double(j)
-        }
-        return sum / mass
+        PoissonTerms(mean: mean).expected(f)
     }
 
     /// Per node, what flows and calls get beside the load's Poisson numbers, for s = 0 ..<
@@ -96,38 +86,38 @@ struct LoadState {
         coreStretch[n] = Self.table(busy) { max(1, Double($0) / c) }
     }
 
-    /// E[f(s + J)] for s = 0 ..< `tabulated`, each as `expectation` sums it, over one list of
-    /// terms: the terms and where they stop do not depend on f or s, so they are worked out
-    /// once per mean and not once per entry.
+    /// E[f(s + J)] for s = 0 ..< `tabulated` over one list of terms: the terms and where they
+    /// stop do not depend on f or s, so they are worked out once per mean and not once per entry.
     static func table(_ terms: PoissonTerms, _ f: (Int) -> Double) -> [Double] {
-        (0..<tabulated).map { s in
-            guard let p = terms.probabilities else { return expectation(mean: terms.mean) { f(s + $0) } }
-            var sum = 0.0
-            for j in p.indices { sum += p[j] * f(s + j) }
-            return sum / terms.mass
-        }
+        (0..<tabulated).map { s in terms.expected { f(s + $0) } }
     }
 
-    /// The Poisson probabilities `expectation` sums over for `mean`, and their total; nil for
+    /// The Poisson probabilities `expectation` sums over for `mean`, and their total: none for
     /// the means it does not sum (0, or above 400).
     struct PoissonTerms {
         let mean: Double
-        var probabilities: [Double]?
+        var probabilities: [Double] = []
         var mass = 0.0
 
         init(mean: Double) {
             self.mean = mean
             guard mean > 0 && mean <= 400 else { return }
-            var terms: [Double] = []
             var p = exp(-mean), j = 0
             while true {
-                terms.append(p)
+                probabilities.append(p)
                 mass += p
                 if mass > 1 - 1e-12 || (Double(j) > mean && p < 1e-15) { break }
                 j += 1
                 p *= mean / Double(j)
             }
-            probabilities = terms
+        }
+
+        /// E[f(J)] as `expectation` defines it: f(0) for a mean of 0, f(mean) past 400.
+        func expected(_ f: (Int) -> Double) -> Double {
+            guard !probabilities.isEmpty else { return mean > 0 ? f(Int(mean.rounded())) : f(0) }
+            var sum = 0.0
+            for j in probabilities.indices { sum += probabilities[j] * f(j) }
+            return sum / mass
         }
     }
 
