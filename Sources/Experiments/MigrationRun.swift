@@ -130,6 +130,10 @@ public struct MigrationRun {
     public init(fleet: Fleet, config: WorldConfig, plan: MigrationPlan, repositoryIDs: [Migration.RepositoryID],
                 sampleInterval: SimTime = .seconds(60)) throws {
         self.init(fleet: fleet, config: config)
+        // A move for each of the plan's and an eighth more for retries; past that the list
+        // grows as usual.
+        let planned = plan.phases.reduce(0) { $0 + $1.waves.reduce(0) { $0 + $1.moves.count } }
+        simulation.model.reserveMoves(planned + planned / 8)
         let d = try SimulatedGitLab(world: simulation.model, repositoryIDs: repositoryIDs)
         try d.check(plan: plan)
         driver = d
@@ -162,7 +166,7 @@ public struct MigrationRun {
 
     /// The names a trace is mapped onto: the fleet's storages and the world's repositories.
     public var target: ReplayTarget {
-        ReplayTarget(storages: simulation.model.fleet.storages.map(\.name), repositories: simulation.model.repositoryPaths)
+        ReplayTarget(storages: simulation.model.fleet.storages.map(\.name), repositories: Array(simulation.model.repositoryPaths))
     }
 
     static func instant(_ t: SimTime) -> EngineInstant { EngineInstant(milliseconds: t.nanoseconds / 1_000_000) }

@@ -36,9 +36,14 @@ public struct MigrationSetup: Sendable {
                 }
             }
         }
-        worldSpec.repositories = (0..<inventory.count).map { row in
-            RepositorySpec(path: inventory.path(row), storage: inventory.storageName(row), sizeBytes: Double(inventory.sizeBytes[row]))
+        // In columns, not as a `RepositorySpec` each: the fleet keeps them for every replication.
+        var population = RepositoryPopulation(storageNames: inventory.storageNames.names)
+        population.reserveCapacity(inventory.count, pathBytes: inventory.pathByteCount)
+        for row in 0..<inventory.count {
+            population.append(pathBytes: inventory.pathBytes(row), storage: Int(inventory.storages[row].rawValue), sizeBytes: Double(inventory.sizeBytes[row]))
         }
+        worldSpec.repositories = []
+        worldSpec.population = population
         do {
             fleet = try Fleet.build(worldSpec)
         } catch let e as SpecError {

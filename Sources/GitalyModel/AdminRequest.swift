@@ -149,7 +149,7 @@ extension World {
     public static func admin(_ request: AdminRequest, _ sim: inout Simulation<World>) -> AdminAnswer {
         let latency = sim.model.apiLatency
         let subject = request.subject
-        if sim.model.apiErrorDraw(kind: request.kind, key: subject.key) {
+        if sim.model.apiErrorDraw(request, subject: subject) {
             return AdminAnswer(result: .failure(AdminFailure(error: .serverError, subject: subject)), latency: latency)
         }
         let result = perform(request, &sim)
@@ -205,23 +205,73 @@ extension World {
                                 moves: ids.map { (MoveIndex($0), moves[$0].move.state) })
     }
 
-    /// Whether this call fails with a server error: the n-th call of `kind` on the object `key`
+    /// Whether this call fails with a server error: the n-th call of its kind on its object
     /// draws from its own substream of `gitlab.api.errors`.
-    mutating func apiErrorDraw(kind: UInt64, key: UInt64) -> Bool {
+    mutating func apiErrorDraw(_ request: AdminRequest, subject: AdminSubject) -> Bool {
         let rate = fleet.gitlab.apiErrorRate
         guard rate > 0 else { return false }
-        let callKey = AdminCallKey(kind: kind, subject: key)
-        let n = adminCallsMade[callKey, default: 0]
-        adminCallsMade[callKey] = n + 1
+        let kind = request.kind, key = subject.key
+        let n = adminCalls.count(request, subject: subject)
         var random = apiErrorRandom.substream(kind &* 0x9E37_79B9_7F4A_7C15 ^ key, UInt64(n))
         return random.bernoulli(rate)
     }
 }
 
-/// One object's calls of one kind, counted for the API error draw.
-struct AdminCallKey: Hashable {
-    var kind: UInt64
-    var subject: UInt64
+/// How many calls of each kind each object has had, for the API error draw: counters beside
+/// each repository and each move, the objects a drain calls millions of times (a dictionary
+/// keyed by kind and object cost 7% of a million-repository drain in hashing, and some 40
+/// bytes an entry), and a dictionary for the rest (storages, new projects' paths, objects that
+/// do not exist).
+struct AdminCallCounts {
+    /// Per repository, one counter for each kind of call that names a repository.
+    private var repositories: [UInt32] = []
+    /// Per move, one counter for each kind of call that names a move.
+    private var moves: [UInt32] = []
+    private var others: [Others: Int] = [:]
+
+    private struct Others: Hashable {
+        var kind: UInt64
+        var key: UInt64
+    }
+
+    /// Counters per repository and per move: the kinds of call that name each.
+    private static let perRepository = 4, perMove = 2
+
+    mutating func addRepository() { repositories.append(contentsOf: repeatElement(0, count: Self.perRepository)) }
+    mutating func addMove() { moves.append(contentsOf: repeatElement(0, count: Self.perMove)) }
+    mutating func reserveMoves(_ count: Int) { moves.reserveCapacity(count * Self.perMove) }
+    mutating func reserveRepositories(_ count: Int) { repositories.reserveCapacity(count * Self.perRepository) }
+
+    /// The calls of `request`'s kind its object had before this one, and counts this one.
+    mutating func count(_ request: AdminRequest, subject: AdminSubject) -> Int {
+        switch (request, subject) {
+        case (_, .repository(let r)) where r.index >= 0 && r.index < repositories.count / Self.perRepository:
+            return Self.next(&repositories, r.index * Self.perRepository + Self.counter(request))
+        case (_, .move(let m)) where m.index >= 0 && m.index < moves.count / Self.perMove:
+            return Self.next(&moves, m.index * Self.perMove + Self.counter(request))
+        default:
+            let k = Others(kind: request.kind, key: subject.key)
+            defer { others[k, default: 0] += 1 }
+            return others[k, default: 0]
+        }
+    }
+
+    /// Which of its object's counters a call takes (a repository's or a move's).
+    private static func counter(_ request: AdminRequest) -> Int {
+        switch request {
+        case .scheduleMove, .getMove: 0
+        case .lookUpRepository, .failMove: 1
+        case .clearReadOnly: 2
+        case .acceptDataloss: 3
+        case .scheduleBulkMove, .setWeight, .createRepository, .setReplicationFactor:
+            preconditionFailure("\(request) names neither a repository nor a move")
+        }
+    }
+
+    private static func next(_ counters: inout [UInt32], _ i: Int) -> Int {
+        defer { counters[i] &+= 1 }
+        return Int(counters[i])
+    }
 }
 
 extension RandomStream {

@@ -55,6 +55,8 @@ public struct Fleet: Sendable {
     public let gitlab: GitLabSpec
     public let faults: FaultSpec
     public let repositories: [RepositorySpec]
+    /// Repositories placed from an inventory, after `repositories`.
+    public let population: RepositoryPopulation?
     /// Every release a node runs or a rolling update names: those `faults.releases` declares,
     /// then the nodes' others (good ones), in order of first appearance.
     public let releases: [ReleaseSpec]
@@ -104,6 +106,7 @@ public struct Fleet: Sendable {
         gitlab = model.gitlab
         faults = model.faults
         repositories = model.repositories
+        population = model.population
     }
 }
 
@@ -275,6 +278,7 @@ struct Validator {
                           sites: sites, links: links, releases: releases)
         try checkFaults(model.faults, fleet)
         try checkRepositories(model.repositories, fleet)
+        if let population = model.population { try checkPopulation(population, besides: model.repositories, fleet) }
         return fleet
     }
 
@@ -393,6 +397,26 @@ struct Validator {
             if let p = r.primary, !(r.replicas.isEmpty ? vs.members.map({ fleet.storages[$0].name }) : r.replicas).contains(p) {
                 throw fail(r.source, "primary", "\(object): primary \(p) is not one of its replicas")
             }
+        }
+    }
+}
+
+extension Validator {
+    /// A population's storages exist, its sizes are at least 0 and no two repositories, placed
+    /// by hand or in it, share a path. Linear in its rows.
+    func checkPopulation(_ p: RepositoryPopulation, besides placed: [RepositorySpec], _ fleet: Fleet) throws {
+        for name in p.storageNames where fleet.virtualStorage(named: name) == nil {
+            throw fail(p.source, "storage", "unknown storage \"\(name)\"")
+        }
+        if let row = p.sizeBytes.firstIndex(where: { !($0 >= 0) }) {
+            throw fail(p.source, "size", "repository \(p.paths[row]): size must be at least 0, got \(p.sizeBytes[row])")
+        }
+        if let (row, _) = p.firstRepeatedPath() {
+            throw fail(p.source, "path", "repository name \"\(p.paths[row])\" is used twice")
+        }
+        let hand = Set(placed.map(\.path))
+        if !hand.isEmpty, let row = p.paths.firstIndex(where: hand.contains) {
+            throw fail(p.source, "path", "repository name \"\(p.paths[row])\" is used twice")
         }
     }
 }

@@ -10,6 +10,8 @@ public struct FleetSpec: Equatable, Sendable {
     public var gitlab = GitLabSpec()
     public var faults = FaultSpec()
     public var repositories: [RepositorySpec] = []
+    /// Repositories placed from an inventory, in columns (a generated population of millions).
+    public var population: RepositoryPopulation?
     /// Links between sites (data centres) that bound every transfer crossing them.
     public var links: [SiteLinkSpec] = []
     /// Where the `nodes` list is, for build errors about the list as a whole.

@@ -61,6 +61,7 @@ extension World {
         // The model's validation: a move on a read-only container is refused.
         guard !readOnly[r] else { return .failure(.repositoryReadOnly) }
         let id = moves.count
+        adminCalls.addMove()
         moves.append(MoveProcess(move: RepositoryStorageMove(id: id, repository: r, sourceStorage: source, destinationStorage: d), attempt: attempt, previous: Int32(last)))
         lastMoveOfRepository[r] = Int32(id)
         movesInState[MoveState.initial.rawValue] += 1
@@ -72,7 +73,7 @@ extension World {
     mutating func moveScheduled(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         activeMoves.insert(m)
         // Writes already under way when the repository turns read-only, when traffic is a load.
-        if load != nil { loadWritesInProgress(moves[m].move.repository, attempt: moves[m].attempt, &s) }
+        if load != nil { loadWritesInProgress(moves[m].move.repository, attempt: Int(moves[m].attempt), &s) }
         advance(m, .schedule, s.now)
         if moves[m].holdsWorker {
             moves[m].holdsWorker = false

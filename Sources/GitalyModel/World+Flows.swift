@@ -74,10 +74,11 @@ extension World {
         var readShare = k.reading > 0 ? Double(k.reading) / Double(k.reading + j.reading) : 1
         var writeShare = k.writing > 0 ? Double(k.writing) / Double(k.writing + j.writing) : 1
         // Calls carried as a load are on the disk in a Poisson number (`World+Load`).
-        if let load {
+        // Read through `load!` rather than bound to a copy, which would retain each of its tables.
+        if load != nil {
             let inverse = { (s: Int) in 1 / Double(s) }
-            if k.reading > 0 { readShare = Double(k.reading) * LoadState.lookUp(load.readerInverse[n], k.reading + j.reading, mean: load.diskReaders[n], inverse) }
-            if k.writing > 0 { writeShare = Double(k.writing) * LoadState.lookUp(load.writerInverse[n], k.writing + j.writing, mean: load.diskWriters[n], inverse) }
+            if k.reading > 0 { readShare = Double(k.reading) * LoadState.lookUp(load!.readerInverse, node: n, k.reading + j.reading, mean: load!.diskReaders[n], inverse) }
+            if k.writing > 0 { writeShare = Double(k.writing) * LoadState.lookUp(load!.writerInverse, node: n, k.writing + j.writing, mean: load!.diskWriters[n], inverse) }
         }
         let cores = copyCores(node: n)
         pool.setCapacities((nodes[n].diskRead, fleet.nodes[n].disk.readBytesPerSecond * f * readShare),
@@ -94,7 +95,7 @@ extension World {
         let sending = nodes[n].copies.sending, receiving = nodes[n].copies.receiving
         let k = max(1, sending + receiving)
         // Beside a load, averaged over its Poisson number of busy cores (`World+Load`).
-        let each = load.map { LoadState.lookUp($0.coreShare[n], j + k, mean: $0.busyCores[n]) { min(1, c / Double($0)) } } ?? min(1, c / Double(j + k))
+        let each = load != nil ? LoadState.lookUp(load!.coreShare, node: n, j + k, mean: load!.busyCores[n]) { min(1, c / Double($0)) } : min(1, c / Double(j + k))
         return (Double(max(1, sending)) * each, Double(max(1, receiving)) * each)
     }
 
@@ -104,8 +105,8 @@ extension World {
         let k = nodes[n].copies.sending + nodes[n].copies.receiving
         guard k > 0 else { return 1 }
         let s = nodes[n].cpu.busy + k, c = Double(fleet.nodes[n].cpuCores)
-        guard let load else { return max(1, Double(s) / c) }
-        return LoadState.lookUp(load.coreStretch[n], s, mean: load.busyCores[n]) { max(1, Double($0) / c) }
+        guard load != nil else { return max(1, Double(s) / c) }
+        return LoadState.lookUp(load!.coreStretch, node: n, s, mean: load!.busyCores[n]) { max(1, Double($0) / c) }
     }
 
     /// The RPCs holding a node's cores changed: the copies' CPU shares follow.

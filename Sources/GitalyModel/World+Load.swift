@@ -5,6 +5,12 @@ import SimKernel
 /// monitoring would have seen of them.
 struct LoadState {
     let spec: BackgroundLoad
+    /// Per stream, the figures the per-window sums read, with no arrays in them: the sums run
+    /// over every storage and stream at each window's close, and copying a `Stream` (its rates
+    /// and two laws' tables) there cost a fifth of a GitLab.com-scale run in reference counts.
+    let figures: [StreamFigures]
+    /// Calls per second over the whole fleet: row the hour of the week, column the stream.
+    let rates: FlatTable<Double>
     /// Per GitLab storage: the share of all calls that go to its repositories now. A
     /// repository's share moves with it when its move switches.
     var mass: [Double]
@@ -68,10 +74,11 @@ struct LoadState {
     /// cores): E[1/(s + J)] over the disk's readers and over its writers, E[min(1, c/(s + J))]
     /// and E[max(1, (s + J)/c)] over the busy cores. Worked out when a node's figures change,
     /// so a flow starting or ending reads a table instead of summing a Poisson series.
-    var readerInverse: [[Double]] = []
-    var writerInverse: [[Double]] = []
-    var coreShare: [[Double]] = []
-    var coreStretch: [[Double]] = []
+    /// One row per node, one column per s.
+    var readerInverse: FlatTable<Double>
+    var writerInverse: FlatTable<Double>
+    var coreShare: FlatTable<Double>
+    var coreStretch: FlatTable<Double>
     static let tabulated = 64
 
     /// Tabulates node `n`'s expectations from its figures, `cores` its cores.
@@ -79,17 +86,23 @@ struct LoadState {
         let c = Double(cores)
         // s = 0 is never read for the inverse (a flow counts itself); 1/0 stays out of the sums.
         let inverse = { (j: Int) in j == 0 ? 0 : 1 / Double(j) }
-        readerInverse[n] = Self.table(PoissonTerms(mean: diskReaders[n]), inverse)
-        writerInverse[n] = Self.table(PoissonTerms(mean: diskWriters[n]), inverse)
+        Self.fill(&readerInverse, row: n, PoissonTerms(mean: diskReaders[n]), inverse)
+        Self.fill(&writerInverse, row: n, PoissonTerms(mean: diskWriters[n]), inverse)
         let busy = PoissonTerms(mean: busyCores[n])
-        coreShare[n] = Self.table(busy) { $0 == 0 ? 1 : min(1, c / Double($0)) }
-        coreStretch[n] = Self.table(busy) { max(1, Double($0) / c) }
+        Self.fill(&coreShare, row: n, busy) { $0 == 0 ? 1 : min(1, c / Double($0)) }
+        Self.fill(&coreStretch, row: n, busy) { max(1, Double($0) / c) }
     }
 
-    /// E[f(s + J)] for s = 0 ..< `tabulated` over one list of terms: the terms and where they
-    /// stop do not depend on f or s, so they are worked out once per mean and not once per entry.
-    static func table(_ terms: PoissonTerms, _ f: (Int) -> Double) -> [Double] {
-        (0..<tabulated).map { s in terms.expected { f(s + $0) } }
+    /// E[f(s + J)] for s = 0 ..< `tabulated` over one list of terms, into a row of `table`: the
+    /// terms and where they stop do not depend on f or s, so they are worked out once per mean
+    /// and not once per entry.
+    static func fill(_ table: inout FlatTable<Double>, row: Int, _ terms: PoissonTerms, _ f: (Int) -> Double) {
+        for s in 0..<tabulated { table[row, s] = terms.expected { f(s + $0) } }
+    }
+
+    /// An empty table of expectations for `nodes` nodes.
+    static func expectations(nodes: Int) -> FlatTable<Double> {
+        FlatTable(rows: nodes, columns: tabulated, repeating: 0)
     }
 
     /// The Poisson probabilities `expectation` sums over for `mean`, and their total: none for
@@ -121,9 +134,25 @@ struct LoadState {
         }
     }
 
-    /// E[f(s + J)] from `table` when s is tabulated, else summed.
-    static func lookUp(_ table: [Double], _ s: Int, mean: Double, _ f: (Int) -> Double) -> Double {
-        s < tabulated ? table[s] : expectation(mean: mean) { f(s + $0) }
+    /// E[f(s + J)] from row `n` of `table` when s is tabulated, else summed.
+    static func lookUp(_ table: FlatTable<Double>, node n: Int, _ s: Int, mean: Double, _ f: (Int) -> Double) -> Double {
+        s < tabulated ? table[n, s] : expectation(mean: mean) { f(s + $0) }
+    }
+
+    /// What the sums read of a stream (`figures`).
+    struct StreamFigures {
+        let rpcClass: RPCClass
+        /// The mean CPU seconds of a call, nil when the stream has no CPU law (the call takes
+        /// its duration as it is).
+        let cpuMean: Double?
+        let durationMean: Double
+        let bytesRead: Double?
+        let bytesWritten: Double?
+
+        init(_ stream: BackgroundLoad.Stream) {
+            rpcClass = stream.rpcClass; cpuMean = stream.cpu?.mean; durationMean = stream.duration.mean
+            bytesRead = stream.bytesRead; bytesWritten = stream.bytesWritten
+        }
     }
 
     struct ServiceChances {
@@ -151,13 +180,17 @@ extension World {
         }
         let nodes = world.fleet.nodes.count
         let zero = [Double](repeating: 0, count: nodes)
-        var load = LoadState(spec: spec, mass: mass, normaliser: normaliser, repositoryCount: n, busyCores: zero, diskReaders: zero, diskWriters: zero,
+        var hourly: [Double] = []
+        for hour in 0..<168 { for stream in spec.streams { hourly.append(stream.hourOfWeekRates[hour]) } }
+        var load = LoadState(spec: spec, figures: spec.streams.map(LoadState.StreamFigures.init),
+                             rates: FlatTable(rows: 168, columns: spec.streams.count, elements: hourly),
+                             mass: mass, normaliser: normaliser, repositoryCount: n, busyCores: zero, diskReaders: zero, diskWriters: zero,
                              served: zero, failed: zero,
                              chances: FlatTable(rows: nodes, columns: spec.streams.count, repeating: LoadState.ServiceChances()),
                              writesRandom: streams.stream("traffic.load.writes-in-progress"),
-                             windowRandom: streams.stream("traffic.load.windows"))
-        let empty = [[Double]](repeating: [], count: nodes)
-        load.readerInverse = empty; load.writerInverse = empty; load.coreShare = empty; load.coreStretch = empty
+                             windowRandom: streams.stream("traffic.load.windows"),
+                             readerInverse: LoadState.expectations(nodes: nodes), writerInverse: LoadState.expectations(nodes: nodes),
+                             coreShare: LoadState.expectations(nodes: nodes), coreStretch: LoadState.expectations(nodes: nodes))
         for i in 0..<nodes { load.tabulate(node: i, cores: world.fleet.nodes[i].cpuCores) }
         return load
     }
@@ -185,7 +218,7 @@ extension World {
     /// Seconds of disk I/O a call of `stream` takes on node `n`, as `recordedServiceSeconds`
     /// charges a call with a CPU time: its bytes (the class model's where the stream has none)
     /// at the node's current disk rates.
-    func loadIOSeconds(_ stream: BackgroundLoad.Stream, node n: Int) -> Double {
+    func loadIOSeconds(_ stream: LoadState.StreamFigures, node n: Int) -> Double {
         let p = profiles[stream.rpcClass.index]
         let f = nodes[n].slowdownFactor
         let read = stream.bytesRead ?? p.bytesRead, written = stream.bytesWritten ?? p.bytesWritten
@@ -194,9 +227,9 @@ extension World {
 
     /// A call's mean service seconds on node `n`, unstretched by copies, times a slow
     /// release's factor (as `startService` times a call).
-    func loadMeanService(_ stream: BackgroundLoad.Stream, node n: Int) -> Double {
-        guard let cpu = stream.cpu else { return stream.duration.mean * nodes[n].latencyFactor }
-        return (cpu.mean + loadIOSeconds(stream, node: n)) * nodes[n].latencyFactor
+    func loadMeanService(_ stream: LoadState.StreamFigures, node n: Int) -> Double {
+        guard let cpu = stream.cpuMean else { return stream.durationMean * nodes[n].latencyFactor }
+        return (cpu + loadIOSeconds(stream, node: n)) * nodes[n].latencyFactor
     }
 
     /// How each storage's calls spread over its nodes: a read goes to one of the up replicas
@@ -224,21 +257,24 @@ extension World {
     /// nodes gone down within a window), and gives the flows on a node whose figures changed
     /// their new shares. O(storages × streams).
     mutating func refreshLoad(_ s: inout EventScheduler<WorldEvent>, force: Bool = false) {
-        guard var load else { return }
+        guard let spec = load?.spec else { return }
         let t = s.now.seconds
-        let hour = load.spec.hourOfWeek(atSeconds: t)
-        let on = load.spec.carries(atSeconds: t)
-        guard force || load.moved || hour != load.hour || on != load.carried else { return }
-        load.hour = hour
-        load.carried = on
-        load.moved = false
+        let hour = spec.hourOfWeek(atSeconds: t)
+        let on = spec.carries(atSeconds: t)
+        guard force || load!.moved || hour != load!.hour || on != load!.carried else { return }
+        // The load is changed in place (`load!`): a copy of it held across the changes would
+        // make each of its tables copy itself on write.
+        load!.hour = hour
+        load!.carried = on
+        load!.moved = false
         var busy = [Double](repeating: 0, count: nodes.count)
         var readers = busy, writers = busy
         if on {
-            for vs in fleet.virtualStorages.indices where load.mass[vs] > 0 {
+            for vs in fleet.virtualStorages.indices where load!.mass[vs] > 0 {
                 let up = upMembers(vs)
-                for stream in load.spec.streams {
-                    let perNode = stream.hourOfWeekRates[hour] * load.mass[vs] * loadCallsPerNode(vs, stream.rpcClass, up: up)
+                for i in load!.figures.indices {
+                    let stream = load!.figures[i]
+                    let perNode = load!.rates[hour, i] * load!.mass[vs] * loadCallsPerNode(vs, stream.rpcClass, up: up)
                     guard perNode > 0 else { continue }
                     for slot in 0..<fleet.virtualStorages[vs].members.count {
                         let n = node(vs, slot)
@@ -256,14 +292,13 @@ extension World {
         var changed: [Int] = []
         for n in nodes.indices {
             let cores = min(busy[n], Double(fleet.nodes[n].cpuCores))
-            guard cores != load.busyCores[n] || readers[n] != load.diskReaders[n] || writers[n] != load.diskWriters[n] else { continue }
+            guard cores != load!.busyCores[n] || readers[n] != load!.diskReaders[n] || writers[n] != load!.diskWriters[n] else { continue }
             changed.append(n)
-            load.busyCores[n] = cores
-            load.diskReaders[n] = readers[n]
-            load.diskWriters[n] = writers[n]
-            load.tabulate(node: n, cores: fleet.nodes[n].cpuCores)
+            load!.busyCores[n] = cores
+            load!.diskReaders[n] = readers[n]
+            load!.diskWriters[n] = writers[n]
+            load!.tabulate(node: n, cores: fleet.nodes[n].cpuCores)
         }
-        self.load = load
         for n in changed where flowsOnDisk[n] != (0, 0) || nodes[n].copies != (0, 0) { refreshShares(node: n, s.now) }
         if !changed.isEmpty { scheduleFlowCheck(&s) }
     }
@@ -273,12 +308,14 @@ extension World {
     /// calls that find a free core), its CPU part stretched beside copies, times a slow
     /// release's factor, as `startService` times a call.
     mutating func loadChances(stream i: Int, node n: Int, stretch nodeStretch: Double) -> LoadState.ServiceChances {
-        let stream = load!.spec.streams[i]
-        let stretch = stream.cpu == nil ? 1 : nodeStretch
-        let io = stream.cpu == nil ? 0 : loadIOSeconds(stream, node: n)
+        let figures = load!.figures[i]
+        let stretch = figures.cpuMean == nil ? 1 : nodeStretch
+        let io = figures.cpuMean == nil ? 0 : loadIOSeconds(figures, node: n)
         let factor = nodes[n].latencyFactor
         var c = load!.chances[n, i]
         guard c.stretch != stretch || c.io != io || c.factor != factor else { return c }
+        // The laws' tables only when the chances are worked out again.
+        let stream = load!.spec.streams[i]
         func below(_ seconds: Double) -> Double {
             let x = seconds / factor
             guard let cpu = stream.cpu else { return stream.duration.cdf(x) }
@@ -344,8 +381,9 @@ extension World {
             guard mass > 0 else { continue }
             let members = fleet.virtualStorages[vs].members.count
             let up = noPraefect && vsViaPraefect[vs] ? 0 : upMembers(vs)
-            for (i, stream) in spec.streams.enumerated() {
-                let calls = stream.hourOfWeekRates[hour] * mass * seconds
+            for i in load!.figures.indices {
+                let stream = load!.figures[i]
+                let calls = load!.rates[hour, i] * mass * seconds
                 guard calls > 0 else { continue }
                 let counted = WindowStats.apdexThresholds(stream.rpcClass) != nil
                 window.loadRequests += calls
@@ -405,13 +443,14 @@ extension World {
         let vs = repositories[r].virtualStorage
         let n = node(vs, repositories[r].primary)
         var random = load.writesRandom.substream(UInt64(r), UInt64(attempt))
-        for stream in load.spec.streams where stream.rpcClass.isMutator {
-            let mean = stream.hourOfWeekRates[hour] * share * loadMeanService(stream, node: n)
+        for (i, stream) in load.spec.streams.enumerated() where stream.rpcClass.isMutator {
+            let figures = load.figures[i]
+            let mean = load.rates[hour, i] * share * loadMeanService(figures, node: n)
             guard mean > 0 else { continue }
             for _ in 0..<Int(LoadState.poisson(mean, &random)) {
                 let left: Double
                 if let cpu = stream.cpu {
-                    left = cpu.sampleRemaining(&random) * cpuStretch(node: n) + random.nextDouble() * loadIOSeconds(stream, node: n)
+                    left = cpu.sampleRemaining(&random) * cpuStretch(node: n) + random.nextDouble() * loadIOSeconds(figures, node: n)
                 } else {
                     left = stream.duration.sampleRemaining(&random)
                 }

@@ -15,39 +15,53 @@ enum MoveWorkerStep: Equatable {
 }
 
 /// A move with the worker state GitLab keeps in Sidekiq.
+///
+/// The world keeps one for every move ever made (ten million in a GitLab.com drain), so its
+/// fields are as narrow as their ranges allow and ordered widest first: Swift lays a struct's
+/// fields out in declaration order, and padding between narrow and wide ones would be paid
+/// ten million times.
 struct MoveProcess {
     var move: RepositoryStorageMove
-    /// How many moves the repository had before this one: with the repository, the key of
-    /// this move's random draws.
-    var attempt = 0
-    /// The repository's move before this one (−1: none).
-    var previous: Int32 = -1
     /// Seconds the move's copies took (every part, from its streams' start to the last one's
     /// end), and when the current part's copy began.
     var copySeconds = 0.0
     var copyStartedAt = SimTime.zero
-    var step: MoveWorkerStep = .queued
-    /// The repository being copied (project, wiki, design, then the pool).
-    var part: MovePart = .project
-    var polls = 0
-    var pendingFlows = 0
-    var holdsWorker = false
     var destinationAssigned: MemberSet = 0
-    var destinationPrimary = 0
     /// The destination replicas the create routed live (Praefect's voters; the one storage
     /// of a plain destination).
     var voters: MemberSet = 0
     /// Voters whose copy is whole so far; each holds a reservation of the move's bytes.
     var targets: MemberSet = 0
     var reservedBytes = 0.0
-    /// The source replica the copy reads (Praefect routes the read to a random up-to-date one).
-    var sourceSlot = 0
     /// The source's generation when the project copy began, and at its source checksum.
     var copyGeneration: Int64 = 0
     var checksumGeneration: Int64 = 0
-    var sourceRecord: RepositoryRecord?
     /// The source replicas that held data at the switch, to clean up.
     var sourceData: MemberSet = 0
+    /// How many moves the repository had before this one: with the repository, the key of
+    /// this move's random draws.
+    var attempt: Int32 = 0
+    /// The repository's move before this one (−1: none).
+    var previous: Int32 = -1
+    var polls: Int32 = 0
+    var pendingFlows: Int32 = 0
+    var step: MoveWorkerStep = .queued
+    /// The repository being copied (project, wiki, design, then the pool).
+    var part: MovePart = .project
+    var holdsWorker = false
+    /// Member slots (below 64, `MemberSet`): the destination's primary, and the source replica
+    /// the copy reads (Praefect routes the read to a random up-to-date one).
+    var destinationPrimarySlot: Int8 = 0
+    var sourceSlotIndex: Int8 = 0
+
+    var destinationPrimary: Int {
+        get { Int(destinationPrimarySlot) }
+        set { destinationPrimarySlot = Int8(newValue) }
+    }
+    var sourceSlot: Int {
+        get { Int(sourceSlotIndex) }
+        set { sourceSlotIndex = Int8(newValue) }
+    }
 }
 
 /// GitLab Rails' move worker (`Projects::UpdateRepositoryStorageWorker` running
@@ -99,6 +113,14 @@ extension World {
 
     /// How many moves the world has made.
     public var moveCount: Int { moves.count }
+
+    /// Makes room for `count` moves in all, so that a drain that knows its size (a plan) does
+    /// not grow the list by doubling: at ten million moves, the slack of a doubled list and
+    /// the copy made while it grows would be gigabytes.
+    public mutating func reserveMoves(_ count: Int) {
+        moves.reserveCapacity(count)
+        adminCalls.reserveMoves(count)
+    }
 
     /// Seconds move `m`'s copies took in the world (its parts' copies, not their checksums);
     /// a copy cut short by a failure is not counted.
@@ -224,17 +246,19 @@ extension World {
     /// replica keeps its bytes as an orphan; only a Praefect that cannot answer fails it.
     mutating func removeSource(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         let r = moves[m].move.repository
-        let old = moves[m].sourceRecord!
-        let members = fleet.virtualStorages[old.virtualStorage].members
+        // The repository's storage until the switch (a move holds it read-only, so no other
+        // move changed it since this one was scheduled).
+        let sv = moves[m].move.sourceStorage
+        let members = fleet.virtualStorages[sv].members
         let held = moves[m].sourceData
         let size = storedBytes(r)
-        if vsViaPraefect[old.virtualStorage] {
-            guard praefectAnswers(old.virtualStorage) else { return failMove(m, reason: "Praefect unavailable during cleanup", &s) }
+        if vsViaPraefect[sv] {
+            guard praefectAnswers(sv) else { return failMove(m, reason: "Praefect unavailable during cleanup", &s) }
             for slot in held.slots {
-                if nodes[node(old.virtualStorage, slot)].up { storageUsedBytes[members[slot]] -= size } else { orphanedBytes[members[slot]] += size }
+                if nodes[node(sv, slot)].up { storageUsedBytes[members[slot]] -= size } else { orphanedBytes[members[slot]] += size }
             }
         } else {
-            guard held.slots.allSatisfy({ nodes[node(old.virtualStorage, $0)].up }) else {
+            guard held.slots.allSatisfy({ nodes[node(sv, $0)].up }) else {
                 return failMove(m, reason: "source storage unreachable during cleanup", &s)
             }
             for slot in held.slots { storageUsedBytes[members[slot]] -= size }
@@ -383,7 +407,7 @@ extension World {
         let dv = moves[m].move.destinationStorage
         let record = RepositoryRecord(virtualStorage: dv, members: fleet.virtualStorages[dv].members.count, assigned: moves[m].destinationAssigned,
                                       primary: moves[m].destinationPrimary, sizeBytes: old.sizeBytes, generation: moves[m].checksumGeneration, present: moves[m].targets)
-        moves[m].sourceRecord = old
+        precondition(old.virtualStorage == moves[m].move.sourceStorage, "move \(m) switches repository \(r) from storage \(old.virtualStorage), not its source")
         moves[m].sourceData = dataPresent[r]
         movedBytes += storedBytes(r)
         relist(r, from: old.virtualStorage, to: dv)

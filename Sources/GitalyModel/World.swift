@@ -55,7 +55,7 @@ public struct World: DiscreteEventModel {
     /// `praefect verify`, which go first.
     var verifierQueue = RingBuffer<VerifyEntry>()
     var verifierPriority = RingBuffer<VerifyEntry>()
-    public internal(set) var repositoryPaths: [String]
+    public internal(set) var repositoryPaths: PathList
     public internal(set) var readOnly: [Bool]
     var inflightPushes: [Int32]
     /// Wiki, design, pool and refs, by repository: what a move copies besides the project.
@@ -126,7 +126,7 @@ public struct World: DiscreteEventModel {
     /// Moves by state, indexed by `MoveState.rawValue`, kept where a move changes state.
     var movesInState = [Int](repeating: 0, count: MoveState.allCases.count + 1)
     /// How many calls of each kind each object has had, for the API error draw.
-    var adminCallsMade: [AdminCallKey: Int] = [:]
+    var adminCalls = AdminCallCounts()
     /// When each read-only repository became read-only, and the longest stretch so far.
     public internal(set) var readOnlyClock = ReadOnlyClock()
     /// Per storage: bytes a move left behind on a replica that was down when Praefect's
@@ -228,7 +228,7 @@ public struct World: DiscreteEventModel {
         storageUsedBytes = fleet.storages.map(\.initialUsedBytes)
         orphanedBytes = Array(repeating: 0, count: fleet.storages.count)
         repositories = []
-        repositoryPaths = []
+        repositoryPaths = PathList()
         readOnly = []
         inflightPushes = []
         repositoriesByStorage = Array(repeating: [], count: fleet.virtualStorages.count)
@@ -290,17 +290,28 @@ public struct World: DiscreteEventModel {
     /// Places the model's hand-built repositories, or generates `repositoryCount` of them
     /// spread by GitLab's weights.
     mutating func populate() {
-        if !fleet.repositories.isEmpty {
+        // Every per-repository list sized once: grown by doubling, each would keep up to as
+        // much again unused, a gigabyte at ten million repositories.
+        let placed = fleet.repositories.count + (fleet.population?.count ?? 0)
+        let count = placed == 0 ? config.repositoryCount : placed
+        repositories.reserveCapacity(count); dataPresent.reserveCapacity(count); repositoryPaths.reserveCapacity(count, bytes: count * 24)
+        readOnly.reserveCapacity(count); inflightPushes.reserveCapacity(count); lastMoveOfRepository.reserveCapacity(count)
+        availabilityKeys.reserveCapacity(count); repositoryParts.reserveCapacity(count); storageListIndex.reserveCapacity(count)
+        adminCalls.reserveRepositories(count); ledger.reserveRepositories(count)
+        if placed > 0 {
             for r in fleet.repositories {
                 let vs = fleet.virtualStorage(named: r.storage)!
                 let members = fleet.virtualStorages[vs].members
                 var assigned: MemberSet = 0
                 for name in r.replicas { assigned |= .single(members.firstIndex(of: fleet.storage(named: name)!)!) }
-                if assigned == 0 {
-                    assigned = Praefect.placeNewRepository(members: members.count, replicationFactor: fleet.virtualStorages[vs].replicationFactor, locallyHealthy: ~0, random: &routingRandom)!.assigned
+                let primary = r.primary.map { members.firstIndex(of: fleet.storage(named: $0)!)! }
+                place(path: r.path.utf8, virtualStorage: vs, assigned: assigned, primary: primary, sizeBytes: r.sizeBytes, parts: r.parts)
+            }
+            if let p = fleet.population {
+                let storages = p.storageNames.map { fleet.virtualStorage(named: $0)! }
+                for row in 0..<p.count {
+                    place(path: p.paths.bytes(row), virtualStorage: storages[Int(p.storages[row])], assigned: 0, primary: nil, sizeBytes: p.sizeBytes[row], parts: RepositoryParts())
                 }
-                let primary = r.primary.map { members.firstIndex(of: fleet.storage(named: $0)!)! } ?? assigned.trailingZeroBitCount
-                addRepository(path: r.path, record: RepositoryRecord(virtualStorage: vs, members: members.count, assigned: assigned, primary: primary, sizeBytes: r.sizeBytes), parts: r.parts)
             }
             return
         }
@@ -314,14 +325,30 @@ public struct World: DiscreteEventModel {
         }
     }
 
+    /// Places a repository the model names on `virtualStorage`: on `assigned` (chosen at
+    /// creation when empty), `primary` its primary slot (the lowest assigned when nil).
+    mutating func place<Path: Collection<UInt8>>(path: Path, virtualStorage vs: Int, assigned: MemberSet, primary: Int?, sizeBytes: Double, parts: RepositoryParts) {
+        let members = fleet.virtualStorages[vs].members
+        var assigned = assigned
+        if assigned == 0 {
+            assigned = Praefect.placeNewRepository(members: members.count, replicationFactor: fleet.virtualStorages[vs].replicationFactor, locallyHealthy: ~0, random: &routingRandom)!.assigned
+        }
+        addRepository(path: path, record: RepositoryRecord(virtualStorage: vs, members: members.count, assigned: assigned, primary: primary ?? assigned.trailingZeroBitCount, sizeBytes: sizeBytes), parts: parts)
+    }
+
     mutating func addRepository(path: String, record: RepositoryRecord, parts: RepositoryParts) {
+        addRepository(path: path.utf8, record: record, parts: parts)
+    }
+
+    mutating func addRepository<Path: Collection<UInt8>>(path: Path, record: RepositoryRecord, parts: RepositoryParts) {
         let id = repositories.count
         repositories.append(record)
         dataPresent.append(record.existing)
-        repositoryPaths.append(path)
+        repositoryPaths.append(bytes: path)
         readOnly.append(false)
         inflightPushes.append(0)
         lastMoveOfRepository.append(-1)
+        adminCalls.addRepository()
         let key = availabilityKey(id)
         availabilityKeys.append(key)
         enterKey(key)

@@ -22,6 +22,11 @@ public struct WriteLedger: Sendable {
         for _ in 0..<repositories { addRepository() }
     }
 
+    /// Makes room for `count` repositories in all.
+    mutating func reserveRepositories(_ count: Int) {
+        acked.reserveCapacity(count); runLower.reserveCapacity(count); runUpper.reserveCapacity(count)
+    }
+
     public mutating func addRepository() {
         acked.append([])
         runLower.append(0)

@@ -1,3 +1,5 @@
+import SimKernel
+
 /// The repositories a migration considers: id, path, kind, storage, size, fork network and
 /// traffic, one row each.
 ///
@@ -19,18 +21,20 @@ public struct Inventory: Sendable {
     public internal(set) var readsPerDay: [Double] = []
     public internal(set) var writesPerDay: [Double] = []
     public internal(set) var storageNames = StorageNames()
-    var pathBytes: [UInt8] = []
-    var pathEnds: [UInt32] = []
+    var paths = PathList()
     var rowByID: [RepositoryID: Int32] = [:]
 
     public init() {}
 
     public var count: Int { ids.count }
 
-    public func path(_ row: Int) -> String {
-        let start = row == 0 ? 0 : Int(pathEnds[row - 1])
-        return String(decoding: pathBytes[start..<Int(pathEnds[row])], as: UTF8.self)
-    }
+    public func path(_ row: Int) -> String { paths[row] }
+
+    /// The UTF-8 bytes of `row`'s path, without making a string.
+    public func pathBytes(_ row: Int) -> ArraySlice<UInt8> { paths.bytes(row) }
+
+    /// The bytes of every path together.
+    public var pathByteCount: Int { paths.byteCount }
 
     public func row(of id: RepositoryID) -> Int? { rowByID[id].map(Int.init) }
 

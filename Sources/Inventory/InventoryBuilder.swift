@@ -27,8 +27,7 @@ public struct InventoryBuilder {
         inventory.forkRootRows.reserveCapacity(n)
         inventory.readsPerDay.reserveCapacity(n)
         inventory.writesPerDay.reserveCapacity(n)
-        inventory.pathEnds.reserveCapacity(n)
-        inventory.pathBytes.reserveCapacity(n * 24)
+        inventory.paths.reserveCapacity(n, bytes: n * 24)
         inventory.rowByID.reserveCapacity(n)
     }
 
@@ -59,9 +58,7 @@ public struct InventoryBuilder {
         inventory.sizeBytes.append(e.sizeBytes)
         inventory.readsPerDay.append(e.readsPerDay)
         inventory.writesPerDay.append(e.writesPerDay)
-        inventory.pathBytes.append(contentsOf: e.path.utf8)
-        precondition(inventory.pathBytes.count < Int(UInt32.max), "paths past 4 GB")
-        inventory.pathEnds.append(UInt32(inventory.pathBytes.count))
+        inventory.paths.append(e.path)
         inventory.forkRootRows.append(-1)
         if let root = e.forkRoot, root != e.id { pendingRoots.append((row, root, line)) }
     }

@@ -11,11 +11,11 @@ extension MigrationEngine {
             precondition(i > previous, "the active list is sorted and has no repeat")
             previous = i
             let r = repositories[i]
-            precondition(r.stage.status == .inFlight, "\(r.move.repository) is active but \(r.stage.status)")
+            precondition(r.stage.status == .inFlight, "\(r.repository) is active but \(r.stage.status)")
             if r.stage.holdsSlot { recount.take(r, 1) }
             if let m = r.stage.moveID {
                 moves += 1
-                precondition(indexByMove[m] == i, "\(m) of \(r.move.repository) is not indexed to it")
+                precondition(indexByMove[m] == i, "\(m) of \(r.repository) is not indexed to it")
             }
             if case .moving(let progress) = r.stage { precondition(!progress.state.isTerminal) }
             if case .failing(let progress) = r.stage { precondition(!progress.state.isTerminal) }

@@ -12,7 +12,7 @@ extension MigrationEngine {
         let old = repositories[i].stage
         let (oldRank, newRank) = (old.status.rank, new.status.rank)
         precondition(newRank >= oldRank && oldRank < 2,
-                     "\(repositories[i].move.repository): status may not go from \(old.status) to \(new.status)")
+                     "\(repositories[i].repository): status may not go from \(old.status) to \(new.status)")
         if old.holdsSlot != new.holdsSlot {
             slots.take(repositories[i], new.holdsSlot ? 1 : -1)
             if old.holdsSlot { pendingHeadsBlocked = false }
@@ -63,10 +63,10 @@ extension MigrationEngine {
         switch next {
         case .lookUp:
             setStage(i, .lookingUp(.awaiting))
-            emit(.lookUpMoves(r.move.repository))
+            emit(.lookUpMoves(r.repository))
         case .schedule:
             setStage(i, .scheduling)
-            emit(.scheduleMove(r.move.repository, source: r.move.source, destination: r.move.destination))
+            emit(.scheduleMove(r.repository, source: storageNames[r.source], destination: r.destination.map { storageNames[$0] }))
         }
     }
 
@@ -131,7 +131,7 @@ extension MigrationEngine {
 
     /// A move reached a terminal state.
     mutating func moveEnded(_ i: Int, _ move: MoveID, _ state: MoveState) {
-        let repository = repositories[i].move.repository
+        let repository = repositories[i].repository
         switch state {
         case .finished:
             notice(.moveFinished(repository, move))
@@ -154,11 +154,11 @@ extension MigrationEngine {
 
     mutating func clearReadOnly(_ i: Int) {
         setStage(i, .clearingReadOnly(.awaiting))
-        emit(.clearReadOnly(repositories[i].move.repository))
+        emit(.clearReadOnly(repositories[i].repository))
     }
 
     mutating func giveUp(_ i: Int, _ reason: String) {
-        notice(.givenUp(repositories[i].move.repository, reason))
+        notice(.givenUp(repositories[i].repository, reason))
         setStage(i, .givenUp(reason))
     }
 
@@ -189,7 +189,7 @@ extension MigrationEngine {
             setStage(i, .moving(MoveProgress(
                 id: live.id, state: live.state, deadline: now + moveDeadlineAfterSchedule,
                 poll: .retryAt(now + plan.pollInterval))))
-        } else if lookup.storage != repositories[i].move.source {
+        } else if lookup.storage != storageNames[repositories[i].source] {
             notice(.alreadyMoved(repository))
             if let last, last.state == .cleanupFailed {
                 setStage(i, .done(.sourceLeftBehind(last.id)))
@@ -241,7 +241,7 @@ extension MigrationEngine {
             case .permanent:
                 // The move is gone (404): find out from the repository what happened.
                 setStage(i, .lookingUp(.awaiting))
-                emit(.lookUpMoves(repositories[i].move.repository))
+                emit(.lookUpMoves(repositories[i].repository))
             }
         case .failMove(let move):
             guard let i = indexByMove[move], case .failing(var progress) = repositories[i].stage, progress.poll == .awaiting else {
@@ -300,12 +300,12 @@ extension MigrationEngine {
             switch repositories[i].stage {
             case .lookingUp(.retryAt(let t)) where t <= now:
                 setStage(i, .lookingUp(.awaiting))
-                emit(.lookUpMoves(repositories[i].move.repository))
+                emit(.lookUpMoves(repositories[i].repository))
             case .moving(var progress):
                 if now >= progress.deadline {
                     // Stuck in initial/scheduled/started (or replicated) past the timeout: the
                     // operator's `do_fail!` (PRAEFECT.md §9); the clear follows the `failed` answer.
-                    notice(.moveTimedOut(repositories[i].move.repository, progress.id))
+                    notice(.moveTimedOut(repositories[i].repository, progress.id))
                     progress.poll = .awaiting
                     setStage(i, .failing(progress))
                     emit(.failMove(progress.id))
@@ -322,7 +322,7 @@ extension MigrationEngine {
                 }
             case .clearingReadOnly(.retryAt(let t)) where t <= now:
                 setStage(i, .clearingReadOnly(.awaiting))
-                emit(.clearReadOnly(repositories[i].move.repository))
+                emit(.clearReadOnly(repositories[i].repository))
             case .lookingUp, .scheduling, .clearingReadOnly, .waiting, .pending, .done, .givenUp:
                 break
             }
@@ -333,7 +333,7 @@ extension MigrationEngine {
     /// again (the answer, if any, was lost with the process); a schedule becomes a look-up.
     mutating func reissueOutstanding() {
         for i in active {
-            let repository = repositories[i].move.repository
+            let repository = repositories[i].repository
             switch repositories[i].stage {
             case .lookingUp(.awaiting), .scheduling:
                 setStage(i, .lookingUp(.awaiting))

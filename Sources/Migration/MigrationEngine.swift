@@ -67,6 +67,7 @@ public struct MigrationEngine: Sendable {
         } catch {
             throw .duplicateRepository(error.id)
         }
+        repositories.reserveCapacity(indexByRepository.count)
         for (p, phase) in plan.phases.enumerated() {
             var ranges: [Range<Int>] = []
             for (w, wave) in phase.waves.enumerated() {
@@ -74,7 +75,7 @@ public struct MigrationEngine: Sendable {
                 for m in wave.moves {
                     if m.destination == m.source { throw .destinationIsSource(m.repository, m.source) }
                     repositories.append(RepositoryRecord(
-                        move: m, phase: p, wave: w, source: storageIndex[m.source]!,
+                        repository: m.repository, phase: p, wave: w, source: storageIndex[m.source]!,
                         destination: m.destination.map { storageIndex[$0]! }))
                 }
                 ranges.append(first..<repositories.count)
@@ -125,7 +126,13 @@ public struct MigrationEngine: Sendable {
 
     /// The plan's move of `repository` (source, destination, size); nil when the plan has none.
     public func plannedMove(of repository: RepositoryID) -> MigrationPlan.Move? {
-        indexByRepository[repository].map { repositories[$0].move }
+        indexByRepository[repository].map(plannedMove)
+    }
+
+    /// The plan's move of the engine's repository `i`.
+    func plannedMove(_ i: Int) -> MigrationPlan.Move {
+        let r = repositories[i]
+        return plan.phases[r.phase].waves[r.wave].moves[i - waveRanges[r.phase][r.wave].lowerBound]
     }
 
     /// A repository's coarse status, or nil when the plan does not name it.
@@ -135,7 +142,7 @@ public struct MigrationEngine: Sendable {
 
     /// Every repository's status, in plan order.
     public var statuses: [(RepositoryID, RepositoryStatus)] {
-        repositories.map { ($0.move.repository, $0.stage.status) }
+        repositories.map { ($0.repository, $0.stage.status) }
     }
 
     /// How many repositories are in each status.

@@ -76,25 +76,41 @@ struct MoveProgress: Equatable, Sendable {
     var poll: Outstanding
 }
 
+/// One repository of the plan in the engine. The engine keeps one for each (ten million in a
+/// GitLab.com drain), so the plan's move is not copied in (the plan holds it: `plannedMove`),
+/// its storages are interned, and the counters are as narrow as their ranges.
 struct RepositoryRecord: Sendable {
-    let move: MigrationPlan.Move
-    let phase: Int
-    let wave: Int
-    /// Interned source and planned destination storages.
-    let source: Int
-    let destination: Int?
+    let repository: RepositoryID
     var stage: Stage = .pending
-    /// Moves of this repository that failed or were refused, as the engine saw them.
-    var failures = 0
-    /// Consecutive transient API errors on this repository's requests.
-    var apiErrors = 0
+    private let phaseIndex: Int32
+    private let waveIndex: Int32
+    /// Interned source and planned destination storages (−1: none planned).
+    private let sourceIndex: Int32
+    private let destinationIndex: Int32
+    private var failureCount: Int32 = 0
+    private var apiErrorCount: Int32 = 0
 
-    init(move: MigrationPlan.Move, phase: Int, wave: Int, source: Int, destination: Int?) {
-        self.move = move
-        self.phase = phase
-        self.wave = wave
-        self.source = source
-        self.destination = destination
+    init(repository: RepositoryID, phase: Int, wave: Int, source: Int, destination: Int?) {
+        self.repository = repository
+        phaseIndex = Int32(phase)
+        waveIndex = Int32(wave)
+        sourceIndex = Int32(source)
+        destinationIndex = Int32(destination ?? -1)
+    }
+
+    var phase: Int { Int(phaseIndex) }
+    var wave: Int { Int(waveIndex) }
+    var source: Int { Int(sourceIndex) }
+    var destination: Int? { destinationIndex < 0 ? nil : Int(destinationIndex) }
+    /// Moves of this repository that failed or were refused, as the engine saw them.
+    var failures: Int {
+        get { Int(failureCount) }
+        set { failureCount = Int32(newValue) }
+    }
+    /// Consecutive transient API errors on this repository's requests.
+    var apiErrors: Int {
+        get { Int(apiErrorCount) }
+        set { apiErrorCount = Int32(clamping: newValue) }
     }
 }
 

@@ -266,7 +266,7 @@ func sweepThatCannotApplyNamesItsKey(_ line: String, _ message: String) throws {
     #expect { try ExperimentRunner(Experiment.load(path: path)) } throws: { "\($0)".contains("over moveTimeout 1.0 h") }
     try "drain: {from: [a], to: [b]}\nconcurrency: {perSource: 4}\nmoveTimeout: 3h\n".write(toFile: dir + "/policy.yaml", atomically: true, encoding: .utf8)
     let filled = try ExperimentRunner(Experiment.load(path: path))
-    let bytes = filled.setup.fleet.repositories.reduce(0.0) { $0 + $1.sizeBytes }
+    let bytes = try #require(filled.setup.fleet.population).sizeBytes.reduce(0, +)
     // 30 repositories for 1 TB: the heavy tail's largest reach the 280 GB cap, so they hold a little less.
     #expect(bytes <= 1e12 + 30 && bytes > 0.5e12, "the 30 repositories make up most of a's 1 TB: \(bytes)")
     #expect(abs(filled.setup.fleet.storages[0].initialUsedBytes + bytes - 1e12) <= 30, "counted once: \(filled.setup.fleet.storages[0].initialUsedBytes) besides them")
@@ -274,7 +274,7 @@ func sweepThatCannotApplyNamesItsKey(_ line: String, _ message: String) throws {
     try plainText.write(toFile: path, atomically: true, encoding: .utf8)
     let plain = try ExperimentRunner(Experiment.load(path: path))
     #expect(plain.setup.fleet.storages[0].initialUsedBytes == 1e12, "without fill the repositories come on top of used")
-    #expect(plain.setup.fleet.repositories.reduce(0.0) { $0 + $1.sizeBytes } < 1e12 / 10, "and are far smaller: the size model's own scale")
+    #expect(try #require(plain.setup.fleet.population).sizeBytes.reduce(0, +) < 1e12 / 10, "and are far smaller: the size model's own scale")
 
     try plainText.replacingOccurrences(of: "{generate: 30, seed: 3}", with: "{generate: 30, seed: 3, fill: all}").write(toFile: path, atomically: true, encoding: .utf8)
     #expect { try Experiment.load(path: path) } throws: { ($0 as? SpecError)?.description == "\(path):3: inventory.fill: expected none or used, got all" }

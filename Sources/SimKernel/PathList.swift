@@ -1,0 +1,34 @@
+/// Strings kept as one byte buffer and the offset where each ends: a list of millions of
+/// repository paths without a heap object for each (an inventory's, a world's).
+public struct PathList: Sendable, Equatable, RandomAccessCollection {
+    private var buffer: [UInt8] = []
+    private var ends: [UInt32] = []
+
+    public init() {}
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { ends.count }
+
+    public subscript(i: Int) -> String { String(decoding: bytes(i), as: UTF8.self) }
+
+    /// The UTF-8 bytes of path `i`.
+    public func bytes(_ i: Int) -> ArraySlice<UInt8> {
+        buffer[(i == 0 ? 0 : Int(ends[i - 1]))..<Int(ends[i])]
+    }
+
+    /// The bytes of every string together.
+    public var byteCount: Int { buffer.count }
+
+    public mutating func reserveCapacity(_ count: Int, bytes: Int) {
+        ends.reserveCapacity(count)
+        buffer.reserveCapacity(bytes)
+    }
+
+    public mutating func append(_ path: String) { append(bytes: path.utf8) }
+
+    public mutating func append<Bytes: Collection<UInt8>>(bytes: Bytes) {
+        buffer.append(contentsOf: bytes)
+        precondition(buffer.count <= Int(UInt32.max), "paths past 4 GB")
+        ends.append(UInt32(buffer.count))
+    }
+}
