@@ -132,8 +132,7 @@ public struct MigrationRun {
         self.init(fleet: fleet, config: config)
         // A move for each of the plan's and an eighth more for retries; past that the list
         // grows as usual.
-        let planned = plan.phases.reduce(0) { $0 + $1.waves.reduce(0) { $0 + $1.moves.count } }
-        simulation.model.reserveMoves(planned + planned / 8)
+        simulation.model.reserveMoves(plan.moveCount + plan.moveCount / 8)
         let d = try SimulatedGitLab(world: simulation.model, repositoryIDs: repositoryIDs)
         try d.check(plan: plan)
         driver = d

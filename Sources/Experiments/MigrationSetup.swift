@@ -37,13 +37,10 @@ public struct MigrationSetup: Sendable {
             }
         }
         // In columns, not as a `RepositorySpec` each: the fleet keeps them for every replication.
-        var population = RepositoryPopulation(storageNames: inventory.storageNames.names)
-        population.reserveCapacity(inventory.count, pathBytes: inventory.pathByteCount)
-        for row in 0..<inventory.count {
-            population.append(pathBytes: inventory.pathBytes(row), storage: Int(inventory.storages[row].rawValue), sizeBytes: Double(inventory.sizeBytes[row]))
-        }
         worldSpec.repositories = []
-        worldSpec.population = population
+        worldSpec.population = RepositoryPopulation(
+            paths: inventory.paths, storageNames: inventory.storageNames.names,
+            storages: inventory.storages.map { Int32($0.rawValue) }, sizeBytes: inventory.sizeBytes.map(Double.init))
         do {
             fleet = try Fleet.build(worldSpec)
         } catch let e as SpecError {

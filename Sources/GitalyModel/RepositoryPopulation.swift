@@ -2,39 +2,33 @@ import SimKernel
 import SpecFiles
 
 /// Repositories placed from an inventory (`Experiments.MigrationSetup`), one row each, in
-/// columns: the paths' bytes in one buffer, each row's storage as an index into a list of
-/// names, and its size. Ten million `RepositorySpec`s with a heap string each cost about 190
+/// columns: the paths' bytes in one buffer (the inventory's own, shared, not copied), each
+/// row's storage as an index into a list of names, and its size. Ten million `RepositorySpec`s with a heap string each cost about 190
 /// bytes a repository, held by every fleet for the whole run; these cost about 40. A row has
 /// the default parts (`RepositoryParts()`) and its replicas are chosen at creation, as for a
 /// `RepositorySpec` that names none.
 public struct RepositoryPopulation: Sendable, Equatable {
-    public private(set) var paths = PathList()
+    public let paths: PathList
     /// The storage names the rows refer to (a virtual storage name, or a storage name of a
     /// plain fleet).
-    public private(set) var storageNames: [String] = []
+    public let storageNames: [String]
     /// Each row's storage, an index into `storageNames`.
-    public private(set) var storages: [Int32] = []
-    public private(set) var sizeBytes: [Double] = []
+    public let storages: [Int32]
+    public let sizeBytes: [Double]
     /// Names the population's file in build errors.
     public var source = SourceLine(path: "repositories")
 
-    public init(storageNames: [String]) { self.storageNames = storageNames }
+    /// Row i: `paths[i]` on `storageNames[storages[i]]`, of `sizeBytes[i]`.
+    public init(paths: PathList, storageNames: [String], storages: [Int32], sizeBytes: [Double]) {
+        precondition(storages.count == paths.count && sizeBytes.count == paths.count, "\(paths.count) paths, \(storages.count) storages, \(sizeBytes.count) sizes")
+        precondition(storages.allSatisfy { $0 >= 0 && Int($0) < storageNames.count }, "a storage index outside the \(storageNames.count) names")
+        self.paths = paths
+        self.storageNames = storageNames
+        self.storages = storages
+        self.sizeBytes = sizeBytes
+    }
 
     public var count: Int { storages.count }
-
-    public mutating func reserveCapacity(_ rows: Int, pathBytes: Int) {
-        paths.reserveCapacity(rows, bytes: pathBytes)
-        storages.reserveCapacity(rows)
-        sizeBytes.reserveCapacity(rows)
-    }
-
-    /// Adds a row on `storageNames[storage]`.
-    public mutating func append<Path: Collection<UInt8>>(pathBytes: Path, storage: Int, sizeBytes size: Double) {
-        precondition(storageNames.indices.contains(storage), "storage \(storage) of \(storageNames.count)")
-        paths.append(bytes: pathBytes)
-        storages.append(Int32(storage))
-        sizeBytes.append(size)
-    }
 
     /// The first row whose path an earlier row has, with that row: nil when every path is
     /// distinct. A hash of each path's bytes stands for it, so no string is made for the

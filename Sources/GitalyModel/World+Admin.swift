@@ -143,7 +143,7 @@ extension World {
                 return .failure(.storageFull)
             }
             let record = RepositoryRecord(virtualStorage: vs, members: v.members.count, assigned: assigned, primary: primary, sizeBytes: sizeBytes, present: present)
-            w.addRepository(path: path, record: record, parts: RepositoryParts())
+            w.addRepository(path: path.utf8, record: record, parts: RepositoryParts())
             let id = w.repositories.count - 1
             for slot in present.slots { w.enqueueVerification(id, slot, due: now + w.verificationInterval) }
             for target in (assigned & ~present).slots {

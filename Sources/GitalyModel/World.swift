@@ -321,7 +321,7 @@ public struct World: DiscreteEventModel {
             let vs = weights.allSatisfy({ $0 == 0 }) ? i % fleet.virtualStorages.count : StorageWeights.pick(weights, random: &gitlabRandom)
             let v = fleet.virtualStorages[vs]
             let (assigned, primary) = Praefect.placeNewRepository(members: v.members.count, replicationFactor: v.replicationFactor, locallyHealthy: ~0, random: &routingRandom)!
-            addRepository(path: "group/project-\(i).git", record: RepositoryRecord(virtualStorage: vs, members: v.members.count, assigned: assigned, primary: primary, sizeBytes: config.repositorySizeBytes), parts: config.repositoryParts)
+            addRepository(path: "group/project-\(i).git".utf8, record: RepositoryRecord(virtualStorage: vs, members: v.members.count, assigned: assigned, primary: primary, sizeBytes: config.repositorySizeBytes), parts: config.repositoryParts)
         }
     }
 
@@ -334,10 +334,6 @@ public struct World: DiscreteEventModel {
             assigned = Praefect.placeNewRepository(members: members.count, replicationFactor: fleet.virtualStorages[vs].replicationFactor, locallyHealthy: ~0, random: &routingRandom)!.assigned
         }
         addRepository(path: path, record: RepositoryRecord(virtualStorage: vs, members: members.count, assigned: assigned, primary: primary ?? assigned.trailingZeroBitCount, sizeBytes: sizeBytes), parts: parts)
-    }
-
-    mutating func addRepository(path: String, record: RepositoryRecord, parts: RepositoryParts) {
-        addRepository(path: path.utf8, record: record, parts: parts)
     }
 
     mutating func addRepository<Path: Collection<UInt8>>(path: Path, record: RepositoryRecord, parts: RepositoryParts) {

@@ -21,7 +21,7 @@ public struct Inventory: Sendable {
     public internal(set) var readsPerDay: [Double] = []
     public internal(set) var writesPerDay: [Double] = []
     public internal(set) var storageNames = StorageNames()
-    var paths = PathList()
+    public internal(set) var paths = PathList()
     var rowByID: [RepositoryID: Int32] = [:]
 
     public init() {}
@@ -29,12 +29,6 @@ public struct Inventory: Sendable {
     public var count: Int { ids.count }
 
     public func path(_ row: Int) -> String { paths[row] }
-
-    /// The UTF-8 bytes of `row`'s path, without making a string.
-    public func pathBytes(_ row: Int) -> ArraySlice<UInt8> { paths.bytes(row) }
-
-    /// The bytes of every path together.
-    public var pathByteCount: Int { paths.byteCount }
 
     public func row(of id: RepositoryID) -> Int? { rowByID[id].map(Int.init) }
 

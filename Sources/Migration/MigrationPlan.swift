@@ -26,6 +26,9 @@ public struct MigrationPlan: Codable, Sendable, Equatable {
     /// What an operator's abort does to the weights once the moves in flight have settled.
     public var onAbort: AbortPolicy
 
+    /// The moves of every wave of every phase.
+    public var moveCount: Int { phases.reduce(0) { $0 + $1.waves.reduce(0) { $0 + $1.moves.count } } }
+
     public init(
         id: String, initialWeights: [StorageWeight], phases: [Phase], limits: ConcurrencyLimits,
         readOnlyDurationMax: EngineDuration = .hours(1), moveTimeout: EngineDuration = .hours(1),

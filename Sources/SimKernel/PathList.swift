@@ -16,9 +16,6 @@ public struct PathList: Sendable, Equatable, RandomAccessCollection {
         buffer[(i == 0 ? 0 : Int(ends[i - 1]))..<Int(ends[i])]
     }
 
-    /// The bytes of every string together.
-    public var byteCount: Int { buffer.count }
-
     public mutating func reserveCapacity(_ count: Int, bytes: Int) {
         ends.reserveCapacity(count)
         buffer.reserveCapacity(bytes)

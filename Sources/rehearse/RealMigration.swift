@@ -58,7 +58,7 @@ struct RealMigration {
                     for m in wave.moves { lines.append("phase \(phase.name) wave \(w + 1): " + describe(.scheduleMove(m.repository, source: m.source, destination: m.destination))) }
                 }
             }
-            print((lines + ["dry run: \(engineInput.phases.reduce(0) { $0 + $1.waves.reduce(0) { $0 + $1.moves.count } }) moves, none made"]).joined(separator: "\n"))
+            print((lines + ["dry run: \(engineInput.moveCount) moves, none made"]).joined(separator: "\n"))
             return
         }
         try await run(engineInput, checkedAgainst: planFile)

@@ -22,9 +22,7 @@ import Testing
     var bySpec = base
     bySpec.repositories = rows.map { RepositorySpec(path: $0.path, storage: $0.storage, sizeBytes: $0.size) }
     var byColumns = base
-    var population = RepositoryPopulation(storageNames: ["default", "plain"])
-    for r in rows { population.append(pathBytes: Array(r.path.utf8), storage: r.storage == "default" ? 0 : 1, sizeBytes: r.size) }
-    byColumns.population = population
+    byColumns.population = population(rows.map { ($0.path, $0.storage == "default" ? 0 : 1, $0.size) }, storageNames: ["default", "plain"])
 
     let a = World(fleet: try Fleet.build(bySpec), config: WorldConfig(seed: 7))
     let b = World(fleet: try Fleet.build(byColumns), config: WorldConfig(seed: 7))
@@ -43,11 +41,7 @@ import Testing
 /// Method: repeats at the start, after 2,000 distinct rows, and prefixes that are not repeats,
 /// each with the real hash and with a constant one.
 @Test func aRepeatedPathIsFoundWhereverItIs() {
-    func population(_ paths: [String]) -> RepositoryPopulation {
-        var p = RepositoryPopulation(storageNames: ["s"])
-        for path in paths { p.append(pathBytes: Array(path.utf8), storage: 0, sizeBytes: 1) }
-        return p
-    }
+    func population(_ paths: [String]) -> RepositoryPopulation { GitalyModelTests.population(paths.map { ($0, 0, 1) }, storageNames: ["s"]) }
     let distinct = (0..<2_000).map { "g/r\($0).git" }
     for hash in [RepositoryPopulation.hash, { _ in 42 }] as [(ArraySlice<UInt8>) -> Int] {
         #expect(population(distinct).firstRepeatedPath(hash: hash) == nil)
@@ -68,11 +62,7 @@ import Testing
         change(&spec)
         do { _ = try Fleet.build(spec); return nil } catch { return "\(error)" }
     }
-    func rows(_ storages: [String], _ entries: [(String, Int, Double)]) -> RepositoryPopulation {
-        var p = RepositoryPopulation(storageNames: storages)
-        for (path, s, size) in entries { p.append(pathBytes: Array(path.utf8), storage: s, sizeBytes: size) }
-        return p
-    }
+    func rows(_ storages: [String], _ entries: [(String, Int32, Double)]) -> RepositoryPopulation { population(entries, storageNames: storages) }
     #expect(refusal { $0.population = rows(["default"], [("a.git", 0, 1)]) } == nil)
     #expect(refusal { $0.population = rows(["default", "nowhere"], [("a.git", 0, 1)]) } == "c3.yaml: repositories.storage: unknown storage \"nowhere\"")
     #expect(refusal { $0.population = rows(["default"], [("a.git", 0, 1), ("b.git", 0, -5)]) } == "c3.yaml: repositories.size: repository b.git: size must be at least 0, got -5.0")
@@ -81,4 +71,11 @@ import Testing
         $0.repositories = [RepositorySpec(path: "b.git", storage: "default")]
         $0.population = rows(["default"], [("a.git", 0, 1), ("b.git", 0, 2)])
     } == "c3.yaml: repositories.path: repository name \"b.git\" is used twice")
+}
+
+/// A population of (path, storage index, size) rows.
+func population(_ rows: [(String, Int32, Double)], storageNames: [String]) -> RepositoryPopulation {
+    var paths = PathList()
+    for r in rows { paths.append(r.0) }
+    return RepositoryPopulation(paths: paths, storageNames: storageNames, storages: rows.map(\.1), sizeBytes: rows.map(\.2))
 }
