@@ -202,7 +202,7 @@ extension World {
     func status(of r: Int) -> RepositoryStatus {
         let ids = moveChain(of: r)
         return RepositoryStatus(storage: GitLabStorageIndex(repositories[r].virtualStorage), readOnly: readOnly[r],
-                                moves: ids.map { (MoveIndex($0), moves[$0].move.state) })
+                                moves: ids.map { (MoveIndex($0), moves[$0].state) })
     }
 
     /// Whether this call fails with a server error: the n-th call of its kind on its object

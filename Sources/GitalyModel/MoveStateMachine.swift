@@ -75,33 +75,47 @@ public struct RepositoryStorageMove: Sendable, Equatable {
         self.destinationStorage = destinationStorage
     }
 
+    init(id: Int, repository: Int, sourceStorage: Int, destinationStorage: Int, state: MoveState, failureReason: String?) {
+        self.init(id: id, repository: repository, sourceStorage: sourceStorage, destinationStorage: destinationStorage)
+        self.state = state
+        self.failureReason = failureReason
+    }
+
     /// Applies `event`. `containerReadOnly` is the repository's flag before a `schedule`.
     public mutating func apply(_ event: MoveEvent, containerReadOnly: Bool = false) throws(MoveTransitionError) -> [MoveSideEffect] {
-        switch (event, state) {
+        try state.apply(event, containerReadOnly: containerReadOnly)
+    }
+}
+
+extension MoveState {
+    /// The transition table of `RepositoryStorageMove` (above it): applies `event` and returns
+    /// the side effects. `containerReadOnly` is the repository's flag before a `schedule`.
+    public mutating func apply(_ event: MoveEvent, containerReadOnly: Bool = false) throws(MoveTransitionError) -> [MoveSideEffect] {
+        switch (event, self) {
         case (.schedule, .initial):
             if containerReadOnly { throw .containerReadOnly }
-            state = .scheduled
+            self = .scheduled
             return [.setReadOnly, .enqueueWorker]
         case (.start, .scheduled):
-            state = .started
+            self = .started
             return []
         case (.finishReplication, .started):
-            state = .replicated
+            self = .replicated
             return [.setWritable, .switchToDestination]
         case (.finishCleanup, .replicated):
-            state = .finished
+            self = .finished
             return []
         case (.fail, .initial), (.fail, .scheduled):
-            state = .failed
+            self = .failed
             return []
         case (.fail, .started):
-            state = .failed
+            self = .failed
             return [.setWritable]
         case (.fail, .replicated):
-            state = .cleanupFailed
+            self = .cleanupFailed
             return []
         case (.schedule, _), (.start, _), (.finishReplication, _), (.finishCleanup, _), (.fail, _):
-            throw .invalid(from: state, event: event)
+            throw .invalid(from: self, event: event)
         }
     }
 }

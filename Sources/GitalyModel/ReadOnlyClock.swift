@@ -40,7 +40,7 @@ extension World {
     /// under way).
     public var repositoriesLeftReadOnly: [Int] {
         var held = Set<Int>()
-        for m in activeMoves where !moves[m].move.state.isTerminal { held.insert(moves[m].move.repository) }
+        for m in activeMoves where !moves[m].state.isTerminal { held.insert(moves[m].repository) }
         return readOnlyClock.repositoriesReadOnly.filter { !held.contains($0) }
     }
 

@@ -62,7 +62,8 @@ extension World {
         guard !readOnly[r] else { return .failure(.repositoryReadOnly) }
         let id = moves.count
         adminCalls.addMove()
-        moves.append(MoveProcess(move: RepositoryStorageMove(id: id, repository: r, sourceStorage: source, destinationStorage: d), attempt: attempt, previous: Int32(last)))
+        moves.append(MoveProcess(repositoryIndex: Int32(r), sourceIndex: Int32(source), destinationIndex: Int32(d),
+                                 attempt: attempt, previous: Int32(last), worker: takeMoveWorker()))
         lastMoveOfRepository[r] = Int32(id)
         movesInState[MoveState.initial.rawValue] += 1
         return .success(id)
@@ -73,7 +74,7 @@ extension World {
     mutating func moveScheduled(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         activeMoves.insert(m)
         // Writes already under way when the repository turns read-only, when traffic is a load.
-        if load != nil { loadWritesInProgress(moves[m].move.repository, attempt: Int(moves[m].attempt), &s) }
+        if load != nil { loadWritesInProgress(moves[m].repository, attempt: Int(moves[m].attempt), &s) }
         advance(m, .schedule, s.now)
         if moves[m].holdsWorker {
             moves[m].holdsWorker = false
@@ -83,7 +84,7 @@ extension World {
 
     /// `GET .../repository_storage_moves/:id`.
     mutating func moveState(_ id: Int) -> AdminResponse<MoveState> {
-        adminCall { w in id >= 0 && id < w.moves.count ? .success(w.moves[id].move.state) : .failure(.unknownMove) }
+        adminCall { w in id >= 0 && id < w.moves.count ? .success(w.moves[id].state) : .failure(.unknownMove) }
     }
 
     /// `repository_storages_weighted`, by GitLab storage index.
@@ -106,7 +107,11 @@ extension World {
         refreshAvailability(r, now)
     }
 
-    public func move(_ id: Int) -> RepositoryStorageMove { moves[id].move }
+    public func move(_ id: Int) -> RepositoryStorageMove {
+        let m = moves[id]
+        return RepositoryStorageMove(id: id, repository: m.repository, sourceStorage: m.sourceStorage, destinationStorage: m.destinationStorage,
+                                     state: m.state, failureReason: moveFailureReasons[Int32(id)])
+    }
 
     /// Bulk `POST /project_repository_storage_moves {source_storage_name, destination_storage_name?}`:
     /// schedules a move for every repository on `source`, skipping the ones that fail

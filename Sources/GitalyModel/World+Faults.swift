@@ -30,9 +30,9 @@ extension World {
     /// fails. O(moves in flight + workers); moves in index order, for determinism.
     mutating func forgetCopiesInFlight(to sid: Int, _ s: inout EventScheduler<WorldEvent>) {
         for m in activeMoves.sorted() {
-            let members = fleet.virtualStorages[moves[m].move.destinationStorage].members
-            guard let slot = moves[m].targets.slots.first(where: { members[$0] == sid }) else { continue }
-            moves[m].targets &= ~MemberSet.single(slot)
+            let members = fleet.virtualStorages[moves[m].destinationStorage].members
+            guard let slot = self[worker: m].targets.slots.first(where: { members[$0] == sid }) else { continue }
+            self[worker: m].targets &= ~MemberSet.single(slot)
             if moves[m].step == .checksum, !createSucceeds(m) { failMove(m, reason: "destination replica lost", &s) }
         }
         for w in workers.indices where workers[w].phase != .none {

@@ -176,7 +176,7 @@ extension World {
             pool.cancel(id, at: s.now)
             _ = takeOwner(id)
         }
-        moves[m].pendingFlows = 0
+        self[worker: m].pendingFlows = 0
         scheduleFlowCheck(&s)
     }
 

@@ -20,7 +20,7 @@ extension World {
     mutating func checkInvariants(after event: WorldEvent) {
         switch event {
         case .rpcArrival(let r, _, _), .rpcDone(_, _, let r): checkRepository(Int(r))
-        case .moveStep(let m): checkRepository(moves[Int(m)].move.repository)
+        case .moveStep(let m): checkRepository(moves[Int(m)].repository)
         case .trafficArrival, .limiterTimeout, .flowsDue, .healthRound, .healthApply, .workerWake, .reconcile, .verify,
              .nodeDownEnd, .scheduledFault, .faultEnd, .randomFault, .rollingUpdateStep, .windowClose, .replicationStep, .staleJobCheck: break
         }
@@ -61,11 +61,13 @@ extension World {
         precondition(listed == repositories.count, "a repository is listed on two storages")
         precondition(movesInState.reduce(0, +) == moves.count, "moves counted by state: \(movesInState.reduce(0, +)), made: \(moves.count)")
         for m in activeMoves {
-            let move = moves[m].move
-            precondition(moves[m].step != .done, "move \(move.id) ended but is still counted active")
+            let move = moves[m]
+            precondition(move.step != .done, "move \(m) ended but is still counted active")
+            precondition(move.worker >= 0, "move \(m) is in progress without its worker state")
             let expected = move.state == .replicated ? move.destinationStorage : move.sourceStorage
-            precondition(repositories[move.repository].virtualStorage == expected, "move \(move.id): repository \(move.repository) is authoritative on the wrong storage")
+            precondition(repositories[move.repository].virtualStorage == expected, "move \(m): repository \(move.repository) is authoritative on the wrong storage")
         }
+        precondition(moveWorkers.count - freeMoveWorkers.count >= activeMoves.count, "fewer worker states in use than moves in progress")
         for s in fleet.storages.indices {
             precondition(storageUsedBytes[s] <= fleet.storages[s].capacityBytes * (1 + 1e-9) + 1, "storage \(fleet.storages[s].name) is over its capacity")
             precondition(storageUsedBytes[s] >= -1, "storage \(fleet.storages[s].name) has negative use")

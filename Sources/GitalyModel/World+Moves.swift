@@ -14,17 +14,49 @@ enum MoveWorkerStep: Equatable {
     case done
 }
 
-/// A move with the worker state GitLab keeps in Sidekiq.
-///
-/// The world keeps one for every move ever made (ten million in a GitLab.com drain), so its
-/// fields are as narrow as their ranges allow and ordered widest first: Swift lays a struct's
-/// fields out in declaration order, and padding between narrow and wide ones would be paid
-/// ten million times.
+/// A move as the world keeps it: GitLab's record of it (`RepositoryStorageMove`, with its
+/// failure reason kept apart: few moves fail) and where its Sidekiq job is. The world keeps one
+/// for every move ever made (ten million in a GitLab.com drain), so it holds only what a move
+/// that has ended still needs; the copy's working state lives in a `MoveWorker` from a slab,
+/// taken when the move is made and given back when it ends. Fields are as narrow as their
+/// ranges allow and ordered widest first: Swift lays a struct's fields out in declaration
+/// order, and padding would be paid ten million times.
 struct MoveProcess {
-    var move: RepositoryStorageMove
     /// Seconds the move's copies took (every part, from its streams' start to the last one's
-    /// end), and when the current part's copy began.
+    /// end).
     var copySeconds = 0.0
+    var repositoryIndex: Int32
+    var sourceIndex: Int32
+    var destinationIndex: Int32
+    /// How many moves the repository had before this one: with the repository, the key of
+    /// this move's random draws.
+    var attempt: Int32
+    /// The repository's move before this one (−1: none).
+    var previous: Int32
+    /// The move's worker state in `World.moveWorkers` (−1 once the move has ended).
+    var worker: Int32
+    var state: MoveState = .initial
+    var step: MoveWorkerStep = .queued
+    /// The job holds a Sidekiq thread. A move failed while queued is given a thread later and
+    /// gives it back at once, so this outlives the worker state.
+    var holdsWorker = false
+    /// The source replica the copy read (a member slot, below 64: `MemberSet`): Praefect routes
+    /// the read to a random up-to-date one. Kept with the move for its history.
+    var sourceSlotIndex: Int8 = 0
+
+    var repository: Int { Int(repositoryIndex) }
+    var sourceSlot: Int {
+        get { Int(sourceSlotIndex) }
+        set { sourceSlotIndex = Int8(newValue) }
+    }
+    var sourceStorage: Int { Int(sourceIndex) }
+    var destinationStorage: Int { Int(destinationIndex) }
+}
+
+/// What a move's worker needs while it runs (`UpdateRepositoryStorageService`'s state): one per
+/// move not yet ended, in a slab the world reuses.
+struct MoveWorker {
+    /// When the current part's copy began.
     var copyStartedAt = SimTime.zero
     var destinationAssigned: MemberSet = 0
     /// The destination replicas the create routed live (Praefect's voters; the one storage
@@ -38,29 +70,16 @@ struct MoveProcess {
     var checksumGeneration: Int64 = 0
     /// The source replicas that held data at the switch, to clean up.
     var sourceData: MemberSet = 0
-    /// How many moves the repository had before this one: with the repository, the key of
-    /// this move's random draws.
-    var attempt: Int32 = 0
-    /// The repository's move before this one (−1: none).
-    var previous: Int32 = -1
     var polls: Int32 = 0
     var pendingFlows: Int32 = 0
-    var step: MoveWorkerStep = .queued
     /// The repository being copied (project, wiki, design, then the pool).
     var part: MovePart = .project
-    var holdsWorker = false
-    /// Member slots (below 64, `MemberSet`): the destination's primary, and the source replica
-    /// the copy reads (Praefect routes the read to a random up-to-date one).
+    /// The destination's primary (a member slot, below 64: `MemberSet`).
     var destinationPrimarySlot: Int8 = 0
-    var sourceSlotIndex: Int8 = 0
 
     var destinationPrimary: Int {
         get { Int(destinationPrimarySlot) }
         set { destinationPrimarySlot = Int8(newValue) }
-    }
-    var sourceSlot: Int {
-        get { Int(sourceSlotIndex) }
-        set { sourceSlotIndex = Int8(newValue) }
     }
 }
 
@@ -98,17 +117,34 @@ extension World {
     /// Applies `event` to move `m`, keeps the count of moves by state, and performs the side
     /// effects. Every state change of a move goes through here.
     mutating func advance(_ m: Int, _ event: MoveEvent, _ now: SimTime) {
-        let before = moves[m].move.state
-        let effects = try! moves[m].move.apply(event, containerReadOnly: event == .schedule && readOnly[moves[m].move.repository])
+        let before = moves[m].state
+        let effects = try! moves[m].state.apply(event, containerReadOnly: event == .schedule && readOnly[moves[m].repository])
         movesInState[before.rawValue] -= 1
-        movesInState[moves[m].move.state.rawValue] += 1
+        movesInState[moves[m].state.rawValue] += 1
         perform(effects, move: m, now)
     }
 
     /// A substream of `base` for this move's draws, keyed by (repository, attempt), so that
     /// a move's random outcome does not depend on how many other moves drew before it.
     func moveRandom(_ base: RandomStream, _ m: Int) -> RandomStream {
-        base.substream(UInt64(moves[m].move.repository), UInt64(moves[m].attempt))
+        base.substream(UInt64(moves[m].repository), UInt64(moves[m].attempt))
+    }
+
+    /// Move `m`'s worker state. Only a move that has not ended has one: reading an ended
+    /// move's traps (its place may hold another move's by now).
+    subscript(worker m: Int) -> MoveWorker {
+        get { moveWorkers[Int(moves[m].worker)] }
+        _modify { yield &moveWorkers[Int(moves[m].worker)] }
+    }
+
+    /// A fresh worker state from the slab.
+    mutating func takeMoveWorker() -> Int32 {
+        if let w = freeMoveWorkers.popLast() {
+            moveWorkers[Int(w)] = MoveWorker()
+            return w
+        }
+        moveWorkers.append(MoveWorker())
+        return Int32(moveWorkers.count - 1)
     }
 
     /// How many moves the world has made.
@@ -138,7 +174,7 @@ extension World {
     }
 
     mutating func perform(_ effects: [MoveSideEffect], move m: Int, _ now: SimTime) {
-        let r = moves[m].move.repository
+        let r = moves[m].repository
         for e in effects {
             switch e {
             case .setReadOnly: setReadOnly(r, true, now)
@@ -160,36 +196,36 @@ extension World {
     }
 
     mutating func moveStep(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
-        let r = moves[m].move.repository
+        let r = moves[m].repository
         switch moves[m].step {
         case .queued:
-            guard moves[m].move.state == .scheduled else { return }
+            guard moves[m].state == .scheduled else { return }
             advance(m, .start, s.now)
             var interruption = moveRandom(moveInterruptionRandom, m)
             if interruption.bernoulli(config.moveWorkerInterruptionProbability) { return interruptWorker(m, &s) }
             // `same_filesystem?`: a move onto the storage it is on copies nothing and removes
             // nothing; it finishes as a no-op.
-            if moves[m].move.sourceStorage == moves[m].move.destinationStorage {
+            if moves[m].sourceStorage == moves[m].destinationStorage {
                 advance(m, .finishReplication, s.now)
                 advance(m, .finishCleanup, s.now)
                 return endMove(m, &s)
             }
-            moves[m].part = .project
+            self[worker: m].part = .project
             moves[m].step = .waitingPushes
             moveStep(m, &s)
         case .waitingPushes:
             // `wait_for_pushes`: read the push counter at 0, 10 and 20 s, sleeping 10 s after
             // each read; after the third sleep, at 30 s, give up. Each repository type has its
             // own counter; only project pushes are modelled, so wikis and designs pass at once.
-            if moves[m].polls >= fleet.gitlab.pushWaitPolls {
-                return failMove(m, reason: "Timeout waiting for \(moves[m].part.name) repository pushes", &s)
+            if self[worker: m].polls >= fleet.gitlab.pushWaitPolls {
+                return failMove(m, reason: "Timeout waiting for \(self[worker: m].part.name) repository pushes", &s)
             }
-            let counter = moves[m].part == .project ? inflightPushes[r] : 0
+            let counter = self[worker: m].part == .project ? inflightPushes[r] : 0
             if counter == 0 {
-                moves[m].polls = 0
+                self[worker: m].polls = 0
                 return copyPart(m, &s)
             }
-            moves[m].polls += 1
+            self[worker: m].polls += 1
             s.schedule(after: .seconds(fleet.gitlab.pushWaitIntervalSeconds), .moveStep(move: Int32(m)))
         case .copying, .interrupted:
             break
@@ -208,22 +244,22 @@ extension World {
     /// source's refs, so its checksum differs and the move fails with the copy removed
     /// (`replicate_service.rb`). A corrupted copy is a separate fault with its own draw.
     mutating func checksumsCompared(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
-        let r = moves[m].move.repository
-        let part = moves[m].part
+        let r = moves[m].repository
+        let part = self[worker: m].part
         // CalculateChecksum needs the source replica and the destination's primary to answer.
-        let (sv, dv) = (repositories[r].virtualStorage, moves[m].move.destinationStorage)
-        guard nodes[node(sv, moves[m].sourceSlot)].up, nodes[node(dv, moves[m].destinationPrimary)].up else {
+        let (sv, dv) = (repositories[r].virtualStorage, moves[m].destinationStorage)
+        guard nodes[node(sv, moves[m].sourceSlot)].up, nodes[node(dv, self[worker: m].destinationPrimary)].up else {
             return failMove(m, reason: "CalculateChecksum failed", &s)
         }
-        let written = part == .project && repositories[r].generation != moves[m].copyGeneration
+        let written = part == .project && repositories[r].generation != self[worker: m].copyGeneration
         // One draw per part compared, keyed by the part.
         var corruption = moveRandom(moveCorruptionRandom, m).substream(UInt64(part.rawValue), 0)
         if written || corruption.bernoulli(config.moveChecksumMismatchProbability) {
             return failMove(m, reason: "Failed to verify \(part.name) repository checksum", &s)
         }
-        if part == .project { moves[m].checksumGeneration = repositories[r].generation }
+        if part == .project { self[worker: m].checksumGeneration = repositories[r].generation }
         guard let next = nextPart(after: part, r) else { return finishReplication(m, &s) }
-        moves[m].part = next
+        self[worker: m].part = next
         if next == .pool { return copyPart(m, &s) }
         moves[m].step = .waitingPushes
         moveStep(m, &s)
@@ -232,8 +268,8 @@ extension World {
     /// `finish_replication!` in the transaction after the pool's copy. A write acknowledged
     /// on the source after its checksum is in no copy: it is lost with the switch.
     mutating func finishReplication(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
-        let r = moves[m].move.repository
-        if repositories[r].generation > moves[m].checksumGeneration { ledger.discard(repository: r, above: moves[m].checksumGeneration) }
+        let r = moves[m].repository
+        if repositories[r].generation > self[worker: m].checksumGeneration { ledger.discard(repository: r, above: self[worker: m].checksumGeneration) }
         advance(m, .finishReplication, s.now)
         moves[m].step = .cleanup
         s.schedule(after: .seconds(fleet.gitlab.cleanupSeconds), .moveStep(move: Int32(m)))
@@ -245,12 +281,12 @@ extension World {
     /// replica's removal is only logged when it fails, so the move finishes and a down
     /// replica keeps its bytes as an orphan; only a Praefect that cannot answer fails it.
     mutating func removeSource(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
-        let r = moves[m].move.repository
+        let r = moves[m].repository
         // The repository's storage until the switch (a move holds it read-only, so no other
         // move changed it since this one was scheduled).
-        let sv = moves[m].move.sourceStorage
+        let sv = moves[m].sourceStorage
         let members = fleet.virtualStorages[sv].members
-        let held = moves[m].sourceData
+        let held = self[worker: m].sourceData
         let size = storedBytes(r)
         if vsViaPraefect[sv] {
             guard praefectAnswers(sv) else { return failMove(m, reason: "Praefect unavailable during cleanup", &s) }
@@ -276,7 +312,7 @@ extension World {
     }
 
     mutating func interruptWorker(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
-        guard moves[m].move.state == .started, moves[m].step != .interrupted else { return }
+        guard moves[m].state == .started, moves[m].step != .interrupted else { return }
         cancelMoveCopies(m, &s)
         releaseReservation(m)
         releaseWorker(m, &s)
@@ -293,28 +329,28 @@ extension World {
     }
 
     mutating func copyPart(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
-        let r = moves[m].move.repository
+        let r = moves[m].repository
         // `ReplicateRepository` and the creates go through Praefect on either side.
-        guard praefectAnswers(repositories[r].virtualStorage), praefectAnswers(moves[m].move.destinationStorage) else {
+        guard praefectAnswers(repositories[r].virtualStorage), praefectAnswers(moves[m].destinationStorage) else {
             return failMove(m, reason: "Praefect unavailable", &s)
         }
-        if moves[m].part == .project {
+        if self[worker: m].part == .project {
             guard prepareDestination(m, &s) else { return }
         }
         let sv = repositories[r].virtualStorage
         guard nodes[node(sv, moves[m].sourceSlot)].up, dataPresent[r].contains(slot: moves[m].sourceSlot) else {
             return failMove(m, reason: "source repository unavailable", &s)
         }
-        let dv = moves[m].move.destinationStorage
+        let dv = moves[m].destinationStorage
         // A destination replica that went down since the last part cannot take this one.
-        for slot in moves[m].targets.slots where !nodes[node(dv, slot)].up { dropTarget(m, slot) }
+        for slot in self[worker: m].targets.slots where !nodes[node(dv, slot)].up { dropTarget(m, slot) }
         guard createSucceeds(m) else { return failMove(m, reason: "ReplicateRepository failed", &s) }
-        let bytes = bytes(of: moves[m].part, r)
+        let bytes = bytes(of: self[worker: m].part, r)
         moves[m].step = .copying
-        moves[m].copyStartedAt = s.now
-        for slot in moves[m].targets.slots {
+        self[worker: m].copyStartedAt = s.now
+        for slot in self[worker: m].targets.slots {
             let (a, b) = (node(sv, moves[m].sourceSlot), node(dv, slot))
-            moves[m].pendingFlows += 1
+            self[worker: m].pendingFlows += 1
             startFlow(bytes: bytes, from: a, to: b, capBytesPerSecond: fleet.gitlab.moveStreamBytesPerSecondMax,
                       owner: .moveCopy(move: m, slot: slot, nodes: (a, b)), &s)
         }
@@ -325,7 +361,7 @@ extension World {
     /// primary and the healthy secondaries take the copy, an unhealthy assigned replica becomes
     /// a replication target. A voter without room drops out. Returns false when the move failed.
     mutating func prepareDestination(_ m: Int, _ s: inout EventScheduler<WorldEvent>) -> Bool {
-        let r = moves[m].move.repository
+        let r = moves[m].repository
         let source = repositories[r]
         let sv = source.virtualStorage
         var candidates: MemberSet = 0
@@ -338,7 +374,7 @@ extension World {
         // replica (gitaly `router_per_repository.go`, `RouteRepositoryAccessor`).
         var read = moveRandom(moveSourceReadRandom, m)
         moves[m].sourceSlot = candidates.slot(at: read.below(candidates.nonzeroBitCount))
-        let dv = moves[m].move.destinationStorage
+        let dv = moves[m].destinationStorage
         let dest = fleet.virtualStorages[dv]
         var up: MemberSet = 0
         for slot in dest.members.indices where nodes[node(dv, slot)].up { up |= .single(slot) }
@@ -347,18 +383,18 @@ extension World {
             failMove(m, reason: "destination storage unavailable", &s)
             return false
         }
-        moves[m].destinationAssigned = assigned
-        moves[m].destinationPrimary = primary
-        moves[m].voters = assigned & up
-        moves[m].copyGeneration = source.generation
+        self[worker: m].destinationAssigned = assigned
+        self[worker: m].destinationPrimary = primary
+        self[worker: m].voters = assigned & up
+        self[worker: m].copyGeneration = source.generation
         let total = storedBytes(r) + repositoryParts[r].poolBytes
-        for slot in moves[m].voters.slots {
+        for slot in self[worker: m].voters.slots {
             let storage = dest.members[slot]
             guard storageUsedBytes[storage] + total <= fleet.storages[storage].capacityBytes else { continue }
             storageUsedBytes[storage] += total
-            moves[m].targets |= .single(slot)
+            self[worker: m].targets |= .single(slot)
         }
-        moves[m].reservedBytes = total
+        self[worker: m].reservedBytes = total
         guard createSucceeds(m) else {
             failMove(m, reason: "destination storage full", &s)
             return false
@@ -371,51 +407,51 @@ extension World {
     /// (`Transactions.quorumReached`); eventual mode takes the primary alone. A secondary that
     /// fails is outdated and gets a replication job, it does not fail the move.
     func createSucceeds(_ m: Int) -> Bool {
-        let p = moves[m].destinationPrimary
-        guard moves[m].targets.contains(slot: p) else { return false }
-        let dv = moves[m].move.destinationStorage
+        let p = self[worker: m].destinationPrimary
+        guard self[worker: m].targets.contains(slot: p) else { return false }
+        let dv = moves[m].destinationStorage
         guard vsViaPraefect[dv], vsConsistency[dv] == .strong else { return true }
-        let secondaries = moves[m].voters & ~MemberSet.single(p)
-        return Transactions.quorumReached(secondaries: secondaries.nonzeroBitCount, agreeing: (moves[m].targets & secondaries).nonzeroBitCount)
+        let secondaries = self[worker: m].voters & ~MemberSet.single(p)
+        return Transactions.quorumReached(secondaries: secondaries.nonzeroBitCount, agreeing: (self[worker: m].targets & secondaries).nonzeroBitCount)
     }
 
     mutating func moveCopyEnded(_ m: Int, slot: Int, success: Bool, _ s: inout EventScheduler<WorldEvent>) {
         guard moves[m].step == .copying else { return }
-        moves[m].pendingFlows -= 1
+        self[worker: m].pendingFlows -= 1
         if !success { dropTarget(m, slot) }
-        guard moves[m].pendingFlows == 0 else { return }
-        moves[m].copySeconds += (s.now - moves[m].copyStartedAt).seconds
+        guard self[worker: m].pendingFlows == 0 else { return }
+        moves[m].copySeconds += (s.now - self[worker: m].copyStartedAt).seconds
         guard createSucceeds(m) else { return failMove(m, reason: "ReplicateRepository failed", &s) }
         moves[m].step = .checksum
-        s.schedule(after: .seconds(fleet.gitlab.checksumSeconds(moves[m].part, repositoryParts[moves[m].move.repository])), .moveStep(move: Int32(m)))
+        s.schedule(after: .seconds(fleet.gitlab.checksumSeconds(self[worker: m].part, repositoryParts[moves[m].repository])), .moveStep(move: Int32(m)))
     }
 
     /// A destination replica failed its copy: the copy is removed, and the replica gets a
     /// replication job after the switch if the move still succeeds.
     mutating func dropTarget(_ m: Int, _ slot: Int) {
-        guard moves[m].targets.contains(slot: slot) else { return }
-        moves[m].targets &= ~MemberSet.single(slot)
-        storageUsedBytes[fleet.virtualStorages[moves[m].move.destinationStorage].members[slot]] -= moves[m].reservedBytes
+        guard self[worker: m].targets.contains(slot: slot) else { return }
+        self[worker: m].targets &= ~MemberSet.single(slot)
+        storageUsedBytes[fleet.virtualStorages[moves[m].destinationStorage].members[slot]] -= self[worker: m].reservedBytes
     }
 
     /// `finish_replication!`: the repository's storage is now the destination.
     mutating func switchToDestination(_ m: Int, _ now: SimTime) {
         // A move onto its own storage (`same_filesystem?`) leaves the repository where it is.
-        guard moves[m].move.sourceStorage != moves[m].move.destinationStorage else { return }
-        let r = moves[m].move.repository
+        guard moves[m].sourceStorage != moves[m].destinationStorage else { return }
+        let r = moves[m].repository
         let old = repositories[r]
-        let dv = moves[m].move.destinationStorage
-        let record = RepositoryRecord(virtualStorage: dv, members: fleet.virtualStorages[dv].members.count, assigned: moves[m].destinationAssigned,
-                                      primary: moves[m].destinationPrimary, sizeBytes: old.sizeBytes, generation: moves[m].checksumGeneration, present: moves[m].targets)
-        precondition(old.virtualStorage == moves[m].move.sourceStorage, "move \(m) switches repository \(r) from storage \(old.virtualStorage), not its source")
-        moves[m].sourceData = dataPresent[r]
+        let dv = moves[m].destinationStorage
+        let record = RepositoryRecord(virtualStorage: dv, members: fleet.virtualStorages[dv].members.count, assigned: self[worker: m].destinationAssigned,
+                                      primary: self[worker: m].destinationPrimary, sizeBytes: old.sizeBytes, generation: self[worker: m].checksumGeneration, present: self[worker: m].targets)
+        precondition(old.virtualStorage == moves[m].sourceStorage, "move \(m) switches repository \(r) from storage \(old.virtualStorage), not its source")
+        self[worker: m].sourceData = dataPresent[r]
         movedBytes += storedBytes(r)
         relist(r, from: old.virtualStorage, to: dv)
         loadMoved(r, from: old.virtualStorage, to: dv)
         repositories[r] = record
-        dataPresent[r] = moves[m].targets
-        moves[m].reservedBytes = 0
-        for slot in moves[m].targets.slots { enqueueVerification(r, slot, due: now + verificationInterval) }
+        dataPresent[r] = self[worker: m].targets
+        self[worker: m].reservedBytes = 0
+        for slot in self[worker: m].targets.slots { enqueueVerification(r, slot, due: now + verificationInterval) }
         if fleet.virtualStorages[dv].viaPraefect {
             for target in (record.assigned & ~record.existing).slots {
                 praefect!.queue.enqueue(repository: r, virtualStorage: dv, source: record.primary, target: target, change: .update, at: now)
@@ -441,21 +477,26 @@ extension World {
         // Copies in flight stop; every copy is removed from the destination.
         cancelMoveCopies(m, &s)
         releaseReservation(m)
-        moves[m].move.failureReason = reason
+        moveFailureReasons[Int32(m)] = reason
         advance(m, .fail, s.now)
         endMove(m, &s)
     }
 
     mutating func releaseReservation(_ m: Int) {
-        let members = fleet.virtualStorages[moves[m].move.destinationStorage].members
-        for slot in moves[m].targets.slots { storageUsedBytes[members[slot]] -= moves[m].reservedBytes }
-        moves[m].targets = 0
-        moves[m].reservedBytes = 0
+        let members = fleet.virtualStorages[moves[m].destinationStorage].members
+        for slot in self[worker: m].targets.slots { storageUsedBytes[members[slot]] -= self[worker: m].reservedBytes }
+        self[worker: m].targets = 0
+        self[worker: m].reservedBytes = 0
     }
 
     /// The worker's thread is free: the next queued move takes it.
     mutating func endMove(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         moves[m].step = .done
+        // A move failed while queued ends again once a thread picks its job up.
+        if moves[m].worker >= 0 {
+            freeMoveWorkers.append(moves[m].worker)
+            moves[m].worker = -1
+        }
         activeMoves.remove(m)
         releaseWorker(m, &s)
     }

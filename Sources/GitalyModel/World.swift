@@ -116,6 +116,12 @@ public struct World: DiscreteEventModel {
     /// that ran (not those that failed or were no-ops at once).
     public internal(set) var replicationLatencySeconds = Tally()
     var moves: [MoveProcess] = []
+    /// The worker state of the moves not yet ended (`MoveProcess.worker`), and the places in
+    /// it that ended moves gave back.
+    var moveWorkers: [MoveWorker] = []
+    var freeMoveWorkers: [Int32] = []
+    /// `RepositoryStorageMove.failureReason` of the moves that failed.
+    var moveFailureReasons: [Int32: String] = [:]
     /// Moves whose worker has not ended (`MoveProcess.step != .done`), so the invariant check
     /// walks these and not every move ever made.
     var activeMoves: Set<Int> = []

@@ -192,7 +192,7 @@ func flatLoad(_ c: RPCClass, rate: Double, cpu: CostLaw?, duration: CostLaw, pop
     let m = World.scheduleMove(&sim, repository: 1, destination: 1)
     guard case .success(let id) = m.result else { Issue.record("move refused: \(m.result)"); return }
     _ = runMove(&sim, id)
-    #expect(sim.model.moves[id].move.state == .finished)
+    #expect(sim.model.moves[id].state == .finished)
     #expect(abs(sim.model.load!.mass[0] - 8.0 / 11) < 1e-12 && abs(sim.model.load!.mass[1] - 3.0 / 11) < 1e-12)
 }
 

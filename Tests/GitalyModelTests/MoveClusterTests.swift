@@ -28,7 +28,7 @@ func moveIntoClusterUntilCopying(_ sim: inout Simulation<World>) throws -> (id: 
     let dv = sim.model.fleet.virtualStorage(named: "default")!
     let id = try World.scheduleMove(&sim, repository: 1, destination: dv).result.get()
     _ = runUntil(&sim) { $0.moves[id].step == .copying }
-    let p = sim.model.moves[id].destinationPrimary
+    let p = sim.model[worker: id].destinationPrimary
     return (id, p, [0, 1, 2].filter { $0 != p })
 }
 

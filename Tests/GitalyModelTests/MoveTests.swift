@@ -173,7 +173,7 @@ func simWithPushInFlight(seconds: Double) throws -> Simulation<World> {
     var sim = makeSim(try shardedFleet(repositories: repos))
     let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
     sim.run(until: .seconds(15))
-    #expect(sim.model.moves[id].part == .pool)
+    #expect(sim.model[worker: id].part == .pool)
     landWrite(&sim, repository: 0)
     _ = runMove(&sim, id)
     #expect(sim.model.move(id).state == .finished)
@@ -248,4 +248,23 @@ func simWithPushInFlight(seconds: Double) throws -> Simulation<World> {
 
 extension RepositoryStorageMove {
     var isTerminal: Bool { state.isTerminal }
+}
+
+/// Goal: a move's worker state is held only while the move runs, so a drain keeps as many as it
+/// has moves in progress at once, not one per move ever made (ten million at GitLab.com's
+/// scale). Method: three repositories moved together, back and forth between two storages,
+/// four rounds: three states in use during a round, all three free after it, and the later
+/// rounds reuse them (the slab never grows past three); every move finishes.
+@Test func endedMovesGiveTheirWorkerStateBack() throws {
+    let repos = (0..<3).map { "  - {path: r\($0).git, storage: sa, size: 1MB}" }.joined(separator: "\n")
+    var sim = makeSim(try shardedFleet(repositories: repos))
+    for round in 0..<4 {
+        let ids = try (0..<3).map { try World.scheduleMove(&sim, repository: $0, destination: 1 - round % 2).result.get() }
+        #expect(sim.model.moveWorkers.count - sim.model.freeMoveWorkers.count == 3)
+        for id in ids { _ = runMove(&sim, id, limit: sim.now.seconds + 1000) }
+        #expect(ids.allSatisfy { sim.model.move($0).state == .finished })
+        #expect(ids.allSatisfy { sim.model.moves[$0].worker == -1 })
+        #expect(sim.model.moveWorkers.count == 3 && sim.model.freeMoveWorkers.count == 3)
+    }
+    #expect(sim.model.moveCount == 12)
 }
