@@ -33,6 +33,38 @@ import Testing
         do { _ = try IdentifierIndex([RepositoryID(3), RepositoryID(9), RepositoryID(3)]) } catch { #expect(error.id == RepositoryID(3)) }
         #expect(try IdentifierIndex([RepositoryID]())[RepositoryID(1)] == nil)
     }
+
+    /// Goal: ids close together (an inventory's or a plan's) are indexed directly and answer as
+    /// the hashed table would. Method: 30,000 ids from 10⁹ on, both ends of a span of 90,000
+    /// (3 times their count) and the rest drawn without repeats inside it, in random order: the
+    /// table is direct, each id finds its position as in a `Dictionary`; ids in the gaps, just
+    /// outside the span and at Int64's extremes are not found; a repeat is refused naming it.
+    /// With a span one wider the table is hashed, and the same checks hold there.
+    @Test func closeIdsAreIndexedDirectlyAndAnswerAsTheHashedTable() throws {
+        var rng = LCGSequence(state: 11)
+        let base: Int64 = 1_000_000_000
+        for (count, span) in [(30_000, Int64(90_000)), (30_000, Int64(90_001))] {
+            var seen: Set<Int64> = [base + span - 1, base]
+            var ids = [RepositoryID(base + span - 1), RepositoryID(base)]
+            while ids.count < count {
+                let id = base + Int64(rng.next() % UInt64(span))
+                if seen.insert(id).inserted { ids.append(RepositoryID(id)) }
+            }
+            let index = try IdentifierIndex(ids)
+            let low = seen.min()!, high = seen.max()!
+            #expect(index.isDirect == (span <= 3 * Int64(count)), "span \(span) for \(count) ids")
+            let reference = Dictionary(uniqueKeysWithValues: ids.enumerated().map { ($1, $0) })
+            #expect(ids.allSatisfy { index[$0] == reference[$0] })
+            let gaps = (low...high).filter { !seen.contains($0) }
+            #expect(!gaps.isEmpty && gaps.allSatisfy { index[RepositoryID($0)] == nil })
+            for id in [low - 1, high + 1, 0, .min, .max] { #expect(index[RepositoryID(id)] == nil, "id \(id)") }
+            var repeated = ids
+            repeated.append(ids[count / 2])
+            do { _ = try IdentifierIndex(repeated); Issue.record("a repeated id was taken") } catch { #expect(error.id == ids[count / 2]) }
+        }
+        #expect(try IdentifierIndex([RepositoryID(.max), RepositoryID(.min)]).isDirect == false)
+        #expect(try IdentifierIndex([RepositoryID(5)]).isDirect && IdentifierIndex([RepositoryID(5)])[RepositoryID(5)] == 0)
+    }
 }
 
 /// Knuth's MMIX linear congruential generator with its high bits folded down: a fixed
