@@ -18,6 +18,7 @@ struct Rehearse: ParsableCommand {
     /// Runs the command line. Every failure that comes from the user's input (a bad flag, a bad
     /// file) exits with code 2 and one message on standard error; help and version exit 0.
     static func main() async {
+        HugePages.restartIfUseful()
         do {
             var command = try parseAsRoot()
             if var asynchronous = command as? AsyncParsableCommand {

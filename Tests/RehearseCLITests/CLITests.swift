@@ -73,3 +73,52 @@ func rehearse(_ arguments: [String], environment: [String: String] = [:]) throws
         }
     }
 }
+
+/// Goal: where the kernel gives huge pages only to memory that asks (`madvise`), a command
+/// starts itself again, once, with glibc's `glibc.malloc.hugetlb=1` added to what the user set,
+/// and not when the user named the tunable or set `REHEARSE_HUGE_PAGES`; elsewhere it never
+/// does. Method: `trace import -` waits on standard input once it has created its database;
+/// the process's environment is read from /proc then (an exec keeps the process id). glibc
+/// 2.36 cuts the tunables' text after the first as it parses them, so with the user's own
+/// tunable only that one is seen there, and the restart marker tells.
+@Test(arguments: [
+    ([String: String](), "glibc.malloc.hugetlb=1", true),
+    (["GLIBC_TUNABLES": "glibc.malloc.arena_max=2"], "glibc.malloc.arena_max=2", true),
+    (["GLIBC_TUNABLES": "glibc.malloc.hugetlb=0"], "glibc.malloc.hugetlb=0", false),
+    (["REHEARSE_HUGE_PAGES": "0"], nil, false),
+] as [([String: String], String?, Bool)])
+func commandsAskForHugePagesWhereTheKernelWantsToBeAsked(environment: [String: String], tunablesSeen: String?, restarts: Bool) throws {
+    let mode = try? String(contentsOfFile: "/sys/kernel/mm/transparent_hugepage/enabled", encoding: .utf8)
+    let asks = mode?.contains("[madvise]") == true
+    let dir = FileManager.default.temporaryDirectory.appendingPathComponent("hugepages-\(UUID().uuidString)")
+    try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+    defer { try? FileManager.default.removeItem(at: dir) }
+    let db = dir.appendingPathComponent("t.sqlite").path
+    let process = Process()
+    process.executableURL = rehearseExecutable()
+    process.arguments = ["trace", "import", "-", "--db", db]
+    var env = ProcessInfo.processInfo.environment
+    env["GLIBC_TUNABLES"] = nil
+    env["REHEARSE_HUGE_PAGES"] = nil
+    for (k, v) in environment { env[k] = v }
+    process.environment = env
+    let input = Pipe()
+    process.standardInput = input
+    process.standardOutput = FileHandle.nullDevice
+    process.standardError = FileHandle.nullDevice
+    try process.run()
+    // The database appears once `main` is past the restart.
+    var waited = 0
+    while !FileManager.default.fileExists(atPath: db), waited < 20_000 { usleep(10_000); waited += 10 }
+    let environ = (try? Data(contentsOf: URL(fileURLWithPath: "/proc/\(process.processIdentifier)/environ"))) ?? Data()
+    try input.fileHandleForWriting.close()
+    process.waitUntilExit()
+    let variables = Dictionary(environ.split(separator: 0).map { String(decoding: $0, as: UTF8.self) }.compactMap { v -> (String, String)? in
+        guard let eq = v.firstIndex(of: "=") else { return nil }
+        return (String(v[..<eq]), String(v[v.index(after: eq)...]))
+    }, uniquingKeysWith: { a, _ in a })
+    #expect(process.terminationStatus == 0 && !variables.isEmpty, "the import never started")
+    let restarted = asks && restarts
+    #expect(variables["GLIBC_TUNABLES"] == (restarted ? tunablesSeen : environment["GLIBC_TUNABLES"]), "kernel mode \(mode ?? "unknown")")
+    #expect(variables["REHEARSE_HUGE_PAGES"] == (restarted ? "restarted" : environment["REHEARSE_HUGE_PAGES"]))
+}
