@@ -4,7 +4,7 @@ import SimKernel
 /// (gitlab `app/services/projects/update_repository_storage_service.rb`: `mirror_repositories`
 /// copies the project, wiki and design repositories that exist, then `mirror_object_pool`
 /// copies the fork network's object pool when the destination has none).
-public struct RepositoryParts: Equatable, Sendable {
+public struct RepositoryParts: Hashable, Sendable {
     /// 0 when the project has no wiki repository.
     public var wikiBytes: Double
     /// 0 when the project has no design repository.
@@ -23,6 +23,36 @@ public struct RepositoryParts: Equatable, Sendable {
         self.poolBytes = poolBytes
         self.refs = refs
     }
+}
+
+/// Each repository's parts, by repository index, kept once per distinct value: a fleet has few
+/// (every row of a population has the default), so a repository costs a 4-byte index into
+/// them instead of the 32 bytes of its own copy (280 MB at GitLab.com's ten million).
+public struct RepositoryPartsList: RandomAccessCollection, Sendable {
+    private var distinct: [RepositoryParts] = []
+    private var distinctIndex: [RepositoryParts: UInt32] = [:]
+    private var indices: [UInt32] = []
+
+    public var startIndex: Int { 0 }
+    public var endIndex: Int { indices.count }
+
+    public subscript(r: Int) -> RepositoryParts { distinct[Int(indices[r])] }
+
+    mutating func append(_ parts: RepositoryParts) {
+        // Most repositories have the parts of the one before: no hash for those.
+        if let last = indices.last, distinct[Int(last)] == parts {
+            indices.append(last)
+            return
+        }
+        let i = distinctIndex[parts] ?? {
+            distinct.append(parts)
+            distinctIndex[parts] = UInt32(distinct.count - 1)
+            return UInt32(distinct.count - 1)
+        }()
+        indices.append(i)
+    }
+
+    mutating func reserveCapacity(_ count: Int) { indices.reserveCapacity(count) }
 }
 
 /// One repository a move copies, in the order Rails copies them.

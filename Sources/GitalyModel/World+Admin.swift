@@ -121,7 +121,7 @@ extension World {
         let latency = sim.model.apiLatency
         var ids: [Int] = []
         // By repository id, as Rails walks the projects of the shard.
-        for r in sim.model.repositoriesByStorage[source].sorted() where !sim.model.readOnly[r] {
+        for r in sim.model.repositoriesByStorage[source].sorted().map(Int.init) where !sim.model.readOnly[r] {
             if case .success(let id) = sim.model.scheduleMoveNow(repository: r, destination: destination) {
                 ids.append(id)
                 sim.model.moveScheduled(id, &sim.scheduler)
@@ -176,7 +176,7 @@ extension World {
     /// reconciler carries it out on its next runs.
     mutating func setReplicationFactor(virtualStorage vs: Int, factor: Int) -> Result<Void, AdminError> {
         guard fleet.virtualStorages[vs].viaPraefect, factor >= 1, factor <= fleet.virtualStorages[vs].members.count else { return .failure(.replicationFactorOutOfRange) }
-        for r in repositoriesByStorage[vs].sorted() { Praefect.setReplicationFactor(&repositories[r], factor: factor, random: &replicationRandom) }
+        for r in repositoriesByStorage[vs].sorted().map(Int.init) { Praefect.setReplicationFactor(&repositories[r], factor: factor, random: &replicationRandom) }
         return .success(())
     }
 }

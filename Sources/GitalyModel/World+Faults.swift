@@ -15,7 +15,7 @@ extension World {
             forgetCopiesInFlight(to: sid, &s)
             for vs in fleet.virtualStorages.indices {
                 guard let slot = fleet.virtualStorages[vs].members.firstIndex(of: sid) else { continue }
-                for r in repositoriesByStorage[vs] where dataPresent[r].contains(slot: slot) {
+                for r in repositoriesByStorage[vs].lazy.map(Int.init) where dataPresent[r].contains(slot: slot) {
                     dataPresent[r] &= ~MemberSet.single(slot)
                     if !vsViaPraefect[vs] { repositories[r].replicaLost(slot) }
                     refreshAvailability(r, s.now)

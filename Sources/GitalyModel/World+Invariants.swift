@@ -48,7 +48,7 @@ extension World {
     func checkRepository(_ r: Int) {
         repositories[r].checkInvariants()
         let vs = repositories[r].virtualStorage
-        let i = storageListIndex[r]
+        let i = Int(storageListIndex[r])
         precondition(i < repositoriesByStorage[vs].count && repositoriesByStorage[vs][i] == r, "repository \(r) is not listed on its storage \(vs)")
     }
 

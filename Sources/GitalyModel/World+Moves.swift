@@ -465,11 +465,11 @@ extension World {
         let i = storageListIndex[r]
         let last = repositoriesByStorage[old].removeLast()
         if last != r {
-            repositoriesByStorage[old][i] = last
-            storageListIndex[last] = i
+            repositoriesByStorage[old][Int(i)] = last
+            storageListIndex[Int(last)] = i
         }
-        storageListIndex[r] = repositoriesByStorage[new].count
-        repositoriesByStorage[new].append(r)
+        storageListIndex[r] = Int32(repositoriesByStorage[new].count)
+        repositoriesByStorage[new].append(Int32(r))
     }
 
     mutating func failMove(_ m: Int, reason: String, _ s: inout EventScheduler<WorldEvent>) {

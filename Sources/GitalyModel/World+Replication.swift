@@ -308,7 +308,8 @@ extension World {
         for vs in fleet.virtualStorages.indices where fleet.virtualStorages[vs].viaPraefect {
             let healthy = localMask[runner, vs]
             guard healthy.nonzeroBitCount >= 2 else { continue }
-            for r in repositoriesByStorage[vs] {
+            for r32 in repositoriesByStorage[vs] {
+                let r = Int(r32)
                 let record = repositories[r]
                 let sources = record.upToDate & healthy
                 guard sources != 0 else { continue }

@@ -55,17 +55,17 @@ public struct World: DiscreteEventModel {
     /// `praefect verify`, which go first.
     var verifierQueue = RingBuffer<VerifyEntry>()
     var verifierPriority = RingBuffer<VerifyEntry>()
-    public internal(set) var repositoryPaths: PathList
+    public internal(set) var repositoryPaths: RepositoryPaths
     public internal(set) var readOnly: [Bool]
     var inflightPushes: [Int32]
     /// Wiki, design, pool and refs, by repository: what a move copies besides the project.
-    public internal(set) var repositoryParts: [RepositoryParts] = []
+    public internal(set) var repositoryParts = RepositoryPartsList()
     /// The repositories on each GitLab storage, in no meaningful order (a move swaps the last
     /// one into the leaver's place); sort before the order can reach scheduling or output.
-    var repositoriesByStorage: [[Int]]
+    var repositoriesByStorage: [[Int32]]
     /// Per repository: its index in `repositoriesByStorage[its storage]`, so a move's switch
     /// and the invariant check take O(1).
-    var storageListIndex: [Int] = []
+    var storageListIndex: [Int32] = []
     public internal(set) var praefect: Praefect?
     var pool = BandwidthPool()
     /// One pool resource per `Fleet.links` entry.
@@ -234,7 +234,7 @@ public struct World: DiscreteEventModel {
         storageUsedBytes = fleet.storages.map(\.initialUsedBytes)
         orphanedBytes = Array(repeating: 0, count: fleet.storages.count)
         repositories = []
-        repositoryPaths = PathList()
+        repositoryPaths = RepositoryPaths()
         readOnly = []
         inflightPushes = []
         repositoriesByStorage = Array(repeating: [], count: fleet.virtualStorages.count)
@@ -300,7 +300,8 @@ public struct World: DiscreteEventModel {
         // much again unused, a gigabyte at ten million repositories.
         let placed = fleet.repositories.count + (fleet.population?.count ?? 0)
         let count = placed == 0 ? config.repositoryCount : placed
-        repositories.reserveCapacity(count); dataPresent.reserveCapacity(count); repositoryPaths.reserveCapacity(count, bytes: count * 24)
+        let own = count - (fleet.population?.count ?? 0)
+        repositories.reserveCapacity(count); dataPresent.reserveCapacity(count); repositoryPaths.reserveCapacity(own, bytes: own * 24)
         readOnly.reserveCapacity(count); inflightPushes.reserveCapacity(count); lastMoveOfRepository.reserveCapacity(count)
         availabilityKeys.reserveCapacity(count); repositoryParts.reserveCapacity(count); storageListIndex.reserveCapacity(count)
         adminCalls.reserveRepositories(count); ledger.reserveRepositories(count)
@@ -315,8 +316,9 @@ public struct World: DiscreteEventModel {
             }
             if let p = fleet.population {
                 let storages = p.storageNames.map { fleet.virtualStorage(named: $0)! }
+                repositoryPaths.share(p.paths)
                 for row in 0..<p.count {
-                    place(path: p.paths.bytes(row), virtualStorage: storages[Int(p.storages[row])], assigned: 0, primary: nil, sizeBytes: p.sizeBytes[row], parts: RepositoryParts())
+                    place(path: EmptyCollection<UInt8>(), virtualStorage: storages[Int(p.storages[row])], assigned: 0, primary: nil, sizeBytes: p.sizeBytes[row], parts: RepositoryParts())
                 }
             }
             return
@@ -342,11 +344,14 @@ public struct World: DiscreteEventModel {
         addRepository(path: path, record: RepositoryRecord(virtualStorage: vs, members: members.count, assigned: assigned, primary: primary ?? assigned.trailingZeroBitCount, sizeBytes: sizeBytes), parts: parts)
     }
 
+    /// Adds a repository at `path`, unless its path is already listed (a shared population's
+    /// row: `RepositoryPaths.share`).
     mutating func addRepository<Path: Collection<UInt8>>(path: Path, record: RepositoryRecord, parts: RepositoryParts) {
         let id = repositories.count
         repositories.append(record)
         dataPresent.append(record.existing)
-        repositoryPaths.append(bytes: path)
+        if repositoryPaths.count == id { repositoryPaths.append(bytes: path) }
+        precondition(repositoryPaths.count > id, "repository \(id) has no path")
         readOnly.append(false)
         inflightPushes.append(0)
         lastMoveOfRepository.append(-1)
@@ -356,8 +361,8 @@ public struct World: DiscreteEventModel {
         enterKey(key)
         ledger.addRepository()
         repositoryParts.append(parts)
-        storageListIndex.append(repositoriesByStorage[record.virtualStorage].count)
-        repositoriesByStorage[record.virtualStorage].append(id)
+        storageListIndex.append(Int32(repositoriesByStorage[record.virtualStorage].count))
+        repositoriesByStorage[record.virtualStorage].append(Int32(id))
         let members = fleet.virtualStorages[record.virtualStorage].members
         for slot in record.existing.slots { storageUsedBytes[members[slot]] += storedBytes(id) }
     }

@@ -6,7 +6,9 @@ import Testing
 /// A population in columns places repositories exactly as the same repositories written as
 /// `RepositorySpec`s do: the same records (storage, replicas drawn from the same stream,
 /// primary, size), paths and storage fill. Method: 40 repositories of mixed sizes on the
-/// three-node cluster and a plain storage beside it, once each way.
+/// three-node cluster and a plain storage beside it, once as specs and once as 5 specs then a
+/// population of 35 (whose paths the world shares with the fleet); then a repository created
+/// in each world: its path follows the others.
 @Test func aPopulationPlacesRepositoriesAsTheirSpecsWould() throws {
     let yaml = clusterYAML.replacingOccurrences(of: "    storages: [{name: s3, capacity: 1TB}]", with: """
             storages: [{name: s3, capacity: 1TB}]
@@ -22,13 +24,18 @@ import Testing
     var bySpec = base
     bySpec.repositories = rows.map { RepositorySpec(path: $0.path, storage: $0.storage, sizeBytes: $0.size) }
     var byColumns = base
-    byColumns.population = population(rows.map { ($0.path, $0.storage == "default" ? 0 : 1, $0.size) }, storageNames: ["default", "plain"])
+    byColumns.repositories = Array(bySpec.repositories.prefix(5))
+    byColumns.population = population(rows.dropFirst(5).map { ($0.path, $0.storage == "default" ? 0 : 1, $0.size) }, storageNames: ["default", "plain"])
 
-    let a = World(fleet: try Fleet.build(bySpec), config: WorldConfig(seed: 7))
-    let b = World(fleet: try Fleet.build(byColumns), config: WorldConfig(seed: 7))
+    var a = World(fleet: try Fleet.build(bySpec), config: WorldConfig(seed: 7))
+    var b = World(fleet: try Fleet.build(byColumns), config: WorldConfig(seed: 7))
     #expect(a.repositories.count == 40 && b.repositories.count == 40)
     #expect(a.repositories == b.repositories)
     #expect(Array(a.repositoryPaths) == rows.map { $0.path } && Array(b.repositoryPaths) == rows.map { $0.path })
+    #expect(try a.createRepository(path: "group/new.git", sizeBytes: 1e6, at: .zero).result.get() == 40)
+    #expect(try b.createRepository(path: "group/new.git", sizeBytes: 1e6, at: .zero).result.get() == 40)
+    #expect(Array(a.repositoryPaths) == rows.map { $0.path } + ["group/new.git"] && Array(b.repositoryPaths) == Array(a.repositoryPaths))
+    #expect(b.repositoryPaths.bytes(40).elementsEqual("group/new.git".utf8) && b.repositoryPaths.bytes(5).elementsEqual(rows[5].path.utf8))
     #expect(a.storageUsedBytes == b.storageUsedBytes)
     // The plain storage holds the 14 repositories of rows 0, 3, …, 39, on top of what it held.
     let plain = try #require(b.fleet.storage(named: "plain"))
