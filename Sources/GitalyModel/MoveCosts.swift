@@ -25,36 +25,6 @@ public struct RepositoryParts: Hashable, Sendable {
     }
 }
 
-/// Each repository's parts, by repository index, kept once per distinct value: a fleet has few
-/// (every row of a population has the default), so a repository costs a 4-byte index into
-/// them instead of the 32 bytes of its own copy (280 MB at GitLab.com's ten million).
-public struct RepositoryPartsList: RandomAccessCollection, Sendable {
-    private var distinct: [RepositoryParts] = []
-    private var distinctIndex: [RepositoryParts: UInt32] = [:]
-    private var indices: [UInt32] = []
-
-    public var startIndex: Int { 0 }
-    public var endIndex: Int { indices.count }
-
-    public subscript(r: Int) -> RepositoryParts { distinct[Int(indices[r])] }
-
-    mutating func append(_ parts: RepositoryParts) {
-        // Most repositories have the parts of the one before: no hash for those.
-        if let last = indices.last, distinct[Int(last)] == parts {
-            indices.append(last)
-            return
-        }
-        let i = distinctIndex[parts] ?? {
-            distinct.append(parts)
-            distinctIndex[parts] = UInt32(distinct.count - 1)
-            return UInt32(distinct.count - 1)
-        }()
-        indices.append(i)
-    }
-
-    mutating func reserveCapacity(_ count: Int) { indices.reserveCapacity(count) }
-}
-
 /// One repository a move copies, in the order Rails copies them.
 enum MovePart: Int, Sendable {
     case project, wiki, design, pool

@@ -35,7 +35,7 @@ public struct WorldReport: Sendable {
 }
 
 /// What a repository's write availability depends on besides the fleet's health.
-struct AvailabilityKey: Hashable {
+struct AvailabilityKey: Hashable, Sendable {
     var virtualStorage: Int32
     var primary: Int8
     var readOnly: Bool

@@ -59,7 +59,8 @@ public struct World: DiscreteEventModel {
     public internal(set) var readOnly: [Bool]
     var inflightPushes: [Int32]
     /// Wiki, design, pool and refs, by repository: what a move copies besides the project.
-    public internal(set) var repositoryParts = RepositoryPartsList()
+    /// Few differ (a population's rows all have the default): each distinct value kept once.
+    public internal(set) var repositoryParts = InternedList<RepositoryParts>()
     /// The repositories on each GitLab storage, in no meaningful order (a move swaps the last
     /// one into the leaver's place); sort before the order can reach scheduling or output.
     var repositoriesByStorage: [[Int32]]
@@ -96,9 +97,9 @@ public struct World: DiscreteEventModel {
     /// By node and node: the two Gitaly nodes cannot reach each other.
     var gitalyCut: FlatTable<Bool>
     public internal(set) var ledger: WriteLedger
-    /// Per repository: its availability key; and per key, how many repositories have it and
+    /// Per repository: its availability key (few distinct: each kept once); and per key, how many repositories have it and
     /// through how many Praefects a write to them fails (`World+Accounting`).
-    var availabilityKeys: [AvailabilityKey] = []
+    var availabilityKeys = InternedList<AvailabilityKey>()
     var repositoriesByKey: [AvailabilityKey: (count: Int, failing: Int)] = [:]
     /// Σ count × failing over keys.
     var failingWeight = 0

@@ -268,18 +268,3 @@ extension RepositoryStorageMove {
     }
     #expect(sim.model.moveCount == 12)
 }
-
-/// Goal: a repository's parts read back as they were added, though each distinct value is kept
-/// once. Method: 1,000 repositories cycling through parts in runs (the same as the one before,
-/// one seen long ago, a new one) read back against the plain list.
-@Test func partsReadBackAsAdded() {
-    let kinds = [RepositoryParts(), RepositoryParts(wikiBytes: 1e6), RepositoryParts(poolBytes: 5e8, refs: 20), RepositoryParts(designBytes: 1, refs: 0)]
-    var list = RepositoryPartsList()
-    var plain: [RepositoryParts] = []
-    for i in 0..<1_000 {
-        let p = kinds[(i / 7 + i % 3 * (i % 11 == 0 ? 1 : 0)) % kinds.count]
-        list.append(p)
-        plain.append(p)
-    }
-    #expect(list.count == plain.count && Array(list) == plain)
-}

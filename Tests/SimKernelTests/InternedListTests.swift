@@ -1,0 +1,28 @@
+import Testing
+@testable import SimKernel
+
+/// Goal: an interned list reads back as a plain list would, though each distinct value is
+/// kept once. Method: 2,000 appends and 2,000 writes at random positions, drawn from 12 values
+/// in runs (the value before, one seen long ago, a new one), mirrored in a plain array and
+/// compared after every step; the list holds at most the 12 values.
+@Test func internedListReadsBackAsAPlainList() {
+    var random = RandomStreams(seed: 5).stream("interned")
+    var list = InternedList<String>()
+    var plain: [String] = []
+    var current = "v0"
+    for step in 0..<4_000 {
+        if random.below(4) == 0 { current = "v\(random.below(12))" }
+        if step % 2 == 0 || plain.isEmpty {
+            list.append(current)
+            plain.append(current)
+        } else {
+            let i = random.below(plain.count)
+            list[i] = current
+            plain[i] = current
+        }
+        #expect(list.count == plain.count)
+        if step % 97 == 0 { #expect(Array(list) == plain) }
+    }
+    #expect(Array(list) == plain)
+    #expect(list.distinctCount <= 12 && list.distinctCount >= Set(plain).count)
+}
