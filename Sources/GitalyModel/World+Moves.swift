@@ -345,13 +345,14 @@ extension World {
         // A destination replica that went down since the last part cannot take this one.
         for slot in self[worker: m].targets.slots where !nodes[node(dv, slot)].up { dropTarget(m, slot) }
         guard createSucceeds(m) else { return failMove(m, reason: "ReplicateRepository failed", &s) }
-        let bytes = bytes(of: self[worker: m].part, r)
+        let part = self[worker: m].part
+        let partBytes = bytes(of: part, r)
         moves[m].step = .copying
         self[worker: m].copyStartedAt = s.now
         for slot in self[worker: m].targets.slots {
             let (a, b) = (node(sv, moves[m].sourceSlot), node(dv, slot))
             self[worker: m].pendingFlows += 1
-            startFlow(bytes: bytes, from: a, to: b, capBytesPerSecond: fleet.gitlab.moveStreamBytesPerSecondMax,
+            startFlow(bytes: partBytes, from: a, to: b, capBytesPerSecond: fleet.gitlab.moveStreamBytesPerSecondMax,
                       owner: .moveCopy(move: m, slot: slot, nodes: (a, b)), &s)
         }
     }

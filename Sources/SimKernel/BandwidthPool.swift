@@ -176,12 +176,13 @@ public struct BandwidthPool: Sendable {
         precondition(now >= lastUpdate, "bandwidth pool moved back in time")
         let dt = (now - lastUpdate).seconds
         if dt > 0 {
+            // In place: a copy of a flow would count a reference to its resource list up and
+            // down, for every flow at every advance.
             for slot in flows.indices {
-                guard var f = flows[slot], f.rate > 0 else { continue }
-                let moved = Swift.min(f.remaining, f.rate * dt)
-                f.remaining -= f.rate * dt
-                for r in f.resources { bytesThrough[r] += moved }
-                flows[slot] = f
+                guard let rate = flows[slot]?.rate, rate > 0 else { continue }
+                let moved = Swift.min(flows[slot]!.remaining, rate * dt)
+                flows[slot]!.remaining -= rate * dt
+                for k in 0..<flows[slot]!.resources.count { bytesThrough[flows[slot]!.resources[k]] += moved }
             }
         }
         lastUpdate = now
