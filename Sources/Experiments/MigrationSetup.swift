@@ -22,7 +22,8 @@ public struct MigrationSetup: Sendable {
     /// `inventoryFillsUsed`: the storages' `used` bytes already hold the inventory's
     /// repositories (an inventory generated to fill them), so the world counts those bytes once.
     public init(spec: FleetSpec, planFleet: PlanFleet, inventory: Inventory, inventoryPath: String, policy: Policy, inventoryFillsUsed: Bool = false, planID: String) throws {
-        let plan = try Plan.make(inventory: inventory, fleet: planFleet, policy: policy)
+        // The engine's input names repositories by id: the plan's moves need no paths.
+        let plan = try Plan.make(inventory: inventory, fleet: planFleet, policy: policy, movePaths: false)
         engineInput = MigrationPlan(plan, id: planID)
         planTotals = plan.totals
         var worldSpec = spec

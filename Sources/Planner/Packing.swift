@@ -89,8 +89,9 @@ struct Packing {
     }
 
     /// The phase's moves in the policy's order, cut into waves of at most `movesMax` moves and
-    /// `bytesMax` bytes (a single larger move gets a wave of its own).
-    func waves(_ phaseUnits: [Int32], phase: ResolvedPolicy.Phase, policy: Policy, storageOfRow: [Int32]) throws -> [Wave] {
+    /// `bytesMax` bytes (a single larger move gets a wave of its own). Without `paths` the
+    /// moves' paths are left empty.
+    func waves(_ phaseUnits: [Int32], phase: ResolvedPolicy.Phase, policy: Policy, storageOfRow: [Int32], paths: Bool = true) throws -> [Wave] {
         let rate = min(policy.copyBytesPerSecond, policy.bandwidthBytesPerSecond ?? .infinity)
         var estimate = WaveEstimate(storageCount: fleet.storages.count, policy: policy)
         var waves: [Wave] = []
@@ -125,7 +126,7 @@ struct Packing {
                 }
                 if moves.count == policy.waves.movesMax || (policy.waves.bytesMax.map { Double(bytes + size) > $0 } ?? false) { close() }
                 let from = Int(storageOfRow[row])
-                moves.append(Move(repository: inventory.ids[row].rawValue, path: inventory.path(row), kind: inventory.kinds[row].name,
+                moves.append(Move(repository: inventory.ids[row].rawValue, path: paths ? inventory.path(row) : "", kind: inventory.kinds[row].name,
                                   from: fleet.storages[from].name, to: fleet.storages[d].name, bytes: size, reason: reason))
                 bytes += size
                 estimate.add(seconds: seconds, bytes: size, source: from, destination: d)

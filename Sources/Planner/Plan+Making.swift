@@ -14,7 +14,10 @@ import SpecFiles
 ///    O(log d) a unit). A unit whose network stays on one destination joins it.
 /// 5. Cut each phase's moves, in the policy's order, into waves and estimate each wave.
 extension Plan {
-    public static func make(inventory inv: Inventory, fleet: PlanFleet, policy: Policy) throws -> Plan {
+    /// `movePaths: false` leaves each move's `path` empty: for a plan that only becomes an
+    /// engine's input (which names repositories by id), where ten million path strings would
+    /// be the largest thing a GitLab.com-size rehearsal allocates while it plans.
+    public static func make(inventory inv: Inventory, fleet: PlanFleet, policy: Policy, movePaths: Bool = true) throws -> Plan {
         let resolved = try ResolvedPolicy(policy, fleet: fleet)
         let storageOfRow = try fleetStorages(of: inv, fleet: fleet, policy: policy)
         let units = MoveUnits(inventory: inv, storageOfRow: storageOfRow, policy: resolved, together: policy.forkNetworksTogether)
@@ -41,7 +44,7 @@ extension Plan {
                 for (s, w) in step { weights[s] = w }
                 steps.append(WeightStep(weights: Self.weightList(weights, fleet), rollbackWeights: Self.weightList(before, fleet)))
             }
-            let waves = try packing.waves(mine, phase: phase, policy: policy, storageOfRow: storageOfRow)
+            let waves = try packing.waves(mine, phase: phase, policy: policy, storageOfRow: storageOfRow, paths: movePaths)
             let soak = phase.gate?.soakSeconds ?? 0
             phases.append(PlanPhase(
                 name: phase.name, destinations: phase.destinations.map { fleet.storages[$0].name }, gate: phase.gate,

@@ -52,6 +52,29 @@ import Testing
         }
     }
 
+    /// Goal: a plan made without its moves' paths (a simulated run's, which needs none) is the
+    /// same plan otherwise. Method: random scenarios planned both ways: the plans differ only
+    /// in the paths, every one of which is empty without them and the inventory's with them.
+    @Test func aPlanWithoutPathsIsTheSamePlanOtherwise() async {
+        await propertyCheck(count: 20, input: Gen.int(in: 0...1_000_000)) { seedInt in
+            let s = RandomScenario(seed: UInt64(seedInt))
+            guard let full = try? Plan.make(inventory: s.inventory, fleet: s.fleet, policy: s.policy) else { return }
+            let bare = try? Plan.make(inventory: s.inventory, fleet: s.fleet, policy: s.policy, movePaths: false)
+            #expect(!full.allMoves.isEmpty && bare?.allMoves.allSatisfy { $0.path.isEmpty } == true, "seed \(seedInt)")
+            let pathOf = Dictionary(uniqueKeysWithValues: (0..<s.inventory.count).map { (s.inventory.ids[$0].rawValue, s.inventory.path($0)) })
+            #expect(full.allMoves.allSatisfy { $0.path == pathOf[$0.repository] }, "seed \(seedInt)")
+            var refilled = bare
+            for p in refilled?.phases.indices ?? 0..<0 {
+                for w in refilled!.phases[p].waves.indices {
+                    for m in refilled!.phases[p].waves[w].moves.indices {
+                        refilled!.phases[p].waves[w].moves[m].path = pathOf[refilled!.phases[p].waves[w].moves[m].repository]!
+                    }
+                }
+            }
+            #expect(refilled == full, "seed \(seedInt)")
+        }
+    }
+
     /// Infeasible inputs are rejected with the right figures: when the drain needs more than the
     /// destinations' room below 75%, the error carries exactly both totals.
     @Test func capacityShortfallReportsTheFigures() async {
