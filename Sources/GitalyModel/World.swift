@@ -97,8 +97,9 @@ public struct World: DiscreteEventModel {
     /// By node and node: the two Gitaly nodes cannot reach each other.
     var gitalyCut: FlatTable<Bool>
     public internal(set) var ledger: WriteLedger
-    /// Per repository: its availability key (few distinct: each kept once); and per key, how many repositories have it and
-    /// through how many Praefects a write to them fails (`World+Accounting`).
+    /// Per repository: its availability key (few are distinct: each kept once); and per key,
+    /// how many repositories have it and through how many Praefects a write to them fails
+    /// (`World+Accounting`).
     var availabilityKeys = InternedList<AvailabilityKey>()
     var repositoriesByKey: [AvailabilityKey: (count: Int, failing: Int)] = [:]
     /// Σ count × failing over keys.
