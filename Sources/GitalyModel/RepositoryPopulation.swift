@@ -3,10 +3,10 @@ import SpecFiles
 
 /// Repositories placed from an inventory (`Experiments.MigrationSetup`), one row each, in
 /// columns: the paths' bytes in one buffer (the inventory's own, shared, not copied), each
-/// row's storage as an index into a list of names, and its size. Ten million `RepositorySpec`s with a heap string each cost about 190
-/// bytes a repository, held by every fleet for the whole run; these cost about 40. A row has
-/// the default parts (`RepositoryParts()`) and its replicas are chosen at creation, as for a
-/// `RepositorySpec` that names none.
+/// row's storage as an index into a list of names, and its size. Ten million `RepositorySpec`s
+/// with a heap string each cost about 190 bytes a repository, held by every fleet for the
+/// whole run; these cost about 40. A row has the default parts (`RepositoryParts()`) and its
+/// replicas are chosen at creation, as for a `RepositorySpec` that names none.
 public struct RepositoryPopulation: Sendable, Equatable {
     public let paths: PathList
     /// The storage names the rows refer to (a virtual storage name, or a storage name of a
