@@ -111,11 +111,28 @@ public struct GitLabDriver: Sendable {
         }
     }
 
-    /// `GET /:containers/:id` (where a project lives) and its moves, most recent first. GitLab's
-    /// API does not show the read-only flag: a repository left read-only is found by its next
-    /// schedule being refused.
+    /// A repository's moves, most recent first, then `GET /projects/:id` (where a project
+    /// lives). GitLab changes a project's storage in the transaction that takes its move from
+    /// `started` to `replicated` (`finish_replication`, app/models/concerns/
+    /// repository_storage_movable.rb; PRAEFECT.md §8), so the two reads are not one
+    /// snapshot: a move that ends between them would show a project still on its source with
+    /// no move in flight, and the engine would ask again. Read in this order, a move still in
+    /// flight is seen as such; and the last move that replicated names the storage whatever
+    /// the project page says (a page read from a database replica behind the primary,
+    /// docs.gitlab.com/ee/administration/postgresql/database_load_balancing.html, lags). The
+    /// API does not show the read-only flag: a repository left read-only is found by its
+    /// next schedule being refused.
     func lookUp(_ r: RepositoryID) async throws -> EngineInput {
         let container = try containerOf(r)
+        let list = try GitLabClient.decode([GitLabWire.StorageMove].self,
+                                           try await client.get(client.url("/\(container.plural)/\(r.value)/repository_storage_moves", query: [("per_page", "100")])))
+        var moves: [ExistingMove] = []
+        var replicatedTo: StorageName?
+        for m in list.reversed() {
+            guard let state = MoveState(humanName: m.state) else { throw GitLabError.malformed(url: client.url("/\(container.plural)/\(r.value)/repository_storage_moves"), why: "state \"\(m.state)\"") }
+            moves.append(ExistingMove(id: container.moveID(m.id), state: state))
+            if state == .finished || state == .cleanupFailed || state == .replicated { replicatedTo = StorageName(m.destinationStorageName) }
+        }
         var storage = sources[r]!
         if container == .project {
             let project = try GitLabClient.decode(GitLabWire.Project.self, try await client.get(client.url("/projects/\(r.value)")))
@@ -124,15 +141,8 @@ public struct GitLabDriver: Sendable {
             }
             storage = StorageName(s)
         }
-        let list = try GitLabClient.decode([GitLabWire.StorageMove].self,
-                                           try await client.get(client.url("/\(container.plural)/\(r.value)/repository_storage_moves", query: [("per_page", "100")])))
-        var moves: [ExistingMove] = []
-        for m in list.reversed() {
-            guard let state = MoveState(humanName: m.state) else { throw GitLabError.malformed(url: client.url("/\(container.plural)/\(r.value)/repository_storage_moves"), why: "state \"\(m.state)\"") }
-            moves.append(ExistingMove(id: container.moveID(m.id), state: state))
-            // Snippets and groups do not show their storage: their last finished move tells.
-            if container != .project, state == .finished || state == .cleanupFailed || state == .replicated { storage = StorageName(m.destinationStorageName) }
-        }
+        // Snippets and groups do not show their storage: their last replicated move tells.
+        if let replicatedTo { storage = replicatedTo }
         return .existingMoves(r, RepositoryLookup(storage: storage, readOnly: false, moves: moves))
     }
 

@@ -24,6 +24,11 @@ public struct StandInFaults: Sendable {
     /// Share of move POSTs whose move is created but whose answer is lost (a 502 page): the
     /// client must look the move up, not ask for a second one.
     public var lostScheduleAnswers = 0.0
+    /// Project pages read from a database replica behind the primary (GitLab's database load
+    /// balancing sends reads to replicas, docs.gitlab.com/ee/administration/postgresql/
+    /// database_load_balancing.html): `GET /projects/:id` shows the storage the project had
+    /// before its last move replicated, while its moves show that move's end.
+    public var laggingProjectPages = false
     /// Repositories whose first move fails its checksum (`failed`), stays `scheduled` with no
     /// worker (stuck, read-only), or cannot remove its source (`cleanup failed`).
     public var failingMoves: Set<RepositoryID> = []
@@ -193,7 +198,13 @@ public struct StandInAPI: Sendable {
             switch (r.method, parts.count) {
             case ("GET", 2):
                 // GET /projects/:id shows an administrator the storage; snippets and groups show no storage.
-                return container == .project ? .json(Self.project(repository, statistics: r.parameter("statistics") == "true")) : .json(Self.identity(repository, container))
+                guard container == .project else { return .json(Self.identity(repository, container)) }
+                var shown = repository
+                // `moves(of:)` lists the most recent first.
+                if faults.laggingProjectPages, let last = try gitlab.moves(of: repository.id).first(where: { [.replicated, .finished, .cleanupFailed].contains($0.state) }) {
+                    shown.storage = last.source
+                }
+                return .json(Self.project(shown, statistics: r.parameter("statistics") == "true"))
             case ("GET", 3) where parts[2] == "repository_storage_moves":
                 return paged(try gitlab.moves(of: repository.id).map { storageMove($0, container, repository) }, r)
             case ("POST", 3) where parts[2] == "repository_storage_moves":

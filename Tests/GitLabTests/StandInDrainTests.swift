@@ -157,6 +157,33 @@ final class StandInFleet: Sendable {
     }
 }
 
+/// Goal: a look-up believes a repository's moves over its project page. GitLab's two reads
+/// (moves, project) are not one snapshot, and a page read from a lagging database replica
+/// shows the storage from before the last move; trusting the page, the engine would ask for a
+/// second move of a repository already moved. Method: 4 repositories, every move POST's
+/// answer lost (each is looked up, the move then in flight or ended), project pages lagging;
+/// then a look-up of a moved repository by hand. Fails with the page trusted (the order of
+/// reads before `lookUp` read the moves first).
+@Test func aLookUpBelievesTheMovesOverALaggingProjectPage() async throws {
+    var faults = StandInFaults()
+    faults.lostScheduleAnswers = 1
+    faults.laggingProjectPages = true
+    try await StandInFleet.with(repositories: 4, faults: faults) { fleet in
+        let plan = fleet.plan(4)
+        let (ending, engine) = try await fleet.drain(plan)
+        #expect(ending == .finished(aborted: false))
+        #expect(engine.engine.tally.done == 4 && engine.engine.tally.givenUp == 0, "\(engine.engine.statuses)")
+        for i in 1...4 {
+            let moves = try fleet.gitlab.moves(of: RepositoryID(Int64(i)))
+            #expect(moves.map(\.state) == [.finished] && moves.first?.destination == "b", "repository \(i): \(moves)")
+        }
+        #expect(fleet.ledger.secondMoveRequests.isEmpty, "\(fleet.ledger.secondMoveRequests)")
+        let driver = try GitLabDriver(client: try fleet.client(), plan: plan)
+        guard case .existingMoves(_, let found) = try await driver.lookUp(RepositoryID(1)) else { Issue.record("no look-up answer"); return }
+        #expect(found.storage == "b" && found.moves.map(\.state) == [.finished], "\(found)")
+    }
+}
+
 /// Goal: a move that no worker ever starts is what GitLab's API cannot fix: the engine's
 /// timeout asks for `do_fail!`, the driver prints the Rails console line, and once an operator
 /// has run it the repository (left read-only, gitlab#385309) is refused at its next schedules
