@@ -181,11 +181,4 @@ extension YAMLCursor {
         return v
     }
 
-    func bool() throws -> Bool {
-        switch try scalarText() {
-        case "true": return true
-        case "false": return false
-        case let s: throw error("expected true or false, got \"\(s)\"")
-        }
-    }
 }

@@ -163,7 +163,7 @@ extension FleetSpec {
 
     static func parseGitLab(_ c: YAMLCursor) throws -> GitLabSpec {
         let m = try c.mapping(allowed: ["weights", "sidekiqConcurrency", "apiLatency", "apiErrorRate", "pushWaitPolls", "pushWaitInterval", "moveStreamBandwidth", "sidekiqPickup", "checksumTime", "checksumTimePerRef", "moveCleanupTime",
-                                              "moveSourceRatePerCore", "moveDestinationRatePerCore"])
+                                              "moveSourceRatePerCore", "moveDestinationRatePerCore", "operatorClearsReadOnly"])
         var g = GitLabSpec()
         g.source = SourceLine(line: c.line, path: c.path)
         if let w = m["weights"] {
@@ -182,6 +182,7 @@ extension FleetSpec {
         g.cleanupSeconds = try m.get("moveCleanupTime", g.cleanupSeconds) { try $0.seconds() }
         g.moveSourceBytesPerCoreSecond = try m.get("moveSourceRatePerCore", g.moveSourceBytesPerCoreSecond) { try $0.rate() }
         g.moveDestinationBytesPerCoreSecond = try m.get("moveDestinationRatePerCore", g.moveDestinationBytesPerCoreSecond) { try $0.rate() }
+        g.operatorClearsReadOnly = try m.get("operatorClearsReadOnly", g.operatorClearsReadOnly) { try $0.bool() }
         return g
     }
 

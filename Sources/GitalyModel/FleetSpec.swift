@@ -289,6 +289,11 @@ public struct GitLabSpec: Equatable, Sendable {
     /// From a Sidekiq thread taking the move's job to `start!` (fetch from Redis, the
     /// `gitaly_throttled` queue's throttling). ASSUMED 1 s.
     public var sidekiqPickupSeconds = 1.0
+    /// Whether an operator runs the Rails console line that clears a repository's read-only
+    /// flag when the engine asks: GitLab's API has no route for it (gitlab#385309; the gitlab
+    /// driver prints the line and goes on). ASSUMED true: a rehearsal stands for a drain with
+    /// an operator at hand. False: the flags stay, as in a drain left to run unattended.
+    public var operatorClearsReadOnly = true
     /// A move's fixed costs (`MoveCosts` has the defaults and their sources): one
     /// `CalculateChecksum` of a repository without refs, each ref's share of it, and the
     /// removal of the source. A calibration (`rehearse calibrate local`) measures them.
@@ -305,6 +310,7 @@ public struct GitLabSpec: Equatable, Sendable {
             && a.apiErrorRate == b.apiErrorRate && a.pushWaitPolls == b.pushWaitPolls
             && a.pushWaitIntervalSeconds == b.pushWaitIntervalSeconds
             && a.moveStreamBytesPerSecondMax == b.moveStreamBytesPerSecondMax && a.sidekiqPickupSeconds == b.sidekiqPickupSeconds
+            && a.operatorClearsReadOnly == b.operatorClearsReadOnly
             && a.checksumBaseSeconds == b.checksumBaseSeconds && a.checksumSecondsPerRef == b.checksumSecondsPerRef && a.cleanupSeconds == b.cleanupSeconds
             && a.moveSourceBytesPerCoreSecond == b.moveSourceBytesPerCoreSecond
             && a.moveDestinationBytesPerCoreSecond == b.moveDestinationBytesPerCoreSecond

@@ -2,14 +2,16 @@ import SimKernel
 
 extension World {
     /// How many repositories beyond the event's own the per-event check visits, in turn: every
-    /// repository is visited at least once per n / 4 events (a repository an event changes is
-    /// checked by that event; the sweep finds what changed without one).
-    static let invariantSweepPerEvent = 4
+    /// repository is visited at least once per n events (a repository an event changes is
+    /// checked by that event; the sweep finds what changed without one). One, not more: at ten
+    /// million repositories each visit misses the cache, and four an event were a tenth of the
+    /// run (BENCHMARKS.md, "GitLab.com scale").
+    static let invariantSweepPerEvent = 1
     /// The shared invariants cost O(storages + nodes + moves in flight); they are checked every
-    /// (that sum / 64) events, so an event costs a fleet of hundreds of nodes about what it
-    /// costs a three-node cluster (checked after every event), and a broken invariant is still
-    /// caught within a few events.
-    static let sharedInvariantWork = 64
+    /// (that sum / 16) events, so an event costs a fleet of hundreds of nodes about what it
+    /// costs a three-node cluster (checked after every event: 16 units of work an event), and
+    /// a broken invariant is still caught within a few dozen events.
+    static let sharedInvariantWork = 16
 
     /// The invariants every transition must keep (STYLE.md "Assertions"), checked after each
     /// event at a cost independent of the repository count: the repository the event names and

@@ -15,7 +15,7 @@ extension MigrationEngine {
                      "\(repositories[i].repository): status may not go from \(old.status) to \(new.status)")
         if old.holdsSlot != new.holdsSlot {
             slots.take(repositories[i], new.holdsSlot ? 1 : -1)
-            if old.holdsSlot { pendingHeadsBlocked = false }
+            if old.holdsSlot { pending.slotFreed(source: repositories[i].source, destination: repositories[i].destination) }
         }
         if old.moveID != new.moveID {
             if let m = old.moveID { indexByMove[m] = nil }
@@ -370,18 +370,25 @@ extension MigrationEngine {
             }
             readyToStart = kept
         }
-        if pendingHeadsBlocked { return }
-        for s in pendingQueues.indices {
-            if slots.isFull(plan.limits) { return }
-            while pendingHeads[s] < pendingQueues[s].count {
-                let i = pendingQueues[s][pendingHeads[s]]
-                guard slots.hasRoom(source: repositories[i].source, destination: repositories[i].destination, plan.limits) else { break }
-                pendingHeads[s] += 1
+        if pending.allBlocked { return }
+        let queues = pending.takeTouched()
+        for (k, s) in queues.enumerated() {
+            while let i = pending.head(s) {
+                if slots.isFull(plan.limits) {
+                    // The queues not reached are looked at once a slot frees.
+                    for t in queues[k...] { pending.touch(t) }
+                    return
+                }
+                // Blocked by its source, the queue is touched when that source's slot frees;
+                // by its destination, when that destination's does.
+                if let l = plan.limits.perSource, slots.perSource[repositories[i].source] >= l { break }
+                if let l = plan.limits.perDestination, let d = repositories[i].destination, slots.perDestination[d] >= l {
+                    pending.waits(s, on: d)
+                    break
+                }
+                pending.advance(s)
                 begin(i, .lookUp)
             }
         }
-        // Every head is blocked or its queue empty; begin only takes slots, so until one frees
-        // the next scan would find the same.
-        pendingHeadsBlocked = true
     }
 }

@@ -79,10 +79,7 @@ extension MigrationEngine {
             return enterPhase(p + 1)
         }
         let range = waveRanges[p][w]
-        pendingQueues = Array(repeating: [], count: storageNames.count)
-        for i in range { pendingQueues[repositories[i].source].append(i) }
-        pendingHeads = Array(repeating: 0, count: storageNames.count)
-        pendingHeadsBlocked = false
+        pending = PendingQueues(storages: storageNames.count, sources: range.map { (repository: $0, source: repositories[$0].source) })
         unsettledInWave = range.count
         run = .waves(phase: p, wave: w)
     }
@@ -375,7 +372,7 @@ extension MigrationEngine {
         case .waves:
             // The queues are scanned last: outside a maintenance window only.
             if pauseReason == nil && !aborting && !inMaintenanceWindow
-                && (startsWaiting || pendingQueues.indices.contains { pendingHeads[$0] < pendingQueues[$0].count }) {
+                && (startsWaiting || pending.hasPending) {
                 for w in plan.maintenanceWindows { consider(w.start) }
             }
         case .notStarted, .step, .waveSoaking, .abortRollingBack, .finished: break

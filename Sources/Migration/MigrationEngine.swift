@@ -36,12 +36,8 @@ public struct MigrationEngine: Sendable {
     var waitingCount = 0
     var slots: SlotCounts
     var storageNames: [StorageName]
-    /// The current wave's pending repositories, one queue per source storage, and their heads.
-    var pendingQueues: [[Int]] = []
-    var pendingHeads: [Int] = []
-    /// The pending queues' heads were all found without room and no slot has freed since: a
-    /// scan would start nothing (slots only free in `setStage`; a new wave clears it).
-    var pendingHeadsBlocked = false
+    /// The current wave's pending repositories, one queue per source storage.
+    var pending: PendingQueues
     var unsettledInWave = 0
 
     var run: RunStage = .notStarted
@@ -62,6 +58,7 @@ public struct MigrationEngine: Sendable {
         storageNames = names.sorted()
         let storageIndex = Dictionary(uniqueKeysWithValues: storageNames.enumerated().map { ($1, $0) })
         slots = SlotCounts(storages: storageNames.count)
+        pending = PendingQueues(storages: storageNames.count)
         do {
             indexByRepository = try IdentifierIndex(plan.phases.lazy.flatMap(\.waves).flatMap(\.moves).map(\.repository))
         } catch {

@@ -109,6 +109,9 @@ public struct SimulatedGitLab: Sendable {
             return (.weightsApplied, latency)
         case .clearReadOnly(let id):
             guard let r = worldRepository(id) else { return (.apiError(.clearReadOnly(id), .permanent("404 \(id) not found")), sim.model.apiLatency) }
+            // With nobody at the Rails console the flag stays, and the engine hears what the
+            // gitlab driver tells it: done (it cannot know; the next schedule is refused).
+            guard sim.model.fleet.gitlab.operatorClearsReadOnly else { return (.readOnlyCleared(id), sim.model.apiLatency) }
             let answer = World.admin(.clearReadOnly(r), &sim)
             switch answer.result {
             case .success: return (.readOnlyCleared(id), answer.latency)

@@ -121,6 +121,14 @@ public struct YAMLCursor {
         return v
     }
 
+    public func bool() throws -> Bool {
+        switch try scalarText() {
+        case "true": return true
+        case "false": return false
+        case let s: throw error("expected true or false, got \"\(s)\"")
+        }
+    }
+
     public func double() throws -> Double {
         let s = try scalarText()
         guard let v = Double(s), v.isFinite else { throw error("expected a number, got \"\(s)\"") }

@@ -313,3 +313,26 @@ func twoClusterFleet(count: Int) throws -> Fleet {
     #expect(outcome.maxReadOnlySeconds >= 10)
     #expect(outcome.summary.writeUnavailableRepositorySeconds >= 3 * 10)
 }
+
+/// Goal: a move failed before it starts leaves its repository read-only until someone clears
+/// it (gitlab#385309); the rehearsal's operator does when the engine asks, and with
+/// `gitlab.operatorClearsReadOnly: false` nobody does. Method: 3 repositories of 5 GB, all three
+/// moves asked at once of one Sidekiq thread, a 100 s move timeout (a copy takes 175 s at the
+/// stream cap), one attempt. By hand: the first move starts and times out while copying (failed
+/// from `started`: writable again); the other two time out queued, `scheduled` (failed before
+/// `started`: read-only). With an operator none is left read-only; without one, those two are.
+@Test func aMoveFailedBeforeItStartsStaysReadOnlyWithNobodyToClearIt() throws {
+    var left: [Bool: [RepositoryID]] = [:]
+    for operatorAtHand in [true, false] {
+        let fleet = try drainFleet(count: 3, sizeGB: 5, sidekiq: 1, gitlab: "apiLatency: 0s, sidekiqPickup: 0s, operatorClearsReadOnly: \(operatorAtHand)")
+        #expect(fleet.gitlab.operatorClearsReadOnly == operatorAtHand)
+        var plan = drainPlan(count: 3, sizeBytes: 5_000_000_000, perSource: 3, poll: .seconds(5))
+        plan.moveTimeout = .seconds(100)
+        plan.retry = RetryPolicy(attempts: 1)
+        let (_, outcome) = try runDrain(fleet, plan)
+        #expect(outcome.movesFinished == 0 && outcome.movesTimedOut == 3, "\(outcome.movesFinished) finished, \(outcome.movesTimedOut) timed out")
+        left[operatorAtHand] = outcome.repositoriesLeftReadOnly
+    }
+    #expect(left[true] == [])
+    #expect(left[false] == [RepositoryID(2), RepositoryID(3)])
+}

@@ -61,6 +61,7 @@ import Testing
         let schedule = try clusterModel(replacing: "  replicationJobFailure: 0.001", with: "  replicationJobFailure: 0.001\n  schedule:\n    - {at: -5s, kind: nodeCrash, target: gitaly-1}")
         let workers = try clusterModel(replacing: "workersPerVirtualStorage: 1", with: "workersPerVirtualStorage: 100000000")
         let apiError = try clusterModel(replacing: "apiErrorRate: 0", with: "apiErrorRate: 2")
+        let operatorFlag = try clusterModel(replacing: "  apiErrorRate: 0", with: "  apiErrorRate: 0\n  operatorClearsReadOnly: yes")
         let deep = "a: " + String(repeating: "[", count: 5000) + String(repeating: "]", count: 5000) + "\n"
         let deepBlock = (0..<100).map { String(repeating: " ", count: $0) + "k\($0):" }.joined(separator: "\n") + " 1\n"
         return [
@@ -179,6 +180,8 @@ import Testing
                 stderr: { "rehearse: \($0)/x.csv:1: not a CSV trace header: unknown column \"arrivl\"; columns are \(columns)" }),
             Row(name: "build error carries its line", files: ["m.yaml": apiError.text], arguments: { ["model", "check", $0 + "/m.yaml"] },
                 stderr: { "rehearse: \($0)/m.yaml:\(apiError.line - 3): gitlab.apiErrorRate: gitlab: must be within 0 and 1, got 2.0" }),
+            Row(name: "a flag that is not true or false", files: ["m.yaml": operatorFlag.text], arguments: { ["model", "check", $0 + "/m.yaml"] },
+                stderr: { "rehearse: \($0)/m.yaml:\(operatorFlag.line + 1): gitlab.operatorClearsReadOnly: expected true or false, got \"yes\"" }),
             Row(name: "model is a directory", arguments: { ["model", "check", $0] },
                 stderr: { "rehearse: \($0): cannot read the file: it is a directory" }),
             Row(name: "profile is missing", arguments: { ["trace", "generate", "--profile", $0 + "/none.yaml"] },
