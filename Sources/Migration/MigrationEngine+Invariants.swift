@@ -33,6 +33,13 @@ extension MigrationEngine {
             }
         }
         precondition(unsettledInWave >= 0)
+        // A queue a scan would skip has no head with room (`PendingQueues`).
+        for s in storageNames.indices where pending.isSettled(s) {
+            if let i = pending.head(s) {
+                precondition(!slots.hasRoom(source: repositories[i].source, destination: repositories[i].destination, plan.limits),
+                             "\(repositories[i].repository) heads a queue not to be looked at, yet has room")
+            }
+        }
         switch run {
         case .waves: break
         case .notStarted, .step, .waveSoaking, .abortRollingBack, .finished:

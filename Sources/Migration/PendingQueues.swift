@@ -52,6 +52,10 @@ struct PendingQueues: Sendable {
         waitingOn[d].removeAll(keepingCapacity: true)
     }
 
+    /// Queue `s` is not marked to be looked at: its head, if any, was found without room and
+    /// nothing it waits on has freed since.
+    func isSettled(_ s: Int) -> Bool { !isTouched[s] }
+
     /// Queue `s`'s head waits on destination `d`'s slots.
     mutating func waits(_ s: Int, on d: Int) { waitingOn[d].append(s) }
 
