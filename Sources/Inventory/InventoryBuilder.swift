@@ -8,6 +8,9 @@ public struct InventoryBuilder {
     /// When given, a row naming another storage is an error (the fleet has no such storage).
     public let knownStorages: Set<String>?
     private var inventory = Inventory()
+    /// The last row's storage, checked and interned: rows come storage by storage (a scan, a
+    /// generated fleet), so most rows need no hashing of their storage's name.
+    private var lastStorage: (name: String, index: StorageIndex)?
     private var pendingRoots: [(row: Int32, root: RepositoryID, line: Int?)] = []
 
     public init(file: String, knownStorages: [String]? = nil) {
@@ -44,7 +47,8 @@ public struct InventoryBuilder {
         guard e.readsPerDay.isFinite, e.readsPerDay >= 0 else { throw fail(line, "reads_per_day", "a rate is a number of at least 0, got \(e.readsPerDay)") }
         guard e.writesPerDay.isFinite, e.writesPerDay >= 0 else { throw fail(line, "writes_per_day", "a rate is a number of at least 0, got \(e.writesPerDay)") }
         guard !e.storage.isEmpty else { throw fail(line, "storage", "the storage is empty") }
-        if let known = knownStorages, !known.contains(e.storage) {
+        let sameStorage = lastStorage?.name == e.storage
+        if !sameStorage, let known = knownStorages, !known.contains(e.storage) {
             throw fail(line, "storage", "unknown storage \"\(e.storage)\"; the fleet has \(inventory.storageNames.names.prefix(known.count).joined(separator: ", "))")
         }
         let row = Int32(inventory.ids.count)
@@ -54,7 +58,8 @@ public struct InventoryBuilder {
         inventory.rowByID[e.id] = row
         inventory.ids.append(e.id)
         inventory.kinds.append(e.kind)
-        inventory.storages.append(inventory.storageNames.intern(e.storage))
+        if !sameStorage { lastStorage = (e.storage, inventory.storageNames.intern(e.storage)) }
+        inventory.storages.append(lastStorage!.index)
         inventory.sizeBytes.append(e.sizeBytes)
         inventory.readsPerDay.append(e.readsPerDay)
         inventory.writesPerDay.append(e.writesPerDay)

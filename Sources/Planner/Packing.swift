@@ -104,6 +104,9 @@ struct Packing {
             bytes = 0
             estimate.reset()
         }
+        // The engine fails a move at the tighter of the two bounds (`moveDeadlineAfterSchedule`).
+        let (bound, boundName) = policy.readOnlySecondsMax.map { $0 < policy.moveTimeoutSeconds ? ($0, "readOnlyMax") : (policy.moveTimeoutSeconds, "moveTimeout") }
+            ?? (policy.moveTimeoutSeconds, "moveTimeout")
         for u32 in phaseUnits {
             let u = Int(u32), d = Int(destination[u])
             let root = units.networkRoots[u]
@@ -115,14 +118,11 @@ struct Packing {
                 let row = Int(units.rows[i])
                 let size = inventory.sizeBytes[row]
                 let seconds = policy.moveOverheadSeconds + Double(size) / rate
-                // The engine fails a move at the tighter of the two bounds (`moveDeadlineAfterSchedule`).
-                let (bound, name) = policy.readOnlySecondsMax.map { $0 < policy.moveTimeoutSeconds ? ($0, "readOnlyMax") : (policy.moveTimeoutSeconds, "moveTimeout") }
-                    ?? (policy.moveTimeoutSeconds, "moveTimeout")
                 if seconds > bound {
                     throw PlanError.infeasible(Infeasibility(
-                        kind: name == "moveTimeout" ? .moveTimesOut : .readOnlyTooLong, phase: phase.name, neededBytes: Double(size),
+                        kind: boundName == "moveTimeout" ? .moveTimesOut : .readOnlyTooLong, phase: phase.name, neededBytes: Double(size),
                         availableBytes: max(0, (bound - policy.moveOverheadSeconds) * rate), fillLimit: limits[d],
-                        message: "phase \(phase.name): repository \(inventory.ids[row]) (\(inventory.path(row)), \(ByteText.decimal(size))) would stay read-only about \(ByteText.duration(seconds)) at \(ByteText.decimal(rate))/s, over \(name) \(ByteText.duration(bound))"))
+                        message: "phase \(phase.name): repository \(inventory.ids[row]) (\(inventory.path(row)), \(ByteText.decimal(size))) would stay read-only about \(ByteText.duration(seconds)) at \(ByteText.decimal(rate))/s, over \(boundName) \(ByteText.duration(bound))"))
                 }
                 if moves.count == policy.waves.movesMax || (policy.waves.bytesMax.map { Double(bytes + size) > $0 } ?? false) { close() }
                 let from = Int(storageOfRow[row])
