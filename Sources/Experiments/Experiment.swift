@@ -180,5 +180,4 @@ extension YAMLCursor {
         guard let v = UInt64(s) else { throw error("expected a whole number from 0 to 18446744073709551615, got \"\(s)\"") }
         return v
     }
-
 }

@@ -56,8 +56,12 @@ struct PendingQueues: Sendable {
     /// nothing it waits on has freed since.
     func isSettled(_ s: Int) -> Bool { !isTouched[s] }
 
-    /// Queue `s`'s head waits on destination `d`'s slots.
-    mutating func waits(_ s: Int, on d: Int) { waitingOn[d].append(s) }
+    /// Queue `s`'s head waits on destination `d`'s slots. A queue found waiting again (its
+    /// source freed first) is not listed twice in a row; a repeat further back costs only a
+    /// second touch, which marks nothing twice.
+    mutating func waits(_ s: Int, on d: Int) {
+        if waitingOn[d].last != s { waitingOn[d].append(s) }
+    }
 
     /// The queues to look at, in source order, no longer marked: the caller looks at each, or
     /// touches again the ones it does not reach.

@@ -42,6 +42,28 @@ struct StandInCommand: AsyncParsableCommand {
     @Option(help: "Share of move POSTs whose move is made but whose answer is lost (502).") var lostScheduleAnswers = 0.0
     @Option(help: "Seed of the fault draws.") var seed: UInt64 = 1
 
+    /// Runs the command line. A bad flag or folder exits with code 2 and one line on standard
+    /// error, as `rehearse` does (ArgumentParser's own would be 64 and its usage block).
+    static func main() async {
+        do {
+            var command = try parse()
+            try await command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success {
+                print(fullMessage(for: error))
+                Foundation.exit(0)
+            }
+            // `fail` has said why (from `validate` the parser hands its code on).
+            if code.rawValue == 2 { Foundation.exit(2) }
+            let usage = code == .validationFailure
+            let kept = fullMessage(for: error).split(separator: "\n").prefix { !$0.hasPrefix("Usage:") && !$0.hasPrefix("Help:") }
+            let text = kept.joined(separator: " ").trimmingCharacters(in: .whitespaces)
+            FileHandle.standardError.write(Data("gitlab-standin: \(text.hasPrefix("Error: ") ? String(text.dropFirst(7)) : text)\n".utf8))
+            Foundation.exit(usage ? 2 : 1)
+        }
+    }
+
     func validate() throws {
         guard (0...65535).contains(port) else { throw fail("--port must be 0 to 65535, got \(port)") }
         guard (1...256).contains(workers) else { throw fail("--workers must be 1 to 256, got \(workers)") }

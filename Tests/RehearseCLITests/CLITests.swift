@@ -13,9 +13,10 @@ func rehearseExecutable() -> URL {
 }
 
 /// `environment` adds to (or, with "", removes from) the test's own environment.
-func rehearse(_ arguments: [String], environment: [String: String] = [:]) throws -> (status: Int32, out: String, err: String) {
+/// Runs `rehearse` (or `program`, built beside it) with `arguments` to its end.
+func rehearse(_ arguments: [String], environment: [String: String] = [:], program: String = "rehearse") throws -> (status: Int32, out: String, err: String) {
     let process = Process()
-    process.executableURL = rehearseExecutable()
+    process.executableURL = rehearseExecutable().deletingLastPathComponent().appendingPathComponent(program)
     process.arguments = arguments
     if !environment.isEmpty {
         var env = ProcessInfo.processInfo.environment
