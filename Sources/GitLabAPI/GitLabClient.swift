@@ -62,7 +62,19 @@ public struct GitLabClient: Sendable {
     /// Answers larger than this are refused (a page of 100 projects is about 300 KB).
     static let maxAnswerBytes = 32 << 20
 
-    public init(baseURL: String, token: GitLabToken, http: HTTPClient = .shared) throws {
+    /// The HTTP client every `GitLabClient` shares unless given one: AsyncHTTPClient's shared
+    /// settings, but a connection is tried (and retried, with backoff) for at most 10 s instead
+    /// of the request's whole 30 s, so an address that refuses connections is named sooner.
+    /// ASSUMED 10 s: longer than a GitLab pod's restart behind its load balancer takes to answer
+    /// again in most set-ups; the engine's retries carry anything longer. Never shut down: it
+    /// lives as long as the process, as `HTTPClient.shared` does.
+    public static let sharedHTTP: HTTPClient = {
+        var configuration = HTTPClient.Configuration.singletonConfiguration
+        configuration.timeout.connect = .seconds(10)
+        return HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration)
+    }()
+
+    public init(baseURL: String, token: GitLabToken, http: HTTPClient = GitLabClient.sharedHTTP) throws {
         var base = baseURL
         while base.hasSuffix("/") { base.removeLast() }
         guard let url = URL(string: base), let scheme = url.scheme, ["http", "https"].contains(scheme), url.host != nil else {
