@@ -225,3 +225,23 @@ func flatLoad(_ c: RPCClass, rate: Double, cpu: CostLaw?, duration: CostLaw, pop
     again.run(until: .milliseconds(1))
     #expect(Int(again.model.inflightPushes[0]) == drawn)
 }
+
+/// Goal: a node's tables give, to the bit, the sum a look-up past them works out, so how many
+/// columns are tabulated changes no result. Method: four functions the world reads, means from
+/// none to past the summed range (400), s from 0 to beyond the table.
+@Test func aTabulatedExpectationIsTheSumItStandsFor() {
+    let c = 8.0
+    let functions: [(Int) -> Double] = [
+        { $0 == 0 ? 0 : 1 / Double($0) }, { $0 == 0 ? 1 : min(1, c / Double($0)) }, { max(1, Double($0) / c) }, { Double($0 * $0) },
+    ]
+    for mean in [0.0, 0.3, 2.5, 17.0, 150.0, 500.0] {
+        for f in functions {
+            var table = LoadState.expectations(nodes: 2)
+            LoadState.fill(&table, row: 1, LoadState.PoissonTerms(mean: mean), f)
+            for s in 1..<(LoadState.tabulated + 8) {
+                let direct = LoadState.expectation(mean: mean) { f(s + $0) }
+                #expect(LoadState.lookUp(table, node: 1, s, mean: mean, f) == direct, "mean \(mean), s \(s)")
+            }
+        }
+    }
+}
