@@ -8,8 +8,8 @@ public struct InventoryBuilder {
     /// When given, a row naming another storage is an error (the fleet has no such storage).
     public let knownStorages: Set<String>?
     private var inventory = Inventory()
-    /// The last row's storage, checked and interned: rows come storage by storage (a scan, a
-    /// generated fleet), so most rows need no hashing of their storage's name.
+    /// The last row's storage, checked and interned: a scan lists one storage's repositories
+    /// after another, so most of its rows need no hashing of their storage's name.
     private var lastStorage: (name: String, index: StorageIndex)?
     private var pendingRoots: [(row: Int32, root: RepositoryID, line: Int?)] = []
 
