@@ -89,7 +89,7 @@ let package = Package(
             .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ], exclude: ["README.md"]),
         .executableTarget(name: "gitlab-standin", dependencies: [
-            "GitLabStandIn", "LocalGit", "Migration",
+            "GitLabStandIn", "LocalGit", "Migration", "SpecFiles",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ], exclude: ["README.md"]),
         .target(name: "Bench", dependencies: ["SimKernel", "Stochastics", "GitalyModel"], exclude: ["README.md"]),

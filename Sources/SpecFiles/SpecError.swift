@@ -26,6 +26,17 @@ public struct SpecError: Error, Equatable, Sendable, CustomStringConvertible {
     }
 }
 
+extension SpecError {
+    /// A command-line parser's message for a bad flag as one line: the usage and help blocks
+    /// ArgumentParser appends dropped, and its `Error: ` prefix (every executable prints its
+    /// own name instead).
+    public static func flagMessage(_ full: String) -> String {
+        let kept = full.split(separator: "\n", omittingEmptySubsequences: false).prefix { !$0.hasPrefix("Usage:") && !$0.hasPrefix("Help:") }
+        let text = kept.joined(separator: " ").trimmingCharacters(in: .whitespaces)
+        return text.hasPrefix("Error: ") ? String(text.dropFirst(7)) : text
+    }
+}
+
 /// Where a line of the model file came from, for build-time errors.
 public struct SourceLine: Equatable, Sendable {
     public var line: Int?

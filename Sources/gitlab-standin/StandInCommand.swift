@@ -3,6 +3,7 @@ import Foundation
 import GitLabStandIn
 import LocalGit
 import Migration
+import SpecFiles
 
 /// `gitlab-standin`: the GitLab API stand-in on its own, so that any client of GitLab's API
 /// (this project's `migrate --driver gitlab`, gitalyctl, a script) can be pointed at it.
@@ -57,9 +58,7 @@ struct StandInCommand: AsyncParsableCommand {
             // `fail` has said why (from `validate` the parser hands its code on).
             if code.rawValue == 2 { Foundation.exit(2) }
             let usage = code == .validationFailure
-            let kept = fullMessage(for: error).split(separator: "\n").prefix { !$0.hasPrefix("Usage:") && !$0.hasPrefix("Help:") }
-            let text = kept.joined(separator: " ").trimmingCharacters(in: .whitespaces)
-            FileHandle.standardError.write(Data("gitlab-standin: \(text.hasPrefix("Error: ") ? String(text.dropFirst(7)) : text)\n".utf8))
+            FileHandle.standardError.write(Data("gitlab-standin: \(SpecError.flagMessage(fullMessage(for: error)))\n".utf8))
             Foundation.exit(usage ? 2 : 1)
         }
     }

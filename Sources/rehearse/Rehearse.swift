@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import SpecFiles
 
 /// The `rehearse` command line. One `ParsableCommand` per verb, each in its own file.
 @main
@@ -45,8 +46,5 @@ struct Rehearse: ParsableCommand {
 /// saying which flag and why.
 func oneLine(_ error: Error) -> String {
     if let input = error as? InputError { return "rehearse: " + input.description }
-    let full = Rehearse.fullMessage(for: error)
-    let kept = full.split(separator: "\n", omittingEmptySubsequences: false).prefix { !$0.hasPrefix("Usage:") && !$0.hasPrefix("Help:") }
-    let text = kept.joined(separator: " ").trimmingCharacters(in: .whitespaces)
-    return "rehearse: " + (text.hasPrefix("Error: ") ? String(text.dropFirst(7)) : text)
+    return "rehearse: " + SpecError.flagMessage(Rehearse.fullMessage(for: error))
 }
