@@ -105,8 +105,9 @@ struct Packing {
             estimate.reset()
         }
         // The engine fails a move at the tighter of the two bounds (`moveDeadlineAfterSchedule`).
-        let (bound, boundName) = policy.readOnlySecondsMax.map { $0 < policy.moveTimeoutSeconds ? ($0, "readOnlyMax") : (policy.moveTimeoutSeconds, "moveTimeout") }
-            ?? (policy.moveTimeoutSeconds, "moveTimeout")
+        let (bound, boundName, boundKind): (Double, String, Infeasibility.Kind) = policy.readOnlySecondsMax.map {
+            $0 < policy.moveTimeoutSeconds ? ($0, "readOnlyMax", .readOnlyTooLong) : (policy.moveTimeoutSeconds, "moveTimeout", .moveTimesOut)
+        } ?? (policy.moveTimeoutSeconds, "moveTimeout", .moveTimesOut)
         for u32 in phaseUnits {
             let u = Int(u32), d = Int(destination[u])
             let root = units.networkRoots[u]
@@ -120,7 +121,7 @@ struct Packing {
                 let seconds = policy.moveOverheadSeconds + Double(size) / rate
                 if seconds > bound {
                     throw PlanError.infeasible(Infeasibility(
-                        kind: boundName == "moveTimeout" ? .moveTimesOut : .readOnlyTooLong, phase: phase.name, neededBytes: Double(size),
+                        kind: boundKind, phase: phase.name, neededBytes: Double(size),
                         availableBytes: max(0, (bound - policy.moveOverheadSeconds) * rate), fillLimit: limits[d],
                         message: "phase \(phase.name): repository \(inventory.ids[row]) (\(inventory.path(row)), \(ByteText.decimal(size))) would stay read-only about \(ByteText.duration(seconds)) at \(ByteText.decimal(rate))/s, over \(boundName) \(ByteText.duration(bound))"))
                 }
