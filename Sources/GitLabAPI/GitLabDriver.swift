@@ -131,7 +131,7 @@ public struct GitLabDriver: Sendable {
         for m in list.reversed() {
             guard let state = MoveState(humanName: m.state) else { throw GitLabError.malformed(url: client.url("/\(container.plural)/\(r.value)/repository_storage_moves"), why: "state \"\(m.state)\"") }
             moves.append(ExistingMove(id: container.moveID(m.id), state: state))
-            if state == .finished || state == .cleanupFailed || state == .replicated { replicatedTo = StorageName(m.destinationStorageName) }
+            if state.hasReplicated { replicatedTo = StorageName(m.destinationStorageName) }
         }
         var storage = sources[r]!
         if container == .project {

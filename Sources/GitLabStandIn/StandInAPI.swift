@@ -201,7 +201,7 @@ public struct StandInAPI: Sendable {
                 guard container == .project else { return .json(Self.identity(repository, container)) }
                 var shown = repository
                 // `moves(of:)` lists the most recent first.
-                if faults.laggingProjectPages, let last = try gitlab.moves(of: repository.id).first(where: { [.replicated, .finished, .cleanupFailed].contains($0.state) }) {
+                if faults.laggingProjectPages, let last = try gitlab.moves(of: repository.id).first(where: \.state.hasReplicated) {
                     shown.storage = last.source
                 }
                 return .json(Self.project(shown, statistics: r.parameter("statistics") == "true"))

@@ -16,6 +16,15 @@ public enum MoveState: Int, Codable, Sendable, CaseIterable {
         case .initial, .scheduled, .started, .replicated: false
         }
     }
+
+    /// The move got past `finish_replication`, which switched the repository's storage to the
+    /// move's destination: `replicated`, `finished` and `cleanup_failed` (PRAEFECT.md §8).
+    public var hasReplicated: Bool {
+        switch self {
+        case .replicated, .finished, .cleanupFailed: true
+        case .initial, .scheduled, .started, .failed: false
+        }
+    }
 }
 
 /// A move as a look-up reports it.
