@@ -6,8 +6,8 @@
 /// In source order, as a scan of every queue would, and with the same result: a queue not
 /// visited would have been found blocked again.
 struct PendingQueues: Sendable {
-    private(set) var queues: [[Int]]
-    private(set) var heads: [Int]
+    private var queues: [[Int]]
+    private var heads: [Int]
     /// Queues to look at, in no order, and a flag per queue that it is among them.
     private var touched: [Int] = []
     private var isTouched: [Bool]
