@@ -12,8 +12,8 @@ func rehearseExecutable() -> URL {
     return dir.appendingPathComponent("rehearse")
 }
 
-/// `environment` adds to (or, with "", removes from) the test's own environment.
 /// Runs `rehearse` (or `program`, built beside it) with `arguments` to its end.
+/// `environment` adds to (or, with "", removes from) the test's own environment.
 func rehearse(_ arguments: [String], environment: [String: String] = [:], program: String = "rehearse") throws -> (status: Int32, out: String, err: String) {
     let process = Process()
     process.executableURL = rehearseExecutable().deletingLastPathComponent().appendingPathComponent(program)
