@@ -42,17 +42,33 @@ public struct Experiment: Sendable {
         case rpc
         /// A load per storage and stream (`BackgroundLoad`), with the writes in progress on a
         /// repository whose move starts drawn as calls, and the calls themselves in
-        /// `rpcHours` when given (simulated hours from the run's start).
-        case load(rpcHours: Range<Double>?)
+        /// `rpcHours` when given (simulated hours from the run's start), or for the whole run
+        /// to the repositories that start on `rpcStorages`, wherever their moves take them.
+        case load(rpcHours: Range<Double>?, rpcStorages: [PlacedName] = [])
 
         /// What the report says of it.
         public var description: String {
+            let writes = "writes in progress on a repository whose move starts at RPC level"
             switch self {
             case .rpc: return "RPC level"
-            case .load(nil): return "load level; writes in progress on a repository whose move starts at RPC level"
-            case .load(let w?): return "load level, RPC level from hour \(Format.plain(w.lowerBound)) to hour \(Format.plain(w.upperBound)); writes in progress on a repository whose move starts at RPC level"
+            case .load(let w?, _): return "load level, RPC level from hour \(Format.plain(w.lowerBound)) to hour \(Format.plain(w.upperBound)); \(writes)"
+            case .load(nil, let storages) where !storages.isEmpty:
+                return "load level, RPC level for the repositories that start on \(storages.map(\.name).joined(separator: ", ")), wherever they move; \(writes)"
+            case .load: return "load level; \(writes)"
             }
         }
+    }
+
+    /// A name given in the experiment file that only the model can check (a storage), with
+    /// its place for the error.
+    public struct PlacedName: Sendable, Equatable {
+        public var name: String
+        public var line: Int?
+        public var field: String
+
+        public init(name: String, line: Int? = nil, field: String = "") { self.name = name; self.line = line; self.field = field }
+
+        public func error(file: String, _ message: String) -> SpecError { SpecError(file: file, line: line, field: field, message: message) }
     }
 
     public enum InventorySource: Sendable, Equatable {
@@ -99,7 +115,7 @@ public struct Experiment: Sendable {
         var trafficProfile: String?
         var fidelity = TrafficFidelity.rpc
         if let t = m["traffic"] {
-            let tm = try t.mapping(allowed: ["profile", "fidelity", "rpcHours"])
+            let tm = try t.mapping(allowed: ["profile", "fidelity", "rpcHours", "rpcStorages"])
             trafficProfile = try tm["profile"].map(resolve)
             let level = try tm.get("fidelity", "rpc") { c -> String in
                 let v = try c.string()
@@ -115,9 +131,20 @@ public struct Experiment: Sendable {
                 }
                 window = bounds[0]..<bounds[1]
             }
+            var storages: [PlacedName] = []
+            if let list = tm["rpcStorages"] {
+                guard level == "load" else { throw list.error("RPC-level storages are for fidelity: load (fidelity: rpc simulates every call already)") }
+                guard window == nil else { throw list.error("give either rpcHours or rpcStorages, not both") }
+                storages = try list.list().map { PlacedName(name: try $0.string(), line: $0.line, field: $0.path) }
+                guard !storages.isEmpty else { throw list.error("expected at least one storage") }
+                var seen = Set<String>()
+                if let twice = storages.first(where: { !seen.insert($0.name).inserted }) {
+                    throw twice.error(file: file, "\(twice.name) is listed twice")
+                }
+            }
             if level == "load" {
                 guard trafficProfile != nil else { throw t.error("fidelity: load needs a profile") }
-                fidelity = .load(rpcHours: window)
+                fidelity = .load(rpcHours: window, rpcStorages: storages)
             }
         }
         let run = try m.required("run").mapping(allowed: ["hours", "replications", "seed", "faultRateScale"])

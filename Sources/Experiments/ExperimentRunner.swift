@@ -111,8 +111,15 @@ public struct ExperimentRunner: Sendable {
         let profile = try experiment.trafficProfile.map { try TrafficProfile.decode(yaml: TextFile.read(path: $0), path: $0) }
         self.profile = profile
         // The profile was validated as it was read, so building its load throws nothing new.
-        if let profile, case .load(let window) = experiment.trafficFidelity {
-            load = try BackgroundLoad(profile: profile, rpcHours: window)
+        if let profile, case .load(let window, let storages) = experiment.trafficFidelity {
+            let names = setup.fleet.virtualStorages.map(\.name)
+            let indices = try storages.map { s in
+                guard let i = names.firstIndex(of: s.name) else {
+                    throw s.error(file: experiment.file, "no GitLab storage \(s.name) in the model\(label) (its storages: \(names.joined(separator: ", ")))")
+                }
+                return i
+            }
+            load = try BackgroundLoad(profile: profile, rpcHours: window, rpcStorages: indices)
         } else {
             load = nil
         }
@@ -132,12 +139,15 @@ public struct ExperimentRunner: Sendable {
         // Calls one by one: all of them, or those of the load's RPC-level window.
         let calls: Range<SimTime>? = switch experiment.trafficFidelity {
         case .rpc: profile == nil ? nil : .zero..<horizon
-        case .load(let w): w.map { let from = SimTime.seconds($0.lowerBound * 3600); return from..<max(from, min(horizon, .seconds($0.upperBound * 3600))) }
+        case .load(nil, let storages): storages.isEmpty ? nil : .zero..<horizon
+        case .load(let w?, _): { let from = SimTime.seconds(w.lowerBound * 3600); return from..<max(from, min(horizon, .seconds(w.upperBound * 3600))) }()
         }
         if let profile, let calls, !calls.isEmpty {
             let trafficSeed = RandomStreams.derive(seed: seed, component: "experiment.traffic", replication: index)
+            // Calls to some storages' repositories only: those the load leaves out.
+            let repositories = load.flatMap { $0.rpcStorages.isEmpty ? nil : run.repositories(startingOn: $0.rpcStorages) }
             var source: SyntheticTraffic? = try SyntheticTraffic(profile: profile, target: run.target, horizon: calls.upperBound, growth: 1,
-                                                                 seed: trafficSeed, from: calls.lowerBound)
+                                                                 seed: trafficSeed, from: calls.lowerBound, repositories: repositories)
             outcome = try run.run(traffic: &source, horizon: horizon, progress: progress)
         } else {
             var none: SyntheticTraffic? = nil

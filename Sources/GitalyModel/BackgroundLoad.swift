@@ -71,9 +71,15 @@ public struct BackgroundLoad: Sendable, Equatable {
     /// Simulated seconds in which the calls themselves are simulated instead (an RPC-level
     /// window): the load is off there.
     public var rpcWindow: Range<Double>?
+    /// GitLab storages (indices into the fleet's virtual storages) whose repositories, those
+    /// placed on them at the start, have their calls simulated one by one for the whole run,
+    /// wherever their moves take them: the load carries none of their calls.
+    public var rpcStorages: [Int]
 
-    public init(streams: [Stream], startSecondsIntoWeek: Double = 0, popularity: Popularity = .uniform, rpcWindow: Range<Double>? = nil) {
+    public init(streams: [Stream], startSecondsIntoWeek: Double = 0, popularity: Popularity = .uniform, rpcWindow: Range<Double>? = nil,
+                rpcStorages: [Int] = []) {
         self.streams = streams; self.startSecondsIntoWeek = startSecondsIntoWeek; self.popularity = popularity; self.rpcWindow = rpcWindow
+        self.rpcStorages = rpcStorages
     }
 
     /// The hour of the week (0 ..< 168) at simulated second `t`.

@@ -19,6 +19,9 @@ struct LoadState {
     /// The repositories the ranks were dealt over (a repository created later gets no calls,
     /// as synthetic traffic fixes its count at the start).
     let repositoryCount: Int
+    /// Per repository, whether its calls are simulated one by one instead
+    /// (`BackgroundLoad.rpcStorages`); empty when none are.
+    let atRPCLevel: [Bool]
     /// The load's calls up to here are in the windows (`World.accrueLoad`).
     var accruedUntil = SimTime.zero
     /// What the node figures were computed for: the hour of the week (−1: never) and whether
@@ -174,12 +177,20 @@ extension World {
         var mass = [Double](repeating: 0, count: world.fleet.virtualStorages.count)
         var normaliser = 1.0
         let ranks = n > 0 ? spec.popularity.ranks(repositories: n) : 0
+        // The repositories whose calls are simulated one by one carry no load, wherever they go.
+        var atRPCLevel: [Bool] = []
+        if !spec.rpcStorages.isEmpty {
+            var storages = [Bool](repeating: false, count: mass.count)
+            for vs in spec.rpcStorages { storages[vs] = true }
+            atRPCLevel = world.repositories.map { storages[$0.virtualStorage] }
+        }
         if ranks > 0 {
             normaliser = 0
             for k in 1...ranks {
                 let w = spec.popularity.weight(rank: k)
                 normaliser += w
-                mass[world.repositories[(k - 1) % n].virtualStorage] += w
+                let r = (k - 1) % n
+                if atRPCLevel.isEmpty || !atRPCLevel[r] { mass[world.repositories[r].virtualStorage] += w }
             }
             for vs in mass.indices { mass[vs] /= normaliser }
         }
@@ -189,7 +200,7 @@ extension World {
         for hour in 0..<168 { for stream in spec.streams { hourly.append(stream.hourOfWeekRates[hour]) } }
         var load = LoadState(spec: spec, figures: spec.streams.map(LoadState.StreamFigures.init),
                              rates: FlatTable(rows: 168, columns: spec.streams.count, elements: hourly),
-                             mass: mass, normaliser: normaliser, repositoryCount: n, busyCores: zero, diskReaders: zero, diskWriters: zero,
+                             mass: mass, normaliser: normaliser, repositoryCount: n, atRPCLevel: atRPCLevel, busyCores: zero, diskReaders: zero, diskWriters: zero,
                              served: zero, failed: zero,
                              chances: FlatTable(rows: nodes, columns: spec.streams.count, repeating: LoadState.ServiceChances()),
                              writesRandom: streams.stream("traffic.load.writes-in-progress"),
@@ -200,10 +211,11 @@ extension World {
         return load
     }
 
-    /// Repository `r`'s share of all calls: the popularity weights of the ranks that map to
-    /// it (k − 1 ≡ r mod count). O(ranks / repositories).
+    /// Repository `r`'s share of the load's calls: the popularity weights of the ranks that map
+    /// to it (k − 1 ≡ r mod count), none when its calls are simulated one by one.
+    /// O(ranks / repositories).
     func loadShare(of r: Int) -> Double {
-        guard let load, r < load.repositoryCount else { return 0 }
+        guard let load, r < load.repositoryCount, load.atRPCLevel.isEmpty || !load.atRPCLevel[r] else { return 0 }
         let n = load.repositoryCount, ranks = load.spec.popularity.ranks(repositories: n)
         var share = 0.0
         var k = r + 1

@@ -171,20 +171,25 @@ func flatLoad(_ c: RPCClass, rate: Double, cpu: CostLaw?, duration: CostLaw, pop
     for (r, e) in zip(ratios, expected) { #expect(abs(r - e) < (e == 0.5 ? 0.115 : 1e-12), "\(ratios)") }
 }
 
-/// Goal: a repository's share of the calls follows the profile's ranks and moves with it.
-/// Method: Zipf of exponent 1 over 3 ranks on 2 repositories: rank 1 and 3 → r0, rank 2 → r1;
-/// shares (1 + 1/3) / (11/6) = 8/11 and (1/2) / (11/6) = 3/11. Both repositories on storage
-/// sa; r1 moved to sb: sb carries 3/11, sa 8/11.
-@Test func popularityFollowsRanksAndMoves() throws {
-    let fleet = try Fleet.build(FleetSpec.parse("""
+/// Two nodes of one storage each, sa and sb; r0 on sa, r1 on `r1On`.
+func twoStorages(r1On storage: String) throws -> Fleet {
+    try Fleet.build(FleetSpec.parse("""
     name: two
     nodes:
       - {name: a, storages: [{name: sa, capacity: 1TB}]}
       - {name: b, storages: [{name: sb, capacity: 1TB}]}
     repositories:
       - {path: r0.git, storage: sa, size: 10MB}
-      - {path: r1.git, storage: sa, size: 10MB}
+      - {path: r1.git, storage: \(storage), size: 10MB}
     """, file: "two.yaml"))
+}
+
+/// Goal: a repository's share of the calls follows the profile's ranks and moves with it.
+/// Method: Zipf of exponent 1 over 3 ranks on 2 repositories: rank 1 and 3 → r0, rank 2 → r1;
+/// shares (1 + 1/3) / (11/6) = 8/11 and (1/2) / (11/6) = 3/11. Both repositories on storage
+/// sa; r1 moved to sb: sb carries 3/11, sa 8/11.
+@Test func popularityFollowsRanksAndMoves() throws {
+    let fleet = try twoStorages(r1On: "sa")
     var sim = makeSim(fleet) { $0.backgroundLoad = flatLoad(.read, rate: 1, cpu: nil, duration: .constant(0.01), popularity: .zipf(count: 3, exponent: 1)) }
     #expect(abs(sim.model.loadShare(of: 0) - 8.0 / 11) < 1e-12)
     #expect(abs(sim.model.loadShare(of: 1) - 3.0 / 11) < 1e-12)
@@ -194,6 +199,38 @@ func flatLoad(_ c: RPCClass, rate: Double, cpu: CostLaw?, duration: CostLaw, pop
     _ = runMove(&sim, id)
     #expect(sim.model.moves[id].state == .finished)
     #expect(abs(sim.model.load!.mass[0] - 8.0 / 11) < 1e-12 && abs(sim.model.load!.mass[1] - 3.0 / 11) < 1e-12)
+}
+
+/// Goal: the repositories that start on an RPC-level storage carry no load wherever they go,
+/// and the others keep theirs. Method: the ranks of `popularityFollowsRanksAndMoves` with r0
+/// on sa and r1 on sb, sa listed as RPC level: r0's share 0 and r1's 3/11, so sa carries 0
+/// and sb 3/11; r0 moved to sb changes nothing, r1 moved to sa takes its 3/11 along; no write
+/// in progress is drawn on r0 (its calls are simulated one by one), 2·3 on average on r1.
+/// Control: without the list r0 carries 8/11.
+@Test func repositoriesOfAnRPCLevelStorageCarryNoLoad() throws {
+    let fleet = try twoStorages(r1On: "sb")
+    var load = flatLoad(.receivePack, rate: 2, cpu: nil, duration: .constant(3), popularity: .zipf(count: 3, exponent: 1))
+    let control = makeSim(fleet) { $0.backgroundLoad = load }
+    #expect(abs(control.model.loadShare(of: 0) - 8.0 / 11) < 1e-12)
+    load.rpcStorages = [0]
+    var sim = makeSim(fleet) { $0.backgroundLoad = load; $0.checkInvariants = false }
+    #expect(sim.model.loadShare(of: 0) == 0)
+    #expect(abs(sim.model.loadShare(of: 1) - 3.0 / 11) < 1e-12)
+    #expect(sim.model.load!.mass[0] == 0 && abs(sim.model.load!.mass[1] - 3.0 / 11) < 1e-12)
+    for attempt in 0..<50 { sim.model.loadWritesInProgress(0, attempt: attempt, &sim.scheduler) }
+    sim.run(until: .milliseconds(1))
+    #expect(sim.model.inflightPushes[0] == 0)
+    for attempt in 0..<50 { sim.model.loadWritesInProgress(1, attempt: attempt, &sim.scheduler) }
+    sim.run(until: .milliseconds(2))
+    #expect(sim.model.inflightPushes[1] > 0)
+    sim.run(until: .seconds(4))
+    for (r, to) in [(0, 1), (1, 0)] {
+        let m = World.scheduleMove(&sim, repository: r, destination: to)
+        guard case .success(let id) = m.result else { Issue.record("move refused: \(m.result)"); return }
+        _ = runMove(&sim, id)
+        #expect(sim.model.moves[id].state == .finished)
+    }
+    #expect(abs(sim.model.load!.mass[0] - 3.0 / 11) < 1e-12 && abs(sim.model.load!.mass[1]) < 1e-12)
 }
 
 /// Goal: the writes found in progress when a move starts are Poisson with mean λ·E[S], each

@@ -145,6 +145,45 @@ import Testing
         #expect(source.accepted == perMethod.reduce(0, +))
     }
 
+    /// Goal: a source for some repositories draws exactly their share of the calls, among them
+    /// by popularity (the RPC-level part of a run whose other calls are a load). Method: Zipf
+    /// popularity over 50 ranks (exponent 1) dealt over 100 repositories, so repository r has
+    /// rank r + 1 alone and those from 50 on have none; the source for repositories 0, 3, 7
+    /// and 60 draws at rate × (1 + 1/4 + 1/8) / H₅₀ (hand-computed share), checked over a day
+    /// within five standard deviations; repository 0 gets 8/11 of them, 3 gets 2/11, 7 gets
+    /// 1/11 (within five binomial deviations) and 60 none. Control: the whole source's count
+    /// is far outside that band.
+    @Test func aSourceForSomeRepositoriesDrawsTheirShareOnly() throws {
+        let profile = TrafficProfile(
+            start: "2023-10-16T00:00:00Z",
+            methods: [MethodProfile(service: "gitaly.SmartHTTPService", method: "PostUploadPackWithSidechannel", ratePerSecond: 2,
+                                    serviceTimeMs: DistributionSpec(family: "constant", value: 2))],
+            repositories: RepositoryPopularity(model: "zipf", count: 50, exponent: 1))
+        let target = ReplayTarget(storages: ["a"], repositories: (0..<100).map { "r\($0)" })
+        func count(_ subset: [Int32]?) throws -> [Int32: Int] {
+            var source = try SyntheticTraffic(profile: profile, target: target, horizon: .hours(24), seed: 8, repositories: subset)
+            var calls: [Int32: Int] = [:]
+            while let a = try source.next() { calls[a.repository, default: 0] += 1 }
+            return calls
+        }
+        let calls = try count([0, 3, 7, 60])
+        let h50 = (1...50).reduce(0.0) { $0 + 1 / Double($1) }
+        let expected = 86_400 * 2 * (1 + 0.25 + 0.125) / h50
+        let total = Double(calls.values.reduce(0, +))
+        #expect(abs(total - expected) < 5 * expected.squareRoot(), "\(total) calls, expected \(expected)")
+        #expect(Set(calls.keys).isSubset(of: [0, 3, 7]))
+        for (r, p) in [(Int32(0), 8.0 / 11), (3, 2.0 / 11), (7, 1.0 / 11)] {
+            let got = Double(calls[r] ?? 0)
+            #expect(abs(got - total * p) < 5 * (total * p * (1 - p)).squareRoot(), "repository \(r): \(got) of \(total)")
+        }
+        let whole = Double(try count(nil).values.reduce(0, +))
+        #expect(abs(whole - expected) > 50 * expected.squareRoot(), "the whole source draws \(whole)")
+        // A repository the model does not have is refused.
+        #expect(throws: TrafficProfileError.invalid(field: "repositories", reason: "no repository 100 among the model's 100")) {
+            _ = try SyntheticTraffic(profile: profile, target: target, horizon: .hours(1), seed: 8, repositories: [100])
+        }
+    }
+
     /// Goal: a bad profile is refused with the field named; the shipped profile is valid and
     /// its mean total rate is the sum of its methods' rates. Method: hand-broken profiles; the
     /// shipped profile's rates summed by hand from the file's PUBLIC/ASSUMED table.

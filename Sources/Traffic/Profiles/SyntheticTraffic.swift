@@ -1,3 +1,4 @@
+import Foundation
 import SimKernel
 import Stochastics
 
@@ -29,6 +30,10 @@ public struct SyntheticTraffic: ArrivalSource {
     let storageCumulative: [Double]
     let storageIndex: [Int32]
     let repositoryCount: Int
+    /// When the calls go to some repositories only (`init`'s `repositories`): those
+    /// repositories and their cumulative shares of the calls among them.
+    let subset: [Int32]
+    let subsetCumulative: [Double]
     var now = 0.0
     var arrivals: RandomStream
     var choices: RandomStream
@@ -51,8 +56,12 @@ public struct SyntheticTraffic: ArrivalSource {
     ///     stable hash; repository rank k goes to model repository (k − 1) mod count.
     ///   - from: arrivals start here (a window of RPC-level traffic inside a longer run); the
     ///     draws are those of a source started at 0 only when `from` is 0.
+    ///   - repositories: only the calls to these model repositories are drawn (the RPC-level
+    ///     share of a run whose other calls are a load): every rate is scaled by their share of
+    ///     the popularity, and a call's repository is drawn among them by their weights, which
+    ///     is the whole source's law conditioned on the call going to one of them.
     public init(profile: TrafficProfile, target: ReplayTarget, horizon: SimTime, growth: Double = 1,
-                seed: UInt64, replication: Int = 0, from: SimTime = .zero) throws {
+                seed: UInt64, replication: Int = 0, from: SimTime = .zero, repositories: [Int32]? = nil) throws {
         try profile.validate()
         guard growth.isFinite, growth > 0 else {
             throw TrafficProfileError.invalid(field: "growth", reason: "must be a positive number, got \(growth)")
@@ -79,9 +88,7 @@ public struct SyntheticTraffic: ArrivalSource {
             pack.append(try m.packBytes?.sampler(field: "\(f).packBytes"))
         }
         self.methods = methods
-        self.rates = rates
         self.shapes = shapes
-        self.lambdaMax = lambdaMax
         serviceTime = service; self.cpu = cpu; requestBytes = req; responseBytes = resp; packBytes = pack
         switch profile.repositories?.model {
         case "zipf": repositoryRanks = .zipf(try Zipf(count: profile.repositories!.count!, exponent: profile.repositories!.exponent!))
@@ -89,6 +96,18 @@ public struct SyntheticTraffic: ArrivalSource {
         default: repositoryRanks = .none
         }
         repositoryCount = target.repositories.count
+        if let repositories {
+            let (share, cumulative) = try Self.share(of: repositories, ranks: repositoryRanks, count: repositoryCount)
+            subset = repositories
+            subsetCumulative = cumulative
+            rates = rates.map { $0 * share }
+            lambdaMax *= share
+        } else {
+            subset = []
+            subsetCumulative = []
+        }
+        self.rates = rates
+        self.lambdaMax = lambdaMax
         let shares = profile.storages ?? target.storages.map { StorageShare(name: $0, share: 1) }
         storageCumulative = Self.cumulative(shares.map(\.share))
         // The same name-then-hash mapping as replay; its tables are indexed by interned id from
@@ -107,6 +126,35 @@ public struct SyntheticTraffic: ArrivalSource {
         let total = weights.reduce(0, +)
         var acc = 0.0
         return weights.map { acc += $0; return acc / total }
+    }
+
+    /// The share of all calls that go to `repositories` (model indices, of `count`), and their
+    /// cumulative weights among themselves: rank k goes to repository (k − 1) mod count, so a
+    /// repository's weight is that of every such rank. O(ranks).
+    static func share(of repositories: [Int32], ranks sampler: RepositorySampler, count: Int) throws -> (Double, [Double]) {
+        let ranks: Int
+        let weight: (Int) -> Double
+        switch sampler {
+        case .none: ranks = count; weight = { _ in 1 }
+        case .zipf(let z): ranks = z.count; let s = z.exponent; weight = { pow(Double($0), -s) }
+        case .empirical(let c): ranks = c.count; weight = { c[$0 - 1] - ($0 > 1 ? c[$0 - 2] : 0) }
+        }
+        guard count > 0, ranks > 0 else { return (0, []) }
+        var total = 0.0
+        for k in 1...ranks { total += weight(k) }
+        var weights: [Double] = []
+        weights.reserveCapacity(repositories.count)
+        for r in repositories {
+            guard r >= 0, Int(r) < count else {
+                throw TrafficProfileError.invalid(field: "repositories", reason: "no repository \(r) among the model's \(count)")
+            }
+            var w = 0.0
+            var k = Int(r) + 1
+            while k <= ranks { w += weight(k); k += count }
+            weights.append(w)
+        }
+        let inside = weights.reduce(0, +)
+        return inside > 0 ? (inside / total, cumulative(weights)) : (0, [])
     }
 
     /// First index whose cumulative share exceeds u.
@@ -160,7 +208,9 @@ public struct SyntheticTraffic: ArrivalSource {
                            requestBytes: bytes(requestBytes[m]), responseBytes: bytes(responseBytes[m]),
                            packBytes: bytes(packBytes[m]))
         var repository: Int32 = -1
-        if repositoryCount > 0 {
+        if !subset.isEmpty {
+            repository = subset[Self.pick(subsetCumulative, places.nextDouble())]
+        } else if repositoryCount > 0 {
             let rank: Int
             switch repositoryRanks {
             case .none: rank = places.below(repositoryCount) + 1
