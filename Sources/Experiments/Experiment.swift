@@ -41,22 +41,33 @@ public struct Experiment: Sendable {
         /// Every call, one by one (the default).
         case rpc
         /// A load per storage and stream (`BackgroundLoad`), with the writes in progress on a
-        /// repository whose move starts drawn as calls, and the calls themselves in
-        /// `rpcHours` when given (simulated hours from the run's start), or for the whole run
-        /// to the repositories that start on `rpcStorages`, wherever their moves take them.
-        case load(rpcHours: Range<Double>?, rpcStorages: [PlacedName] = [])
+        /// repository whose move starts drawn as calls, and some calls one by one when asked.
+        case load(rpcPart: RPCPart?)
 
         /// What the report says of it.
         public var description: String {
             let writes = "writes in progress on a repository whose move starts at RPC level"
             switch self {
             case .rpc: return "RPC level"
-            case .load(let w?, _): return "load level, RPC level from hour \(Format.plain(w.lowerBound)) to hour \(Format.plain(w.upperBound)); \(writes)"
-            case .load(nil, let storages) where !storages.isEmpty:
+            case .load(nil): return "load level; \(writes)"
+            case .load(.hours(let w)): return "load level, RPC level from hour \(Format.plain(w.lowerBound)) to hour \(Format.plain(w.upperBound)); \(writes)"
+            case .load(.storages(let storages)):
                 return "load level, RPC level for the repositories that start on \(storages.map(\.name).joined(separator: ", ")), wherever they move; \(writes)"
-            case .load: return "load level; \(writes)"
+            case .load(.inFlight): return "load level, RPC level for a repository while a move of it is in flight (scheduled to ended); \(writes)"
             }
         }
+    }
+
+    /// Which calls of a load-level run are simulated one by one (one of `traffic.rpcHours`,
+    /// `rpcStorages`, `rpcInFlight`).
+    public enum RPCPart: Sendable, Equatable {
+        /// Every call in these simulated hours from the run's start.
+        case hours(Range<Double>)
+        /// The calls to the repositories that start on these storages, for the whole run,
+        /// wherever their moves take them.
+        case storages([PlacedName])
+        /// The calls to a repository while a move of it is in flight.
+        case inFlight
     }
 
     /// A name given in the experiment file that only the model can check (a storage), with
@@ -115,36 +126,41 @@ public struct Experiment: Sendable {
         var trafficProfile: String?
         var fidelity = TrafficFidelity.rpc
         if let t = m["traffic"] {
-            let tm = try t.mapping(allowed: ["profile", "fidelity", "rpcHours", "rpcStorages"])
+            let tm = try t.mapping(allowed: ["profile", "fidelity", "rpcHours", "rpcStorages", "rpcInFlight"])
             trafficProfile = try tm["profile"].map(resolve)
             let level = try tm.get("fidelity", "rpc") { c -> String in
                 let v = try c.string()
                 guard ["rpc", "load"].contains(v) else { throw c.error("expected rpc or load, got \(v)") }
                 return v
             }
-            var window: Range<Double>?
-            if let w = tm["rpcHours"] {
-                guard level == "load" else { throw w.error("an RPC-level window is for fidelity: load (fidelity: rpc simulates every call already)") }
-                let bounds = try w.list().map { try $0.double() }
-                guard bounds.count == 2, bounds[0] >= 0, bounds[0] < bounds[1] else {
-                    throw w.error("expected [from, to] in hours from the run's start, from at least 0 and below to, got [\(bounds.map { Format.plain($0) }.joined(separator: ", "))]")
-                }
-                window = bounds[0]..<bounds[1]
-            }
-            var storages: [PlacedName] = []
-            if let list = tm["rpcStorages"] {
-                guard level == "load" else { throw list.error("RPC-level storages are for fidelity: load (fidelity: rpc simulates every call already)") }
-                guard window == nil else { throw list.error("give either rpcHours or rpcStorages, not both") }
-                storages = try list.list().map { PlacedName(name: try $0.string(), line: $0.line, field: $0.path) }
-                guard !storages.isEmpty else { throw list.error("expected at least one storage") }
-                var seen = Set<String>()
-                if let twice = storages.first(where: { !seen.insert($0.name).inserted }) {
-                    throw twice.error(file: file, "\(twice.name) is listed twice")
+            let parts = ["rpcHours", "rpcStorages", "rpcInFlight"].filter { tm[$0] != nil }
+            if parts.count > 1 { throw try tm.required(parts[1]).error("give one of rpcHours, rpcStorages and rpcInFlight, not \(parts.joined(separator: " and "))") }
+            var part: RPCPart?
+            if let key = parts.first {
+                let c = try tm.required(key)
+                guard level == "load" else { throw c.error("\(key) is for fidelity: load (fidelity: rpc simulates every call already)") }
+                switch key {
+                case "rpcHours":
+                    let bounds = try c.list().map { try $0.double() }
+                    guard bounds.count == 2, bounds[0] >= 0, bounds[0] < bounds[1] else {
+                        throw c.error("expected [from, to] in hours from the run's start, from at least 0 and below to, got [\(bounds.map { Format.plain($0) }.joined(separator: ", "))]")
+                    }
+                    part = .hours(bounds[0]..<bounds[1])
+                case "rpcStorages":
+                    let storages = try c.list().map { PlacedName(name: try $0.string(), line: $0.line, field: $0.path) }
+                    guard !storages.isEmpty else { throw c.error("expected at least one storage") }
+                    var seen = Set<String>()
+                    if let twice = storages.first(where: { !seen.insert($0.name).inserted }) {
+                        throw twice.error(file: file, "\(twice.name) is listed twice")
+                    }
+                    part = .storages(storages)
+                default:
+                    part = try c.bool() ? .inFlight : nil
                 }
             }
             if level == "load" {
                 guard trafficProfile != nil else { throw t.error("fidelity: load needs a profile") }
-                fidelity = .load(rpcHours: window, rpcStorages: storages)
+                fidelity = .load(rpcPart: part)
             }
         }
         let run = try m.required("run").mapping(allowed: ["hours", "replications", "seed", "faultRateScale"])

@@ -111,15 +111,22 @@ public struct ExperimentRunner: Sendable {
         let profile = try experiment.trafficProfile.map { try TrafficProfile.decode(yaml: TextFile.read(path: $0), path: $0) }
         self.profile = profile
         // The profile was validated as it was read, so building its load throws nothing new.
-        if let profile, case .load(let window, let storages) = experiment.trafficFidelity {
+        if let profile, case .load(let part) = experiment.trafficFidelity {
             let names = setup.fleet.virtualStorages.map(\.name)
-            let indices = try storages.map { s in
-                guard let i = names.firstIndex(of: s.name) else {
-                    throw s.error(file: experiment.file, "no GitLab storage \(s.name) in the model\(label) (its storages: \(names.joined(separator: ", ")))")
-                }
-                return i
+            let rpcPart: BackgroundLoad.RPCPart?
+            switch part {
+            case .hours(let w): rpcPart = .window((w.lowerBound * 3600)..<(w.upperBound * 3600))
+            case .storages(let storages):
+                rpcPart = .storages(try storages.map { s in
+                    guard let i = names.firstIndex(of: s.name) else {
+                        throw s.error(file: experiment.file, "no GitLab storage \(s.name) in the model\(label) (its storages: \(names.joined(separator: ", ")))")
+                    }
+                    return i
+                })
+            case .inFlight: rpcPart = .inFlight
+            case nil: rpcPart = nil
             }
-            load = try BackgroundLoad(profile: profile, rpcHours: window, rpcStorages: indices)
+            load = try BackgroundLoad(profile: profile, rpcPart: rpcPart)
         } else {
             load = nil
         }
@@ -139,13 +146,16 @@ public struct ExperimentRunner: Sendable {
         // Calls one by one: all of them, or those of the load's RPC-level window.
         let calls: Range<SimTime>? = switch experiment.trafficFidelity {
         case .rpc: profile == nil ? nil : .zero..<horizon
-        case .load(nil, let storages): storages.isEmpty ? nil : .zero..<horizon
-        case .load(let w?, _): { let from = SimTime.seconds(w.lowerBound * 3600); return from..<max(from, min(horizon, .seconds(w.upperBound * 3600))) }()
+        case .load(.hours(let w)): { let from = SimTime.seconds(w.lowerBound * 3600); return from..<max(from, min(horizon, .seconds(w.upperBound * 3600))) }()
+        case .load(.storages): .zero..<horizon
+        // The world draws the calls of the repositories in flight itself.
+        case .load(.inFlight), .load(nil): nil
         }
         if let profile, let calls, !calls.isEmpty {
             let trafficSeed = RandomStreams.derive(seed: seed, component: "experiment.traffic", replication: index)
             // Calls to some storages' repositories only: those the load leaves out.
-            let repositories = load.flatMap { $0.rpcStorages.isEmpty ? nil : run.repositories(startingOn: $0.rpcStorages) }
+            var repositories: [Int32]?
+            if case .storages(let listed) = load?.rpcPart { repositories = run.repositories(startingOn: listed) }
             var source: SyntheticTraffic? = try SyntheticTraffic(profile: profile, target: run.target, horizon: calls.upperBound, growth: 1,
                                                                  seed: trafficSeed, from: calls.lowerBound, repositories: repositories)
             outcome = try run.run(traffic: &source, horizon: horizon, progress: progress)

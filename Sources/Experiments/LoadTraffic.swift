@@ -10,9 +10,8 @@ extension BackgroundLoad {
     /// profile's laws (milliseconds to seconds), a write's request bytes written, a read's
     /// pack or else response bytes read, the class model's where the profile has none.
     /// Repository popularity is the profile's, mapped rank k → repository (k − 1) mod count as
-    /// `SyntheticTraffic` maps it. `rpcHours` and `rpcStorages` as `BackgroundLoad`'s
-    /// `rpcWindow` (in hours) and `rpcStorages`.
-    public init(profile: TrafficProfile, rpcHours: Range<Double>? = nil, rpcStorages: [Int] = []) throws {
+    /// `SyntheticTraffic` maps it. `rpcPart`: the calls simulated one by one instead.
+    public init(profile: TrafficProfile, rpcPart: RPCPart? = nil) throws {
         try profile.validate()
         var streams: [Stream] = []
         for (i, m) in profile.methods.enumerated() {
@@ -41,6 +40,6 @@ extension BackgroundLoad {
         default: popularity = .uniform
         }
         self.init(streams: streams, startSecondsIntoWeek: profile.startSecondsIntoWeek, popularity: popularity,
-                  rpcWindow: rpcHours.map { ($0.lowerBound * 3600)..<($0.upperBound * 3600) }, rpcStorages: rpcStorages)
+                  rpcPart: rpcPart)
     }
 }

@@ -68,18 +68,24 @@ public struct BackgroundLoad: Sendable, Equatable {
     /// Seconds from a Monday 00:00 UTC to simulated time zero.
     public var startSecondsIntoWeek: Double
     public var popularity: Popularity
-    /// Simulated seconds in which the calls themselves are simulated instead (an RPC-level
-    /// window): the load is off there.
-    public var rpcWindow: Range<Double>?
-    /// GitLab storages (indices into the fleet's virtual storages) whose repositories, those
-    /// placed on them at the start, have their calls simulated one by one for the whole run,
-    /// wherever their moves take them: the load carries none of their calls.
-    public var rpcStorages: [Int]
+    /// The calls simulated one by one instead, where the load carries none of them.
+    public var rpcPart: RPCPart?
 
-    public init(streams: [Stream], startSecondsIntoWeek: Double = 0, popularity: Popularity = .uniform, rpcWindow: Range<Double>? = nil,
-                rpcStorages: [Int] = []) {
-        self.streams = streams; self.startSecondsIntoWeek = startSecondsIntoWeek; self.popularity = popularity; self.rpcWindow = rpcWindow
-        self.rpcStorages = rpcStorages
+    /// Which calls of a load-level run are simulated one by one.
+    public enum RPCPart: Sendable, Equatable {
+        /// Every call in these simulated seconds (an RPC-level window).
+        case window(Range<Double>)
+        /// For the whole run, the calls to the repositories placed on these GitLab storages
+        /// (indices into the fleet's virtual storages) at the start, wherever their moves take
+        /// them; drawn by a thinned source outside the world (`SyntheticTraffic`).
+        case storages([Int])
+        /// The calls to a repository while a move of it is in flight, from its scheduling to
+        /// its end, drawn by the world itself (`World.inFlightCall`).
+        case inFlight
+    }
+
+    public init(streams: [Stream], startSecondsIntoWeek: Double = 0, popularity: Popularity = .uniform, rpcPart: RPCPart? = nil) {
+        self.streams = streams; self.startSecondsIntoWeek = startSecondsIntoWeek; self.popularity = popularity; self.rpcPart = rpcPart
     }
 
     /// The hour of the week (0 ..< 168) at simulated second `t`.
@@ -89,7 +95,8 @@ public struct BackgroundLoad: Sendable, Equatable {
 
     /// Whether the load stands for the traffic at simulated second `t`.
     func carries(atSeconds t: Double) -> Bool {
-        !(rpcWindow?.contains(t) ?? false)
+        guard case .window(let w) = rpcPart else { return true }
+        return !w.contains(t)
     }
 }
 

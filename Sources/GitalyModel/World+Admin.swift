@@ -73,8 +73,9 @@ extension World {
     /// worker, which starts once a Sidekiq thread picks it up.
     mutating func moveScheduled(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         activeMoves.insert(m)
-        // Writes already under way when the repository turns read-only, when traffic is a load.
-        if load != nil { loadWritesInProgress(moves[m].repository, attempt: Int(moves[m].attempt), &s) }
+        // Writes already under way when the repository turns read-only, when traffic is a load,
+        // and the calls from now on when the repositories in flight are at RPC level.
+        if load != nil { loadMoveScheduled(m, &s) }
         advance(m, .schedule, s.now)
         if moves[m].holdsWorker {
             moves[m].holdsWorker = false

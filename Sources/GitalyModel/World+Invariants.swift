@@ -22,7 +22,7 @@ extension World {
     mutating func checkInvariants(after event: WorldEvent) {
         switch event {
         case .rpcArrival(let r, _, _), .rpcDone(_, _, let r): checkRepository(Int(r))
-        case .moveStep(let m): checkRepository(moves[Int(m)].repository)
+        case .moveStep(let m), .inFlightCall(let m, _, _): checkRepository(moves[Int(m)].repository)
         case .trafficArrival, .limiterTimeout, .flowsDue, .healthRound, .healthApply, .workerWake, .reconcile, .verify,
              .nodeDownEnd, .scheduledFault, .faultEnd, .randomFault, .rollingUpdateStep, .windowClose, .replicationStep, .staleJobCheck: break
         }

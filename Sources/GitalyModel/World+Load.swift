@@ -19,9 +19,14 @@ struct LoadState {
     /// The repositories the ranks were dealt over (a repository created later gets no calls,
     /// as synthetic traffic fixes its count at the start).
     let repositoryCount: Int
-    /// Per repository, whether its calls are simulated one by one instead
-    /// (`BackgroundLoad.rpcStorages`); empty when none are.
-    let atRPCLevel: [Bool]
+    /// Per repository, who simulates its calls one by one instead of the load: `LoadState.always`
+    /// (an RPC-level storage's), the in-flight move whose calls they are (`World.inFlightCall`),
+    /// or `LoadState.nobody`. Empty when the load carries every repository's calls.
+    var rpcOwner: [Int32]
+    static let nobody: Int32 = -1
+    static let always: Int32 = -2
+    /// The calls to repositories in flight (`World.inFlightCall`): a substream per move and draw.
+    let inFlightRandom: RandomStream
     /// The load's calls up to here are in the windows (`World.accrueLoad`).
     var accruedUntil = SimTime.zero
     /// What the node figures were computed for: the hour of the week (−1: never) and whether
@@ -178,11 +183,16 @@ extension World {
         var normaliser = 1.0
         let ranks = n > 0 ? spec.popularity.ranks(repositories: n) : 0
         // The repositories whose calls are simulated one by one carry no load, wherever they go.
-        var atRPCLevel: [Bool] = []
-        if !spec.rpcStorages.isEmpty {
+        var rpcOwner: [Int32] = []
+        switch spec.rpcPart {
+        case .storages(let listed):
             var storages = [Bool](repeating: false, count: mass.count)
-            for vs in spec.rpcStorages { storages[vs] = true }
-            atRPCLevel = world.repositories.map { storages[$0.virtualStorage] }
+            for vs in listed { storages[vs] = true }
+            rpcOwner = world.repositories.map { storages[$0.virtualStorage] ? LoadState.always : LoadState.nobody }
+        case .inFlight:
+            rpcOwner = [Int32](repeating: LoadState.nobody, count: n)
+        case .window, nil:
+            break
         }
         if ranks > 0 {
             normaliser = 0
@@ -190,7 +200,7 @@ extension World {
                 let w = spec.popularity.weight(rank: k)
                 normaliser += w
                 let r = (k - 1) % n
-                if atRPCLevel.isEmpty || !atRPCLevel[r] { mass[world.repositories[r].virtualStorage] += w }
+                if rpcOwner.isEmpty || rpcOwner[r] == LoadState.nobody { mass[world.repositories[r].virtualStorage] += w }
             }
             for vs in mass.indices { mass[vs] /= normaliser }
         }
@@ -200,7 +210,8 @@ extension World {
         for hour in 0..<168 { for stream in spec.streams { hourly.append(stream.hourOfWeekRates[hour]) } }
         var load = LoadState(spec: spec, figures: spec.streams.map(LoadState.StreamFigures.init),
                              rates: FlatTable(rows: 168, columns: spec.streams.count, elements: hourly),
-                             mass: mass, normaliser: normaliser, repositoryCount: n, atRPCLevel: atRPCLevel, busyCores: zero, diskReaders: zero, diskWriters: zero,
+                             mass: mass, normaliser: normaliser, repositoryCount: n, rpcOwner: rpcOwner,
+                             inFlightRandom: streams.stream("traffic.load.in-flight"), busyCores: zero, diskReaders: zero, diskWriters: zero,
                              served: zero, failed: zero,
                              chances: FlatTable(rows: nodes, columns: spec.streams.count, repeating: LoadState.ServiceChances()),
                              writesRandom: streams.stream("traffic.load.writes-in-progress"),
@@ -215,7 +226,13 @@ extension World {
     /// to it (k − 1 ≡ r mod count), none when its calls are simulated one by one.
     /// O(ranks / repositories).
     func loadShare(of r: Int) -> Double {
-        guard let load, r < load.repositoryCount, load.atRPCLevel.isEmpty || !load.atRPCLevel[r] else { return 0 }
+        guard let load, load.rpcOwner.isEmpty || r >= load.repositoryCount || load.rpcOwner[r] == LoadState.nobody else { return 0 }
+        return popularityShare(of: r)
+    }
+
+    /// Repository `r`'s share of all calls, whoever simulates them.
+    func popularityShare(of r: Int) -> Double {
+        guard let load, r < load.repositoryCount else { return 0 }
         let n = load.repositoryCount, ranks = load.spec.popularity.ranks(repositories: n)
         var share = 0.0
         var k = r + 1
@@ -387,7 +404,7 @@ extension World {
     mutating func addLoadCalls(to window: inout WindowStats, from start: SimTime, to end: SimTime) {
         guard let spec = load?.spec else { return }
         var seconds = (end - start).seconds
-        if let w = spec.rpcWindow { seconds -= max(0, min(end.seconds, w.upperBound) - max(start.seconds, w.lowerBound)) }
+        if case .window(let w) = spec.rpcPart { seconds -= max(0, min(end.seconds, w.upperBound) - max(start.seconds, w.lowerBound)) }
         guard seconds > 0 else { return }
         let hour = spec.hourOfWeek(atSeconds: (start.seconds + end.seconds) / 2)
         let noPraefect = praefect != nil && (runningPraefects.isEmpty || !databaseUp)
@@ -473,6 +490,74 @@ extension World {
                 }
                 arrive(repository: r, rpcClass: stream.rpcClass, cost: allocateCost(RecordedCost(durationSeconds: max(left, 1e-9))), &s)
             }
+        }
+    }
+
+    /// A move is scheduled: the writes already under way on its repository, and, when the
+    /// repositories in flight are at RPC level, its calls from now to the move's end drawn one
+    /// by one instead of carried by the load.
+    mutating func loadMoveScheduled(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
+        let r = moves[m].repository
+        loadWritesInProgress(r, attempt: Int(moves[m].attempt), &s)
+        guard load!.spec.rpcPart == .inFlight, r < load!.repositoryCount, load!.rpcOwner[r] != LoadState.always else { return }
+        let share = popularityShare(of: r)
+        guard share > 0 else { return }
+        // A move still ending (failed while queued) hands its repository's calls over.
+        if load!.rpcOwner[r] == LoadState.nobody {
+            load!.mass[repositories[r].virtualStorage] -= share
+            load!.moved = true
+        }
+        load!.rpcOwner[r] = Int32(m)
+        inFlightCall(m, draw: 0, call: false, &s)
+    }
+
+    /// A move's worker has ended: the load carries its repository's calls again, on the
+    /// storage the repository is on now.
+    mutating func loadMoveEnded(_ m: Int) {
+        guard load?.spec.rpcPart == .inFlight else { return }
+        let r = moves[m].repository
+        guard r < load!.repositoryCount, load!.rpcOwner[r] == Int32(m) else { return }
+        load!.rpcOwner[r] = LoadState.nobody
+        load!.mass[repositories[r].virtualStorage] += popularityShare(of: r)
+        load!.moved = true
+    }
+
+    /// One call of in-flight move `m`'s chain (`call`), or only the draw of the next (the
+    /// chain's start, and an hour's turn, where the rates change): the calls to its repository
+    /// are Poisson at its share of each stream's rate in the hour, a stream picked in
+    /// proportion to its rate, the costs drawn from its laws (the bytes its means), as
+    /// synthetic traffic would draw them. A gap that would cross the hour's end stops there
+    /// and is drawn again at the new rate (the exponential forgets the time already waited).
+    /// The chain ends when the move does, or another move of the repository takes it over.
+    mutating func inFlightCall(_ m: Int, draw k: UInt32, call: Bool, _ s: inout EventScheduler<WorldEvent>) {
+        let r = moves[m].repository
+        guard let load, load.rpcOwner[r] == Int32(m) else { return }
+        var random = load.inFlightRandom.substream(UInt64(m), UInt64(k))
+        let t = s.now.seconds
+        let hour = load.spec.hourOfWeek(atSeconds: t)
+        let share = popularityShare(of: r)
+        var total = 0.0
+        for i in load.spec.streams.indices { total += load.rates[hour, i] }
+        if call, total > 0 {
+            var u = random.nextDouble() * total
+            var pick = load.spec.streams.count - 1
+            for i in load.spec.streams.indices {
+                u -= load.rates[hour, i]
+                if u < 0 { pick = i; break }
+            }
+            let stream = load.spec.streams[pick]
+            let cost = RecordedCost(durationSeconds: stream.duration.sample(&random), cpuSeconds: stream.cpu?.sample(&random),
+                                    bytesRead: stream.bytesRead, bytesWritten: stream.bytesWritten)
+            arrive(repository: r, rpcClass: stream.rpcClass, cost: allocateCost(cost), &s)
+        }
+        let hourEnd = ((load.spec.startSecondsIntoWeek + t) / 3600).rounded(.down) * 3600 + 3600 - load.spec.startSecondsIntoWeek
+        let rate = total * share
+        let gap = rate > 0 ? random.exponential(rate: rate) : .infinity
+        if t + gap < hourEnd {
+            s.schedule(at: max(SimTime(seconds: t + gap), s.now), .inFlightCall(move: Int32(m), draw: k &+ 1, call: true))
+        } else {
+            // At least a nanosecond on, so that an hour's end rounded onto now still moves on.
+            s.schedule(at: max(SimTime(seconds: hourEnd), SimTime(nanoseconds: s.now.nanoseconds + 1)), .inFlightCall(move: Int32(m), draw: k &+ 1, call: false))
         }
     }
 }

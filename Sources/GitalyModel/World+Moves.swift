@@ -501,6 +501,7 @@ extension World {
             moves[m].worker = -1
         }
         activeMoves.remove(m)
+        if load != nil { loadMoveEnded(m) }
         releaseWorker(m, &s)
     }
 

@@ -403,6 +403,7 @@ public struct World: DiscreteEventModel {
         case .windowClose: closeWindow(&scheduler)
         case .replicationStep(let w, let token): replicationStep(Int(w), token: token, &scheduler)
         case .staleJobCheck: staleJobCheck(&scheduler)
+        case .inFlightCall(let m, let k, let call): inFlightCall(Int(m), draw: k, call: call, &scheduler)
         }
         if config.checkInvariants { checkInvariants(after: event) }
     }

@@ -32,6 +32,9 @@ public enum WorldEvent: Sendable {
     case replicationStep(worker: Int32, token: UInt32)
     /// `ProcessStale`: in-progress jobs without a heartbeat for a minute fail.
     case staleJobCheck
+    /// The next call to the repository of in-flight move `move` (`call`), or only the draw of
+    /// the one after (`World.inFlightCall`); `draw` numbers the chain's random substreams.
+    case inFlightCall(move: Int32, draw: UInt32, call: Bool)
 }
 
 /// The end of a fault that is not a node outage.
@@ -74,6 +77,7 @@ extension WorldEvent: TraceableEvent {
         case .windowClose: return 18
         case .replicationStep(let w, let t): return 20 | UInt64(w) << 8 | UInt64(t) << 32
         case .staleJobCheck: return 21
+        case .inFlightCall(let m, let k, let call): return 24 | UInt64(m) << 8 | UInt64(k) << 32 ^ (call ? 1 << 63 : 0)
         }
     }
 }

@@ -212,7 +212,7 @@ func twoStorages(r1On storage: String) throws -> Fleet {
     var load = flatLoad(.receivePack, rate: 2, cpu: nil, duration: .constant(3), popularity: .zipf(count: 3, exponent: 1))
     let control = makeSim(fleet) { $0.backgroundLoad = load }
     #expect(abs(control.model.loadShare(of: 0) - 8.0 / 11) < 1e-12)
-    load.rpcStorages = [0]
+    load.rpcPart = .storages([0])
     var sim = makeSim(fleet) { $0.backgroundLoad = load; $0.checkInvariants = false }
     #expect(sim.model.loadShare(of: 0) == 0)
     #expect(abs(sim.model.loadShare(of: 1) - 3.0 / 11) < 1e-12)
@@ -231,6 +231,51 @@ func twoStorages(r1On storage: String) throws -> Fleet {
         #expect(sim.model.moves[id].state == .finished)
     }
     #expect(abs(sim.model.load!.mass[0] - 3.0 / 11) < 1e-12 && abs(sim.model.load!.mass[1]) < 1e-12)
+}
+
+/// Goal: with the repositories in flight at RPC level, a repository's calls are drawn one by
+/// one from its move's scheduling to its end, at its share of the hour's rate, and the load
+/// carries them before and after. Method: r0 (share 8/11 of reads at 5/s in even hours of
+/// the week, none in odd ones) moved off a 10 MB/s disk, 80 GB, so the move spans hours 0 to
+/// 2. While it is in flight sa carries r1's 3/11 only; the calls counted hour by hour: none
+/// in hour 1, and 5 · 8/11 a second in hour 0 within five Poisson deviations (the
+/// hour's turn draws the gap again at the new rate). After the move sb carries r0's 8/11
+/// and no call is drawn in the next even hour.
+@Test func repositoriesInFlightHaveTheirCallsDrawnOneByOne() throws {
+    let fleet = try Fleet.build(FleetSpec.parse("""
+    name: two
+    nodes:
+      - {name: a, disk: {readBandwidth: 10MB/s, writeBandwidth: 10MB/s}, storages: [{name: sa, capacity: 1TB}]}
+      - {name: b, disk: {readBandwidth: 10MB/s, writeBandwidth: 10MB/s}, storages: [{name: sb, capacity: 1TB}]}
+    repositories:
+      - {path: r0.git, storage: sa, size: 80GB}
+      - {path: r1.git, storage: sa, size: 10MB}
+    """, file: "two.yaml"))
+    var load = BackgroundLoad(streams: [BackgroundLoad.Stream(rpcClass: .read, hourOfWeekRates: (0..<168).map { $0 % 2 == 0 ? 5 : 0 },
+                                                               cpu: nil, duration: .constant(0.01))],
+                              popularity: .zipf(count: 3, exponent: 1))
+    load.rpcPart = .inFlight
+    var sim = makeSim(fleet) { $0.backgroundLoad = load; $0.checkInvariants = false }
+    let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
+    sim.run(until: .milliseconds(1))
+    #expect(sim.model.load!.rpcOwner[0] == Int32(id))
+    #expect(abs(sim.model.load!.mass[0] - 3.0 / 11) < 1e-12 && sim.model.load!.mass[1] == 0)
+    var perHour: [Int] = []
+    var last = 0
+    while sim.model.activeMoves.contains(id) {
+        sim.run(until: .seconds(Double(perHour.count + 1) * 3600))
+        perHour.append(sim.model.rpcsCompleted - last)
+        last = sim.model.rpcsCompleted
+        if perHour.count > 4 { break }
+    }
+    #expect(sim.model.move(id).state == .finished)
+    #expect(perHour.count == 3, "the move ended in hour \(perHour.count - 1)")
+    #expect(perHour[1] == 0)
+    #expect(abs(Double(perHour[0]) - 5 * 3600 * 8 / 11) < 5 * (5 * 3600 * 8 / 11.0).squareRoot(), "\(perHour[0]) calls in hour 0")
+    #expect(abs(sim.model.load!.mass[1] - 8.0 / 11) < 1e-12 && abs(sim.model.load!.mass[0] - 3.0 / 11) < 1e-12)
+    #expect(sim.model.load!.rpcOwner[0] == LoadState.nobody)
+    sim.run(until: .seconds(5 * 3600))
+    #expect(sim.model.rpcsCompleted == last, "no call after the move's end")
 }
 
 /// Goal: the writes found in progress when a move starts are Poisson with mean λ·E[S], each
