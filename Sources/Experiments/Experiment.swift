@@ -8,6 +8,8 @@ import SpecFiles
 /// claims the results must uphold. Paths are relative to the experiment file.
 public struct Experiment: Sendable {
     public var file: String
+    /// The file's text as it was parsed (stored with the results, hashed for a shard).
+    public var source: String
     public var name: String
     public var description: String
     /// The fleet model (YAML), resolved against the experiment's folder.
@@ -185,6 +187,7 @@ public struct Experiment: Sendable {
         if control && claims.isEmpty { throw m.cursor.error("a control needs claims (written to fail)") }
         return Experiment(
             file: file,
+            source: text,
             name: try m.required("name").string(),
             description: try m.get("description", "") { try $0.string() },
             model: try resolve(m.required("model")),

@@ -47,9 +47,19 @@ public struct ExperimentResults: Sendable {
     public var replications: [ReplicationResult]
     public var wallSeconds: Double
     public var threads: Int
+    /// The input files as the run read them (`ExperimentRunner.inputs`).
+    public var inputs: [InputSnapshot]
 
     public var metrics: [ReplicationMetrics] { replications.map(\.metrics) }
     public var events: Int { replications.reduce(0) { $0 + $1.metrics.events } }
+}
+
+/// An input file of a run (its role: experiment, model, policy, inventory, traffic) and its
+/// bytes as the run read them.
+public struct InputSnapshot: Sendable, Equatable {
+    public var role: String
+    public var path: String
+    public var content: Data
 }
 
 /// Runs an experiment's replications. The fleet, inventory and plan are built once and shared;
@@ -66,6 +76,9 @@ public struct ExperimentRunner: Sendable {
     public let load: BackgroundLoad?
     /// The sweep point this runner's files were set to (empty without a sweep).
     public let point: [Sweep.Assignment]
+    /// Every input file as it was read, once, here: the results store these, so a file edited
+    /// while the replications run cannot pass for the one they ran on.
+    public let inputs: [InputSnapshot]
     /// Check the world's invariants after every event (`WorldConfig.checkInvariants`): on
     /// for every run the command line makes; a test that checks them elsewhere may turn
     /// them off to run a larger case.
@@ -80,7 +93,10 @@ public struct ExperimentRunner: Sendable {
         // A sweep point's files are the originals with its fields set; errors name the point.
         let label = point.isEmpty ? "" : " (sweep point \(point.map(\.label).joined(separator: ", ")))"
         let fields = experiment.settings + point
-        let modelText = try Sweep.apply(fields, target: .model, to: TextFile.read(path: experiment.model), file: experiment.model)
+        var read: [String: Data] = ["experiment": Data(experiment.source.utf8)]
+        let originalModel = try TextFile.read(path: experiment.model)
+        read["model"] = Data(originalModel.utf8)
+        let modelText = try Sweep.apply(fields, target: .model, to: originalModel, file: experiment.model)
         var spec = try FleetSpec.parse(modelText, file: experiment.model + label)
         if let f = experiment.faults { spec.faults = f }
         let planFleet = PlanFleet(try Fleet.build(spec))
@@ -93,6 +109,7 @@ public struct ExperimentRunner: Sendable {
             let names = planFleet.storages.map(\.name)
             // Inventories may be far larger than a model file: read whole, no size bound.
             guard let data = FileManager.default.contents(atPath: path) else { throw SpecError(file: path, line: nil, field: "", message: "cannot read the file") }
+            read["inventory"] = data
             inventory = path.hasSuffix(".json")
                 ? try Inventory.parseJSON(String(decoding: data, as: UTF8.self), file: path, knownStorages: names)
                 : try Inventory.parseCSV([UInt8](data), file: path, knownStorages: names)
@@ -104,11 +121,18 @@ public struct ExperimentRunner: Sendable {
             inventory = try InventoryGenerator(parameters: parameters).generate(count: n, storages: storages, seed: seed)
             inventoryFillsUsed = fillsUsed
         }
-        let policyText = try Sweep.apply(fields, target: .policy, to: TextFile.read(path: experiment.policy), file: experiment.policy)
+        let originalPolicy = try TextFile.read(path: experiment.policy)
+        read["policy"] = Data(originalPolicy.utf8)
+        let policyText = try Sweep.apply(fields, target: .policy, to: originalPolicy, file: experiment.policy)
         let policy = try Policy.parse(policyText, file: experiment.policy + label)
         setup = try MigrationSetup(spec: spec, planFleet: planFleet, inventory: inventory, inventoryPath: inventoryPath, policy: policy, inventoryFillsUsed: inventoryFillsUsed,
                                    planID: URL(fileURLWithPath: experiment.policy).deletingPathExtension().lastPathComponent)
-        let profile = try experiment.trafficProfile.map { try TrafficProfile.decode(yaml: TextFile.read(path: $0), path: $0) }
+        let profile = try experiment.trafficProfile.map { path in
+            let text = try TextFile.read(path: path)
+            read["traffic"] = Data(text.utf8)
+            return try TrafficProfile.decode(yaml: text, path: path)
+        }
+        inputs = experiment.inputFiles.map { InputSnapshot(role: $0.role, path: $0.path, content: read[$0.role]!) }
         self.profile = profile
         // The profile was validated as it was read, so building its load throws nothing new.
         if let profile, case .load(let part) = experiment.trafficFidelity {
@@ -257,7 +281,7 @@ public struct ExperimentRunner: Sendable {
         if let error { throw error }
         let wall = Double(DispatchTime.now().uptimeNanoseconds - wall0) / 1e9
         return ExperimentResults(experiment: experiment, seed: seed, hours: hours, replications: results.map { $0! },
-                                 wallSeconds: wall, threads: min(threads, replications))
+                                 wallSeconds: wall, threads: min(threads, replications), inputs: inputs)
     }
 }
 

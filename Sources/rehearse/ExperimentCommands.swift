@@ -397,8 +397,7 @@ struct SweepCommand: ParsableCommand {
         // retried pod) finds its file and does nothing.
         var target = db
         if let share, let db {
-            guard let data = FileManager.default.contents(atPath: experiment) else { throw InputError("\(experiment): cannot read the file") }
-            let record = ShardRecord(shard: share, experimentSHA256: SHA256.hex([UInt8](data)), points: runners.count, replicationsPerPoint: perPoint)
+            let record = ShardRecord(shard: share, experimentSHA256: SHA256.hex(Array(e.source.utf8)), points: runners.count, replicationsPerPoint: perPoint)
             if FileManager.default.fileExists(atPath: db) {
                 if (try? ResultsStore.shardRecord(path: db)) == record {
                     print("shard \(share) of \(e.name) is already in \(db)")

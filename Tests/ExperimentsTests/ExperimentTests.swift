@@ -124,7 +124,8 @@ func malformedClaimsAreRefused(_ text: String, _ why: String) {
 }
 
 /// Goal: a run saved and loaded back predicts the same, with its inputs hashed; another
-/// program's SQLite file is refused untouched; a save whose input vanished writes nothing.
+/// program's SQLite file is refused untouched; an input edited or removed while the run ran
+/// is stored as the run read it.
 @Test func resultsDatabaseRoundTrip() throws {
     let dir = try experimentFolder(claims: ["p95(duration_hours) < 48", "P(data_loss) < 0.6 at 95%"])
     let runner = try ExperimentRunner(Experiment.load(path: dir + "/experiment.yaml"))
@@ -147,9 +148,16 @@ func malformedClaimsAreRefused(_ text: String, _ why: String) {
     #expect(throws: ResultsStoreError.self) { try ResultsStore.save(results, to: foreign) }
     #expect(try FileManager.default.attributesOfItem(atPath: foreign)[.size] as! Int == size)
 
+    let policy = try Data(contentsOf: URL(fileURLWithPath: dir + "/policy.yaml"))
+    try "drain: {from: [nowhere]}\n".write(toFile: dir + "/model.yaml", atomically: true, encoding: .utf8)
     try FileManager.default.removeItem(atPath: dir + "/policy.yaml")
-    #expect(throws: ResultsStoreError.self) { try ResultsStore.save(results, to: db) }
-    #expect(try ResultsStore.runs(path: db).count == 1, "nothing half-written")
+    let second = try ResultsStore.save(results, to: db)
+    let contents = try DatabaseQueue(path: db).read { db in
+        try Row.fetchAll(db, sql: "SELECT role, content FROM input WHERE run_id = ?", arguments: [second]).map { ($0[0] as String, $0[1] as Data) }
+    }
+    #expect(contents.first { $0.0 == "policy" }?.1 == policy)
+    #expect(SHA256.hex(Array(contents.first { $0.0 == "model" }!.1)) == model.sha256)
+    #expect(contents.first { $0.0 == "experiment" }?.1 == Data(runner.experiment.source.utf8))
 }
 
 /// Goal: a sweep point is the experiment with its fields set, and nothing else. Method: the

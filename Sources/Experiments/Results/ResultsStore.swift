@@ -165,16 +165,10 @@ public enum ResultsStore {
         return queue
     }
 
-    /// Adds a run; returns its id.
+    /// Stores a run with its inputs as it read them, and returns its id; with `sweep`, as a
+    /// point of a sweep whose first point is run `of` (nil: this run is the first).
     @discardableResult
-    /// Stores a run; with `sweep`, as a point of a sweep whose first point is run `of` (nil:
-    /// this run is the first).
     public static func save(_ r: ExperimentResults, to path: String, sweep: (of: Int64?, point: [SweepValue], index: Int)? = nil) throws -> Int64 {
-        // Read every input before opening the database: a missing file writes nothing.
-        let inputs = try r.experiment.inputFiles.map { role, file -> (String, String, Data) in
-            guard let data = FileManager.default.contents(atPath: file) else { throw ResultsStoreError.broken(path: file, reason: "cannot read the input file") }
-            return (role, file, data)
-        }
         let queue = try open(path, create: true)
         let e = r.experiment
         return try queue.write { db in
@@ -189,9 +183,9 @@ public enum ResultsStore {
                 let point = String(decoding: try jsonEncoder.encode(sweep.point), as: UTF8.self)
                 try db.execute(sql: "UPDATE run SET sweep_of = ?, sweep_point = ?, sweep_index = ? WHERE id = ?", arguments: [sweep.of ?? id, point, sweep.index, id])
             }
-            for (role, file, data) in inputs {
+            for input in r.inputs {
                 try db.execute(sql: "INSERT INTO input (run_id, role, path, sha256, content) VALUES (?, ?, ?, ?, ?)",
-                               arguments: [id, role, file, SHA256.hex([UInt8](data)), data])
+                               arguments: [id, input.role, input.path, SHA256.hex([UInt8](input.content)), input.content])
             }
             for rep in r.replications {
                 let m = rep.metrics
