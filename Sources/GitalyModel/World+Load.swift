@@ -531,27 +531,31 @@ extension World {
     /// The chain ends when the move does, or another move of the repository takes it over.
     mutating func inFlightCall(_ m: Int, draw k: UInt32, call: Bool, _ s: inout EventScheduler<WorldEvent>) {
         let r = moves[m].repository
-        guard let load, load.rpcOwner[r] == Int32(m) else { return }
-        var random = load.inFlightRandom.substream(UInt64(m), UInt64(k))
+        guard load?.rpcOwner[r] == Int32(m) else { return }
+        // Read through `load!` without a local copy of it: `arrive` changes the load's arrays,
+        // and a copy held across it would make each change copy them (ten million owners).
+        var random = load!.inFlightRandom.substream(UInt64(m), UInt64(k))
         let t = s.now.seconds
-        let hour = load.spec.hourOfWeek(atSeconds: t)
-        let share = popularityShare(of: r)
+        let hour = load!.spec.hourOfWeek(atSeconds: t)
+        let streams = load!.spec.streams.count
         var total = 0.0
-        for i in load.spec.streams.indices { total += load.rates[hour, i] }
+        for i in 0..<streams { total += load!.rates[hour, i] }
         if call, total > 0 {
             var u = random.nextDouble() * total
-            var pick = load.spec.streams.count - 1
-            for i in load.spec.streams.indices {
-                u -= load.rates[hour, i]
+            var pick = streams - 1
+            for i in 0..<streams {
+                u -= load!.rates[hour, i]
                 if u < 0 { pick = i; break }
             }
-            let stream = load.spec.streams[pick]
-            let cost = RecordedCost(durationSeconds: stream.duration.sample(&random), cpuSeconds: stream.cpu?.sample(&random),
+            let stream = load!.figures[pick]
+            let cost = RecordedCost(durationSeconds: load!.spec.streams[pick].duration.sample(&random),
+                                    cpuSeconds: load!.spec.streams[pick].cpu?.sample(&random),
                                     bytesRead: stream.bytesRead, bytesWritten: stream.bytesWritten)
             arrive(repository: r, rpcClass: stream.rpcClass, cost: allocateCost(cost), &s)
         }
-        let hourEnd = ((load.spec.startSecondsIntoWeek + t) / 3600).rounded(.down) * 3600 + 3600 - load.spec.startSecondsIntoWeek
-        let rate = total * share
+        let start = load!.spec.startSecondsIntoWeek
+        let hourEnd = ((start + t) / 3600).rounded(.down) * 3600 + 3600 - start
+        let rate = total * popularityShare(of: r)
         let gap = rate > 0 ? random.exponential(rate: rate) : .infinity
         if t + gap < hourEnd {
             s.schedule(at: max(SimTime(seconds: t + gap), s.now), .inFlightCall(move: Int32(m), draw: k &+ 1, call: true))
