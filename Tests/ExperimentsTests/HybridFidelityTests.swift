@@ -183,13 +183,17 @@ func hybridFigures(traffic: String?, replications: Int) throws -> (hours: Double
     }
 }
 
-/// Goal: a load-level run is as deterministic as a call-level one: the same seed gives the
-/// same metrics and series bit for bit whatever the threads, and another seed draws other
-/// windows. Method: 3 replications of the `hybridFolder` drain as a load, on 1 thread and on
-/// 2; seed 9 against seed 10 (the windows' draws and the API errors differ, so the apdex
-/// series differ).
-@Test func loadLevelRunsAreDeterministic() throws {
-    let dir = try hybridFolder(traffic: "{profile: profile.yaml, fidelity: load}", replications: 3)
+/// Goal: a load-level run is as deterministic as a call-level one, with or without the calls
+/// the world draws for the repositories in flight: the same seed gives the same metrics and
+/// series bit for bit whatever the threads, and another seed draws other windows. Method: 3
+/// replications of the `hybridFolder` drain as a load (alone, and with the repositories in
+/// flight at RPC level), on 1 thread and on 2; seed 9 against seed 10 (the windows' draws and
+/// the API errors differ, so the apdex series differ). RPC-level storages draw their calls
+/// from a source seeded per replication, the same calls for the same seed
+/// (`aSourceForSomeRepositoriesDrawsTheirShareOnly`).
+@Test(arguments: ["", ", rpcInFlight: true"])
+func loadLevelRunsAreDeterministic(rpcPart: String) throws {
+    let dir = try hybridFolder(traffic: "{profile: profile.yaml, fidelity: load\(rpcPart)}", replications: 3)
     defer { try? FileManager.default.removeItem(atPath: dir) }
     let runner = try ExperimentRunner(try Experiment.load(path: dir + "/experiment.yaml"))
     let one = try runner.run(replications: 3, seed: 9, hours: 6, threads: 1)

@@ -152,7 +152,7 @@ import Testing
     /// and 60 draws at rate × (1 + 1/4 + 1/8) / H₅₀ (hand-computed share), checked over a day
     /// within five standard deviations; repository 0 gets 8/11 of them, 3 gets 2/11, 7 gets
     /// 1/11 (within five binomial deviations) and 60 none. Control: the whole source's count
-    /// is far outside that band.
+    /// is far outside that band. The same seed draws the same calls, another seed others.
     @Test func aSourceForSomeRepositoriesDrawsTheirShareOnly() throws {
         let profile = TrafficProfile(
             start: "2023-10-16T00:00:00Z",
@@ -167,6 +167,14 @@ import Testing
             return calls
         }
         let calls = try count([0, 3, 7, 60])
+        func arrivals(seed: UInt64) throws -> [Arrival] {
+            var source = try SyntheticTraffic(profile: profile, target: target, horizon: .hours(1), seed: seed, repositories: [0, 3, 7, 60])
+            var out: [Arrival] = []
+            while let a = try source.next() { out.append(a) }
+            return out
+        }
+        #expect(try arrivals(seed: 8) == arrivals(seed: 8))
+        #expect(try arrivals(seed: 8) != arrivals(seed: 9))
         let h50 = (1...50).reduce(0.0) { $0 + 1 / Double($1) }
         let expected = 86_400 * 2 * (1 + 0.25 + 0.125) / h50
         let total = Double(calls.values.reduce(0, +))
