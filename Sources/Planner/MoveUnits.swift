@@ -72,15 +72,25 @@ struct MoveUnits {
 
     /// Unit indices in the policy's order; ties broken by the key repository's id.
     func ordered(_ order: MoveOrder) -> [Int32] {
-        var idx = (0..<Int32(count)).map { $0 }
+        let all = (0..<Int32(count)).map { $0 }
         switch order {
-        case .smallestFirst:
-            idx.sort { (bytes[Int($0)], keyIDs[Int($0)]) < (bytes[Int($1)], keyIDs[Int($1)]) }
-        case .largestFirst:
-            idx.sort { bytes[Int($0)] != bytes[Int($1)] ? bytes[Int($0)] > bytes[Int($1)] : keyIDs[Int($0)] < keyIDs[Int($1)] }
+        case .smallestFirst: return bySize(all, largestFirst: false)
+        case .largestFirst: return bySize(all, largestFirst: true)
         case .coldestFirst:
-            idx.sort { (heat[Int($0)], bytes[Int($0)], keyIDs[Int($0)]) < (heat[Int($1)], bytes[Int($1)], keyIDs[Int($1)]) }
+            return all.sorted { (heat[Int($0)], bytes[Int($0)], keyIDs[Int($0)]) < (heat[Int($1)], bytes[Int($1)], keyIDs[Int($1)]) }
         }
-        return idx
+    }
+
+    /// `units` by size, then by key repository id, then as given: what a stable sort of
+    /// `units` by (size, id) gives, from keys laid side by side. A comparison that read the
+    /// sizes and ids by index was a cache miss or two at ten million units (3% of the
+    /// GitLab.com-scale run in the plan's two sorts).
+    func bySize(_ units: [Int32], largestFirst: Bool) -> [Int32] {
+        var keyed = units.enumerated().map { position, u in
+            // ~x = −x − 1 reverses the order of sizes and keeps them apart.
+            (size: largestFirst ? ~bytes[Int(u)] : bytes[Int(u)], id: keyIDs[Int(u)], position: Int32(position))
+        }
+        keyed.sort { ($0.size, $0.id, $0.position) < ($1.size, $1.id, $1.position) }
+        return keyed.map { units[Int($0.position)] }
     }
 }

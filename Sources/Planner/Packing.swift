@@ -51,7 +51,7 @@ struct Packing {
         for d in dests { isDest[d] = true }
         var heap = RoomHeap(rooms, storages: dests)
         // Largest first: worst-fit decreasing leaves the big units the most choice.
-        let bySize = phaseUnits.sorted { units.bytes[Int($0)] != units.bytes[Int($1)] ? units.bytes[Int($0)] > units.bytes[Int($1)] : units.keyIDs[Int($0)] < units.keyIDs[Int($1)] }
+        let bySize = units.bySize(phaseUnits, largestFirst: true)
         for u32 in bySize {
             let u = Int(u32), b = units.bytes[u]
             let anchor = Int(units.anchors[u])

@@ -159,3 +159,31 @@ import Testing
         }
     }
 }
+
+/// Goal: a drain moves its repositories in the policy's order, ties of size broken by id.
+/// Method: 300 repositories of 1, 2 or 3 GB (a hundred ties each) with ids in a scrambled
+/// order over two sources; each order's plan lists its moves sorted by hand: size up then id
+/// up for smallestFirst, size down then id up for largestFirst (one phase, waves in order).
+@Test func movesFollowThePolicysOrderWithTiesByID() throws {
+    let entries: [InventoryEntry] = (0..<300).map { (i: Int) -> InventoryEntry in
+        let id = Int64((i * 7919) % 1000 + 1), gigabytes = Int64(1 + (i * 31) % 3)
+        return entry(id, "src-\(i % 2)", gigabytes * 1_000_000_000)
+    }
+    let inv = try inventory(entries)
+    let fleet = PlanFleet(storages: [PlanStorage(name: "src-0", capacityBytes: 1e15, usedBytes: 0, weight: 0, kind: "vm"),
+                                     PlanStorage(name: "src-1", capacityBytes: 1e15, usedBytes: 0, weight: 0, kind: "vm"),
+                                     PlanStorage(name: "dst-0", capacityBytes: 1e13, usedBytes: 0, weight: 10, kind: "pod")])
+    for order in [MoveOrder.smallestFirst, .largestFirst] {
+        var policy = Policy(drainFrom: [Named("src-0"), Named("src-1")], drainTo: [Named("kind:pod")])
+        policy.order = order
+        policy.waves.movesMax = 40
+        let moves = try Plan.make(inventory: inv, fleet: fleet, policy: policy).allMoves
+        let smallest = order == .smallestFirst
+        let byHand: [Int64] = entries.sorted { (a: InventoryEntry, b: InventoryEntry) -> Bool in
+            if a.sizeBytes != b.sizeBytes { return smallest == (a.sizeBytes < b.sizeBytes) }
+            return a.id.rawValue < b.id.rawValue
+        }.map { $0.id.rawValue }
+        #expect(moves.map { $0.repository } == byHand, "\(order)")
+    }
+}
+
