@@ -167,7 +167,8 @@ public struct ExperimentRunner: Sendable {
         var run = try MigrationRun(fleet: setup.fleet, config: config, plan: setup.engineInput, repositoryIDs: setup.repositoryIDs)
         let horizon = SimTime.hours(hours)
         let outcome: MigrationOutcome
-        // Calls one by one: all of them, or those of the load's RPC-level window.
+        // Calls one by one: all of them, those of the load's RPC-level window, or those to the
+        // repositories of its RPC-level storages.
         let calls: Range<SimTime>? = switch experiment.trafficFidelity {
         case .rpc: profile == nil ? nil : .zero..<horizon
         case .load(.hours(let w)): { let from = SimTime.seconds(w.lowerBound * 3600); return from..<max(from, min(horizon, .seconds(w.upperBound * 3600))) }()
