@@ -143,7 +143,7 @@ public struct ExperimentRunner: Sendable {
             case .storages(let storages):
                 rpcPart = .storages(try storages.map { s in
                     guard let i = names.firstIndex(of: s.name) else {
-                        throw s.error(file: experiment.file, "no GitLab storage \(s.name) in the model\(label) (its storages: \(names.joined(separator: ", ")))")
+                        throw s.error(file: experiment.file, "no GitLab storage \(s.name) in the model\(label) (its storages: \(SpecError.someNames(names)))")
                     }
                     return i
                 })

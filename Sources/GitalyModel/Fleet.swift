@@ -229,7 +229,7 @@ struct Validator {
                 var members: [Int] = []
                 for (i, s) in vs.storages.enumerated() {
                     guard let id = storageID(s) else {
-                        throw fail(vs.source, "storages[\(i)]", "\(object): unknown storage \"\(s)\"; the nodes define \(storages.map(\.name).joined(separator: ", "))")
+                        throw fail(vs.source, "storages[\(i)]", "\(object): unknown storage \"\(s)\"; the nodes define \(SpecError.someNames(storages.map(\.name)))")
                     }
                     guard !clustered.contains(id) else { throw fail(vs.source, "storages[\(i)]", "\(object): storage \(s) already belongs to a virtual storage") }
                     clustered.insert(id)
@@ -291,7 +291,7 @@ struct Validator {
         }
         for (name, weight) in g.weights {
             guard let i = vstorages.firstIndex(where: { $0.name == name }) else {
-                throw fail(g.weightsSource, name, "gitlab weights: unknown storage \"\(name)\"; GitLab sees \(vstorages.map(\.name).joined(separator: ", "))")
+                throw fail(g.weightsSource, name, "gitlab weights: unknown storage \"\(name)\"; GitLab sees \(SpecError.someNames(vstorages.map(\.name)))")
             }
             guard (0...100).contains(weight) else { throw fail(g.weightsSource, name, "gitlab weights: a weight is 0 to 100, got \(weight)") }
             vstorages[i].weight = weight

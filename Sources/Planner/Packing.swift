@@ -1,4 +1,5 @@
 import Inventory
+import SpecFiles
 
 /// Step 4 and 5 of planning: where each unit goes, and the waves its moves run in.
 struct Packing {
@@ -41,7 +42,7 @@ struct Packing {
         let need = phaseUnits.reduce(Int64(0)) { $0 + units.bytes[Int($1)] }
         let have = dests.reduce(Int64(0)) { $0 + max(0, rooms[$1]) }
         if need > have {
-            let names = dests.prefix(4).map { fleet.storages[$0].name }.joined(separator: ", ") + (dests.count > 4 ? ", …" : "")
+            let names = SpecError.someNames(dests.map { fleet.storages[$0].name }, most: 4)
             throw PlanError.infeasible(Infeasibility(
                 kind: .capacity, phase: phase.name, neededBytes: Double(need), availableBytes: Double(have),
                 fillLimit: limits[dests[0]],

@@ -29,7 +29,7 @@ struct ResolvedPolicy {
         func fail(_ n: Named, _ message: String) -> PlanError {
             .policy(SpecError(file: policy.file, line: n.source.line, field: n.source.path, message: message))
         }
-        let known = fleet.storages.map(\.name).joined(separator: ", ")
+        let known = SpecError.someNames(fleet.storages.map(\.name))
         func storage(_ n: Named) throws -> Int {
             guard let i = fleet.index(of: n.name) else { throw fail(n, "unknown storage \"\(n.name)\"; the fleet has \(known)") }
             return i

@@ -37,6 +37,14 @@ extension SpecError {
     }
 }
 
+extension SpecError {
+    /// Names for a message: all of them up to `most`, else the first `most` and how many more
+    /// (a fleet of 220 storages named in full buries the line that matters).
+    public static func someNames(_ names: [String], most: Int = 10) -> String {
+        names.count <= most ? names.joined(separator: ", ") : names.prefix(most).joined(separator: ", ") + " and \(names.count - most) more"
+    }
+}
+
 /// Where a line of the model file came from, for build-time errors.
 public struct SourceLine: Equatable, Sendable {
     public var line: Int?

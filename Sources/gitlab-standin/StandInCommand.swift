@@ -47,7 +47,7 @@ struct StandInCommand: AsyncParsableCommand {
     /// error, as `rehearse` does (ArgumentParser's own would be 64 and its usage block).
     static func main() async {
         do {
-            var command = try parse()
+            let command = try parse()
             try await command.run()
         } catch {
             let code = exitCode(for: error)

@@ -51,6 +51,21 @@ import Testing
         }
     }
 
+    /// Goal: an error about a large fleet names a few of its storages, not all of them. Method:
+    /// a drain from a misspelt storage in a fleet of 220 (GitLab.com's count): the message
+    /// names the first ten and 210 more; `someNames` keeps lists of up to ten whole.
+    @Test func anUnknownStorageInALargeFleetNamesTenAndHowManyMore() throws {
+        let names = (1...220).map { String(format: "nfs-file%03d", $0) }
+        let fleet = PlanFleet(storages: names.map { PlanStorage(name: $0, capacityBytes: 1e12, usedBytes: 0, weight: 10) })
+        let policy = try Policy.parse("drain: {from: [nfs-file01], to: [nfs-file002]}\n", file: "p.yaml")
+        #expect { try Plan.make(inventory: try inventory([entry(1, "nfs-file001", 5)]), fleet: fleet, policy: policy) } throws: { e in
+            guard case PlanError.policy(let s) = e else { return false }
+            return s.message == "unknown storage \"nfs-file01\"; the fleet has \(names.prefix(10).joined(separator: ", ")) and 210 more"
+        }
+        #expect(SpecError.someNames(Array(names.prefix(10))) == names.prefix(10).joined(separator: ", "))
+        #expect(SpecError.someNames(["a", "b", "c"], most: 2) == "a, b and 1 more")
+    }
+
     /// The examples shipped in models/policies parse and plan against the models they name.
     @Test func shippedExamplesPlan() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
