@@ -14,6 +14,12 @@
 /// to and redistributed in order, and bucket 0 is drained from its front. So events with equal
 /// times leave in insertion order, as `BinaryHeapEventQueue` (which stores the sequence
 /// explicitly) confirms in the tests.
+///
+/// A peek raises the floor to the earliest pending key (it spreads the lowest bucket), while
+/// the clock stays at the last key popped: the scheduler peeks to stop at a limit, and then an
+/// event from outside (a traffic arrival) may be pushed between the two. Those go to a small
+/// heap of their own (`early`); every key in it is below the floor, and the floor never falls,
+/// so they all leave before the buckets', in time order with FIFO ties.
 public struct RadixEventQueue<Payload>: EventQueue {
     @usableFromInline struct Entry {
         @usableFromInline var key: UInt64
@@ -29,6 +35,11 @@ public struct RadixEventQueue<Payload>: EventQueue {
     /// Bit i-1 set when bucket i (1...64) is non-empty.
     @usableFromInline var occupied: UInt64 = 0
     @usableFromInline var last: UInt64 = 0
+    /// The last key popped (the clock): nothing earlier may be pushed. `last` is above it
+    /// after a peek spread a bucket.
+    @usableFromInline var popped: UInt64 = 0
+    /// Events pushed below `last` and at or after `popped` (see above); usually empty.
+    @usableFromInline var early = QuaternaryHeapEventQueue<Payload>()
     @usableFromInline var _count: Int = 0
     @inlinable public var count: Int { _count }
 
@@ -45,6 +56,7 @@ public struct RadixEventQueue<Payload>: EventQueue {
 
     @inlinable public mutating func peekTime() -> SimTime? {
         if count == 0 { return nil }
+        if !early.isEmpty { return early.peekTime() }
         if head0 == buckets[0].count {
             buckets[0].removeAll(keepingCapacity: true)
             head0 = 0
@@ -55,7 +67,12 @@ public struct RadixEventQueue<Payload>: EventQueue {
 
     @inlinable public mutating func push(_ time: SimTime, _ payload: Payload) {
         let key = UInt64(bitPattern: time.nanoseconds)
-        precondition(time.nanoseconds >= 0 && key >= last, "event scheduled in the past: \(time) before \(SimTime(nanoseconds: Int64(bitPattern: last)))")
+        precondition(time.nanoseconds >= 0 && key >= popped, "event scheduled in the past: \(time) before \(SimTime(nanoseconds: Int64(bitPattern: popped)))")
+        if key < last {
+            early.push(time, payload)
+            _count += 1
+            return
+        }
         let i = Self.bucketIndex(key, last)
         buckets[i].append(Entry(key: key, payload: payload))
         if i > 0 { occupied |= 1 &<< UInt64(i - 1) }
@@ -64,6 +81,11 @@ public struct RadixEventQueue<Payload>: EventQueue {
 
     @inlinable public mutating func pop() -> (time: SimTime, payload: Payload)? {
         if count == 0 { return nil }
+        if !early.isEmpty, let e = early.pop() {
+            _count -= 1
+            popped = UInt64(bitPattern: e.time.nanoseconds)
+            return e
+        }
         if head0 == buckets[0].count {
             // Bucket 0 is drained: refill it from the lowest non-empty bucket.
             buckets[0].removeAll(keepingCapacity: true)
@@ -73,6 +95,7 @@ public struct RadixEventQueue<Payload>: EventQueue {
         let e = buckets[0][head0]
         head0 += 1
         _count -= 1
+        popped = e.key
         return (SimTime(nanoseconds: Int64(bitPattern: e.key)), e.payload)
     }
 
@@ -99,10 +122,14 @@ public struct RadixEventQueue<Payload>: EventQueue {
     }
 
     /// Checks the structure: every key sits in the bucket its distance from `last` names, no
-    /// key is below `last`, the occupancy bits and the count agree with the buckets. Tests call
-    /// it after mutations; it costs O(n).
+    /// bucket's key is below `last`, every early key is from `popped` to below `last`, the
+    /// occupancy bits and the count agree with the buckets. Tests call it after mutations; it
+    /// costs O(n).
     public func checkInvariants() {
-        var total = buckets[0].count - head0
+        early.checkInvariants()
+        precondition(popped <= last, "the clock is past the floor")
+        for e in early.items { precondition(UInt64(bitPattern: e.time) >= popped && UInt64(bitPattern: e.time) < last, "early key \(e.time) outside [clock, floor)") }
+        var total = early.count + buckets[0].count - head0
         precondition(head0 <= buckets[0].count)
         for k in head0..<buckets[0].count { precondition(buckets[0][k].key == last, "bucket 0 holds a key other than the floor") }
         for i in 1...64 {
@@ -116,15 +143,18 @@ public struct RadixEventQueue<Payload>: EventQueue {
     }
 
     /// The last time popped: nothing earlier may be pushed.
-    public var floor: SimTime { SimTime(nanoseconds: Int64(bitPattern: last)) }
+    public var floor: SimTime { SimTime(nanoseconds: Int64(bitPattern: popped)) }
 
     /// Empties the queue and sets the floor (used when events migrate in from another queue).
     public mutating func reset(floor: SimTime) {
         removeAll()
+        early.reset(floor: floor)
         last = UInt64(bitPattern: floor.nanoseconds)
+        popped = last
     }
 
     public mutating func removeAll() {
+        early.removeAll()
         for i in buckets.indices { buckets[i].removeAll(keepingCapacity: true) }
         head0 = 0
         occupied = 0

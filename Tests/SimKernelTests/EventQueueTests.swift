@@ -99,6 +99,42 @@ import Testing
         #expect(q.pop() == nil)
     }
 
+    /// Goal: an event pushed between the clock and a peeked event keeps its place (the
+    /// scheduler peeks to stop at a limit, then a traffic arrival is pushed from outside; a
+    /// peek had raised the radix heap's floor to the peeked key, and such a push was refused
+    /// as "scheduled in the past", which crashed a GitLab.com-scale run with RPC-level
+    /// storages). Method: a script that pushes, pops, or peeks and then pushes at the clock and
+    /// halfway to the peeked time; 60,000 steps growing past the adaptive queue's radix
+    /// threshold, 60,000 shrinking below its heap threshold; each queue against the reference.
+    @Test(arguments: [21, 22] as [UInt64])
+    func pushesBetweenTheClockAndAPeekedEventKeepTheirPlace(seed: UInt64) {
+        func run<Q: EventQueue>(_ type: Q.Type) -> [Int] where Q.Payload == Int {
+            var q = Q(), rng = RandomStream(seed: seed)
+            var now: Int64 = 0, id = 0
+            var out: [Int] = []
+            for n in 0..<120_000 {
+                if n % 4_999 == 0 { Self.check(q) }
+                let pushBias = n < 60_000 ? 0.8 : 0.3
+                let u = rng.nextDouble(), delay: Int64 = [0, 0, 1, 5, 1_000, 1 << 20, 1 << 40][rng.below(7)]
+                if u < pushBias * 0.7 {
+                    q.push(SimTime(nanoseconds: now + delay), id); id += 1
+                } else if u < pushBias, let t = q.peekTime()?.nanoseconds, t > now {
+                    q.push(SimTime(nanoseconds: now + (t - now) / 2), id); id += 1
+                    q.push(SimTime(nanoseconds: now), id); id += 1
+                } else if let (t, p) = q.pop() {
+                    now = t.nanoseconds
+                    out.append(p)
+                }
+            }
+            while let (_, p) = q.pop() { out.append(p) }
+            Self.check(q)
+            return out
+        }
+        let reference = run(BinaryHeapEventQueue<Int>.self)
+        #expect(run(RadixEventQueue<Int>.self) == reference)
+        #expect(run(AdaptiveEventQueue<Int>.self) == reference)
+    }
+
     @Test func peekingNeverChangesOrder() {
         let ops = Self.script(seed: 11, count: 5_000, pushBias: 0.6)
         var a = RadixEventQueue<Int>()
