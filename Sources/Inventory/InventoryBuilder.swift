@@ -49,7 +49,7 @@ public struct InventoryBuilder {
         guard !e.storage.isEmpty else { throw fail(line, "storage", "the storage is empty") }
         let sameStorage = lastStorage?.name == e.storage
         if !sameStorage, let known = knownStorages, !known.contains(e.storage) {
-            throw fail(line, "storage", "unknown storage \"\(e.storage)\"; the fleet has \(inventory.storageNames.names.prefix(known.count).joined(separator: ", "))")
+            throw fail(line, "storage", "unknown storage \"\(e.storage)\"; the fleet has \(SpecError.someNames(Array(inventory.storageNames.names.prefix(known.count))))")
         }
         let row = Int32(inventory.ids.count)
         if let first = inventory.rowByID[e.id] {

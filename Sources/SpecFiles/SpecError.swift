@@ -35,9 +35,7 @@ extension SpecError {
         let text = kept.joined(separator: " ").trimmingCharacters(in: .whitespaces)
         return text.hasPrefix("Error: ") ? String(text.dropFirst(7)) : text
     }
-}
 
-extension SpecError {
     /// Names for a message: all of them up to `most`, else the first `most` and how many more
     /// (a fleet of 220 storages named in full buries the line that matters).
     public static func someNames(_ names: [String], most: Int = 10) -> String {
