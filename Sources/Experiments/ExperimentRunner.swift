@@ -178,9 +178,9 @@ public struct ExperimentRunner: Sendable {
         }
         if let profile, let calls, !calls.isEmpty {
             let trafficSeed = RandomStreams.derive(seed: seed, component: "experiment.traffic", replication: index)
-            // Calls to some storages' repositories only: those the load leaves out.
+            // Calls to some storages' repositories only: those the world's load leaves out.
             var repositories: [Int32]?
-            if case .storages(let listed) = load?.rpcPart { repositories = run.repositories(startingOn: listed) }
+            if case .storages = load?.rpcPart { repositories = run.simulation.model.repositoriesAtRPCLevel }
             var source: SyntheticTraffic? = try SyntheticTraffic(profile: profile, target: run.target, horizon: calls.upperBound, growth: 1,
                                                                  seed: trafficSeed, from: calls.lowerBound, repositories: repositories)
             outcome = try run.run(traffic: &source, horizon: horizon, progress: progress)

@@ -168,15 +168,6 @@ public struct MigrationRun {
         ReplayTarget(storages: simulation.model.fleet.storages.map(\.name), repositories: Array(simulation.model.repositoryPaths))
     }
 
-    /// The world's repositories on these GitLab storages (indices into the fleet's virtual
-    /// storages) now, in index order: before the run, those that start there.
-    func repositories(startingOn storages: [Int]) -> [Int32] {
-        let world = simulation.model
-        var on = [Bool](repeating: false, count: world.fleet.virtualStorages.count)
-        for vs in storages { on[vs] = true }
-        return world.repositories.indices.compactMap { on[world.repositories[$0].virtualStorage] ? Int32($0) : nil }
-    }
-
     static func instant(_ t: SimTime) -> EngineInstant { EngineInstant(milliseconds: t.nanoseconds / 1_000_000) }
     static func time(_ i: EngineInstant) -> SimTime { SimTime(nanoseconds: i.milliseconds * 1_000_000) }
 

@@ -222,6 +222,13 @@ extension World {
         return load
     }
 
+    /// The repositories whose calls the load leaves, for the whole run, to calls drawn one by
+    /// one outside the world (`BackgroundLoad.RPCPart.storages`), in index order.
+    public var repositoriesAtRPCLevel: [Int32] {
+        guard let owners = load?.rpcOwner else { return [] }
+        return owners.indices.compactMap { owners[$0] == LoadState.always ? Int32($0) : nil }
+    }
+
     /// Repository `r`'s share of the load's calls: the popularity weights of the ranks that map
     /// to it (k − 1 ≡ r mod count), none when its calls are simulated one by one.
     /// O(ranks / repositories).
