@@ -22,6 +22,10 @@ public struct Inventory: Sendable {
     public internal(set) var writesPerDay: [Double] = []
     public internal(set) var storageNames = StorageNames()
     public internal(set) var paths = PathList()
+    /// While the ids are 1, 2, 3 … in row order (a generated inventory's), a row is its id less
+    /// one and `rowByID` stays empty: at ten million rows the hashed table cost 8 s and a few
+    /// hundred MB to build. The first id out of step fills it (`InventoryBuilder.add`).
+    var idsCountRows = true
     var rowByID: [RepositoryID: Int32] = [:]
 
     public init() {}
@@ -30,7 +34,10 @@ public struct Inventory: Sendable {
 
     public func path(_ row: Int) -> String { paths[row] }
 
-    public func row(of id: RepositoryID) -> Int? { rowByID[id].map(Int.init) }
+    public func row(of id: RepositoryID) -> Int? {
+        if idsCountRows { return id.rawValue >= 1 && id.rawValue <= Int64(count) ? Int(id.rawValue - 1) : nil }
+        return rowByID[id].map(Int.init)
+    }
 
     /// The row of `row`'s fork-network root, or nil when it belongs to no network or is a root.
     public func forkRootRow(_ row: Int) -> Int? {

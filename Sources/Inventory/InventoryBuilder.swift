@@ -31,8 +31,9 @@ public struct InventoryBuilder {
         inventory.readsPerDay.reserveCapacity(n)
         inventory.writesPerDay.reserveCapacity(n)
         inventory.paths.reserveCapacity(n, bytes: n * 24)
-        inventory.rowByID.reserveCapacity(n)
+        reserved = n
     }
+    private var reserved = 0
 
     func fail(_ line: Int?, _ field: String, _ message: String) -> SpecError {
         SpecError(file: file, line: line, field: field, message: message)
@@ -52,10 +53,18 @@ public struct InventoryBuilder {
             throw fail(line, "storage", "unknown storage \"\(e.storage)\"; the fleet has \(SpecError.someNames(Array(inventory.storageNames.names.prefix(known.count))))")
         }
         let row = Int32(inventory.ids.count)
-        if let first = inventory.rowByID[e.id] {
-            throw fail(line, "id", "duplicate repository id \(e.id) (first given in row \(first + 1))")
+        // An id equal to its row plus one is new while every id before it was too.
+        if inventory.idsCountRows && e.id.rawValue != Int64(row) + 1 {
+            inventory.rowByID.reserveCapacity(max(reserved, inventory.ids.count + 1))
+            for (r, id) in inventory.ids.enumerated() { inventory.rowByID[id] = Int32(r) }
+            inventory.idsCountRows = false
         }
-        inventory.rowByID[e.id] = row
+        if !inventory.idsCountRows {
+            if let first = inventory.rowByID[e.id] {
+                throw fail(line, "id", "duplicate repository id \(e.id) (first given in row \(first + 1))")
+            }
+            inventory.rowByID[e.id] = row
+        }
         inventory.ids.append(e.id)
         inventory.kinds.append(e.kind)
         if !sameStorage { lastStorage = (e.storage, inventory.storageNames.intern(e.storage)) }
@@ -72,7 +81,7 @@ public struct InventoryBuilder {
     /// a fork: GitLab's fork networks have one root project (`fork_networks.root_project_id`).
     public mutating func finish() throws -> Inventory {
         for p in pendingRoots {
-            guard let r = inventory.rowByID[p.root] else {
+            guard let r = inventory.row(of: p.root).map(Int32.init) else {
                 throw fail(p.line, "fork_root", "fork root \(p.root) is not a repository of this inventory")
             }
             inventory.forkRootRows[Int(p.row)] = r

@@ -63,6 +63,22 @@ import Testing
         #expect(chain?.line == 4 && chain?.field == "fork_root")
     }
 
+    /// Rows are found by id whether the ids count the rows (1, 2, 3 …, looked up without a
+    /// table) or leave that order part way through (then every row is indexed), and a repeated
+    /// id is caught either side of the switch.
+    @Test func rowsAreFoundByIDInAndOutOfStep() throws {
+        let inStep = try Inventory.parseCSV(csv(["1,a,project,s1,10,,0,0", "2,b,project,s1,10,1,0,0", "3,c,project,s1,10,,0,0"]), file: "inv.csv")
+        #expect((0...4).map { inStep.row(of: RepositoryID(Int64($0))) } == [nil, 0, 1, 2, nil])
+        #expect(inStep.forkRootRow(1) == 0)
+        let outOfStep = try Inventory.parseCSV(csv(["1,a,project,s1,10,,0,0", "2,b,project,s1,10,,0,0", "9,c,project,s1,10,2,0,0", "3,d,project,s1,10,1,0,0"]), file: "inv.csv")
+        #expect([1, 2, 3, 4, 9].map { outOfStep.row(of: RepositoryID(Int64($0))) } == [0, 1, 3, nil, 2])
+        #expect(outOfStep.forkRootRow(2) == 1 && outOfStep.forkRootRow(3) == 0)
+        let repeatedAfterSwitch = parseError(["1,a,project,s1,10,,0,0", "5,b,project,s1,10,,0,0", "1,c,project,s1,10,,0,0"])
+        #expect(repeatedAfterSwitch == SpecError(file: "inv.csv", line: 4, field: "id", message: "duplicate repository id 1 (first given in row 1)"))
+        let repeatedAtSwitch = parseError(["1,a,project,s1,10,,0,0", "2,b,project,s1,10,,0,0", "2,c,project,s1,10,,0,0"])
+        #expect(repeatedAtSwitch == SpecError(file: "inv.csv", line: 4, field: "id", message: "duplicate repository id 2 (first given in row 2)"))
+    }
+
     @Test func wrongHeaderAndFieldCountAreRejected() {
         do {
             _ = try Inventory.parseCSV(Array("id,path,kind\n1,a,project\n".utf8), file: "h.csv")
