@@ -43,6 +43,14 @@ struct AvailabilityKey: Hashable, Sendable {
     var assigned: MemberSet
     /// Replicas whose data is really on disk.
     var present: MemberSet
+
+    /// Four words instead of six fields: a key is hashed on every change of a repository's.
+    func hash(into h: inout Hasher) {
+        h.combine(UInt64(UInt32(bitPattern: virtualStorage)) | UInt64(UInt8(bitPattern: primary)) << 32 | (readOnly ? 1 << 40 : 0))
+        h.combine(upToDate)
+        h.combine(assigned)
+        h.combine(present)
+    }
 }
 
 /// Accounting: availability as clients see it, and the report.
@@ -65,29 +73,30 @@ extension World {
     /// Cheap when nothing that matters changed (every write calls it).
     mutating func refreshAvailability(_ r: Int, _ now: SimTime) {
         let key = availabilityKey(r)
-        let old = availabilityKeys[r]
-        guard key != old else { return }
-        availabilityKeys[r] = key
+        guard key != availabilityKeys[r] else { return }
+        let (old, new) = availabilityKeys.replace(at: r, with: key)
         leaveKey(old)
-        enterKey(key)
+        enterKey(new)
         updateWriteFailing(now)
     }
 
-    mutating func enterKey(_ key: AvailabilityKey) {
-        if let c = repositoriesByKey[key] {
-            repositoriesByKey[key] = (count: c.count + 1, failing: c.failing)
-            failingWeight += c.failing
-        } else {
-            let f = failingPraefects(key)
-            repositoriesByKey[key] = (count: 1, failing: f)
-            failingWeight += f
+    /// A repository takes the key numbered `d` in `availabilityKeys`. A key no repository had
+    /// is evaluated afresh; the others are kept current by `recomputeWriteFailing`.
+    mutating func enterKey(_ d: UInt32) {
+        let k = Int(d)
+        while k >= repositoriesWithKey.count {
+            repositoriesWithKey.append(0)
+            failingWithKey.append(0)
         }
+        if repositoriesWithKey[k] == 0 { failingWithKey[k] = failingPraefects(availabilityKeys.distinctValue(d)) }
+        repositoriesWithKey[k] += 1
+        failingWeight += failingWithKey[k]
     }
 
-    mutating func leaveKey(_ key: AvailabilityKey) {
-        guard let c = repositoriesByKey[key] else { return }
-        failingWeight -= c.failing
-        repositoriesByKey[key] = c.count == 1 ? nil : (count: c.count - 1, failing: c.failing)
+    mutating func leaveKey(_ d: UInt32) {
+        let k = Int(d)
+        failingWeight -= failingWithKey[k]
+        repositoriesWithKey[k] -= 1
     }
 
     /// The weight every repository is counted with: the running Praefects a write can go
@@ -130,10 +139,9 @@ extension World {
     /// few: repositories sharing a primary and a replica state share a key).
     mutating func recomputeWriteFailing(_ now: SimTime) {
         var total = 0
-        for (key, c) in repositoriesByKey {
-            let f = failingPraefects(key)
-            repositoriesByKey[key] = (count: c.count, failing: f)
-            total += c.count * f
+        for k in repositoriesWithKey.indices where repositoriesWithKey[k] > 0 {
+            failingWithKey[k] = failingPraefects(availabilityKeys.distinctValue(UInt32(k)))
+            total += repositoriesWithKey[k] * failingWithKey[k]
         }
         failingWeight = total
         updateWriteFailing(now)

@@ -97,11 +97,12 @@ public struct World: DiscreteEventModel {
     /// By node and node: the two Gitaly nodes cannot reach each other.
     var gitalyCut: FlatTable<Bool>
     public internal(set) var ledger: WriteLedger
-    /// Per repository: its availability key (few are distinct: each kept once); and per key,
-    /// how many repositories have it and through how many Praefects a write to them fails
-    /// (`World+Accounting`).
+    /// Per repository: its availability key (few are distinct: each kept once); and per
+    /// distinct key, by its number in that list, how many repositories have it and through how
+    /// many Praefects a write to them fails, kept current while any has it (`World+Accounting`).
     var availabilityKeys = InternedList<AvailabilityKey>()
-    var repositoriesByKey: [AvailabilityKey: (count: Int, failing: Int)] = [:]
+    var repositoriesWithKey: [Int] = []
+    var failingWithKey: [Int] = []
     /// Σ count × failing over keys.
     var failingWeight = 0
     /// Repositories a write would fail on, as a time-weighted value.
@@ -358,9 +359,7 @@ public struct World: DiscreteEventModel {
         inflightPushes.append(0)
         lastMoveOfRepository.append(-1)
         adminCalls.addRepository()
-        let key = availabilityKey(id)
-        availabilityKeys.append(key)
-        enterKey(key)
+        enterKey(availabilityKeys.append(availabilityKey(id)))
         ledger.addRepository()
         repositoryParts.append(parts)
         storageListIndex.append(Int32(repositoriesByStorage[record.virtualStorage].count))

@@ -20,13 +20,29 @@ public struct InternedList<Element: Hashable>: RandomAccessCollection {
     /// How many distinct values the list has held.
     public var distinctCount: Int { distinct.count }
 
-    public mutating func append(_ value: Element) {
+    /// Position i's value as its number among the distinct values (0 for the first held): a
+    /// caller can keep figures per distinct value in an array, with no hashing of its own.
+    public func distinctIndex(at i: Int) -> UInt32 { indices[i] }
+    /// The distinct value numbered `d`.
+    public func distinctValue(_ d: UInt32) -> Element { distinct[Int(d)] }
+
+    /// Sets position i to `value`; returns the numbers of its value before and after.
+    @discardableResult
+    public mutating func replace(at i: Int, with value: Element) -> (old: UInt32, new: UInt32) {
+        let old = indices[i]
+        let new = distinct[Int(old)] == value ? old : intern(value)
+        indices[i] = new
+        return (old, new)
+    }
+
+    /// Appends `value`; returns its number among the distinct values.
+    @discardableResult
+    public mutating func append(_ value: Element) -> UInt32 {
         // Most values equal the one before: no hash for those.
-        if let last = indices.last, distinct[Int(last)] == value {
-            indices.append(last)
-        } else {
-            indices.append(intern(value))
-        }
+        let d: UInt32
+        if let last = indices.last, distinct[Int(last)] == value { d = last } else { d = intern(value) }
+        indices.append(d)
+        return d
     }
 
     public mutating func reserveCapacity(_ count: Int) { indices.reserveCapacity(count) }
