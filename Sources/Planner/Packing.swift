@@ -96,12 +96,22 @@ struct Packing {
         let rate = min(policy.copyBytesPerSecond, policy.bandwidthBytesPerSecond ?? .infinity)
         var estimate = WaveEstimate(storageCount: fleet.storages.count, policy: policy)
         var waves: [Wave] = []
+        // Each wave's list sized once (grown by doubling, ten million moves were copied twice),
+        // and cut to size when the wave's bytes closed it early.
+        var left = phaseUnits.reduce(0) { $0 + units.members(Int($1)).count }
         var moves: [Move] = []
+        moves.reserveCapacity(min(policy.waves.movesMax, left))
         var bytes: Int64 = 0
         func close() {
             guard !moves.isEmpty else { return }
+            left -= moves.count
+            if moves.capacity > moves.count + moves.count / 4 {
+                let full = moves
+                moves = [Move](unsafeUninitializedCapacity: full.count) { buffer, n in n = buffer.initialize(fromContentsOf: full) }
+            }
             waves.append(Wave(index: waves.count + 1, bytes: bytes, estimatedSeconds: estimate.seconds(), moves: moves))
             moves = []
+            moves.reserveCapacity(min(policy.waves.movesMax, left))
             bytes = 0
             estimate.reset()
         }
