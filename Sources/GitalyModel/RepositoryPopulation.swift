@@ -35,13 +35,26 @@ public struct RepositoryPopulation: Sendable, Equatable {
     /// ten million that differ; paths whose hashes collide are compared as strings. `hash`
     /// is for tests, which make every path collide.
     public func firstRepeatedPath(hash: (ArraySlice<UInt8>) -> Int = Self.hash) -> (row: Int, earlier: Int)? {
-        var firstByHash: [Int: Int32] = [:]
-        firstByHash.reserveCapacity(count)
+        // The first row of each hash, in an open-addressing table probed linearly from the
+        // hash's top bits (a Dictionary would hash the hash again: a tenth of the set-up of a
+        // ten-million-repository run). A slot holds its row + 1; 0 is empty.
+        var bits = 4
+        while (1 << bits) < 2 * max(1, count) { bits += 1 }
+        let mask = (1 << bits) - 1
+        var firstRows = [Int32](repeating: 0, count: 1 << bits)
+        var hashes = [Int](repeating: 0, count: 1 << bits)
         var collided: [String: Int] = [:]
         for row in 0..<count {
             let bytes = paths.bytes(row)
             let h = hash(bytes)
-            guard let first = firstByHash[h].map(Int.init) else { firstByHash[h] = Int32(row); continue }
+            var i = Int(truncatingIfNeeded: (UInt64(bitPattern: Int64(h)) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(64 - bits))
+            while firstRows[i] != 0 && hashes[i] != h { i = (i + 1) & mask }
+            guard firstRows[i] != 0 else {
+                firstRows[i] = Int32(row + 1)
+                hashes[i] = h
+                continue
+            }
+            let first = Int(firstRows[i]) - 1
             if paths.bytes(first).elementsEqual(bytes) { return (row, first) }
             // Two paths with one hash: from here on, paths of that hash are told apart by name.
             if collided[paths[first]] == nil { collided[paths[first]] = first }
