@@ -55,17 +55,20 @@ public struct SimulatedGitLab: Sendable {
 
     /// Checks that every storage a plan names exists in the fleet, before anything runs.
     public func check(plan: MigrationPlan) throws(SetupError) {
-        var names: [String] = plan.initialWeights.map(\.storage.name)
+        // Name by name, in the plan's order, with no list of them all (two per move).
+        func known(_ storage: StorageName) throws(SetupError) {
+            if storageIndex[storage.name] == nil { throw .unknownStorage(storage.name) }
+        }
+        for w in plan.initialWeights { try known(w.storage) }
         for phase in plan.phases {
-            for step in phase.steps { names += step.weights.map(\.storage.name) }
+            for step in phase.steps { for w in step.weights { try known(w.storage) } }
             for wave in phase.waves {
                 for m in wave.moves {
-                    names.append(m.source.name)
-                    if let d = m.destination { names.append(d.name) }
+                    try known(m.source)
+                    if let d = m.destination { try known(d) }
                 }
             }
         }
-        for name in names where storageIndex[name] == nil { throw .unknownStorage(name) }
     }
 
     /// Carries out `action` on the world now, through the world's one admin door
