@@ -129,14 +129,17 @@ public struct MigrationRun {
     /// repository i.
     public init(fleet: Fleet, config: WorldConfig, plan: MigrationPlan, repositoryIDs: [Migration.RepositoryID],
                 sampleInterval: SimTime = .seconds(60)) throws {
-        self.init(fleet: fleet, config: config)
+        // The world and the engine start from the fleet and the plan alone: built side by side,
+        // the engine's error told after the driver's as when they ran in turn.
+        let (world, engine) = SideBySide.run({ Self(fleet: fleet, config: config) }, beside: { try MigrationEngine(plan: plan) })
+        self = try world.get()
         // A move for each of the plan's and an eighth more for retries; past that the list
         // grows as usual.
         simulation.model.reserveMoves(plan.moveCount + plan.moveCount / 8)
         let d = try SimulatedGitLab(world: simulation.model, repositoryIDs: repositoryIDs)
         try d.check(plan: plan)
         driver = d
-        engine = try MigrationEngine(plan: plan)
+        self.engine = try engine.get()
         self.sampleInterval = sampleInterval
         nextSample = sampleInterval
     }

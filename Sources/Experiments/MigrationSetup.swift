@@ -22,10 +22,6 @@ public struct MigrationSetup: Sendable {
     /// `inventoryFillsUsed`: the storages' `used` bytes already hold the inventory's
     /// repositories (an inventory generated to fill them), so the world counts those bytes once.
     public init(spec: FleetSpec, planFleet: PlanFleet, inventory: Inventory, inventoryPath: String, policy: Policy, inventoryFillsUsed: Bool = false, planID: String) throws {
-        // The engine's input names repositories by id: the plan's moves need no paths.
-        let plan = try Plan.make(inventory: inventory, fleet: planFleet, policy: policy, movePaths: false)
-        engineInput = MigrationPlan(plan, id: planID)
-        planTotals = plan.totals
         var worldSpec = spec
         if inventoryFillsUsed {
             var held = [Double](repeating: 0, count: inventory.storageNames.count)
@@ -42,8 +38,17 @@ public struct MigrationSetup: Sendable {
         worldSpec.population = RepositoryPopulation(
             paths: inventory.paths, storageNames: inventory.storageNames.names,
             storages: inventory.storages.map { Int32($0.rawValue) }, sizeBytes: inventory.sizeBytes.map(Double.init))
+        // The plan and the world's fleet read the inventory only: built side by side, the
+        // plan's error told first as when they ran in turn. The engine's input names
+        // repositories by id: the plan's moves need no paths.
+        let fleetSpec = worldSpec
+        let (planned, built) = SideBySide.run({
+            let plan = try Plan.make(inventory: inventory, fleet: planFleet, policy: policy, movePaths: false)
+            return (MigrationPlan(plan, id: planID), plan.totals)
+        }, beside: { try Fleet.build(fleetSpec) })
+        (engineInput, planTotals) = try planned.get()
         do {
-            fleet = try Fleet.build(worldSpec)
+            fleet = try built.get()
         } catch let e as SpecError {
             throw SpecError(file: inventoryPath, line: nil, field: "", message: e.message)
         }
