@@ -199,6 +199,7 @@ extension World {
     }
 
     /// A repository's storage, read-only flag and moves, from the world's own index.
+    @inline(__always)
     func status(of r: Int) -> RepositoryStatus {
         let ids = moveChain(of: r)
         return RepositoryStatus(storage: GitLabStorageIndex(repositories[r].virtualStorage), readOnly: readOnly[r],

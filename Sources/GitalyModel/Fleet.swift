@@ -72,6 +72,7 @@ public struct Fleet: Sendable {
 
     /// The link a transfer between nodes `a` and `b` crosses, if they are at different sites
     /// joined by one.
+    @inline(__always)
     public func link(between a: Int, _ b: Int) -> Int? {
         let (x, y) = (nodes[a].site, nodes[b].site)
         guard x != y else { return nil }

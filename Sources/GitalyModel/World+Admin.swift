@@ -75,7 +75,7 @@ extension World {
         activeMoves.insert(m)
         // Writes already under way when the repository turns read-only, when traffic is a load,
         // and the calls from now on when the repositories in flight are at RPC level.
-        if load != nil { loadMoveScheduled(m, &s) }
+        if hasLoad { loadMoveScheduled(m, &s) }
         advance(m, .schedule, s.now)
         if moves[m].holdsWorker {
             moves[m].holdsWorker = false
@@ -108,6 +108,7 @@ extension World {
         refreshAvailability(r, now)
     }
 
+    @inline(__always)
     public func move(_ id: Int) -> RepositoryStorageMove {
         let m = moves[id]
         return RepositoryStorageMove(id: id, repository: m.repository, sourceStorage: m.sourceStorage, destinationStorage: m.destinationStorage,

@@ -74,11 +74,11 @@ extension World {
         var readShare = k.reading > 0 ? Double(k.reading) / Double(k.reading + j.reading) : 1
         var writeShare = k.writing > 0 ? Double(k.writing) / Double(k.writing + j.writing) : 1
         // Calls carried as a load are on the disk in a Poisson number (`World+Load`).
-        // Read through `load!` rather than bound to a copy, which would retain each of its tables.
-        if load != nil {
+        // Read through `load` rather than bound to a copy, which would retain each of its tables.
+        if hasLoad {
             let inverse = { (s: Int) in 1 / Double(s) }
-            if k.reading > 0 { readShare = Double(k.reading) * LoadState.lookUp(load!.readerInverse, node: n, k.reading + j.reading, mean: load!.diskReaders[n], inverse) }
-            if k.writing > 0 { writeShare = Double(k.writing) * LoadState.lookUp(load!.writerInverse, node: n, k.writing + j.writing, mean: load!.diskWriters[n], inverse) }
+            if k.reading > 0 { readShare = Double(k.reading) * LoadState.lookUp(load.readerInverse, node: n, k.reading + j.reading, mean: load.diskReaders[n], inverse) }
+            if k.writing > 0 { writeShare = Double(k.writing) * LoadState.lookUp(load.writerInverse, node: n, k.writing + j.writing, mean: load.diskWriters[n], inverse) }
         }
         let cores = copyCores(node: n)
         pool.setCapacities((nodes[n].diskRead, fleet.nodes[n].disk.readBytesPerSecond * f * readShare),
@@ -90,23 +90,25 @@ extension World {
     /// The cores a node's sending and receiving copies get between them: each of the k copies
     /// min(1, c / (j + k)) of a core beside the j RPCs on its c cores. With no copy, what one
     /// would get (the resource is then unused).
+    @inline(__always)
     func copyCores(node n: Int) -> (sending: Double, receiving: Double) {
         let c = Double(fleet.nodes[n].cpuCores), j = nodes[n].cpu.busy
         let sending = nodes[n].copies.sending, receiving = nodes[n].copies.receiving
         let k = max(1, sending + receiving)
         // Beside a load, averaged over its Poisson number of busy cores (`World+Load`).
-        let each = load != nil ? LoadState.lookUp(load!.coreShare, node: n, j + k, mean: load!.busyCores[n]) { min(1, c / Double($0)) } : min(1, c / Double(j + k))
+        let each = hasLoad ? LoadState.lookUp(load.coreShare, node: n, j + k, mean: load.busyCores[n]) { min(1, c / Double($0)) } : min(1, c / Double(j + k))
         return (Double(max(1, sending)) * each, Double(max(1, receiving)) * each)
     }
 
     /// How much longer an RPC's CPU work takes beside the node's copies: its core is one of
     /// j + k jobs sharing c cores (1 without copies or with cores to spare).
+    @inline(__always)
     func cpuStretch(node n: Int) -> Double {
         let k = nodes[n].copies.sending + nodes[n].copies.receiving
         guard k > 0 else { return 1 }
         let s = nodes[n].cpu.busy + k, c = Double(fleet.nodes[n].cpuCores)
-        guard load != nil else { return max(1, Double(s) / c) }
-        return LoadState.lookUp(load!.coreStretch, node: n, s, mean: load!.busyCores[n]) { max(1, Double($0) / c) }
+        guard hasLoad else { return max(1, Double(s) / c) }
+        return LoadState.lookUp(load.coreStretch, node: n, s, mean: load.busyCores[n]) { max(1, Double($0) / c) }
     }
 
     /// The RPCs holding a node's cores changed: the copies' CPU shares follow.

@@ -37,7 +37,7 @@ extension World {
 
     /// Recomputes the health masks; when a view changed, write availability is re-evaluated.
     mutating func refreshHealth(_ now: SimTime) {
-        guard praefect != nil else { return }
+        guard hasPraefect else { return }
         let local = localMask
         let running = runningPraefects
         let changed = praefect!.refreshMasks(at: now)

@@ -47,6 +47,7 @@ extension World {
     }
 
     /// A repository's record is consistent and it is listed, once, on its storage.
+    @inline(__always)
     func checkRepository(_ r: Int) {
         repositories[r].checkInvariants()
         let vs = repositories[r].virtualStorage

@@ -114,6 +114,14 @@ struct LoadState {
     }
 
     /// An empty table of expectations for `nodes` nodes.
+    /// The state of a world without a load (`World.hasLoad` false): nothing reads it.
+    static let empty = LoadState(
+        spec: BackgroundLoad(streams: []), figures: [], rates: FlatTable(rows: 0, columns: 0, repeating: 0), mass: [], normaliser: 1,
+        repositoryCount: 0, rpcOwner: [], inFlightRandom: RandomStream(seed: 0), busyCores: [], diskReaders: [], diskWriters: [],
+        served: [], failed: [], chances: FlatTable(rows: 0, columns: 0, repeating: ServiceChances()), writesRandom: RandomStream(seed: 0),
+        windowRandom: RandomStream(seed: 0), readerInverse: expectations(nodes: 0), writerInverse: expectations(nodes: 0),
+        coreShare: expectations(nodes: 0), coreStretch: expectations(nodes: 0))
+
     static func expectations(nodes: Int) -> FlatTable<Double> {
         FlatTable(rows: nodes, columns: tabulated, repeating: 0)
     }
@@ -225,21 +233,26 @@ extension World {
     /// The repositories whose calls the load leaves, for the whole run, to calls drawn one by
     /// one outside the world (`BackgroundLoad.RPCPart.storages`), in index order.
     public var repositoriesAtRPCLevel: [Int32] {
-        guard let owners = load?.rpcOwner else { return [] }
+        guard hasLoad else { return [] }
+        let owners = load.rpcOwner
         return owners.indices.compactMap { owners[$0] == LoadState.always ? Int32($0) : nil }
     }
 
     /// Repository `r`'s share of the load's calls: the popularity weights of the ranks that map
     /// to it (k − 1 ≡ r mod count), none when its calls are simulated one by one.
     /// O(ranks / repositories).
+    @inline(__always)
     func loadShare(of r: Int) -> Double {
-        guard let load, load.rpcOwner.isEmpty || r >= load.repositoryCount || load.rpcOwner[r] == LoadState.nobody else { return 0 }
+        // Through `load`, here and below: binding it to a local copies its dozen arrays'
+        // references (and a change made while the copy lives copies the array).
+        guard hasLoad, load.rpcOwner.isEmpty || r >= load.repositoryCount || load.rpcOwner[r] == LoadState.nobody else { return 0 }
         return popularityShare(of: r)
     }
 
     /// Repository `r`'s share of all calls, whoever simulates them.
+    @inline(__always)
     func popularityShare(of r: Int) -> Double {
-        guard let load, r < load.repositoryCount else { return 0 }
+        guard hasLoad, r < load.repositoryCount else { return 0 }
         let n = load.repositoryCount, ranks = load.spec.popularity.ranks(repositories: n)
         var share = 0.0
         var k = r + 1
@@ -249,16 +262,17 @@ extension World {
 
     /// A switched move takes its repository's share of the calls along.
     mutating func loadMoved(_ r: Int, from old: Int, to new: Int) {
-        guard load != nil, old != new else { return }
+        guard hasLoad, old != new else { return }
         let share = loadShare(of: r)
-        load!.mass[old] -= share
-        load!.mass[new] += share
-        load!.moved = true
+        load.mass[old] -= share
+        load.mass[new] += share
+        load.moved = true
     }
 
     /// Seconds of disk I/O a call of `stream` takes on node `n`, as `recordedServiceSeconds`
     /// charges a call with a CPU time: its bytes (the class model's where the stream has none)
     /// at the node's current disk rates.
+    @inline(__always)
     func loadIOSeconds(_ stream: LoadState.StreamFigures, node n: Int) -> Double {
         let p = profiles[stream.rpcClass.index]
         let f = nodes[n].slowdownFactor
@@ -268,6 +282,7 @@ extension World {
 
     /// A call's mean service seconds on node `n`, unstretched by copies, times a slow
     /// release's factor (as `startService` times a call).
+    @inline(__always)
     func loadMeanService(_ stream: LoadState.StreamFigures, node n: Int) -> Double {
         guard let cpu = stream.cpuMean else { return stream.durationMean * nodes[n].latencyFactor }
         return (cpu + loadIOSeconds(stream, node: n)) * nodes[n].latencyFactor
@@ -287,6 +302,7 @@ extension World {
         }
     }
 
+    @inline(__always)
     func upMembers(_ vs: Int) -> Int {
         var up = 0
         for slot in 0..<fleet.virtualStorages[vs].members.count where nodes[node(vs, slot)].up { up += 1 }
@@ -298,24 +314,25 @@ extension World {
     /// nodes gone down within a window), and gives the flows on a node whose figures changed
     /// their new shares. O(storages × streams).
     mutating func refreshLoad(_ s: inout EventScheduler<WorldEvent>, force: Bool = false) {
-        guard let spec = load?.spec else { return }
+        guard hasLoad else { return }
+        let spec = load.spec
         let t = s.now.seconds
         let hour = spec.hourOfWeek(atSeconds: t)
         let on = spec.carries(atSeconds: t)
-        guard force || load!.moved || hour != load!.hour || on != load!.carried else { return }
-        // The load is changed in place (`load!`): a copy of it held across the changes would
+        guard force || load.moved || hour != load.hour || on != load.carried else { return }
+        // The load is changed in place: a copy of it held across the changes would
         // make each of its tables copy itself on write.
-        load!.hour = hour
-        load!.carried = on
-        load!.moved = false
+        load.hour = hour
+        load.carried = on
+        load.moved = false
         var busy = [Double](repeating: 0, count: nodes.count)
         var readers = busy, writers = busy
         if on {
-            for vs in fleet.virtualStorages.indices where load!.mass[vs] > 0 {
+            for vs in fleet.virtualStorages.indices where load.mass[vs] > 0 {
                 let up = upMembers(vs)
-                for i in load!.figures.indices {
-                    let stream = load!.figures[i]
-                    let perNode = load!.rates[hour, i] * load!.mass[vs] * loadCallsPerNode(vs, stream.rpcClass, up: up)
+                for i in load.figures.indices {
+                    let stream = load.figures[i]
+                    let perNode = load.rates[hour, i] * load.mass[vs] * loadCallsPerNode(vs, stream.rpcClass, up: up)
                     guard perNode > 0 else { continue }
                     for slot in 0..<fleet.virtualStorages[vs].members.count {
                         let n = node(vs, slot)
@@ -333,12 +350,12 @@ extension World {
         var changed: [Int] = []
         for n in nodes.indices {
             let cores = min(busy[n], Double(fleet.nodes[n].cpuCores))
-            guard cores != load!.busyCores[n] || readers[n] != load!.diskReaders[n] || writers[n] != load!.diskWriters[n] else { continue }
+            guard cores != load.busyCores[n] || readers[n] != load.diskReaders[n] || writers[n] != load.diskWriters[n] else { continue }
             changed.append(n)
-            load!.busyCores[n] = cores
-            load!.diskReaders[n] = readers[n]
-            load!.diskWriters[n] = writers[n]
-            load!.tabulate(node: n, cores: fleet.nodes[n].cpuCores)
+            load.busyCores[n] = cores
+            load.diskReaders[n] = readers[n]
+            load.diskWriters[n] = writers[n]
+            load.tabulate(node: n, cores: fleet.nodes[n].cpuCores)
         }
         for n in changed where flowsOnDisk[n] != (0, 0) || nodes[n].copies != (0, 0) { refreshShares(node: n, s.now) }
         if !changed.isEmpty { scheduleFlowCheck(&s) }
@@ -349,14 +366,14 @@ extension World {
     /// calls that find a free core), its CPU part stretched beside copies, times a slow
     /// release's factor, as `startService` times a call.
     mutating func loadChances(stream i: Int, node n: Int, stretch nodeStretch: Double) -> LoadState.ServiceChances {
-        let figures = load!.figures[i]
+        let figures = load.figures[i]
         let stretch = figures.cpuMean == nil ? 1 : nodeStretch
         let io = figures.cpuMean == nil ? 0 : loadIOSeconds(figures, node: n)
         let factor = nodes[n].latencyFactor
-        var c = load!.chances[n, i]
+        var c = load.chances[n, i]
         guard c.stretch != stretch || c.io != io || c.factor != factor else { return c }
         // The laws' tables only when the chances are worked out again.
-        let stream = load!.spec.streams[i]
+        let stream = load.spec.streams[i]
         func below(_ seconds: Double) -> Double {
             let x = seconds / factor
             guard let cpu = stream.cpu else { return stream.duration.cdf(x) }
@@ -369,7 +386,7 @@ extension World {
         }
         let d = deadlines[stream.rpcClass.index]
         c.inTime = d < .max ? below(d.seconds) : 1
-        load!.chances[n, i] = c
+        load.chances[n, i] = c
         return c
     }
 
@@ -378,11 +395,12 @@ extension World {
     /// are served (a node down or back, the database down or back), so those count from the
     /// instant they happen; a copy's stretch or a release counts at window granularity.
     mutating func accrueLoad(_ now: SimTime) {
-        guard let from = load?.accruedUntil, now > from else { return }
+        guard hasLoad, now > load.accruedUntil else { return }
+        let from = load.accruedUntil
         var w = window
         addLoadCalls(to: &w, from: from, to: now)
         window = w
-        load!.accruedUntil = now
+        load.accruedUntil = now
     }
 
     /// The closing window's load counts drawn around the expectations accrued in it: the
@@ -391,14 +409,14 @@ extension World {
     /// gate that reads one window sees the noise a window of calls would have, which matters
     /// at small rates (a few hundred calls a window) and vanishes at GitLab.com's.
     mutating func drawLoadWindow() {
-        guard load != nil else { return }
+        guard hasLoad else { return }
         var w = window
-        let errors = LoadState.poisson(w.loadErrors, &load!.windowRandom)
-        w.loadRequests = errors + LoadState.poisson(max(0, w.loadRequests - w.loadErrors), &load!.windowRandom)
+        let errors = LoadState.poisson(w.loadErrors, &load.windowRandom)
+        w.loadRequests = errors + LoadState.poisson(max(0, w.loadRequests - w.loadErrors), &load.windowRandom)
         w.loadErrors = errors
-        let frustrated = LoadState.poisson(max(0, w.loadCounted - w.loadSatisfied - w.loadTolerated), &load!.windowRandom)
-        w.loadSatisfied = LoadState.poisson(w.loadSatisfied, &load!.windowRandom)
-        w.loadTolerated = LoadState.poisson(w.loadTolerated, &load!.windowRandom)
+        let frustrated = LoadState.poisson(max(0, w.loadCounted - w.loadSatisfied - w.loadTolerated), &load.windowRandom)
+        w.loadSatisfied = LoadState.poisson(w.loadSatisfied, &load.windowRandom)
+        w.loadTolerated = LoadState.poisson(w.loadTolerated, &load.windowRandom)
         w.loadCounted = w.loadSatisfied + w.loadTolerated + frustrated
         window = w
     }
@@ -409,22 +427,23 @@ extension World {
     /// waits for every replica (the worst one's). A call failed at the door is answered at
     /// once, so it counts as satisfied, as `finish` counts one.
     mutating func addLoadCalls(to window: inout WindowStats, from start: SimTime, to end: SimTime) {
-        guard let spec = load?.spec else { return }
+        guard hasLoad else { return }
+        let spec = load.spec
         var seconds = (end - start).seconds
         if case .window(let w) = spec.rpcPart { seconds -= max(0, min(end.seconds, w.upperBound) - max(start.seconds, w.lowerBound)) }
         guard seconds > 0 else { return }
         let hour = spec.hourOfWeek(atSeconds: (start.seconds + end.seconds) / 2)
-        let noPraefect = praefect != nil && (runningPraefects.isEmpty || !databaseUp)
+        let noPraefect = hasPraefect && (runningPraefects.isEmpty || !databaseUp)
         // Each node's stretch, worked out once per accrual (−1: not yet).
         var stretches = [Double](repeating: -1, count: nodes.count)
         for vs in fleet.virtualStorages.indices {
-            let mass = load!.mass[vs]
+            let mass = load.mass[vs]
             guard mass > 0 else { continue }
             let members = fleet.virtualStorages[vs].members.count
             let up = noPraefect && vsViaPraefect[vs] ? 0 : upMembers(vs)
-            for i in load!.figures.indices {
-                let stream = load!.figures[i]
-                let calls = load!.rates[hour, i] * mass * seconds
+            for i in load.figures.indices {
+                let stream = load.figures[i]
+                let calls = load.rates[hour, i] * mass * seconds
                 guard calls > 0 else { continue }
                 let counted = WindowStats.apdexThresholds(stream.rpcClass) != nil
                 window.loadRequests += calls
@@ -445,8 +464,8 @@ extension World {
                     if stretches[n] < 0 { stretches[n] = cpuStretch(node: n) }
                     let c = loadChances(stream: i, node: n, stretch: stretches[n])
                     let bad = nodes[n].releaseErrorRatio
-                    load!.served[n] += perNode
-                    load!.failed[n] += perNode * bad
+                    load.served[n] += perNode
+                    load.failed[n] += perNode * bad
                     // A bad release fails the calls its node answers: a read's one replica, a
                     // write's primary (ASSUMED: any up member as likely as another; a strong
                     // mode's quorum is not modelled here).
@@ -477,15 +496,15 @@ extension World {
     /// they do not depend on other moves. The time left is the CPU part's equilibrium law,
     /// stretched, plus a uniform share of the I/O seconds (exact without I/O).
     mutating func loadWritesInProgress(_ r: Int, attempt: Int, _ s: inout EventScheduler<WorldEvent>) {
-        guard let load, load.spec.carries(atSeconds: s.now.seconds) else { return }
+        guard hasLoad, load.spec.carries(atSeconds: s.now.seconds) else { return }
         let share = loadShare(of: r)
         guard share > 0 else { return }
         let hour = load.spec.hourOfWeek(atSeconds: s.now.seconds)
         let vs = repositories[r].virtualStorage
         let n = node(vs, repositories[r].primary)
         var random = load.writesRandom.substream(UInt64(r), UInt64(attempt))
-        for (i, stream) in load.spec.streams.enumerated() where stream.rpcClass.isMutator {
-            let figures = load.figures[i]
+        for i in load.spec.streams.indices where load.spec.streams[i].rpcClass.isMutator {
+            let stream = load.spec.streams[i], figures = load.figures[i]
             let mean = load.rates[hour, i] * share * loadMeanService(figures, node: n)
             guard mean > 0 else { continue }
             for _ in 0..<Int(LoadState.poisson(mean, &random)) {
@@ -506,27 +525,27 @@ extension World {
     mutating func loadMoveScheduled(_ m: Int, _ s: inout EventScheduler<WorldEvent>) {
         let r = moves[m].repository
         loadWritesInProgress(r, attempt: Int(moves[m].attempt), &s)
-        guard load!.spec.rpcPart == .inFlight, r < load!.repositoryCount, load!.rpcOwner[r] != LoadState.always else { return }
+        guard load.spec.rpcPart == .inFlight, r < load.repositoryCount, load.rpcOwner[r] != LoadState.always else { return }
         let share = popularityShare(of: r)
         guard share > 0 else { return }
         // A move still ending (failed while queued) hands its repository's calls over.
-        if load!.rpcOwner[r] == LoadState.nobody {
-            load!.mass[repositories[r].virtualStorage] -= share
-            load!.moved = true
+        if load.rpcOwner[r] == LoadState.nobody {
+            load.mass[repositories[r].virtualStorage] -= share
+            load.moved = true
         }
-        load!.rpcOwner[r] = Int32(m)
+        load.rpcOwner[r] = Int32(m)
         inFlightCall(m, draw: 0, call: false, &s)
     }
 
     /// A move's worker has ended: the load carries its repository's calls again, on the
     /// storage the repository is on now.
     mutating func loadMoveEnded(_ m: Int) {
-        guard load?.spec.rpcPart == .inFlight else { return }
+        guard hasLoad, load.spec.rpcPart == .inFlight else { return }
         let r = moves[m].repository
-        guard r < load!.repositoryCount, load!.rpcOwner[r] == Int32(m) else { return }
-        load!.rpcOwner[r] = LoadState.nobody
-        load!.mass[repositories[r].virtualStorage] += popularityShare(of: r)
-        load!.moved = true
+        guard r < load.repositoryCount, load.rpcOwner[r] == Int32(m) else { return }
+        load.rpcOwner[r] = LoadState.nobody
+        load.mass[repositories[r].virtualStorage] += popularityShare(of: r)
+        load.moved = true
     }
 
     /// One call of in-flight move `m`'s chain (`call`), or only the draw of the next (the
@@ -538,29 +557,29 @@ extension World {
     /// The chain ends when the move does, or another move of the repository takes it over.
     mutating func inFlightCall(_ m: Int, draw k: UInt32, call: Bool, _ s: inout EventScheduler<WorldEvent>) {
         let r = moves[m].repository
-        guard load?.rpcOwner[r] == Int32(m) else { return }
-        // Read through `load!` without a local copy of it: `arrive` changes the load's arrays,
+        guard hasLoad, load.rpcOwner[r] == Int32(m) else { return }
+        // Read through `load` without a local copy of it: `arrive` changes the load's arrays,
         // and a copy held across it would make each change copy them (ten million owners).
-        var random = load!.inFlightRandom.substream(UInt64(m), UInt64(k))
+        var random = load.inFlightRandom.substream(UInt64(m), UInt64(k))
         let t = s.now.seconds
-        let hour = load!.spec.hourOfWeek(atSeconds: t)
-        let streams = load!.spec.streams.count
+        let hour = load.spec.hourOfWeek(atSeconds: t)
+        let streams = load.spec.streams.count
         var total = 0.0
-        for i in 0..<streams { total += load!.rates[hour, i] }
+        for i in 0..<streams { total += load.rates[hour, i] }
         if call, total > 0 {
             var u = random.nextDouble() * total
             var pick = streams - 1
             for i in 0..<streams {
-                u -= load!.rates[hour, i]
+                u -= load.rates[hour, i]
                 if u < 0 { pick = i; break }
             }
-            let stream = load!.figures[pick]
-            let cost = RecordedCost(durationSeconds: load!.spec.streams[pick].duration.sample(&random),
-                                    cpuSeconds: load!.spec.streams[pick].cpu?.sample(&random),
+            let stream = load.figures[pick]
+            let cost = RecordedCost(durationSeconds: load.spec.streams[pick].duration.sample(&random),
+                                    cpuSeconds: load.spec.streams[pick].cpu?.sample(&random),
                                     bytesRead: stream.bytesRead, bytesWritten: stream.bytesWritten)
             arrive(repository: r, rpcClass: stream.rpcClass, cost: allocateCost(cost), &s)
         }
-        let start = load!.spec.startSecondsIntoWeek
+        let start = load.spec.startSecondsIntoWeek
         let hourEnd = ((start + t) / 3600).rounded(.down) * 3600 + 3600 - start
         let rate = total * popularityShare(of: r)
         let gap = rate > 0 ? random.exponential(rate: rate) : .infinity

@@ -96,6 +96,7 @@ extension World {
         repositories[r].sizeBytes + repositoryParts[r].wikiBytes + repositoryParts[r].designBytes
     }
 
+    @inline(__always)
     func bytes(of part: MovePart, _ r: Int) -> Double {
         switch part {
         case .project: return repositories[r].sizeBytes
@@ -108,6 +109,7 @@ extension World {
     /// The part copied after `part`, skipping the ones the project lacks
     /// (`mirror_repositories` checks `repository_exists?` for each; `mirror_object_pool` returns
     /// without a pool).
+    @inline(__always)
     func nextPart(after part: MovePart, _ r: Int) -> MovePart? {
         var next = MovePart(rawValue: part.rawValue + 1)
         while let p = next, bytes(of: p, r) <= 0 { next = MovePart(rawValue: p.rawValue + 1) }
@@ -166,6 +168,7 @@ extension World {
     public func moves(of r: RepositoryIndex) -> [MoveIndex] { moveChain(of: r.index).map(MoveIndex.init) }
 
     /// Repository `r`'s moves, oldest first, from the chain its latest move starts.
+    @inline(__always)
     func moveChain(of r: Int) -> [Int] {
         var chain: [Int] = []
         var m = Int(lastMoveOfRepository[r])
@@ -409,6 +412,7 @@ extension World {
     /// cluster needs the primary's and, in strong mode, a quorum of the voters
     /// (`Transactions.quorumReached`); eventual mode takes the primary alone. A secondary that
     /// fails is outdated and gets a replication job, it does not fail the move.
+    @inline(__always)
     func createSucceeds(_ m: Int) -> Bool {
         let p = self[worker: m].destinationPrimary
         guard self[worker: m].targets.contains(slot: p) else { return false }
@@ -454,7 +458,7 @@ extension World {
         repositories[r] = record
         dataPresent[r] = self[worker: m].targets
         self[worker: m].reservedBytes = 0
-        for slot in self[worker: m].targets.slots { enqueueVerification(r, slot, due: now + verificationInterval) }
+        if hasPraefect { for slot in self[worker: m].targets.slots { enqueueVerification(r, slot, due: now + verificationInterval) } }
         if fleet.virtualStorages[dv].viaPraefect {
             for target in (record.assigned & ~record.existing).slots {
                 praefect!.queue.enqueue(repository: r, virtualStorage: dv, source: record.primary, target: target, change: .update, at: now)
@@ -501,7 +505,7 @@ extension World {
             moves[m].worker = -1
         }
         activeMoves.remove(m)
-        if load != nil { loadMoveEnded(m) }
+        if hasLoad { loadMoveEnded(m) }
         releaseWorker(m, &s)
     }
 

@@ -447,7 +447,7 @@ extension World {
     }
 
     mutating func closeWindow(_ s: inout EventScheduler<WorldEvent>) {
-        if load != nil {
+        if hasLoad {
             accrueLoad(s.now)
             drawLoadWindow()
             refreshLoad(&s)

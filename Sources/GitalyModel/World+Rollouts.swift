@@ -152,7 +152,7 @@ extension World {
             served += nodes[n].callsServed
             failed += nodes[n].callsFailed
             // Calls carried as a load count with their expected numbers.
-            if let load {
+            if hasLoad {
                 served += Int(load.served[n].rounded())
                 failed += Int(load.failed[n].rounded())
             }

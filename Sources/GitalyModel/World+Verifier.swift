@@ -22,7 +22,7 @@ extension World {
     /// Every replica starts verified at a uniformly random moment of the last interval, as in a
     /// cluster that has been running, so verification load is spread evenly.
     mutating func seedVerifier() {
-        guard praefect != nil else { return }
+        guard hasPraefect else { return }
         var random = RandomStreams(seed: config.seed, replication: config.replication).stream("praefect.verifier")
         var entries: [VerifyEntry] = []
         for r in repositories.indices where vsViaPraefect[repositories[r].virtualStorage] {
@@ -35,7 +35,7 @@ extension World {
     }
 
     mutating func enqueueVerification(_ r: Int, _ slot: Int, due: SimTime) {
-        guard praefect != nil else { return }
+        guard hasPraefect else { return }
         verifierQueue.append(VerifyEntry(repository: Int32(r), slot: Int8(slot), due: due))
     }
 

@@ -68,6 +68,9 @@ public struct World: DiscreteEventModel {
     /// and the invariant check take O(1).
     var storageListIndex: [Int32] = []
     public internal(set) var praefect: Praefect?
+    /// Whether `praefect` is set: testing the optional copies it (400 bytes), at every move's
+    /// switch and in every window's sums.
+    var hasPraefect = false
     var pool = BandwidthPool()
     /// One pool resource per `Fleet.links` entry.
     var siteLinks: [BandwidthPool.ResourceID] = []
@@ -108,8 +111,11 @@ public struct World: DiscreteEventModel {
     /// Repositories a write would fail on, as a time-weighted value.
     var writeFailing = TimeWeightedAverage()
     public internal(set) var windows: [WindowStats] = []
-    /// Traffic carried as a load (`World+Load`), nil when every call is simulated.
-    var load: LoadState?
+    /// Traffic carried as a load (`World+Load`); without one (`hasLoad` false) every call is
+    /// simulated and `load` is empty. Not an optional: reading through `load!` copied the
+    /// whole state (400 bytes) at each access, several times a move.
+    var load = LoadState.empty
+    var hasLoad = false
     var window: WindowStats
     public internal(set) var outcomes: [Int]
     public internal(set) var rpcsCompleted = 0
@@ -248,6 +254,7 @@ public struct World: DiscreteEventModel {
             p.health.markAllHealthy(at: .zero)
             _ = p.refreshMasks(at: .zero)
             praefect = p
+            hasPraefect = true
         }
         pendingHealth = Array(repeating: Array(repeating: true, count: fleet.nodes.count), count: fleet.praefects.count)
         healthApplyPending = Array(repeating: false, count: fleet.praefects.count)
@@ -270,7 +277,10 @@ public struct World: DiscreteEventModel {
                 }
             }
         }
-        if let spec = config.backgroundLoad { load = World.makeLoad(spec, self, streams: streams) }
+        if let spec = config.backgroundLoad {
+            load = World.makeLoad(spec, self, streams: streams)
+            hasLoad = true
+        }
         recomputeWriteFailing(.zero)
         seedVerifier()
         checkAllInvariants()

@@ -50,21 +50,21 @@ func flatLoad(_ c: RPCClass, rate: Double, cpu: CostLaw?, duration: CostLaw, pop
 /// with n1 down, to one of two (150/s).
 @Test func loadKeepsLambdaTimesServiceBusy() throws {
     var single = makeSim(try singleNodeFleet()) { $0.backgroundLoad = flatLoad(.read, rate: 200, cpu: .constant(0.005), duration: .constant(0.25)) }
-    let busy = single.model.load!.busyCores[0]
+    let busy = single.model.load.busyCores[0]
     #expect(abs(busy - 200 * (0.005 + 64e3 / 400e6)) < 1e-9, "busy \(busy)")
-    #expect(abs(single.model.load!.diskReaders[0] - busy) < 1e-12)
-    #expect(single.model.load!.diskWriters[0] == 0)
+    #expect(abs(single.model.load.diskReaders[0] - busy) < 1e-12)
+    #expect(single.model.load.diskWriters[0] == 0)
     single.run(until: .seconds(61))
-    #expect(abs(single.model.load!.busyCores[0] - busy) < 1e-9)
+    #expect(abs(single.model.load.busyCores[0] - busy) < 1e-9)
 
     var cluster = makeSim(try clusterFleet(consistency: .strong, faults: "    - {at: 30s, kind: nodeCrash, target: n1, duration: 600s}")) {
         $0.backgroundLoad = flatLoad(.read, rate: 300, cpu: .constant(0.01), duration: .constant(0.25))
     }
     let perNode = 100 * (0.01 + 64e3 / 400e6)
-    for n in 0..<3 { #expect(abs(cluster.model.load!.busyCores[n] - perNode) < 1e-9, "node \(n)") }
+    for n in 0..<3 { #expect(abs(cluster.model.load.busyCores[n] - perNode) < 1e-9, "node \(n)") }
     cluster.run(until: .seconds(61))
-    #expect(cluster.model.load!.busyCores[0] == 0)
-    for n in 1..<3 { #expect(abs(cluster.model.load!.busyCores[n] - 1.5 * perNode) < 1e-9, "node \(n) with n1 down") }
+    #expect(cluster.model.load.busyCores[0] == 0)
+    for n in 1..<3 { #expect(abs(cluster.model.load.busyCores[n] - 1.5 * perNode) < 1e-9, "node \(n) with n1 down") }
 }
 
 /// Goal: what a copy gets beside a load is averaged over the Poisson number of the load's
@@ -85,7 +85,7 @@ func flatLoad(_ c: RPCClass, rate: Double, cpu: CostLaw?, duration: CostLaw, pop
     }
     // Writes of 5 ms at 700/s keep 3.5 cores busy.
     var sim = makeSim(try singleNodeFleet()) { $0.backgroundLoad = flatLoad(.write, rate: 700, cpu: nil, duration: .constant(0.005)) }
-    #expect(abs(sim.model.load!.busyCores[0] - 3.5) < 1e-12)
+    #expect(abs(sim.model.load.busyCores[0] - 3.5) < 1e-12)
     sim.model.nodes[0].copies.sending = 1
     let share = poisson(3.5) { min(1, 4 / ($0 + 1)) }, stretch = poisson(3.5) { max(1, ($0 + 1) / 4) }
     #expect(abs(sim.model.copyCores(node: 0).sending - share) < 1e-10, "\(sim.model.copyCores(node: 0).sending) against \(share)")
@@ -193,12 +193,12 @@ func twoStorages(r1On storage: String) throws -> Fleet {
     var sim = makeSim(fleet) { $0.backgroundLoad = flatLoad(.read, rate: 1, cpu: nil, duration: .constant(0.01), popularity: .zipf(count: 3, exponent: 1)) }
     #expect(abs(sim.model.loadShare(of: 0) - 8.0 / 11) < 1e-12)
     #expect(abs(sim.model.loadShare(of: 1) - 3.0 / 11) < 1e-12)
-    #expect(abs(sim.model.load!.mass[0] - 1) < 1e-12 && sim.model.load!.mass[1] == 0)
+    #expect(abs(sim.model.load.mass[0] - 1) < 1e-12 && sim.model.load.mass[1] == 0)
     let m = World.scheduleMove(&sim, repository: 1, destination: 1)
     guard case .success(let id) = m.result else { Issue.record("move refused: \(m.result)"); return }
     _ = runMove(&sim, id)
     #expect(sim.model.moves[id].state == .finished)
-    #expect(abs(sim.model.load!.mass[0] - 8.0 / 11) < 1e-12 && abs(sim.model.load!.mass[1] - 3.0 / 11) < 1e-12)
+    #expect(abs(sim.model.load.mass[0] - 8.0 / 11) < 1e-12 && abs(sim.model.load.mass[1] - 3.0 / 11) < 1e-12)
 }
 
 /// Goal: the repositories that start on an RPC-level storage carry no load wherever they go,
@@ -216,7 +216,7 @@ func twoStorages(r1On storage: String) throws -> Fleet {
     var sim = makeSim(fleet) { $0.backgroundLoad = load; $0.checkInvariants = false }
     #expect(sim.model.loadShare(of: 0) == 0)
     #expect(abs(sim.model.loadShare(of: 1) - 3.0 / 11) < 1e-12)
-    #expect(sim.model.load!.mass[0] == 0 && abs(sim.model.load!.mass[1] - 3.0 / 11) < 1e-12)
+    #expect(sim.model.load.mass[0] == 0 && abs(sim.model.load.mass[1] - 3.0 / 11) < 1e-12)
     for attempt in 0..<50 { sim.model.loadWritesInProgress(0, attempt: attempt, &sim.scheduler) }
     sim.run(until: .milliseconds(1))
     #expect(sim.model.inflightPushes[0] == 0)
@@ -230,7 +230,7 @@ func twoStorages(r1On storage: String) throws -> Fleet {
         _ = runMove(&sim, id)
         #expect(sim.model.moves[id].state == .finished)
     }
-    #expect(abs(sim.model.load!.mass[0] - 3.0 / 11) < 1e-12 && abs(sim.model.load!.mass[1]) < 1e-12)
+    #expect(abs(sim.model.load.mass[0] - 3.0 / 11) < 1e-12 && abs(sim.model.load.mass[1]) < 1e-12)
 }
 
 /// Goal: with the repositories in flight at RPC level, a repository's calls are drawn one by
@@ -258,8 +258,8 @@ func twoStorages(r1On storage: String) throws -> Fleet {
     var sim = makeSim(fleet) { $0.backgroundLoad = load; $0.checkInvariants = false }
     let id = try World.scheduleMove(&sim, repository: 0, destination: 1).result.get()
     sim.run(until: .milliseconds(1))
-    #expect(sim.model.load!.rpcOwner[0] == Int32(id))
-    #expect(abs(sim.model.load!.mass[0] - 3.0 / 11) < 1e-12 && sim.model.load!.mass[1] == 0)
+    #expect(sim.model.load.rpcOwner[0] == Int32(id))
+    #expect(abs(sim.model.load.mass[0] - 3.0 / 11) < 1e-12 && sim.model.load.mass[1] == 0)
     var perHour: [Int] = []
     var last = 0
     while sim.model.activeMoves.contains(id) {
@@ -272,8 +272,8 @@ func twoStorages(r1On storage: String) throws -> Fleet {
     #expect(perHour.count == 3, "the move ended in hour \(perHour.count - 1)")
     #expect(perHour[1] == 0)
     #expect(abs(Double(perHour[0]) - 5 * 3600 * 8 / 11) < 5 * (5 * 3600 * 8 / 11.0).squareRoot(), "\(perHour[0]) calls in hour 0")
-    #expect(abs(sim.model.load!.mass[1] - 8.0 / 11) < 1e-12 && abs(sim.model.load!.mass[0] - 3.0 / 11) < 1e-12)
-    #expect(sim.model.load!.rpcOwner[0] == LoadState.nobody)
+    #expect(abs(sim.model.load.mass[1] - 8.0 / 11) < 1e-12 && abs(sim.model.load.mass[0] - 3.0 / 11) < 1e-12)
+    #expect(sim.model.load.rpcOwner[0] == LoadState.nobody)
     sim.run(until: .seconds(5 * 3600))
     #expect(sim.model.rpcsCompleted == last, "no call after the move's end")
 }
