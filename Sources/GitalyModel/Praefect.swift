@@ -123,6 +123,7 @@ public struct Praefect: Sendable {
 
     /// When a worker of (p, vs) with nothing to do should look again: at once when a target
     /// is queued, else the earliest re-entry (`.max` while every target is being served).
+    @inline(__always)
     public func nextWorkerWake(praefect p: Int, virtualStorage vs: Int, now: SimTime = .zero) -> SimTime {
         if !targetQueues[p * memberNodes.count + vs].isEmpty { return now }
         var t = SimTime.max

@@ -228,7 +228,8 @@ public struct BandwidthPool: Sendable {
         flows[slot]!.since = lastUpdate
     }
 
-    /// Files a flow's finish time at its present rate, after settling it. A flow is done when
+    /// Files a flow's finish time at its present rate; the flow was just settled (or started),
+    /// so `since` is the pool's clock. A flow is done when
     /// what is left is within rounding of zero (one nanosecond of its rate, or a relative 1e-12
     /// of its size); otherwise it finishes when its bytes drain, rounded up to the next
     /// nanosecond so it has surely drained when the event fires. A flow that would need more

@@ -20,10 +20,9 @@ public struct InternedList<Element: Hashable>: RandomAccessCollection {
     /// How many distinct values the list has held.
     public var distinctCount: Int { distinct.count }
 
-    /// Position i's value as its number among the distinct values (0 for the first held): a
-    /// caller can keep figures per distinct value in an array, with no hashing of its own.
-    public func distinctIndex(at i: Int) -> UInt32 { indices[i] }
-    /// The distinct value numbered `d`.
+    /// The distinct value numbered `d` (0 for the first held; `append` and `replace` hand the
+    /// numbers out): a caller can keep figures per distinct value in an array, with no hashing
+    /// of its own.
     public func distinctValue(_ d: UInt32) -> Element { distinct[Int(d)] }
 
     /// Sets position i to `value`; returns the numbers of its value before and after.

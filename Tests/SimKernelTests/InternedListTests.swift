@@ -2,7 +2,8 @@ import Testing
 @testable import SimKernel
 
 /// Goal: an interned list reads back as a plain list would, though each distinct value is
-/// kept once. Method: 2,000 appends and 2,000 writes at random positions, drawn from 12 values
+/// kept once, and the numbers it hands out name the values. Method: 2,000 appends and 2,000
+/// writes at random positions (half through `replace`), drawn from 12 values
 /// in runs (the value before, one seen long ago, a new one), mirrored in a plain array and
 /// compared after every step; the list holds at most the 12 values.
 @Test func internedListReadsBackAsAPlainList() {
@@ -13,11 +14,19 @@ import Testing
     for step in 0..<4_000 {
         if random.below(4) == 0 { current = "v\(random.below(12))" }
         if step % 2 == 0 || plain.isEmpty {
-            list.append(current)
+            let d = list.append(current)
+            #expect(list.distinctValue(d) == current)
             plain.append(current)
-        } else {
+        } else if step % 4 == 1 {
             let i = random.below(plain.count)
             list[i] = current
+            plain[i] = current
+        } else {
+            // `replace` names the values before and after by their numbers.
+            let i = random.below(plain.count)
+            let (old, new) = list.replace(at: i, with: current)
+            #expect(list.distinctValue(old) == plain[i] && list.distinctValue(new) == current)
+            #expect((old == new) == (plain[i] == current))
             plain[i] = current
         }
         #expect(list.count == plain.count)
