@@ -72,9 +72,8 @@ extension World {
     /// Re-evaluates one repository after its metadata, read-only flag or data changed.
     /// Cheap when nothing that matters changed (every write calls it).
     mutating func refreshAvailability(_ r: Int, _ now: SimTime) {
-        let key = availabilityKey(r)
-        guard key != availabilityKeys[r] else { return }
-        let (old, new) = availabilityKeys.replace(at: r, with: key)
+        let (old, new) = availabilityKeys.replace(at: r, with: availabilityKey(r))
+        guard old != new else { return }
         leaveKey(old)
         enterKey(new)
         updateWriteFailing(now)

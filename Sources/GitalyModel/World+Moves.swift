@@ -458,7 +458,7 @@ extension World {
         repositories[r] = record
         dataPresent[r] = self[worker: m].targets
         self[worker: m].reservedBytes = 0
-        if hasPraefect { for slot in self[worker: m].targets.slots { enqueueVerification(r, slot, due: now + verificationInterval) } }
+        for slot in self[worker: m].targets.slots { enqueueVerification(r, slot, due: now + verificationInterval) }
         if fleet.virtualStorages[dv].viaPraefect {
             for target in (record.assigned & ~record.existing).slots {
                 praefect!.queue.enqueue(repository: r, virtualStorage: dv, source: record.primary, target: target, change: .update, at: now)

@@ -17,8 +17,6 @@ extension World {
     static let verifierPeriod = SimTime.seconds(2)
     static let verifierBatch = 25
 
-    var verificationInterval: SimTime { .seconds(fleet.praefect?.verificationIntervalSeconds ?? 7 * 86_400) }
-
     /// Every replica starts verified at a uniformly random moment of the last interval, as in a
     /// cluster that has been running, so verification load is spread evenly.
     mutating func seedVerifier() {

@@ -55,6 +55,9 @@ public struct World: DiscreteEventModel {
     /// `praefect verify`, which go first.
     var verifierQueue = RingBuffer<VerifyEntry>()
     var verifierPriority = RingBuffer<VerifyEntry>()
+    /// How long a replica stays verified (the fleet's Praefect's setting), read once: through
+    /// the optional spec it was a copy of the spec at each repository switched.
+    let verificationInterval: SimTime
     public internal(set) var repositoryPaths: RepositoryPaths
     public internal(set) var readOnly: [Bool]
     var inflightPushes: [Int32]
@@ -190,6 +193,7 @@ public struct World: DiscreteEventModel {
     public init(fleet: Fleet, config: WorldConfig) {
         self.fleet = fleet
         self.config = config
+        verificationInterval = .seconds(fleet.praefect?.verificationIntervalSeconds ?? 7 * 86_400)
         var offsets: [Int] = []
         var flat: [Int] = []
         for vs in fleet.virtualStorages {

@@ -12,6 +12,8 @@ public struct InventoryBuilder {
     /// after another, so most of its rows need no hashing of their storage's name.
     private var lastStorage: (name: String, index: StorageIndex)?
     private var pendingRoots: [(row: Int32, root: RepositoryID, line: Int?)] = []
+    /// The rows `reserve` was told of: the id table takes them at once if ids leave their order.
+    private var reserved = 0
 
     public init(file: String, knownStorages: [String]? = nil) {
         self.file = file
@@ -33,7 +35,6 @@ public struct InventoryBuilder {
         inventory.paths.reserveCapacity(n, bytes: n * 24)
         reserved = n
     }
-    private var reserved = 0
 
     func fail(_ line: Int?, _ field: String, _ message: String) -> SpecError {
         SpecError(file: file, line: line, field: field, message: message)
