@@ -31,7 +31,7 @@ test: deps
 # binary (simulation in a debug build is far too slow): about 8 minutes after the build and
 # 4 GB of memory, most of it the ten-million-repository experiments/gitlab-com-scale.yaml.
 check: build check-deploy
-	$(BIN) check experiments/
+	$(BIN) check --check-invariants experiments/
 
 # The GitLab CI file of deploy/ against GitLab's CI schema (check-jsonschema's vendor.gitlab-ci,
 # from PyPI into a venv under .build), and a copy broken on purpose (parallel: 201, past GitLab's

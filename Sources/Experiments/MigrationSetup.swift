@@ -40,11 +40,11 @@ public struct MigrationSetup: Sendable {
             storages: inventory.storages.map { Int32($0.rawValue) }, sizeBytes: inventory.sizeBytes.map(Double.init))
         // The plan and the world's fleet read the inventory only: built side by side, the
         // plan's error told first as when they ran in turn. The engine's input names
-        // repositories by id: the plan's moves need no paths.
+        // repositories by id: the plan's moves need no paths, reasons or names (`PlanColumns`).
         let fleetSpec = worldSpec
         let (planned, built) = SideBySide.run({
-            let plan = try Plan.make(inventory: inventory, fleet: planFleet, policy: policy, movePaths: false)
-            return (MigrationPlan(plan, id: planID), plan.totals)
+            let planned = try Plan.makeColumns(inventory: inventory, fleet: planFleet, policy: policy)
+            return (MigrationPlan(planned, id: planID), planned.plan.totals)
         }, beside: { try Fleet.build(fleetSpec) })
         (engineInput, planTotals) = try planned.get()
         do {

@@ -9,20 +9,38 @@ extension MigrationPlan {
     /// from the run's start, which the simulator takes to be a Monday at 00:00 UTC (ASSUMED, as
     /// the traffic profiles' `start`).
     public init(_ plan: Plan, id: String, days: Int = 366) {
+        self.init(plan, id: id, days: days) { p, w in
+            plan.phases[p].waves[w].moves.map { m in
+                MigrationPlan.Move(repository: Migration.RepositoryID(m.repository), kind: Migration.RepositoryKind(rawValue: m.kind) ?? .project,
+                                   source: StorageName(m.from), destination: StorageName(m.to), sizeBytes: m.bytes)
+            }
+        }
+    }
+
+    /// The plan whose moves are in columns (`Plan.makeColumns`): the same input as from the
+    /// plan with its moves (tested), built from the columns without a string a move.
+    public init(_ columns: PlanColumns, id: String, days: Int = 366) {
+        let names = columns.storageNames.map { StorageName($0) }
+        self.init(columns.plan, id: id, days: days) { p, w in
+            let c = columns.waves[p][w]
+            return (0..<c.count).map { i in
+                MigrationPlan.Move(repository: Migration.RepositoryID(c.repositories[i]), kind: Self.kind(c.kinds[i]),
+                                   source: names[Int(c.sources[i])], destination: names[Int(c.destinations[i])], sizeBytes: c.bytes[i])
+            }
+        }
+    }
+
+    /// `moves(p, w)`: the moves of wave w of phase p.
+    init(_ plan: Plan, id: String, days: Int, moves: (Int, Int) -> [Move]) {
         func weights(_ w: [Planner.StorageWeight]) -> [Migration.StorageWeight] {
             w.map { Migration.StorageWeight(StorageName($0.storage), $0.weight) }
         }
-        let phases = plan.phases.map { p in
-            let gate = p.gate.map(Self.gate)
+        let phases = plan.phases.enumerated().map { p, phase in
+            let gate = phase.gate.map(Self.gate)
             return MigrationPlan.Phase(
-                name: p.name,
-                steps: p.weightSteps.map { MigrationPlan.WeightStep(weights: weights($0.weights), gate: gate) },
-                waves: p.waves.map { w in
-                    MigrationPlan.Wave(moves: w.moves.map { m in
-                        MigrationPlan.Move(repository: Migration.RepositoryID(m.repository), kind: Migration.RepositoryKind(rawValue: m.kind) ?? .project,
-                                           source: StorageName(m.from), destination: StorageName(m.to), sizeBytes: m.bytes)
-                    }, gate: gate)
-                })
+                name: phase.name,
+                steps: phase.weightSteps.map { MigrationPlan.WeightStep(weights: weights($0.weights), gate: gate) },
+                waves: phase.waves.indices.map { w in MigrationPlan.Wave(moves: moves(p, w), gate: gate) })
         }
         // A plan without a timeout predates the field: gitalyctl's 1 h. Without a read-only
         // bound, the timeout is the only one.
@@ -32,6 +50,16 @@ extension MigrationPlan {
                   limits: ConcurrencyLimits(perSource: plan.concurrency.perSource, perDestination: plan.concurrency.perDestination, global: plan.concurrency.global),
                   readOnlyDurationMax: readOnly, moveTimeout: timeout,
                   maintenanceWindows: Self.windows(plan.maintenanceWindows, days: days))
+    }
+
+    /// The inventory's kinds are the engine's, by name.
+    static func kind(_ k: WaveColumns.Kind) -> Migration.RepositoryKind {
+        switch k {
+        case .project: .project
+        case .wiki: .wiki
+        case .snippet: .snippet
+        case .design: .design
+        }
     }
 
     static func gate(_ g: GateSpec) -> Gate {

@@ -15,12 +15,15 @@ public struct InventoryBuilder {
     /// The rows `reserve` was told of: the id table takes them at once if ids leave their order.
     private var reserved = 0
 
+    /// The interned index of each of `knownStorages`, in their order (`add(generated:)`).
+    private var knownIndices: [StorageIndex] = []
+
     public init(file: String, knownStorages: [String]? = nil) {
         self.file = file
         self.knownStorages = knownStorages.map(Set.init)
         if let known = knownStorages {
             // Intern the fleet's names first, in the fleet's order, so indices are stable.
-            for n in known { _ = inventory.storageNames.intern(n) }
+            knownIndices = known.map { inventory.storageNames.intern($0) }
         }
     }
 
@@ -42,40 +45,70 @@ public struct InventoryBuilder {
 
     /// Adds one row; `line` is where it came from (nil for generated rows).
     public mutating func add(_ e: InventoryEntry, line: Int?) throws {
-        guard e.id.rawValue >= 1 else { throw fail(line, "id", "a repository id is a whole number of at least 1, got \(e.id)") }
+        try checkID(e.id, line: line)
         guard !e.path.isEmpty else { throw fail(line, "path", "the path is empty") }
         guard !e.path.utf8.contains(UInt8(ascii: "\n")) else { throw fail(line, "path", "a path has no line breaks") }
-        guard e.sizeBytes >= 0 else { throw fail(line, "size_bytes", "a size is at least 0 bytes, got \(e.sizeBytes)") }
-        guard e.readsPerDay.isFinite, e.readsPerDay >= 0 else { throw fail(line, "reads_per_day", "a rate is a number of at least 0, got \(e.readsPerDay)") }
-        guard e.writesPerDay.isFinite, e.writesPerDay >= 0 else { throw fail(line, "writes_per_day", "a rate is a number of at least 0, got \(e.writesPerDay)") }
+        try checkFigures(sizeBytes: e.sizeBytes, readsPerDay: e.readsPerDay, writesPerDay: e.writesPerDay, line: line)
         guard !e.storage.isEmpty else { throw fail(line, "storage", "the storage is empty") }
         let sameStorage = lastStorage?.name == e.storage
         if !sameStorage, let known = knownStorages, !known.contains(e.storage) {
             throw fail(line, "storage", "unknown storage \"\(e.storage)\"; the fleet has \(SpecError.someNames(Array(inventory.storageNames.names.prefix(known.count))))")
         }
+        if !sameStorage { lastStorage = (e.storage, inventory.storageNames.intern(e.storage)) }
+        try append(id: e.id, kind: e.kind, storage: lastStorage!.index, sizeBytes: e.sizeBytes, readsPerDay: e.readsPerDay,
+                   writesPerDay: e.writesPerDay, forkRoot: e.forkRoot, line: line)
+        inventory.paths.append(e.path)
+    }
+
+    /// Adds one generated row: its storage as a position in `knownStorages` and its path as
+    /// UTF-8 bytes, so a generator of millions of rows hashes no storage name and builds no
+    /// string a row (they were half of generating ten million). The same checks as `add`.
+    public mutating func add(generated id: RepositoryID, path: [UInt8], kind: RepositoryKind, knownStorage: Int, sizeBytes: Int64,
+                             forkRoot: RepositoryID?, readsPerDay: Double, writesPerDay: Double) throws {
+        precondition(knownIndices.indices.contains(knownStorage), "storage \(knownStorage) of \(knownIndices.count) known")
+        try checkID(id, line: nil)
+        guard !path.isEmpty else { throw fail(nil, "path", "the path is empty") }
+        guard !path.contains(UInt8(ascii: "\n")) else { throw fail(nil, "path", "a path has no line breaks") }
+        try checkFigures(sizeBytes: sizeBytes, readsPerDay: readsPerDay, writesPerDay: writesPerDay, line: nil)
+        try append(id: id, kind: kind, storage: knownIndices[knownStorage], sizeBytes: sizeBytes, readsPerDay: readsPerDay,
+                   writesPerDay: writesPerDay, forkRoot: forkRoot, line: nil)
+        inventory.paths.append(bytes: path)
+    }
+
+    private func checkID(_ id: RepositoryID, line: Int?) throws {
+        guard id.rawValue >= 1 else { throw fail(line, "id", "a repository id is a whole number of at least 1, got \(id)") }
+    }
+
+    private func checkFigures(sizeBytes: Int64, readsPerDay: Double, writesPerDay: Double, line: Int?) throws {
+        guard sizeBytes >= 0 else { throw fail(line, "size_bytes", "a size is at least 0 bytes, got \(sizeBytes)") }
+        guard readsPerDay.isFinite, readsPerDay >= 0 else { throw fail(line, "reads_per_day", "a rate is a number of at least 0, got \(readsPerDay)") }
+        guard writesPerDay.isFinite, writesPerDay >= 0 else { throw fail(line, "writes_per_day", "a rate is a number of at least 0, got \(writesPerDay)") }
+    }
+
+    /// Every column but the path: the id checked for repeats, the fork root kept for `finish`.
+    private mutating func append(id: RepositoryID, kind: RepositoryKind, storage: StorageIndex, sizeBytes: Int64, readsPerDay: Double,
+                                 writesPerDay: Double, forkRoot: RepositoryID?, line: Int?) throws {
         let row = Int32(inventory.ids.count)
         // An id equal to its row plus one is new while every id before it was too.
-        if inventory.idsCountRows && e.id.rawValue != Int64(row) + 1 {
+        if inventory.idsCountRows && id.rawValue != Int64(row) + 1 {
             inventory.rowByID.reserveCapacity(max(reserved, inventory.ids.count + 1))
             for (r, id) in inventory.ids.enumerated() { inventory.rowByID[id] = Int32(r) }
             inventory.idsCountRows = false
         }
         if !inventory.idsCountRows {
-            if let first = inventory.rowByID[e.id] {
-                throw fail(line, "id", "duplicate repository id \(e.id) (first given in row \(first + 1))")
+            if let first = inventory.rowByID[id] {
+                throw fail(line, "id", "duplicate repository id \(id) (first given in row \(first + 1))")
             }
-            inventory.rowByID[e.id] = row
+            inventory.rowByID[id] = row
         }
-        inventory.ids.append(e.id)
-        inventory.kinds.append(e.kind)
-        if !sameStorage { lastStorage = (e.storage, inventory.storageNames.intern(e.storage)) }
-        inventory.storages.append(lastStorage!.index)
-        inventory.sizeBytes.append(e.sizeBytes)
-        inventory.readsPerDay.append(e.readsPerDay)
-        inventory.writesPerDay.append(e.writesPerDay)
-        inventory.paths.append(e.path)
+        inventory.ids.append(id)
+        inventory.kinds.append(kind)
+        inventory.storages.append(storage)
+        inventory.sizeBytes.append(sizeBytes)
+        inventory.readsPerDay.append(readsPerDay)
+        inventory.writesPerDay.append(writesPerDay)
         inventory.forkRootRows.append(-1)
-        if let root = e.forkRoot, root != e.id { pendingRoots.append((row, root, line)) }
+        if let root = forkRoot, root != id { pendingRoots.append((row, root, line)) }
     }
 
     /// Resolves fork roots and returns the inventory. A root must exist and must not itself be

@@ -124,28 +124,49 @@ public struct InventoryGenerator: Sendable {
 
         var builder = InventoryBuilder(file: "<generated>", knownStorages: storages.map(\.name))
         builder.reserve(n)
+        // Each path written as bytes into one buffer, as "group-\(i / 50)/project-\(id)" would
+        // spell it: ten million strings of about thirty bytes were each a heap object.
+        var path: [UInt8] = []
+        path.reserveCapacity(64)
         for i in 0..<n {
             let id = Int64(i + 1)
             let kind = kinds[i]
             let size = Int64(sizes[i].rounded())
             let root = rootOfRow[i] >= 0 ? RepositoryID(Int64(rootOfRow[i]) + 1) : nil
-            let storage = storageOfRow[i]
             let share = popularity.probability(Int(rank[i]))
-            let group = i / 50
-            let path: String
-            switch kind {
-            case .project: path = "group-\(group)/project-\(id)"
-            case .wiki: path = "group-\(group)/project-\(id).wiki"
-            case .snippet: path = "snippets/\(id)"
-            case .design: path = "group-\(group)/project-\(id).design"
+            path.removeAll(keepingCapacity: true)
+            if kind == .snippet {
+                path.append(contentsOf: "snippets/".utf8)
+                Self.appendDecimal(id, to: &path)
+            } else {
+                path.append(contentsOf: "group-".utf8)
+                Self.appendDecimal(Int64(i / 50), to: &path)
+                path.append(contentsOf: "/project-".utf8)
+                Self.appendDecimal(id, to: &path)
+                switch kind {
+                case .project, .snippet: break
+                case .wiki: path.append(contentsOf: ".wiki".utf8)
+                case .design: path.append(contentsOf: ".design".utf8)
+                }
             }
-            try builder.add(InventoryEntry(
-                id: RepositoryID(id), path: path, kind: kind, storage: storages[Int(storage)].name, sizeBytes: size,
-                forkRoot: root,
+            try builder.add(
+                generated: RepositoryID(id), path: path, kind: kind, knownStorage: Int(storageOfRow[i]), sizeBytes: size, forkRoot: root,
                 readsPerDay: Self.milli(p.meanReadsPerDay * Double(n) * share),
-                writesPerDay: Self.milli(p.meanWritesPerDay * Double(n) * share)), line: nil)
+                writesPerDay: Self.milli(p.meanWritesPerDay * Double(n) * share))
         }
         return try builder.finish()
+    }
+
+    /// `x`'s decimal digits (x ≥ 0), as `String(x)` writes them.
+    static func appendDecimal(_ x: Int64, to bytes: inout [UInt8]) {
+        precondition(x >= 0)
+        let first = bytes.count
+        var v = x
+        repeat {
+            bytes.append(UInt8(ascii: "0") + UInt8(v % 10))
+            v /= 10
+        } while v > 0
+        bytes[first...].reverse()
     }
 
     /// Rates rounded to thousandths, so files stay short and read back exactly.

@@ -37,7 +37,7 @@ public struct EngineDuration: Hashable, Comparable, SingleValueCodable, Sendable
 /// A typed integer id: a repository's and a move's ids cannot be mixed up.
 public struct Identifier<Tag: IdentifierTag>: Hashable, Comparable, SingleValueCodable, Sendable, CustomStringConvertible {
     public var value: Int64
-    var rawValue: Int64 { value }
+    @usableFromInline var rawValue: Int64 { value }
     init(rawValue: Int64) { value = rawValue }
     public init(_ value: Int64) { self.value = value }
     public static func < (a: Self, b: Self) -> Bool { a.value < b.value }

@@ -8,23 +8,28 @@
 /// table costs 12 bytes a slot at a load of at most a half.
 public struct IdentifierIndex<Tag: IdentifierTag>: Sendable {
     /// Hashed: the ids by slot; direct: empty.
-    var keys: [Int64]
-    var positions: [Int32]
-    let shift: Int
+    @usableFromInline var keys: [Int64]
+    @usableFromInline var positions: [Int32]
+    @usableFromInline let shift: Int
     /// Direct: the smallest id, which `positions[0]` is for.
-    let base: Int64
-    public private(set) var count = 0
+    @usableFromInline let base: Int64
+    public var count: Int { filled }
+    @usableFromInline var filled = 0
     /// Positions fit in 32 bits (inventories are capped far below).
     public static var capacity: Int { Int(Int32.max) }
-    static var empty: Int32 { -1 }
+    @usableFromInline static var empty: Int32 { -1 }
     /// The widest span of ids, as a multiple of their count, indexed directly: at 3 its table
     /// costs at most what the hashed one costs at best.
-    static var directSpan: Int64 { 3 }
+    @usableFromInline static var directSpan: Int64 { 3 }
 
-    var isDirect: Bool { keys.isEmpty && !positions.isEmpty }
+    @inlinable var isDirect: Bool { keys.isEmpty && !positions.isEmpty }
 
     /// The index of `ids`, the i-th id at position i; nil and the first repeated id when one
     /// appears twice.
+    ///
+    /// Inlinable, so a caller in another module gets it specialized for its collection: the
+    /// generic loop, witness calls per id, was a twentieth of a ten-million set-up.
+    @inlinable
     public init(_ ids: some Collection<Identifier<Tag>>) throws(Repeated) {
         precondition(ids.count < Self.capacity, "at most \(Self.capacity) identifiers")
         var low = Int64.max, high = Int64.min
@@ -49,19 +54,22 @@ public struct IdentifierIndex<Tag: IdentifierTag>: Sendable {
         }
     }
 
-    public struct Repeated: Error, Sendable { public let id: Identifier<Tag> }
+    public struct Repeated: Error, Sendable {
+        public let id: Identifier<Tag>
+        @usableFromInline init(id: Identifier<Tag>) { self.id = id }
+    }
 
-    @inline(__always) func slot(of key: Int64) -> Int {
+    @inlinable @inline(__always) func slot(of key: Int64) -> Int {
         Int(truncatingIfNeeded: (UInt64(bitPattern: key) &* 0x9E37_79B9_7F4A_7C15) >> UInt64(shift))
     }
 
     /// Adds `id` at `position`; false when it is already there.
-    mutating func insert(_ id: Identifier<Tag>, at position: Int32) -> Bool {
+    @inlinable mutating func insert(_ id: Identifier<Tag>, at position: Int32) -> Bool {
         if isDirect {
             let s = Int(id.rawValue - base)
             guard positions[s] == Self.empty else { return false }
             positions[s] = position
-            count += 1
+            filled += 1
             return true
         }
         let mask = keys.count - 1
@@ -72,11 +80,11 @@ public struct IdentifierIndex<Tag: IdentifierTag>: Sendable {
         }
         keys[s] = id.rawValue
         positions[s] = position
-        count += 1
+        filled += 1
         return true
     }
 
-    public subscript(_ id: Identifier<Tag>) -> Int? {
+    @inlinable public subscript(_ id: Identifier<Tag>) -> Int? {
         if isDirect {
             // An id whose distance from the base overflows is far outside the table.
             let (offset, overflow) = id.rawValue.subtractingReportingOverflow(base)

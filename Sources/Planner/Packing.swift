@@ -35,8 +35,10 @@ struct Packing {
         return distinct.count == 1 ? "a \(ByteText.percent(limits[storages[0]])) fill limit" : "their fill limits"
     }
 
-    mutating func pack(_ phaseUnits: [Int32], phase: ResolvedPolicy.Phase, rooms: inout [Int64], used: inout [Double],
-                       storageOfRow: [Int32]) throws {
+    /// Packs the units of phase `p` (`phaseUnits`, in the policy's order; `phaseOfUnit` marks
+    /// them), taking their bytes off their sources' `used` and adding them to their destinations'.
+    mutating func pack(_ phaseUnits: [Int32], phase p: Int, _ phase: ResolvedPolicy.Phase, phaseOfUnit: [Int16], rooms: inout [Int64],
+                       used: inout [Double], storageOfRow: [Int32]) throws {
         guard !phaseUnits.isEmpty else { return }
         let dests = phase.destinations
         let need = phaseUnits.reduce(Int64(0)) { $0 + units.bytes[Int($1)] }
@@ -81,40 +83,58 @@ struct Packing {
             roomBefore[u] = rooms[d]
             rooms[d] -= b
             used[d] += Double(b)
+            heap.push(room: rooms[d], storage: d)
+        }
+        // The sources, in unit order, which is row order: in the size order above each member
+        // was a cache miss or three at ten million units. Sizes are whole bytes far below 2^53,
+        // so each subtraction is exact and the order gives the same sums.
+        for u in 0..<units.count where phaseOfUnit[u] == Int16(p) {
             for i in units.members(u) {
                 let row = Int(units.rows[i])
                 used[Int(storageOfRow[row])] -= Double(inventory.sizeBytes[row])
             }
-            heap.push(room: rooms[d], storage: d)
         }
     }
 
     /// The phase's moves in the policy's order, cut into waves of at most `movesMax` moves and
-    /// `bytesMax` bytes (a single larger move gets a wave of its own). Without `paths` the
-    /// moves' paths are left empty.
-    func waves(_ phaseUnits: [Int32], phase: ResolvedPolicy.Phase, policy: Policy, storageOfRow: [Int32], paths: Bool = true) throws -> [Wave] {
+    /// `bytesMax` bytes (a single larger move gets a wave of its own). With `columns` each
+    /// wave's moves go into its `WaveColumns` and its `moves` stay empty.
+    func waves(_ phaseUnits: [Int32], phase: ResolvedPolicy.Phase, policy: Policy, storageOfRow: [Int32],
+               columns: Bool = false) throws -> (waves: [Wave], columns: [WaveColumns]) {
         let rate = min(policy.copyBytesPerSecond, policy.bandwidthBytesPerSecond ?? .infinity)
         var estimate = WaveEstimate(storageCount: fleet.storages.count, policy: policy)
         var waves: [Wave] = []
+        var waveColumns: [WaveColumns] = []
         // Each wave's list sized once (grown by doubling, ten million moves were copied twice),
         // and cut to size when the wave's bytes closed it early.
         var left = phaseUnits.reduce(0) { $0 + units.members(Int($1)).count }
         var moves: [Move] = []
-        moves.reserveCapacity(min(policy.waves.movesMax, left))
+        var current = WaveColumns()
+        var count = 0
         var bytes: Int64 = 0
+        func open() {
+            let size = min(policy.waves.movesMax, left)
+            if columns { current.reserve(size) } else { moves.reserveCapacity(size) }
+        }
         func close() {
-            guard !moves.isEmpty else { return }
-            left -= moves.count
-            if moves.capacity > moves.count + moves.count / 4 {
+            guard count > 0 else { return }
+            left -= count
+            if columns {
+                current.trim()
+                waveColumns.append(current)
+                current = WaveColumns()
+            } else if moves.capacity > moves.count + moves.count / 4 {
                 let full = moves
                 moves = [Move](unsafeUninitializedCapacity: full.count) { buffer, n in n = buffer.initialize(fromContentsOf: full) }
             }
             waves.append(Wave(index: waves.count + 1, bytes: bytes, estimatedSeconds: estimate.seconds(), moves: moves))
             moves = []
-            moves.reserveCapacity(min(policy.waves.movesMax, left))
+            count = 0
+            open()
             bytes = 0
             estimate.reset()
         }
+        open()
         // The engine fails a move at the tighter of the two bounds (`moveDeadlineAfterSchedule`).
         let (bound, boundName, boundKind): (Double, String, Infeasibility.Kind) = policy.readOnlySecondsMax.map {
             $0 < policy.moveTimeoutSeconds ? ($0, "readOnlyMax", .readOnlyTooLong) : (policy.moveTimeoutSeconds, "moveTimeout", .moveTimesOut)
@@ -122,7 +142,7 @@ struct Packing {
         for u32 in phaseUnits {
             let u = Int(u32), d = Int(destination[u])
             let root = units.networkRoots[u]
-            let reason = MoveReason(
+            let reason = columns ? nil : MoveReason(
                 rule: anchored[u] ? .forkAnchor : .roomiest, headroomBytes: Double(roomBefore[u]), fillLimit: limits[d],
                 unitBytes: units.bytes[u], networkRoot: root >= 0 ? inventory.ids[Int(root)].rawValue : nil,
                 networkMembers: root >= 0 ? units.members(u).count : nil)
@@ -136,16 +156,21 @@ struct Packing {
                         availableBytes: max(0, (bound - policy.moveOverheadSeconds) * rate), fillLimit: limits[d],
                         message: "phase \(phase.name): repository \(inventory.ids[row]) (\(inventory.path(row)), \(ByteText.decimal(size))) would stay read-only about \(ByteText.duration(seconds)) at \(ByteText.decimal(rate))/s, over \(boundName) \(ByteText.duration(bound))"))
                 }
-                if moves.count == policy.waves.movesMax || (policy.waves.bytesMax.map { Double(bytes + size) > $0 } ?? false) { close() }
+                if count == policy.waves.movesMax || (policy.waves.bytesMax.map { Double(bytes + size) > $0 } ?? false) { close() }
                 let from = Int(storageOfRow[row])
-                moves.append(Move(repository: inventory.ids[row].rawValue, path: paths ? inventory.path(row) : "", kind: inventory.kinds[row].name,
-                                  from: fleet.storages[from].name, to: fleet.storages[d].name, bytes: size, reason: reason))
+                if let reason {
+                    moves.append(Move(repository: inventory.ids[row].rawValue, path: inventory.path(row), kind: inventory.kinds[row].name,
+                                      from: fleet.storages[from].name, to: fleet.storages[d].name, bytes: size, reason: reason))
+                } else {
+                    current.append(repository: inventory.ids[row].rawValue, kind: inventory.kinds[row], source: from, destination: d, bytes: size)
+                }
+                count += 1
                 bytes += size
                 estimate.add(seconds: seconds, bytes: size, source: from, destination: d)
             }
         }
         close()
-        return waves
+        return (waves, waveColumns)
     }
 }
 

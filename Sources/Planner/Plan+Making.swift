@@ -14,10 +14,18 @@ import SpecFiles
 ///    O(log d) a unit). A unit whose network stays on one destination joins it.
 /// 5. Cut each phase's moves, in the policy's order, into waves and estimate each wave.
 extension Plan {
-    /// `movePaths: false` leaves each move's `path` empty: for a plan that only becomes an
-    /// engine's input (which names repositories by id), where ten million path strings would
-    /// be the largest thing a GitLab.com-size rehearsal allocates while it plans.
-    public static func make(inventory inv: Inventory, fleet: PlanFleet, policy: Policy, movePaths: Bool = true) throws -> Plan {
+    public static func make(inventory inv: Inventory, fleet: PlanFleet, policy: Policy) throws -> Plan {
+        try make(inventory: inv, fleet: fleet, policy: policy, columns: false).plan
+    }
+
+    /// The same plan with its moves in columns (`PlanColumns`): for a plan that only becomes an
+    /// engine's input, which names repositories by id and needs neither paths nor reasons.
+    public static func makeColumns(inventory inv: Inventory, fleet: PlanFleet, policy: Policy) throws -> PlanColumns {
+        let (plan, waves) = try make(inventory: inv, fleet: fleet, policy: policy, columns: true)
+        return PlanColumns(plan: plan, waves: waves, storageNames: fleet.storages.map(\.name))
+    }
+
+    static func make(inventory inv: Inventory, fleet: PlanFleet, policy: Policy, columns: Bool) throws -> (plan: Plan, waves: [[WaveColumns]]) {
         let resolved = try ResolvedPolicy(policy, fleet: fleet)
         let storageOfRow = try fleetStorages(of: inv, fleet: fleet, policy: policy)
         let units = MoveUnits(inventory: inv, storageOfRow: storageOfRow, policy: resolved, together: policy.forkNetworksTogether)
@@ -35,20 +43,22 @@ extension Plan {
         var packing = Packing(units: units, inventory: inv, fleet: fleet, limits: resolved.fillLimits)
         var weights = fleet.storages.map(\.weight)
         var phases: [PlanPhase] = []
+        var phaseColumns: [[WaveColumns]] = []
         for (p, phase) in resolved.phases.enumerated() {
             let mine = ordered.filter { phaseOfUnit[Int($0)] == Int16(p) }
-            try packing.pack(mine, phase: phase, rooms: &rooms, used: &used, storageOfRow: storageOfRow)
+            try packing.pack(mine, phase: p, phase, phaseOfUnit: phaseOfUnit, rooms: &rooms, used: &used, storageOfRow: storageOfRow)
             var steps: [WeightStep] = []
             for step in phase.weightSteps {
                 let before = weights
                 for (s, w) in step { weights[s] = w }
                 steps.append(WeightStep(weights: Self.weightList(weights, fleet), rollbackWeights: Self.weightList(before, fleet)))
             }
-            let waves = try packing.waves(mine, phase: phase, policy: policy, storageOfRow: storageOfRow, paths: movePaths)
+            let (waves, waveColumns) = try packing.waves(mine, phase: phase, policy: policy, storageOfRow: storageOfRow, columns: columns)
+            phaseColumns.append(waveColumns)
             let soak = phase.gate?.soakSeconds ?? 0
             phases.append(PlanPhase(
                 name: phase.name, destinations: phase.destinations.map { fleet.storages[$0].name }, gate: phase.gate,
-                weightSteps: steps, waves: waves, moves: waves.reduce(0) { $0 + $1.moves.count },
+                weightSteps: steps, waves: waves, moves: columns ? waveColumns.reduce(0) { $0 + $1.count } : waves.reduce(0) { $0 + $1.moves.count },
                 bytes: waves.reduce(0) { $0 + $1.bytes },
                 estimatedSeconds: waves.reduce(0) { $0 + $1.estimatedSeconds } + soak * Double(steps.count + waves.count)))
         }
@@ -63,7 +73,7 @@ extension Plan {
                                    usedBytesAfter: used[i], fillLimit: resolved.fillLimits[i])
         }.sorted { $0.name < $1.name }
 
-        return Plan(
+        let plan = Plan(
             schemaVersion: currentSchemaVersion, order: policy.order, forkNetworksTogether: policy.forkNetworksTogether,
             concurrency: PlanConcurrency(perSource: policy.concurrency.perSource, perDestination: policy.concurrency.perDestination,
                                          global: policy.concurrency.global),
@@ -74,6 +84,7 @@ extension Plan {
             storages: fills, phases: phases,
             totals: PlanTotals(moves: phases.reduce(0) { $0 + $1.moves }, bytes: phases.reduce(0) { $0 + $1.bytes },
                                estimatedSeconds: phases.reduce(0) { $0 + $1.estimatedSeconds }))
+        return (plan, phaseColumns)
     }
 
     static func weightList(_ weights: [Int], _ fleet: PlanFleet) -> [StorageWeight] {

@@ -1,3 +1,5 @@
+import Inventory
+
 /// A migration plan: phases, each with weight steps for new repositories and waves of moves
 /// (repository → destination), each wave with its estimated bytes and duration. Written as
 /// `plan.json` (schema in `docs/plan-schema.md`, `schemaVersion` 1) with sorted keys and a
@@ -97,6 +99,55 @@ public struct Move: Codable, Equatable, Sendable {
     public var to: String
     public var bytes: Int64
     public var reason: MoveReason
+}
+
+/// A wave's moves as columns, for a caller that turns them into moves of its own (the engine's
+/// input): ten million `Move`s of four strings and a reason each were the largest allocation
+/// of a GitLab.com-size rehearsal. `sources` and `destinations` index `PlanColumns.storageNames`.
+public struct WaveColumns: Sendable, Equatable {
+    public typealias Kind = RepositoryKind
+    public private(set) var repositories: [Int64] = []
+    public private(set) var kinds: [RepositoryKind] = []
+    public private(set) var sources: [Int32] = []
+    public private(set) var destinations: [Int32] = []
+    public private(set) var bytes: [Int64] = []
+
+    public var count: Int { repositories.count }
+
+    mutating func reserve(_ n: Int) {
+        repositories.reserveCapacity(n)
+        kinds.reserveCapacity(n)
+        sources.reserveCapacity(n)
+        destinations.reserveCapacity(n)
+        bytes.reserveCapacity(n)
+    }
+
+    mutating func append(repository: Int64, kind: RepositoryKind, source: Int, destination: Int, bytes size: Int64) {
+        repositories.append(repository)
+        kinds.append(kind)
+        sources.append(Int32(source))
+        destinations.append(Int32(destination))
+        bytes.append(size)
+    }
+
+    /// Cut to size when a wave closed well short of the room reserved for it.
+    mutating func trim() {
+        guard repositories.capacity > count + count / 4 else { return }
+        repositories = Array(repositories)
+        kinds = Array(kinds)
+        sources = Array(sources)
+        destinations = Array(destinations)
+        bytes = Array(bytes)
+    }
+}
+
+/// A plan with its moves in columns (`Plan.makeColumns`): the plan with every wave's `moves`
+/// empty (its index, bytes and estimate kept), and each wave's moves, phase by phase.
+public struct PlanColumns: Sendable {
+    public var plan: Plan
+    public var waves: [[WaveColumns]]
+    /// The fleet's storages by index: what the columns' `sources` and `destinations` name.
+    public var storageNames: [String]
 }
 
 /// Why a repository went where it did, with the figures at the moment of the decision.

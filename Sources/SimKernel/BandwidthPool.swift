@@ -102,22 +102,24 @@ public struct BandwidthPool: Sendable {
     /// Changes several capacities at `now` with one recomputation, and none when nothing
     /// changed: a model that refreshes shares on every request stays cheap while they hold.
     public mutating func setCapacities(_ changes: (ResourceID, Double)..., at now: SimTime) {
-        var changed: [Int] = []
+        // The changed resources go in a list kept between calls: a node's shares change on
+        // every copy's start and end, and a fresh list was an allocation each time.
+        scratch.changed.removeAll(keepingCapacity: true)
         var slackOnly = true
         for (r, capacity) in changes {
             precondition(capacity >= 0 && capacity.isFinite, "\(names[r.index]): capacity must be finite and ≥ 0, got \(capacity)")
             let old = capacities[r.index]
             if old != capacity {
-                if changed.isEmpty { advance(to: now) }
-                changed.append(r.index)
+                if scratch.changed.isEmpty { advance(to: now) }
+                scratch.changed.append(r.index)
                 // A resource with room before and after bottlenecks no flow either way.
                 slackOnly = slackOnly && hasRoom(r.index, beyond: 0) && residual[r.index] + (capacity - old) > Self.saturation * capacity
                 residual[r.index] += capacity - old
                 capacities[r.index] = capacity
             }
         }
-        if changed.isEmpty { return }
-        if slackOnly { version &+= 1 } else { recompute(around: changed, flows: []) }
+        if scratch.changed.isEmpty { return }
+        if slackOnly { version &+= 1 } else { recompute(around: scratch.changed, flows: []) }
     }
 
     /// Starts a flow of `bytes` through `resources` (each used once), capped at `capBytesPerSecond`.
@@ -393,6 +395,7 @@ public struct BandwidthPool: Sendable {
         var involved: [Int] = []
         var unfrozen: [Int] = []
         var levels = MinHeap<Level>()
+        var changed: [Int] = []
     }
 
     /// A saturation level in the heap, ties broken by tag (a resource's index, or −(slot + 1)

@@ -7,8 +7,19 @@ import SpecFiles
 import Synchronization
 
 /// Loads an experiment and builds its runner; every input problem becomes one line, exit 2.
-func experimentRunner(_ path: String) throws -> ExperimentRunner {
-    try experimentInput(path) { try ExperimentRunner(Experiment.load(path: path)) }
+func experimentRunner(_ path: String, _ invariants: InvariantChecks) throws -> ExperimentRunner {
+    var runner = try experimentInput(path) { try ExperimentRunner(Experiment.load(path: path)) }
+    runner.checkInvariants = invariants.checkInvariants
+    return runner
+}
+
+/// `--check-invariants`, the same in every command that simulates: the world's invariants
+/// checked after every event. A debugging aid, off unless asked for: it costs a tenth of a
+/// GitLab.com-size replication (BENCHMARKS.md) and changes no result. The tests and
+/// `make check` turn it on.
+struct InvariantChecks: ParsableArguments {
+    @Flag(help: "Check the world's invariants after every event (slower; for debugging a model; the results are the same).")
+    var checkInvariants = false
 }
 
 /// Reads the experiment at `path`, or builds a runner for it or one point of its sweep,
@@ -121,13 +132,15 @@ struct RunCommand: ParsableCommand {
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
 
+    @OptionGroup var invariants: InvariantChecks
+
     func validate() throws {
         try checkRunFlags(replications: replications, threads: threads, db: db)
         if let hours { try Limits.check(hours: hours) }
     }
 
     func run() throws {
-        let runner = try experimentRunner(experiment)
+        let runner = try experimentRunner(experiment, invariants)
         let e = runner.experiment
         let results = try runReplications(runner, replications: replications ?? e.replications, seed: seed ?? e.seed,
                                           hours: hours ?? e.hours, threads: threads, label: "run \(e.name)")
@@ -218,6 +231,8 @@ struct CheckCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Add every run to this results database (SQLite).", valueName: "file"))
     var db: String?
 
+    @OptionGroup var invariants: InvariantChecks
+
     func validate() throws {
         try checkRunFlags(replications: replications, threads: threads, db: db)
         if let baseline, let db, URL(fileURLWithPath: baseline).standardized == URL(fileURLWithPath: db).standardized {
@@ -241,7 +256,7 @@ struct CheckCommand: ParsableCommand {
         guard !files.isEmpty else { throw InputError("no experiment (*.yaml) in \(paths.joined(separator: ", "))") }
         // Every experiment is read and planned first: a malformed one stops the check before
         // any replication runs.
-        let runners = try files.map { try (file: $0, runner: experimentRunner($0)) }
+        let runners = try files.map { try (file: $0, runner: experimentRunner($0, invariants)) }
         var baselineRuns: [String: Int64] = [:]
         if let baseline {
             for run in try resultsStore({ try ResultsStore.runs(path: baseline) }) { baselineRuns[run.experiment] = max(baselineRuns[run.experiment] ?? run.id, run.id) }
@@ -374,6 +389,8 @@ struct SweepCommand: ParsableCommand {
     @Option(help: ArgumentHelp("Run shard K of N only (1 ≤ K ≤ N): the (point, replication) pairs dealt to it round-robin; needs --db. `rehearse merge` joins the shards.", valueName: "K/N"))
     var shard: String?
 
+    @OptionGroup var invariants: InvariantChecks
+
     func validate() throws {
         try checkRunFlags(replications: replications, threads: threads, db: db)
         if let shard {
@@ -387,7 +404,9 @@ struct SweepCommand: ParsableCommand {
         guard let sweep = e.sweep else { throw InputError("\(experiment): no sweep: block; `rehearse run` runs a single configuration") }
         // Every point's files are checked before the first replication runs.
         let runners = try sweep.points.map { point -> ExperimentRunner in
-            try experimentInput(experiment) { try ExperimentRunner(e, point: point) }
+            var runner = try experimentInput(experiment) { try ExperimentRunner(e, point: point) }
+            runner.checkInvariants = invariants.checkInvariants
+            return runner
         }
         let perPoint = replications ?? e.replications
         let share = shard.flatMap(SweepShard.init)

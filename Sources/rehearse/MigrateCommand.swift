@@ -77,8 +77,7 @@ struct MigrateCommand: ParsableCommand {
         @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the run; the same seed gives the same result.", valueName: "seed"), transform: parseSeed)
         var seed: UInt64 = 1
 
-        @Flag(help: "Check the world's invariants after every event (much slower; for debugging a model).")
-        var checkInvariants = false
+        @OptionGroup var invariants: InvariantChecks
 
         @Flag(help: "Print one JSON object instead of text.")
         var json = false
@@ -130,7 +129,7 @@ struct MigrateCommand: ParsableCommand {
             }
             let plan = setup.planTotals
             var config = WorldConfig(seed: seed)
-            config.checkInvariants = checkInvariants
+            config.checkInvariants = invariants.checkInvariants
             var run = try MigrationRun(fleet: setup.fleet, config: config, plan: setup.engineInput, repositoryIDs: setup.repositoryIDs)
             let horizon = hours.map { SimTime.hours($0) } ?? .max
             let wall0 = Probes.wallSeconds()

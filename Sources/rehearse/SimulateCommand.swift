@@ -45,8 +45,7 @@ struct SimulateCommand: ParsableCommand {
     @Option(parsing: .unconditional, help: ArgumentHelp("Seed of the run; the same seed gives the same result.", valueName: "seed"), transform: parseSeed)
     var seed: UInt64 = 1
 
-    @Flag(help: "Check the world's invariants after every event (much slower; for debugging a model).")
-    var checkInvariants = false
+    @OptionGroup var invariants: InvariantChecks
 
     @Flag(help: "Print one JSON object instead of text.")
     var json = false
@@ -67,7 +66,7 @@ struct SimulateCommand: ParsableCommand {
         do { fleet = try Fleet.build(FleetSpec.load(path: model)) } catch let e as SpecError { throw InputError(e.description) }
         var config = WorldConfig(seed: seed)
         config.repositoryCount = repositories
-        config.checkInvariants = checkInvariants
+        config.checkInvariants = invariants.checkInvariants
         var run = TrafficRun(fleet: fleet, config: config)
         let horizon = hours.map { SimTime.hours($0) } ?? .max
         let wall0 = Probes.wallSeconds()

@@ -1,5 +1,6 @@
 import Foundation
 import SimKernel
+import SpecFiles
 import Stochastics
 import Testing
 @testable import Inventory
@@ -38,6 +39,65 @@ import Testing
         #expect(m.quantile(1) == 280e9)
         var rng = RandomStream(seed: 5)
         for _ in 0..<50_000 { #expect(m.sample(&rng) <= 280e9) }
+    }
+
+    /// Goal: paths written as bytes spell what string interpolation spells, digit for digit, for
+    /// every kind and at the ends of the digit counts. Method: the path by the kind's rule
+    /// built as a String, row by row; and `appendDecimal` against `String(x)` at powers of ten,
+    /// one below them and Int64.max.
+    @Test func generatedPathsAreSpelledAsTheirStrings() throws {
+        let inv = try InventoryGenerator().generate(count: 3_000, storages: storages, seed: 7)
+        var kinds = Set<RepositoryKind>()
+        for row in 0..<inv.count {
+            let id = inv.ids[row].rawValue, group = row / 50
+            let expected = switch inv.kinds[row] {
+            case .project: "group-\(group)/project-\(id)"
+            case .wiki: "group-\(group)/project-\(id).wiki"
+            case .snippet: "snippets/\(id)"
+            case .design: "group-\(group)/project-\(id).design"
+            }
+            #expect(inv.path(row) == expected, "row \(row)")
+            kinds.insert(inv.kinds[row])
+        }
+        #expect(kinds.count == RepositoryKind.allCases.count)
+        var values: [Int64] = [0, 1, 9, .max]
+        var p: Int64 = 10
+        while true {
+            values += [p - 1, p, p + 1]
+            guard p <= Int64.max / 10 else { break }
+            p *= 10
+        }
+        for v in values {
+            var bytes: [UInt8] = Array("x".utf8)
+            InventoryGenerator.appendDecimal(v, to: &bytes)
+            #expect(String(decoding: bytes, as: UTF8.self) == "x\(v)")
+        }
+    }
+
+    /// Goal: a generated row is refused for what a read one is: an id below 1, an empty path or
+    /// one with a line break, a negative size, a rate that is not a number of at least 0, a
+    /// repeated id, each naming its field; a good row lands on the storage it names by position.
+    @Test func generatedRowsAreCheckedAsReadOnesAre() throws {
+        func refusal(_ body: (inout InventoryBuilder) throws -> Void) -> String? {
+            var b = InventoryBuilder(file: "<generated>", knownStorages: ["s0", "s1"])
+            do { try body(&b); _ = try b.finish(); return nil } catch let e as SpecError { return e.field } catch { return "\(error)" }
+        }
+        func add(_ b: inout InventoryBuilder, id: Int64 = 1, path: String = "p", size: Int64 = 1, reads: Double = 0, writes: Double = 0) throws {
+            try b.add(generated: RepositoryID(id), path: Array(path.utf8), kind: .project, knownStorage: 1, sizeBytes: size,
+                      forkRoot: nil, readsPerDay: reads, writesPerDay: writes)
+        }
+        #expect(refusal { try add(&$0, id: 0) } == "id")
+        #expect(refusal { try add(&$0, path: "") } == "path")
+        #expect(refusal { try add(&$0, path: "a\nb") } == "path")
+        #expect(refusal { try add(&$0, size: -1) } == "size_bytes")
+        #expect(refusal { try add(&$0, reads: .nan) } == "reads_per_day")
+        #expect(refusal { try add(&$0, writes: -1) } == "writes_per_day")
+        #expect(refusal { try add(&$0, id: 1); try add(&$0, id: 1) } == "id")
+        #expect(refusal { try add(&$0) } == nil)
+        var b = InventoryBuilder(file: "<generated>", knownStorages: ["s0", "s1"])
+        try add(&b, id: 5, path: "g/p")
+        let inv = try b.finish()
+        #expect(inv.storageName(0) == "s1" && inv.path(0) == "g/p" && inv.row(of: RepositoryID(5)) == 0)
     }
 
     @Test func forksShareTheirRootsStorageAndTheSameSeedGivesTheSameInventory() throws {

@@ -52,26 +52,31 @@ import Testing
         }
     }
 
-    /// Goal: a plan made without its moves' paths (a simulated run's, which needs none) is the
-    /// same plan otherwise. Method: random scenarios planned both ways: the plans differ only
-    /// in the paths, every one of which is empty without them and the inventory's with them.
-    @Test func aPlanWithoutPathsIsTheSamePlanOtherwise() async {
+    /// Goal: a plan made with its moves in columns (a simulated run's, which needs neither
+    /// paths nor reasons) is the same plan otherwise. Method: random scenarios planned both
+    /// ways: each wave's columns list the full plan's moves of that wave (id, kind, source,
+    /// destination, bytes, in order), and the plans are equal once the full one's moves are
+    /// taken out of its waves. A scenario the planner refuses is refused both ways.
+    @Test func aPlanInColumnsIsTheSamePlanOtherwise() async {
         await propertyCheck(count: 20, input: Gen.int(in: 0...1_000_000)) { seedInt in
             let s = RandomScenario(seed: UInt64(seedInt))
-            guard let full = try? Plan.make(inventory: s.inventory, fleet: s.fleet, policy: s.policy) else { return }
-            let bare = try? Plan.make(inventory: s.inventory, fleet: s.fleet, policy: s.policy, movePaths: false)
-            #expect(!full.allMoves.isEmpty && bare?.allMoves.allSatisfy { $0.path.isEmpty } == true, "seed \(seedInt)")
-            let pathOf = Dictionary(uniqueKeysWithValues: (0..<s.inventory.count).map { (s.inventory.ids[$0].rawValue, s.inventory.path($0)) })
-            #expect(full.allMoves.allSatisfy { $0.path == pathOf[$0.repository] }, "seed \(seedInt)")
-            var refilled = bare
-            for p in refilled?.phases.indices ?? 0..<0 {
-                for w in refilled!.phases[p].waves.indices {
-                    for m in refilled!.phases[p].waves[w].moves.indices {
-                        refilled!.phases[p].waves[w].moves[m].path = pathOf[refilled!.phases[p].waves[w].moves[m].repository]!
+            let full = try? Plan.make(inventory: s.inventory, fleet: s.fleet, policy: s.policy)
+            let columns = try? Plan.makeColumns(inventory: s.inventory, fleet: s.fleet, policy: s.policy)
+            #expect((full == nil) == (columns == nil), "seed \(seedInt)")
+            guard var full, let columns else { return }
+            #expect(!full.allMoves.isEmpty, "seed \(seedInt)")
+            #expect(columns.waves.map(\.count) == full.phases.map(\.waves.count), "seed \(seedInt)")
+            for p in full.phases.indices {
+                for w in full.phases[p].waves.indices {
+                    let moves = full.phases[p].waves[w].moves, c = columns.waves[p][w]
+                    let listed = (0..<c.count).map { i in
+                        "\(c.repositories[i]) \(c.kinds[i].name) \(columns.storageNames[Int(c.sources[i])]) \(columns.storageNames[Int(c.destinations[i])]) \(c.bytes[i])"
                     }
+                    #expect(listed == moves.map { "\($0.repository) \($0.kind) \($0.from) \($0.to) \($0.bytes)" }, "seed \(seedInt)")
+                    full.phases[p].waves[w].moves = []
                 }
             }
-            #expect(refilled == full, "seed \(seedInt)")
+            #expect(full == columns.plan, "seed \(seedInt)")
         }
     }
 

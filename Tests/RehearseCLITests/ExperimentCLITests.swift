@@ -36,7 +36,8 @@ import Testing
     }
 
     /// Goal: `run --json` prints the documented fields; the same seed prints the same object
-    /// (wall time aside) with 1 thread and with 2.
+    /// (wall time aside) with 1 thread and with 2, and with the world's invariants checked
+    /// after every event (`--check-invariants`, off by default).
     @Test func runPrintsTheDocumentedJSON() throws {
         let file = try experiment("json", claims: ["p95(duration_hours) < 48"])
         let one = try rehearse(["run", file, "--json", "--threads", "1"])
@@ -52,6 +53,9 @@ import Testing
         func withoutWall(_ s: String) -> String { s.replacingOccurrences(of: #""wall_seconds":[^,}]*"#, with: "", options: .regularExpression)
             .replacingOccurrences(of: #""threads":\d+"#, with: "", options: .regularExpression) }
         #expect(withoutWall(one.out) == withoutWall(two.out))
+        let checked = try rehearse(["run", file, "--json", "--threads", "1", "--check-invariants"])
+        #expect(checked.status == 0, "\(checked.err)")
+        #expect(withoutWall(one.out) == withoutWall(checked.out))
     }
 
     /// Goal: importance-sampling weights are bit-identical from one process to the next, the
@@ -81,7 +85,7 @@ import Testing
     /// whose claim fails is fine, one whose claim holds fails the check.
     @Test func checkNamesTheFailingClaim() throws {
         let good = try experiment("good", claims: ["P(data_loss) < 0.5 at 95%", "max(max_read_only_seconds) < 21600"])
-        let ok = try rehearse(["check", good])
+        let ok = try rehearse(["check", good, "--check-invariants"])
         #expect(ok.status == 0, "\(ok.out)\(ok.err)")
         let bad = try experiment("bad", claims: ["p50(duration_hours) < 0.01"])
         let failed = try rehearse(["check", good, bad])
@@ -142,13 +146,15 @@ import Testing
     /// Goal: a sweep run in shards and merged is the sweep one machine runs: the same rows,
     /// bit for bit, but for each run's wall time and threads. Method: 3 points × 6
     /// replications (18 pairs) run whole, then as 1, 3 and 7 shards (7 does not divide 18:
-    /// shares of 3 and 2) merged; every table compared row by row. A shard given twice and a
+    /// shares of 3 and 2) merged; every table compared row by row (the whole run checks the
+    /// world's invariants after every event, the shards do not). A shard given twice and a
     /// shard missing are refused, naming them, and write nothing.
     @Test func shardedSweepsMergeIntoTheSingleMachineSweep() throws {
         let file = try experiment("shards", claims: ["P(data_loss) < 0.5 at 95%"])
         try (String(contentsOfFile: file, encoding: .utf8) + "\nsweep:\n  model.gitlab.apiErrorRate: [0.1, 0.2, 0.4]\n").write(toFile: file, atomically: true, encoding: .utf8)
         let single = dir.appendingPathComponent("single.sqlite").path
-        #expect(try rehearse(["sweep", file, "--db", single]).status == 0)
+        // Whole with the world's invariants checked, in shards without: the same rows.
+        #expect(try rehearse(["sweep", file, "--db", single, "--check-invariants"]).status == 0)
         let expected = try Self.rows(single)
         for n in [1, 3, 7] {
             var shards: [String] = []
