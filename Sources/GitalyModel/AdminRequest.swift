@@ -238,7 +238,7 @@ struct AdminCallCounts {
     /// Counters per repository and per move: the kinds of call that name each.
     private static let perRepository = 4, perMove = 2
 
-    mutating func addRepository() { repositories.append(contentsOf: repeatElement(0, count: Self.perRepository)) }
+    mutating func addRepositories(_ count: Int) { repositories.append(contentsOf: repeatElement(0, count: count * Self.perRepository)) }
     mutating func addMove() { moves.append(contentsOf: repeatElement(0, count: Self.perMove)) }
     mutating func reserveMoves(_ count: Int) { moves.reserveCapacity(count * Self.perMove) }
     mutating func reserveRepositories(_ count: Int) { repositories.reserveCapacity(count * Self.perRepository) }

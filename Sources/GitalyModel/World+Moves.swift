@@ -92,6 +92,7 @@ struct MoveWorker {
 extension World {
     /// Bytes a repository occupies on each replica that holds it: the project, its wiki and
     /// its design repository (the pool is shared and counted apart).
+    @inline(__always)
     func storedBytes(_ r: Int) -> Double {
         repositories[r].sizeBytes + repositoryParts[r].wikiBytes + repositoryParts[r].designBytes
     }

@@ -329,13 +329,16 @@ public struct World: DiscreteEventModel {
                 var assigned: MemberSet = 0
                 for name in r.replicas { assigned |= .single(members.firstIndex(of: fleet.storage(named: name)!)!) }
                 let primary = r.primary.map { members.firstIndex(of: fleet.storage(named: $0)!)! }
-                place(path: r.path.utf8, virtualStorage: vs, assigned: assigned, primary: primary, sizeBytes: r.sizeBytes, parts: r.parts)
+                addRepository(path: r.path.utf8, record: placedRecord(virtualStorage: vs, assigned: assigned, primary: primary, sizeBytes: r.sizeBytes), parts: r.parts)
             }
             if let p = fleet.population {
                 let storages = p.storageNames.map { fleet.virtualStorage(named: $0)! }
                 repositoryPaths.share(p.paths)
+                // What every row starts with alike goes in at once: row by row, appending to
+                // each of those lists was a third of building a ten-million-repository world.
+                appendFixedColumns(count: p.count, parts: RepositoryParts())
                 for row in 0..<p.count {
-                    place(path: EmptyCollection<UInt8>(), virtualStorage: storages[Int(p.storages[row])], assigned: 0, primary: nil, sizeBytes: p.sizeBytes[row], parts: RepositoryParts())
+                    appendRecord(placedRecord(virtualStorage: storages[Int(p.storages[row])], assigned: 0, primary: nil, sizeBytes: p.sizeBytes[row]))
                 }
             }
             return
@@ -350,32 +353,46 @@ public struct World: DiscreteEventModel {
         }
     }
 
-    /// Places a repository the model names on `virtualStorage`: on `assigned` (chosen at
-    /// creation when empty), `primary` its primary slot (the lowest assigned when nil).
-    mutating func place<Path: Collection<UInt8>>(path: Path, virtualStorage vs: Int, assigned: MemberSet, primary: Int?, sizeBytes: Double, parts: RepositoryParts) {
+    /// The record of a repository the model names on `virtualStorage`: on `assigned` (chosen
+    /// at creation when empty), `primary` its primary slot (the lowest assigned when nil).
+    mutating func placedRecord(virtualStorage vs: Int, assigned: MemberSet, primary: Int?, sizeBytes: Double) -> RepositoryRecord {
         let members = fleet.virtualStorages[vs].members
         var assigned = assigned
         if assigned == 0 {
             assigned = Praefect.placeNewRepository(members: members.count, replicationFactor: fleet.virtualStorages[vs].replicationFactor, locallyHealthy: ~0, random: &routingRandom)!.assigned
         }
-        addRepository(path: path, record: RepositoryRecord(virtualStorage: vs, members: members.count, assigned: assigned, primary: primary ?? assigned.trailingZeroBitCount, sizeBytes: sizeBytes), parts: parts)
+        return RepositoryRecord(virtualStorage: vs, members: members.count, assigned: assigned, primary: primary ?? assigned.trailingZeroBitCount, sizeBytes: sizeBytes)
     }
 
     /// Adds a repository at `path`, unless its path is already listed (a shared population's
     /// row: `RepositoryPaths.share`).
     mutating func addRepository<Path: Collection<UInt8>>(path: Path, record: RepositoryRecord, parts: RepositoryParts) {
         let id = repositories.count
-        repositories.append(record)
-        dataPresent.append(record.existing)
         if repositoryPaths.count == id { repositoryPaths.append(bytes: path) }
         precondition(repositoryPaths.count > id, "repository \(id) has no path")
-        readOnly.append(false)
-        inflightPushes.append(0)
-        lastMoveOfRepository.append(-1)
-        adminCalls.addRepository()
+        appendFixedColumns(count: 1, parts: parts)
+        appendRecord(record)
+    }
+
+    /// The per-repository lists every new repository starts alike in, for `count` repositories
+    /// (`appendRecord` adds the rest of each, in the same order).
+    mutating func appendFixedColumns(count: Int, parts: RepositoryParts) {
+        readOnly.append(contentsOf: repeatElement(false, count: count))
+        inflightPushes.append(contentsOf: repeatElement(0, count: count))
+        lastMoveOfRepository.append(contentsOf: repeatElement(-1, count: count))
+        adminCalls.addRepositories(count)
+        ledger.addRepositories(count)
+        repositoryParts.append(parts, count: count)
+    }
+
+    /// The next repository's record and what follows from it: its data, its availability key,
+    /// its place in its storage's list and its bytes on its replicas.
+    mutating func appendRecord(_ record: RepositoryRecord) {
+        let id = repositories.count
+        precondition(id < readOnly.count, "repository \(id) has no fixed columns")
+        repositories.append(record)
+        dataPresent.append(record.existing)
         enterKey(availabilityKeys.append(availabilityKey(id)))
-        ledger.addRepository()
-        repositoryParts.append(parts)
         storageListIndex.append(Int32(repositoriesByStorage[record.virtualStorage].count))
         repositoriesByStorage[record.virtualStorage].append(Int32(id))
         let members = fleet.virtualStorages[record.virtualStorage].members

@@ -19,7 +19,7 @@ public struct WriteLedger: Sendable {
     public private(set) var discardedTotal = 0
 
     public init(repositories: Int = 0) {
-        for _ in 0..<repositories { addRepository() }
+        addRepositories(repositories)
     }
 
     /// Makes room for `count` repositories in all.
@@ -27,10 +27,13 @@ public struct WriteLedger: Sendable {
         acked.reserveCapacity(count); runLower.reserveCapacity(count); runUpper.reserveCapacity(count)
     }
 
-    public mutating func addRepository() {
-        acked.append([])
-        runLower.append(0)
-        runUpper.append(-1)
+    public mutating func addRepository() { addRepositories(1) }
+
+    /// `count` repositories with no write yet.
+    public mutating func addRepositories(_ count: Int) {
+        acked.append(contentsOf: repeatElement([], count: count))
+        runLower.append(contentsOf: repeatElement(0, count: count))
+        runUpper.append(contentsOf: repeatElement(-1, count: count))
     }
 
     public mutating func acknowledge(repository r: Int, generation g: Int64) {

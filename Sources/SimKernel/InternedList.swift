@@ -46,6 +46,13 @@ public struct InternedList<Element: Hashable>: RandomAccessCollection {
         return d
     }
 
+    /// Appends `value` `count` times.
+    @inlinable public mutating func append(_ value: Element, count: Int) {
+        guard count > 0 else { return }
+        let d = append(value)
+        indices.append(contentsOf: repeatElement(d, count: count - 1))
+    }
+
     @inlinable public mutating func reserveCapacity(_ count: Int) { indices.reserveCapacity(count) }
 
     @usableFromInline mutating func intern(_ value: Element) -> UInt32 {
