@@ -5,7 +5,8 @@ import Testing
 /// kept once, and the numbers it hands out name the values. Method: 2,000 appends and 2,000
 /// writes at random positions (half through `replace`), drawn from 12 values
 /// in runs (the value before, one seen long ago, a new one), mirrored in a plain array and
-/// compared after every step; the list holds at most the 12 values.
+/// compared after every step (every fifth append a run of 0 to 3 at once, `append(_:count:)`);
+/// the list holds at most the 12 values.
 @Test func internedListReadsBackAsAPlainList() {
     var random = RandomStreams(seed: 5).stream("interned")
     var list = InternedList<String>()
@@ -13,7 +14,11 @@ import Testing
     var current = "v0"
     for step in 0..<4_000 {
         if random.below(4) == 0 { current = "v\(random.below(12))" }
-        if step % 2 == 0 || plain.isEmpty {
+        if step % 10 == 0 {
+            let n = random.below(4)
+            list.append(current, count: n)
+            plain += Array(repeating: current, count: n)
+        } else if step % 2 == 0 || plain.isEmpty {
             let d = list.append(current)
             #expect(list.distinctValue(d) == current)
             plain.append(current)
