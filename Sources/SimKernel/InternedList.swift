@@ -2,6 +2,7 @@
 /// For per-repository values that few repositories differ in (a repository's parts, what its
 /// write availability depends on): at ten million repositories a 32-byte value each is 320 MB,
 /// an index 40.
+///
 /// Inlinable throughout: generic, it was called unspecialized from the world's module, a few
 /// percent of a ten-million drain.
 public struct InternedList<Element: Hashable>: RandomAccessCollection {
