@@ -105,8 +105,9 @@ struct Packing {
         var estimate = WaveEstimate(storageCount: fleet.storages.count, policy: policy)
         var waves: [Wave] = []
         var waveColumns: [WaveColumns] = []
-        // Each wave's list sized once (grown by doubling, ten million moves were copied twice),
-        // and cut to size when the wave's bytes closed it early.
+        // Each wave's list sized once (grown by doubling, ten million moves were copied twice);
+        // a list of moves is cut to size when the wave's bytes closed it early (columns are
+        // turned into the caller's moves and dropped, so theirs are left as they are).
         var left = phaseUnits.reduce(0) { $0 + units.members(Int($1)).count }
         var moves: [Move] = []
         var current = WaveColumns()
@@ -120,7 +121,6 @@ struct Packing {
             guard count > 0 else { return }
             left -= count
             if columns {
-                current.trim()
                 waveColumns.append(current)
                 current = WaveColumns()
             } else if moves.capacity > moves.count + moves.count / 4 {

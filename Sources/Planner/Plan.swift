@@ -129,16 +129,6 @@ public struct WaveColumns: Sendable, Equatable {
         destinations.append(Int32(destination))
         bytes.append(size)
     }
-
-    /// Cut to size when a wave closed well short of the room reserved for it.
-    mutating func trim() {
-        guard repositories.capacity > count + count / 4 else { return }
-        repositories = Array(repositories)
-        kinds = Array(kinds)
-        sources = Array(sources)
-        destinations = Array(destinations)
-        bytes = Array(bytes)
-    }
 }
 
 /// A plan with its moves in columns (`Plan.makeColumns`): the plan with every wave's `moves`
