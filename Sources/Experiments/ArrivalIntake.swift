@@ -30,7 +30,8 @@ struct ArrivalIntake {
                 withoutRepository += 1
                 return false
             }
-            World.submit(&simulation, repository: Int(a.repository), rpcClass: rpcClass, at: a.time,
+            // Traffic names repositories by place (`World.place(of:)`).
+            World.submit(&simulation, repository: simulation.model.repository(atPlace: Int(a.repository)), rpcClass: rpcClass, at: a.time,
                          cost: TrafficRun.recordedCost(a.cost, rpcClass))
             submitted += 1
             return true

@@ -87,7 +87,9 @@ public struct ExperimentRunner: Sendable {
     /// Samples kept per series and replication (the report downsamples further).
     public static let maxSeriesPoints = 240
 
-    public init(_ experiment: Experiment, point: [Sweep.Assignment] = []) throws {
+    /// `layout`: the order the worlds keep their repositories in (`MigrationSetup.Layout`),
+    /// which changes no result.
+    public init(_ experiment: Experiment, point: [Sweep.Assignment] = [], layout: MigrationSetup.Layout = .plan) throws {
         self.experiment = experiment
         self.point = point
         // A sweep point's files are the originals with its fields set; errors name the point.
@@ -126,7 +128,7 @@ public struct ExperimentRunner: Sendable {
         let policyText = try Sweep.apply(fields, target: .policy, to: originalPolicy, file: experiment.policy)
         let policy = try Policy.parse(policyText, file: experiment.policy + label)
         setup = try MigrationSetup(spec: spec, planFleet: planFleet, inventory: inventory, inventoryPath: inventoryPath, policy: policy, inventoryFillsUsed: inventoryFillsUsed,
-                                   planID: URL(fileURLWithPath: experiment.policy).deletingPathExtension().lastPathComponent)
+                                   planID: URL(fileURLWithPath: experiment.policy).deletingPathExtension().lastPathComponent, layout: layout)
         let profile = try experiment.trafficProfile.map { path in
             let text = try TextFile.read(path: path)
             read["traffic"] = Data(text.utf8)
@@ -180,7 +182,7 @@ public struct ExperimentRunner: Sendable {
             let trafficSeed = RandomStreams.derive(seed: seed, component: "experiment.traffic", replication: index)
             // Calls to some storages' repositories only: those the world's load leaves out.
             var repositories: [Int32]?
-            if case .storages = load?.rpcPart { repositories = run.simulation.model.repositoriesAtRPCLevel }
+            if case .storages = load?.rpcPart { repositories = run.simulation.model.placesAtRPCLevel }
             var source: SyntheticTraffic? = try SyntheticTraffic(profile: profile, target: run.target, horizon: calls.upperBound, growth: 1,
                                                                  seed: trafficSeed, from: calls.lowerBound, repositories: repositories)
             outcome = try run.run(traffic: &source, horizon: horizon, progress: progress)

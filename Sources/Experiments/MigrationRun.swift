@@ -166,9 +166,12 @@ public struct MigrationRun {
         var lastSubmitted: SimTime
     }
 
-    /// The names a trace is mapped onto: the fleet's storages and the world's repositories.
+    /// The names a trace is mapped onto: the fleet's storages and the world's repositories, by
+    /// place (`World.place(of:)`), as traffic names them.
     public var target: ReplayTarget {
-        ReplayTarget(storages: simulation.model.fleet.storages.map(\.name), repositories: Array(simulation.model.repositoryPaths))
+        let world = simulation.model
+        return ReplayTarget(storages: world.fleet.storages.map(\.name),
+                            repositories: (0..<world.repositoryPaths.count).map { world.repositoryPaths[world.repository(atPlace: $0)] })
     }
 
     static func instant(_ t: SimTime) -> EngineInstant { EngineInstant(milliseconds: t.nanoseconds / 1_000_000) }
@@ -195,13 +198,15 @@ public struct MigrationRun {
         var nextProgress = SimTime.hours(1)
         if engine != nil { deliver(.start, at: simulation.now) }
         while true {
-            if let e = engine {
+            // The engine read in place: `if let` copied it, its lists' references and all, at
+            // every step of the loop.
+            if engine != nil {
                 // A rolling update still under way runs to its end: its outcome (a release
                 // rolled back or left on the fleet) is part of the run's.
-                if e.isFinished && !simulation.model.rollingUpdateInProgress { break }
+                if engine!.isFinished && !simulation.model.rollingUpdateInProgress { break }
                 // Paused at a failed gate with nothing outstanding: only an operator could go
                 // on, and the simulated fleet has none, so the run ends here, unfinished.
-                if e.isPaused && answers.isEmpty && wake == nil && !simulation.model.rollingUpdateInProgress { break }
+                if engine!.isPaused && answers.isEmpty && wake == nil && !simulation.model.rollingUpdateInProgress { break }
             } else if pending == nil {
                 break
             }

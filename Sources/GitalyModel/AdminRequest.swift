@@ -211,7 +211,9 @@ extension World {
     mutating func apiErrorDraw(_ request: AdminRequest, subject: AdminSubject) -> Bool {
         let rate = fleet.gitlab.apiErrorRate
         guard rate > 0 else { return false }
-        let kind = request.kind, key = subject.key
+        // A repository's draws are keyed by its place, so its layout changes none.
+        let kind = request.kind
+        let key = if case .repository(let r) = subject { UInt64(place(of: r.index)) } else { subject.key }
         let n = adminCalls.count(request, subject: subject)
         var random = apiErrorRandom.substream(kind &* 0x9E37_79B9_7F4A_7C15 ^ key, UInt64(n))
         return random.bernoulli(rate)

@@ -36,8 +36,8 @@ public struct BackgroundLoad: Sendable, Equatable {
     }
 
     /// Which repositories the calls go to: the repository of popularity rank k is the world's
-    /// repository (k − 1) mod count, the mapping synthetic traffic uses, so both fidelities
-    /// load the same storages.
+    /// at place (k − 1) mod count (`World.place(of:)`), the mapping synthetic traffic uses, so
+    /// both fidelities load the same storages.
     public enum Popularity: Sendable, Equatable {
         case uniform
         case zipf(count: Int, exponent: Double)

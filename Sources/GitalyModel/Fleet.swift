@@ -56,7 +56,7 @@ public struct Fleet: Sendable {
     public let faults: FaultSpec
     public let repositories: [RepositorySpec]
     /// Repositories placed from an inventory, after `repositories`.
-    public let population: RepositoryPopulation?
+    public private(set) var population: RepositoryPopulation?
     /// Every release a node runs or a rolling update names: those `faults.releases` declares,
     /// then the nodes' others (good ones), in order of first appearance.
     public let releases: [ReleaseSpec]
@@ -64,6 +64,14 @@ public struct Fleet: Sendable {
     public func release(named name: String) -> Int? { releases.firstIndex { $0.name == name } }
 
     public var isCluster: Bool { praefect != nil }
+
+    /// This fleet with its population laid out in `order` (`RepositoryPopulation.laidOut`).
+    public func layingOutPopulation(in order: [Int32], positions: [Int32], storages: [Int32], sizeBytes: [Double]) -> Fleet {
+        precondition(population != nil, "a layout needs a population")
+        var copy = self
+        copy.population = population!.laidOut(in: order, positions: positions, storages: storages, sizeBytes: sizeBytes)
+        return copy
+    }
 
     public struct Link: Sendable {
         public var sites: (Int, Int)

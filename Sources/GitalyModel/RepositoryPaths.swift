@@ -9,6 +9,8 @@ public struct RepositoryPaths: RandomAccessCollection, Sendable {
     private var shared = PathList()
     /// The repository index of the shared list's first row.
     private var sharedStart = 0
+    /// The shared row of each repository from `sharedStart` on (empty: in the list's order).
+    private var layout: [Int32] = []
 
     public init() {}
 
@@ -20,17 +22,20 @@ public struct RepositoryPaths: RandomAccessCollection, Sendable {
     /// The UTF-8 bytes of repository `i`'s path.
     public func bytes(_ i: Int) -> ArraySlice<UInt8> {
         if i < sharedStart { return own.bytes(i) }
-        if i < sharedStart + shared.count { return shared.bytes(i - sharedStart) }
+        if i < sharedStart + shared.count { return shared.bytes(layout.isEmpty ? i - sharedStart : Int(layout[i - sharedStart])) }
         return own.bytes(i - shared.count)
     }
 
     mutating func append<Bytes: Collection<UInt8>>(bytes: Bytes) { own.append(bytes: bytes) }
 
-    /// The next `list.count` repositories' paths are `list`'s, shared.
-    mutating func share(_ list: PathList) {
+    /// The next `list.count` repositories' paths are `list`'s, shared: the i-th of them has
+    /// row `layout[i]`'s (row i's when `layout` is empty).
+    mutating func share(_ list: PathList, layout: [Int32] = []) {
         precondition(shared.isEmpty, "one shared list of paths")
+        precondition(layout.isEmpty || layout.count == list.count, "a layout of \(layout.count) rows for \(list.count) paths")
         sharedStart = own.count
         shared = list
+        self.layout = layout
     }
 
     mutating func reserveCapacity(_ count: Int, bytes: Int) { own.reserveCapacity(count, bytes: bytes) }

@@ -12,9 +12,18 @@ public struct RepositoryPopulation: Sendable, Equatable {
     /// The storage names the rows refer to (a virtual storage name, or a storage name of a
     /// plain fleet).
     public let storageNames: [String]
-    /// Each row's storage, an index into `storageNames`.
-    public let storages: [Int32]
-    public let sizeBytes: [Double]
+    /// Each row's storage, an index into `storageNames`, in the layout's order.
+    public private(set) var storages: [Int32]
+    /// Each row's size, in the layout's order.
+    public private(set) var sizeBytes: [Double]
+    /// The order the world lays the rows out in: its repository `start + i` (`start`, the
+    /// repositories placed by hand before them) is row `layout[i]`, with `storages[i]` and
+    /// `sizeBytes[i]`; empty: row i. The rows' own order stays their places
+    /// (`World.place(of:)`), by which traffic names them and their draws are keyed, so a
+    /// layout changes where each repository's state lies in memory, not what happens to it.
+    public private(set) var layout: [Int32] = []
+    /// Each row's position in `layout` (empty with it).
+    public private(set) var positionInLayout: [Int32] = []
     /// Names the population's file in build errors.
     public var source = SourceLine(path: "repositories")
 
@@ -29,6 +38,34 @@ public struct RepositoryPopulation: Sendable, Equatable {
     }
 
     public var count: Int { storages.count }
+
+    /// These rows laid out in `order` (a permutation of the rows), given each row's position
+    /// in it and the rows' storages and sizes in its order: the caller has them at hand in
+    /// order, where working them out here would read each row out of order. A migration's
+    /// world lays its repositories out in the order the plan moves them, so the drain walks
+    /// each table of per-repository state from one end to the other instead of missing the
+    /// cache at every step.
+    public func laidOut(in order: [Int32], positions: [Int32], storages laidStorages: [Int32], sizeBytes laidSizes: [Double]) -> RepositoryPopulation {
+        precondition(layout.isEmpty, "a population is laid out once")
+        precondition(order.count == count && positions.count == count && laidStorages.count == count && laidSizes.count == count,
+                     "a layout of \(order.count) rows, \(positions.count) positions, \(laidStorages.count) storages and \(laidSizes.count) sizes for \(count)")
+        // Debug builds (the tests) check all of it against the rows it stands for.
+        assert(order.indices.allSatisfy { i in
+            let row = Int(order[i])
+            return row >= 0 && row < count && positions[row] == Int32(i) && storages[row] == laidStorages[i] && sizeBytes[row] == laidSizes[i]
+        }, "the layout is not a permutation of the rows, or its positions, storages or sizes are not theirs")
+        var copy = self
+        copy.layout = order
+        copy.positionInLayout = positions
+        copy.storages = laidStorages
+        copy.sizeBytes = laidSizes
+        return copy
+    }
+
+    /// Row `row`'s storage (its position's, under a layout).
+    @inline(__always) public func storage(ofRow row: Int) -> Int32 {
+        positionInLayout.isEmpty ? storages[row] : storages[Int(positionInLayout[row])]
+    }
 
     /// The first row whose path an earlier row has, with that row: nil when every path is
     /// distinct. A hash of each path's bytes stands for it, so no string is made for the

@@ -161,7 +161,7 @@ extension World {
     /// primary (gitaly `subcmd_dataloss.go`).
     public func dataloss(partially: Bool = false) -> [DatalossEntry] {
         var out: [DatalossEntry] = []
-        for r in repositories.indices {
+        for r in repositoriesInPlaceOrder {
             let record = repositories[r]
             let vs = fleet.virtualStorages[record.virtualStorage]
             guard vs.viaPraefect else { continue }

@@ -51,12 +51,12 @@ extension World {
         guard r >= 0 && r < repositories.count else { return .failure(.unknownRepository) }
         let source = repositories[r].virtualStorage
         // The repository's n-th move draws its destination, placement, source replica,
-        // interruption and corruption from substreams keyed by (repository, n), so the draws
+        // interruption and corruption from substreams keyed by (its place, n), so the draws
         // do not depend on when other moves ran (common random numbers across polling cadences
-        // and plans).
+        // and plans) nor on where its state lies (`place(of:)`).
         let last = Int(lastMoveOfRepository[r])
         let attempt = last < 0 ? 0 : moves[last].attempt + 1
-        var pick = moveDestinationRandom.substream(UInt64(r), UInt64(attempt))
+        var pick = moveDestinationRandom.substream(UInt64(place(of: r)), UInt64(attempt))
         let d = destination ?? StorageWeights.pick(weights, random: &pick)
         // The model's validation: a move on a read-only container is refused.
         guard !readOnly[r] else { return .failure(.repositoryReadOnly) }
@@ -122,8 +122,8 @@ extension World {
     static func scheduleBulkMove(_ sim: inout Simulation<World>, source: Int, destination: Int?) -> AdminResponse<[Int]> {
         let latency = sim.model.apiLatency
         var ids: [Int] = []
-        // By repository id, as Rails walks the projects of the shard.
-        for r in sim.model.repositoriesByStorage[source].sorted().map(Int.init) where !sim.model.readOnly[r] {
+        // By repository id, as Rails walks the projects of the shard (here: by place).
+        for r in sim.model.inPlaceOrder(sim.model.repositoriesByStorage[source]) where !sim.model.readOnly[r] {
             if case .success(let id) = sim.model.scheduleMoveNow(repository: r, destination: destination) {
                 ids.append(id)
                 sim.model.moveScheduled(id, &sim.scheduler)
@@ -178,7 +178,7 @@ extension World {
     /// reconciler carries it out on its next runs.
     mutating func setReplicationFactor(virtualStorage vs: Int, factor: Int) -> Result<Void, AdminError> {
         guard fleet.virtualStorages[vs].viaPraefect, factor >= 1, factor <= fleet.virtualStorages[vs].members.count else { return .failure(.replicationFactorOutOfRange) }
-        for r in repositoriesByStorage[vs].sorted().map(Int.init) { Praefect.setReplicationFactor(&repositories[r], factor: factor, random: &replicationRandom) }
+        for r in inPlaceOrder(repositoriesByStorage[vs]) { Praefect.setReplicationFactor(&repositories[r], factor: factor, random: &replicationRandom) }
         return .success(())
     }
 }

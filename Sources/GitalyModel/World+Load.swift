@@ -207,7 +207,7 @@ extension World {
             for k in 1...ranks {
                 let w = spec.popularity.weight(rank: k)
                 normaliser += w
-                let r = (k - 1) % n
+                let r = world.repository(atPlace: (k - 1) % n)
                 if rpcOwner.isEmpty || rpcOwner[r] == LoadState.nobody { mass[world.repositories[r].virtualStorage] += w }
             }
             for vs in mass.indices { mass[vs] /= normaliser }
@@ -230,16 +230,17 @@ extension World {
         return load
     }
 
-    /// The repositories whose calls the load leaves, for the whole run, to calls drawn one by
-    /// one outside the world (`BackgroundLoad.RPCPart.storages`), in index order.
-    public var repositoriesAtRPCLevel: [Int32] {
+    /// The places of the repositories whose calls the load leaves, for the whole run, to calls
+    /// drawn one by one outside the world (`BackgroundLoad.RPCPart.storages`), in order: traffic
+    /// names repositories by place (`place(of:)`).
+    public var placesAtRPCLevel: [Int32] {
         guard hasLoad else { return [] }
         let owners = load.rpcOwner
-        return owners.indices.compactMap { owners[$0] == LoadState.always ? Int32($0) : nil }
+        return owners.indices.compactMap { owners[$0] == LoadState.always ? Int32(place(of: $0)) : nil }.sorted()
     }
 
     /// Repository `r`'s share of the load's calls: the popularity weights of the ranks that map
-    /// to it (k − 1 ≡ r mod count), none when its calls are simulated one by one.
+    /// to it (k − 1 ≡ its place mod count), none when its calls are simulated one by one.
     /// O(ranks / repositories).
     @inline(__always)
     func loadShare(of r: Int) -> Double {
@@ -255,7 +256,7 @@ extension World {
         guard hasLoad, r < load.repositoryCount else { return 0 }
         let n = load.repositoryCount, ranks = load.spec.popularity.ranks(repositories: n)
         var share = 0.0
-        var k = r + 1
+        var k = place(of: r) + 1
         while k <= ranks { share += load.spec.popularity.weight(rank: k); k += n }
         return share / load.normaliser
     }
@@ -502,7 +503,7 @@ extension World {
         let hour = load.spec.hourOfWeek(atSeconds: s.now.seconds)
         let vs = repositories[r].virtualStorage
         let n = node(vs, repositories[r].primary)
-        var random = load.writesRandom.substream(UInt64(r), UInt64(attempt))
+        var random = load.writesRandom.substream(UInt64(place(of: r)), UInt64(attempt))
         for i in load.spec.streams.indices where load.spec.streams[i].rpcClass.isMutator {
             let stream = load.spec.streams[i], figures = load.figures[i]
             let mean = load.rates[hour, i] * share * loadMeanService(figures, node: n)

@@ -127,10 +127,11 @@ extension World {
         perform(effects, move: m, now)
     }
 
-    /// A substream of `base` for this move's draws, keyed by (repository, attempt), so that
-    /// a move's random outcome does not depend on how many other moves drew before it.
+    /// A substream of `base` for this move's draws, keyed by (its repository's place, attempt),
+    /// so that a move's random outcome does not depend on how many other moves drew before it
+    /// nor on where its repository's state lies.
     func moveRandom(_ base: RandomStream, _ m: Int) -> RandomStream {
-        base.substream(UInt64(moves[m].repository), UInt64(moves[m].attempt))
+        base.substream(UInt64(place(of: Int(moves[m].repository))), UInt64(moves[m].attempt))
     }
 
     /// Move `m`'s worker state. Only a move that has not ended has one: reading an ended

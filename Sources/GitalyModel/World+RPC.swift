@@ -90,7 +90,7 @@ extension World {
     mutating func trafficArrival(_ s: inout EventScheduler<WorldEvent>) {
         guard trafficRatePerSecond > 0, !repositories.isEmpty else { return }
         if let quiet = config.quietAfterSeconds, s.now >= .seconds(quiet) { return }
-        let r = trafficRandom.below(repositories.count)
+        let r = repository(atPlace: trafficRandom.below(repositories.count))
         let c = TrafficSpec.pickClass(cumulative: trafficCumulativeMix, &trafficRandom)
         arrive(repository: r, rpcClass: c, cost: -1, &s)
         s.schedule(after: .nearest(seconds: trafficRandom.exponential(rate: trafficRatePerSecond)), .trafficArrival)

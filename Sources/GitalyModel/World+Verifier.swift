@@ -23,12 +23,13 @@ extension World {
         guard hasPraefect else { return }
         var random = RandomStreams(seed: config.seed, replication: config.replication).stream("praefect.verifier")
         var entries: [VerifyEntry] = []
-        for r in repositories.indices where vsViaPraefect[repositories[r].virtualStorage] {
+        for r in repositoriesInPlaceOrder where vsViaPraefect[repositories[r].virtualStorage] {
             for slot in repositories[r].existing.slots {
                 entries.append(VerifyEntry(repository: Int32(r), slot: Int8(slot), due: SimTime(seconds: random.nextDouble() * verificationInterval.seconds)))
             }
         }
-        entries.sort { ($0.due, $0.repository, $0.slot) < ($1.due, $1.repository, $1.slot) }
+        let world = self
+        entries.sort { ($0.due, world.place(of: Int($0.repository)), $0.slot) < ($1.due, world.place(of: Int($1.repository)), $1.slot) }
         for e in entries { verifierQueue.append(e) }
     }
 

@@ -190,9 +190,18 @@ public struct World: DiscreteEventModel {
     var moveCorruptionRandom: RandomStream
     var moveInterruptionRandom: RandomStream
 
+    /// The population's layout, read once from the fleet (`place(of:)`): through the optional
+    /// population each look-up copied it.
+    let populationStart: Int
+    let populationLayout: [Int32]
+    let populationPositions: [Int32]
+
     public init(fleet: Fleet, config: WorldConfig) {
         self.fleet = fleet
         self.config = config
+        populationStart = fleet.repositories.count
+        populationLayout = fleet.population?.layout ?? []
+        populationPositions = fleet.population?.positionInLayout ?? []
         verificationInterval = .seconds(fleet.praefect?.verificationIntervalSeconds ?? 7 * 86_400)
         var offsets: [Int] = []
         var flat: [Int] = []
@@ -333,12 +342,16 @@ public struct World: DiscreteEventModel {
             }
             if let p = fleet.population {
                 let storages = p.storageNames.map { fleet.virtualStorage(named: $0)! }
-                repositoryPaths.share(p.paths)
+                repositoryPaths.share(p.paths, layout: p.layout)
                 // What every row starts with alike goes in at once: row by row, appending to
                 // each of those lists was a third of building a ten-million-repository world.
                 appendFixedColumns(count: p.count, parts: RepositoryParts())
-                for row in 0..<p.count {
-                    appendRecord(placedRecord(virtualStorage: storages[Int(p.storages[row])], assigned: 0, primary: nil, sizeBytes: p.sizeBytes[row]))
+                if p.layout.isEmpty {
+                    for row in 0..<p.count {
+                        appendRecord(placedRecord(virtualStorage: storages[Int(p.storages[row])], assigned: 0, primary: nil, sizeBytes: p.sizeBytes[row]))
+                    }
+                } else {
+                    populateLaidOut(p, storages: storages)
                 }
             }
             return
@@ -351,6 +364,73 @@ public struct World: DiscreteEventModel {
             let (assigned, primary) = Praefect.placeNewRepository(members: v.members.count, replicationFactor: v.replicationFactor, locallyHealthy: ~0, random: &routingRandom)!
             addRepository(path: "group/project-\(i).git".utf8, record: RepositoryRecord(virtualStorage: vs, members: v.members.count, assigned: assigned, primary: primary, sizeBytes: config.repositorySizeBytes), parts: config.repositoryParts)
         }
+    }
+
+    /// The population's rows in the order of its layout. Their replicas are drawn in the rows'
+    /// order, as with no layout, so a layout changes no draw: a storage of one member takes one
+    /// draw a row and always lands on it, so for a fleet of those the draws are made in a loop
+    /// and no row is read twice (at ten million repositories each read out of order is a cache
+    /// miss).
+    mutating func populateLaidOut(_ p: RepositoryPopulation, storages: [Int]) {
+        let single = storages.allSatisfy { fleet.virtualStorages[$0].members.count == 1 }
+        // Each position's replicas (empty: one member each).
+        var assigned: [MemberSet] = []
+        if single {
+            for _ in 0..<p.count { _ = placedRecord(virtualStorage: storages[0], assigned: 0, primary: nil, sizeBytes: 0) }
+        } else {
+            assigned = [MemberSet](repeating: 0, count: p.count)
+            for row in 0..<p.count {
+                let record = placedRecord(virtualStorage: storages[Int(p.storage(ofRow: row))], assigned: 0, primary: nil, sizeBytes: 0)
+                assigned[Int(p.positionInLayout[row])] = record.assigned
+            }
+        }
+        // The columns are in the layout's order: read from one end to the other.
+        for i in 0..<p.count {
+            appendRecord(placedRecord(virtualStorage: storages[Int(p.storages[i])], assigned: single ? 1 : assigned[i], primary: nil, sizeBytes: p.sizeBytes[i]))
+        }
+        // Praefect's reconciler walks each storage's list and draws as it goes: there the lists
+        // start in place order, as with no layout, and every later change to them is then the
+        // same. No other walk of them reaches a draw, the schedule or the output in its order.
+        guard fleet.virtualStorages.contains(where: \.viaPraefect) else { return }
+        for vs in repositoriesByStorage.indices { repositoriesByStorage[vs].removeAll(keepingCapacity: true) }
+        for r in repositoriesInPlaceOrder {
+            let vs = repositories[r].virtualStorage
+            storageListIndex[r] = Int32(repositoriesByStorage[vs].count)
+            repositoriesByStorage[vs].append(Int32(r))
+        }
+    }
+
+    /// Traffic names a repository by its place: a popularity's rank k goes to place
+    /// (k − 1) mod count, a uniform draw to any place, a trace's path to its repository's place
+    /// (`MigrationRun.target`). A repository's place is its index, but in a population laid
+    /// out in another order (`RepositoryPopulation.layout`), where it is its row's, so the
+    /// traffic a repository gets does not depend on where its state lies.
+    @inline(__always) public func place(of r: Int) -> Int {
+        let i = r &- populationStart
+        return i >= 0 && i < populationLayout.count ? populationStart + Int(populationLayout[i]) : r
+    }
+
+    /// The repository at place `place` (the inverse of `place(of:)`).
+    @inline(__always) public func repository(atPlace place: Int) -> Int {
+        Self.repository(atPlace: place, start: populationStart, positions: populationPositions)
+    }
+
+    @inline(__always) static func repository(atPlace place: Int, start: Int, positions: [Int32]) -> Int {
+        let i = place &- start
+        return i >= 0 && i < positions.count ? start + Int(positions[i]) : place
+    }
+
+    /// `repositories` in the order of their places: a walk whose order reaches a draw, the
+    /// schedule or the output goes in it, which no layout changes.
+    func inPlaceOrder(_ repositories: [Int32]) -> [Int] {
+        guard !populationLayout.isEmpty else { return repositories.sorted().map(Int.init) }
+        return repositories.map { place(of: Int($0)) }.sorted().map { repository(atPlace: $0) }
+    }
+
+    /// Every repository, place by place (holding the layout only: a walk may change the world).
+    var repositoriesInPlaceOrder: LazyMapSequence<Range<Int>, Int> {
+        let start = populationStart, positions = populationPositions
+        return (0..<repositories.count).lazy.map { Self.repository(atPlace: $0, start: start, positions: positions) }
     }
 
     /// The record of a repository the model names on `virtualStorage`: on `assigned` (chosen

@@ -162,7 +162,7 @@ struct Packing {
                     moves.append(Move(repository: inventory.ids[row].rawValue, path: inventory.path(row), kind: inventory.kinds[row].name,
                                       from: fleet.storages[from].name, to: fleet.storages[d].name, bytes: size, reason: reason))
                 } else {
-                    current.append(repository: inventory.ids[row].rawValue, kind: inventory.kinds[row], source: from, destination: d, bytes: size)
+                    current.append(repository: inventory.ids[row].rawValue, row: row, kind: inventory.kinds[row], source: from, destination: d, bytes: size)
                 }
                 count += 1
                 bytes += size

@@ -107,6 +107,8 @@ public struct Move: Codable, Equatable, Sendable {
 public struct WaveColumns: Sendable, Equatable {
     public typealias Kind = RepositoryKind
     public private(set) var repositories: [Int64] = []
+    /// Each move's row in the inventory the plan was made from.
+    public private(set) var rows: [Int32] = []
     public private(set) var kinds: [RepositoryKind] = []
     public private(set) var sources: [Int32] = []
     public private(set) var destinations: [Int32] = []
@@ -116,14 +118,16 @@ public struct WaveColumns: Sendable, Equatable {
 
     mutating func reserve(_ n: Int) {
         repositories.reserveCapacity(n)
+        rows.reserveCapacity(n)
         kinds.reserveCapacity(n)
         sources.reserveCapacity(n)
         destinations.reserveCapacity(n)
         bytes.reserveCapacity(n)
     }
 
-    mutating func append(repository: Int64, kind: RepositoryKind, source: Int, destination: Int, bytes size: Int64) {
+    mutating func append(repository: Int64, row: Int, kind: RepositoryKind, source: Int, destination: Int, bytes size: Int64) {
         repositories.append(repository)
+        rows.append(Int32(row))
         kinds.append(kind)
         sources.append(Int32(source))
         destinations.append(Int32(destination))

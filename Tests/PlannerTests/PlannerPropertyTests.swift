@@ -73,6 +73,8 @@ import Testing
                         "\(c.repositories[i]) \(c.kinds[i].name) \(columns.storageNames[Int(c.sources[i])]) \(columns.storageNames[Int(c.destinations[i])]) \(c.bytes[i])"
                     }
                     #expect(listed == moves.map { "\($0.repository) \($0.kind) \($0.from) \($0.to) \($0.bytes)" }, "seed \(seedInt)")
+                    // Each move's row is the inventory's row of its repository.
+                    #expect(c.rows.map { s.inventory.ids[Int($0)].rawValue } == c.repositories, "seed \(seedInt)")
                     full.phases[p].waves[w].moves = []
                 }
             }

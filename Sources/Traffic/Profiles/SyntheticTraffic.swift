@@ -53,10 +53,11 @@ public struct SyntheticTraffic: ArrivalSource {
     ///   - horizon: arrivals are drawn on [0, horizon) of simulated time.
     ///   - growth: multiplies every rate (1.3 is 30 % more traffic than the profile).
     ///   - target: the model's storages and repositories. Storages are mapped by name, else by a
-    ///     stable hash; repository rank k goes to model repository (k − 1) mod count.
+    ///     stable hash; repository rank k goes to the target's repository (k − 1) mod count (a
+    ///     simulated world lists its repositories by place, `World.place(of:)`).
     ///   - from: arrivals start here (a window of RPC-level traffic inside a longer run); the
     ///     draws are those of a source started at 0 only when `from` is 0.
-    ///   - repositories: only the calls to these model repositories are drawn (the RPC-level
+    ///   - repositories: only the calls to these of the target's repositories are drawn (the RPC-level
     ///     share of a run whose other calls are a load): every rate is scaled by their share of
     ///     the popularity, and a call's repository is drawn among them by their weights, which
     ///     is the whole source's law conditioned on the call going to one of them.
