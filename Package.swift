@@ -104,7 +104,7 @@ let package = Package(
         .testTarget(name: "SimKernelTests", dependencies: ["SimKernel", "Stochastics"]),
         .testTarget(name: "StochasticsTests", dependencies: ["Stochastics", "SimKernel"]),
         .testTarget(name: "GitalyModelTests", dependencies: ["GitalyModel", "SimKernel", "SpecFiles"]),
-        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel", "Migration", "SpecFiles", "Report", "Planner", "Inventory", .product(name: "GRDB", package: "GRDB.swift")]),
+        .testTarget(name: "ExperimentsTests", dependencies: ["Experiments", "GitalyModel", "Traffic", "SimKernel", "Migration", "SpecFiles", "Report", "Planner", "Inventory", "SimulatedDriver", .product(name: "GRDB", package: "GRDB.swift")]),
         .testTarget(name: "BenchTests", dependencies: ["Bench", "SimKernel", "Stochastics"]),
         .testTarget(name: "InventoryTests", dependencies: [
             "Inventory", "SimKernel", "Stochastics", "SpecFiles",

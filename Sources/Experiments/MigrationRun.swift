@@ -137,7 +137,9 @@ public struct MigrationRun {
         // grows as usual.
         simulation.model.reserveMoves(plan.moveCount + plan.moveCount / 8)
         let d = try SimulatedGitLab(world: simulation.model, repositoryIDs: repositoryIDs)
-        try d.check(plan: plan)
+        // The storages the moves name, as the engine listed them (else listed here: the
+        // driver's error is told first).
+        try d.check(plan: plan, moveStorages: (try? engine.get())?.storages ?? MigrationEngine.storages(of: plan))
         driver = d
         self.engine = try engine.get()
         self.sampleInterval = sampleInterval

@@ -161,7 +161,7 @@ extension World {
     /// primary (gitaly `subcmd_dataloss.go`).
     public func dataloss(partially: Bool = false) -> [DatalossEntry] {
         var out: [DatalossEntry] = []
-        for r in repositoriesInPlaceOrder {
+        for r in repositories.indices {
             let record = repositories[r]
             let vs = fleet.virtualStorages[record.virtualStorage]
             guard vs.viaPraefect else { continue }
@@ -173,6 +173,9 @@ extension World {
                                      inSync: record.upToDate.slots.map(name), outdated: (record.assigned & ~record.upToDate).slots.map(name),
                                      unavailable: unavailable))
         }
+        // Listed by place, as traffic names them, so a layout changes no output; the walk
+        // goes in the layout's order (out of it, a cache miss a repository).
+        if !populationLayout.isEmpty { out.sort { place(of: $0.repository) < place(of: $1.repository) } }
         return out
     }
 

@@ -27,7 +27,8 @@ public struct InventoryBuilder {
         }
     }
 
-    public mutating func reserve(_ n: Int) {
+    /// Room for `n` rows, and `pathBytes` of paths (24 a row when not given).
+    public mutating func reserve(_ n: Int, pathBytes: Int? = nil) {
         inventory.ids.reserveCapacity(n)
         inventory.kinds.reserveCapacity(n)
         inventory.storages.reserveCapacity(n)
@@ -35,7 +36,7 @@ public struct InventoryBuilder {
         inventory.forkRootRows.reserveCapacity(n)
         inventory.readsPerDay.reserveCapacity(n)
         inventory.writesPerDay.reserveCapacity(n)
-        inventory.paths.reserveCapacity(n, bytes: n * 24)
+        inventory.paths.reserveCapacity(n, bytes: pathBytes ?? n * 24)
         reserved = n
     }
 

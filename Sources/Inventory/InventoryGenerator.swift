@@ -123,7 +123,10 @@ public struct InventoryGenerator: Sendable {
         }
 
         var builder = InventoryBuilder(file: "<generated>", knownStorages: storages.map(\.name))
-        builder.reserve(n)
+        // The longest path's bytes a row ("group-", the group, "/project-", the id, ".design"):
+        // room past what the paths take is never touched, where growing the buffer by doubling
+        // copied it and kept up to as much again.
+        builder.reserve(n, pathBytes: n * (6 + String(n / 50).utf8.count + 9 + String(n).utf8.count + 7))
         // Each path written as bytes into one buffer, as "group-\(i / 50)/project-\(id)" would
         // spell it: ten million strings of about thirty bytes were each a heap object.
         var path: [UInt8] = []

@@ -51,11 +51,7 @@ public struct MigrationEngine: Sendable {
 
     public init(plan: MigrationPlan) throws(MigrationPlanError) {
         self.plan = plan
-        var names = Set<StorageName>()
-        for phase in plan.phases {
-            for wave in phase.waves { for m in wave.moves { names.insert(m.source); if let d = m.destination { names.insert(d) } } }
-        }
-        storageNames = names.sorted()
+        storageNames = Self.storages(of: plan)
         let storageIndex = Dictionary(uniqueKeysWithValues: storageNames.enumerated().map { ($1, $0) })
         slots = SlotCounts(storages: storageNames.count)
         pending = PendingQueues(storages: storageNames.count)
@@ -123,6 +119,18 @@ public struct MigrationEngine: Sendable {
     }
 
     public var isPaused: Bool { pauseReason != nil }
+
+    /// The storages the plan's moves name (sources and destinations), sorted.
+    public var storages: [StorageName] { storageNames }
+
+    /// The storages `plan`'s moves name (sources and destinations), sorted.
+    public static func storages(of plan: MigrationPlan) -> [StorageName] {
+        var names = Set<StorageName>()
+        for phase in plan.phases {
+            for wave in phase.waves { for m in wave.moves { names.insert(m.source); if let d = m.destination { names.insert(d) } } }
+        }
+        return names.sorted()
+    }
 
     /// The plan's move of `repository` (source, destination, size); nil when the plan has none.
     public func plannedMove(of repository: RepositoryID) -> MigrationPlan.Move? {

@@ -2,6 +2,7 @@ import Foundation
 import Testing
 @testable import GitalyModel
 import Migration
+import SimulatedDriver
 import SimKernel
 import Traffic
 @testable import Experiments
@@ -335,4 +336,35 @@ func twoClusterFleet(count: Int) throws -> Fleet {
     }
     #expect(left[true] == [])
     #expect(left[false] == [RepositoryID(2), RepositoryID(3)])
+}
+
+/// Goal: a plan naming a storage the fleet lacks is refused before anything runs, whether a
+/// move or a weight names it, and the driver's refusal comes before the engine's.
+/// Method: a drain of 3 onto "c" (the fleet has a and b); a drain onto b whose initial weights
+/// name "c"; a drain onto "c" that also moves a repository twice (the engine's error).
+@Test func aPlanNamingAStorageTheFleetLacksIsRefused() throws {
+    let fleet = try drainFleet(count: 3, sizeGB: 1)
+    let good = drainPlan(count: 3, sizeBytes: 1_000_000_000, perSource: 1, poll: .seconds(1))
+    var ontoC = good
+    ontoC.phases[0].waves[0].moves = good.phases[0].waves[0].moves.map { var m = $0; m.destination = "c"; return m }
+    #expect(throws: SimulatedGitLab.SetupError.unknownStorage("c")) {
+        _ = try MigrationRun(fleet: fleet, config: WorldConfig(seed: 3), plan: ontoC, repositoryIDs: ids(3))
+    }
+    var weighted = good
+    weighted.initialWeights.append(StorageWeight("c", 0))
+    #expect(throws: SimulatedGitLab.SetupError.unknownStorage("c")) {
+        _ = try MigrationRun(fleet: fleet, config: WorldConfig(seed: 3), plan: weighted, repositoryIDs: ids(3))
+    }
+    var twice = ontoC
+    twice.phases[0].waves[0].moves.append(twice.phases[0].waves[0].moves[0])
+    #expect(throws: SimulatedGitLab.SetupError.unknownStorage("c")) {
+        _ = try MigrationRun(fleet: fleet, config: WorldConfig(seed: 3), plan: twice, repositoryIDs: ids(3))
+    }
+    // The same plan onto b is the engine's to refuse.
+    var twiceOntoB = good
+    twiceOntoB.phases[0].waves[0].moves.append(good.phases[0].waves[0].moves[0])
+    #expect(throws: MigrationPlanError.duplicateRepository(RepositoryID(1))) {
+        _ = try MigrationRun(fleet: fleet, config: WorldConfig(seed: 3), plan: twiceOntoB, repositoryIDs: ids(3))
+    }
+    _ = try MigrationRun(fleet: fleet, config: WorldConfig(seed: 3), plan: good, repositoryIDs: ids(3))
 }
