@@ -28,8 +28,9 @@ extension World {
                 entries.append(VerifyEntry(repository: Int32(r), slot: Int8(slot), due: SimTime(seconds: random.nextDouble() * verificationInterval.seconds)))
             }
         }
-        let world = self
-        entries.sort { ($0.due, world.place(of: Int($0.repository)), $0.slot) < ($1.due, world.place(of: Int($1.repository)), $1.slot) }
+        let start = populationStart, layout = populationLayout
+        let place = { (e: VerifyEntry) in World.place(of: Int(e.repository), start: start, layout: layout) }
+        entries.sort { ($0.due, place($0), $0.slot) < ($1.due, place($1), $1.slot) }
         for e in entries { verifierQueue.append(e) }
     }
 

@@ -406,8 +406,12 @@ public struct World: DiscreteEventModel {
     /// out in another order (`RepositoryPopulation.layout`), where it is its row's, so the
     /// traffic a repository gets does not depend on where its state lies.
     @inline(__always) public func place(of r: Int) -> Int {
-        let i = r &- populationStart
-        return i >= 0 && i < populationLayout.count ? populationStart + Int(populationLayout[i]) : r
+        Self.place(of: r, start: populationStart, layout: populationLayout)
+    }
+
+    @inline(__always) static func place(of r: Int, start: Int, layout: [Int32]) -> Int {
+        let i = r &- start
+        return i >= 0 && i < layout.count ? start + Int(layout[i]) : r
     }
 
     /// The repository at place `place` (the inverse of `place(of:)`).
