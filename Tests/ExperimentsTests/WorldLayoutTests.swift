@@ -35,9 +35,8 @@ func expectLayoutChangesNothing(_ experiment: Experiment, hours: Double, replica
     try expectLayoutChangesNothing(try Experiment.load(path: dir + "/experiment.yaml"), hours: 48, "two storages")
 }
 
-/// A VM drained into a three-node Gitaly Cluster (placement draws per repository, the
-/// reconciler's walk, the verifier's seeding) that loses a node's disk mid-move, under calls
-/// drawn one by one by popularity over the repositories' places.
+/// A folder with a VM drained into a three-node Gitaly Cluster that loses a node's disk
+/// mid-move, under calls drawn one by one by popularity over 60 repositories.
 func clusterDrainFolder() throws -> String {
     let dir = FileManager.default.temporaryDirectory.appendingPathComponent("rehearse-layout-\(UUID().uuidString)").path
     try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -64,6 +63,8 @@ func clusterDrainFolder() throws -> String {
     return dir
 }
 
+/// The cluster drain: placement draws per repository, the reconciler's walk, the verifier's
+/// seeding, a disk lost mid-move, calls by popularity over the repositories' places.
 @Test func theLayoutChangesNoResultOfAClusterDrain() throws {
     let dir = try clusterDrainFolder()
     defer { try? FileManager.default.removeItem(atPath: dir) }
