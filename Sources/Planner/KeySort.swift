@@ -1,0 +1,78 @@
+/// Orders positions by two 64-bit keys, first `primary` then `secondary`, then by position:
+/// what a stable sort by (primary, secondary) gives. The planner sorts every unit by size twice
+/// (the policy's order, then largest first to pack); at ten million units a comparison sort of
+/// (size, id, position) took about 2.5 s a sort, a least-significant-digit radix sort a fraction
+/// of that (BENCHMARKS.md). Keys compare as signed integers.
+enum KeySort {
+    /// Below this many, a comparison sort: a radix sort's counting tables cost more than it saves.
+    static let radixFrom = 4096
+
+    /// Positions 0..<count ordered by their keys (`keys(i)` is position i's).
+    static func positions(count n: Int, keys: (Int) -> (primary: Int64, secondary: Int64)) -> [Int32] {
+        precondition(n < Int(Int32.max))
+        return n < radixFrom ? comparing(count: n, keys: keys) : radix(count: n, keys: keys)
+    }
+
+    static func comparing(count n: Int, keys: (Int) -> (primary: Int64, secondary: Int64)) -> [Int32] {
+        var keyed = (0..<n).map { i in let k = keys(i); return (k.primary, k.secondary, Int32(i)) }
+        keyed.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
+        return keyed.map(\.2)
+    }
+
+    struct Keyed {
+        var primary: UInt64
+        var secondary: UInt64
+        var position: Int32
+    }
+
+    static let digitBits = 11
+    static let buckets = 1 << digitBits
+    /// Six 11-bit digits cover a 64-bit key.
+    static let digitsPerKey = (64 + digitBits - 1) / digitBits
+
+    /// Stable passes over the secondary key's digits, then the primary's, least significant
+    /// first; a pass whose digit is the same for every key is skipped (the sign bits, the high
+    /// bits of sizes and ids).
+    static func radix(count n: Int, keys: (Int) -> (primary: Int64, secondary: Int64)) -> [Int32] {
+        // Signed order as unsigned: flip the sign bit.
+        let sign = UInt64(1) << 63
+        var from = [Keyed](unsafeUninitializedCapacity: n) { b, c in
+            for i in 0..<n {
+                let k = keys(i)
+                b[i] = Keyed(primary: UInt64(bitPattern: k.primary) ^ sign, secondary: UInt64(bitPattern: k.secondary) ^ sign, position: Int32(i))
+            }
+            c = n
+        }
+        // Every pass's counts in one read.
+        var counts = [Int](repeating: 0, count: 2 * digitsPerKey * buckets)
+        for k in from {
+            for d in 0..<digitsPerKey {
+                let shift = UInt64(d * digitBits)
+                counts[d * buckets + Int((k.secondary >> shift) & UInt64(buckets - 1))] += 1
+                counts[(digitsPerKey + d) * buckets + Int((k.primary >> shift) & UInt64(buckets - 1))] += 1
+            }
+        }
+        var to = [Keyed](unsafeUninitializedCapacity: n) { _, c in c = n }
+        var starts = [Int](repeating: 0, count: buckets)
+        for pass in 0..<(2 * digitsPerKey) {
+            let table = pass * buckets
+            if counts[table..<table + buckets].contains(n) { continue }
+            var sum = 0
+            for b in 0..<buckets { starts[b] = sum; sum += counts[table + b] }
+            let shift = UInt64((pass % digitsPerKey) * digitBits), onPrimary = pass >= digitsPerKey
+            from.withUnsafeBufferPointer { source in
+                to.withUnsafeMutableBufferPointer { target in
+                    starts.withUnsafeMutableBufferPointer { next in
+                        for k in source {
+                            let digit = Int(((onPrimary ? k.primary : k.secondary) >> shift) & UInt64(buckets - 1))
+                            target[next[digit]] = k
+                            next[digit] += 1
+                        }
+                    }
+                }
+            }
+            swap(&from, &to)
+        }
+        return from.map(\.position)
+    }
+}
