@@ -3,6 +3,7 @@ import GitalyModel
 import Inventory
 import Migration
 import Planner
+import SimKernel
 import SpecFiles
 
 /// Everything one simulated migration starts from, built once and shared by every replication:

@@ -1,3 +1,4 @@
+import SimKernel
 import SpecFiles
 
 /// Builds an `Inventory` row by row and checks it whole: every reader and the generator go
@@ -27,7 +28,8 @@ public struct InventoryBuilder {
         }
     }
 
-    /// Room for `n` rows, and `pathBytes` of paths (24 a row when not given).
+    /// Room for `n` rows, and `pathBytes` of paths (24 a row when not given; 0 when the paths
+    /// come whole to `finish(paths:)`).
     public mutating func reserve(_ n: Int, pathBytes: Int? = nil) {
         inventory.ids.reserveCapacity(n)
         inventory.kinds.reserveCapacity(n)
@@ -36,7 +38,7 @@ public struct InventoryBuilder {
         inventory.forkRootRows.reserveCapacity(n)
         inventory.readsPerDay.reserveCapacity(n)
         inventory.writesPerDay.reserveCapacity(n)
-        inventory.paths.reserveCapacity(n, bytes: pathBytes ?? n * 24)
+        if pathBytes != 0 { inventory.paths.reserveCapacity(n, bytes: pathBytes ?? n * 24) }
         reserved = n
     }
 
@@ -61,19 +63,29 @@ public struct InventoryBuilder {
         inventory.paths.append(e.path)
     }
 
-    /// Adds one generated row: its storage as a position in `knownStorages` and its path as
-    /// UTF-8 bytes, so a generator of millions of rows hashes no storage name and builds no
-    /// string a row (they were half of generating ten million). The same checks as `add`.
-    public mutating func add(generated id: RepositoryID, path: [UInt8], kind: RepositoryKind, knownStorage: Int, sizeBytes: Int64,
+    /// Adds one generated row but its path: its storage as a position in `knownStorages`, so a
+    /// generator of millions of rows hashes no storage name (half of generating ten million).
+    /// The paths come whole to `finish(paths:)`, drawn up beside the rows. The same checks as
+    /// `add`.
+    public mutating func add(generated id: RepositoryID, kind: RepositoryKind, knownStorage: Int, sizeBytes: Int64,
                              forkRoot: RepositoryID?, readsPerDay: Double, writesPerDay: Double) throws {
         precondition(knownIndices.indices.contains(knownStorage), "storage \(knownStorage) of \(knownIndices.count) known")
         try checkID(id, line: nil)
-        guard !path.isEmpty else { throw fail(nil, "path", "the path is empty") }
-        guard !path.contains(UInt8(ascii: "\n")) else { throw fail(nil, "path", "a path has no line breaks") }
         try checkFigures(sizeBytes: sizeBytes, readsPerDay: readsPerDay, writesPerDay: writesPerDay, line: nil)
         try append(id: id, kind: kind, storage: knownIndices[knownStorage], sizeBytes: sizeBytes, readsPerDay: readsPerDay,
                    writesPerDay: writesPerDay, forkRoot: forkRoot, line: nil)
-        inventory.paths.append(bytes: path)
+    }
+
+    /// `finish` for rows added with `add(generated:)`: `paths` are theirs, in their order,
+    /// checked as `add` checks a row's.
+    public mutating func finish(paths: PathList) throws -> Inventory {
+        precondition(paths.count == inventory.ids.count, "\(paths.count) paths for \(inventory.ids.count) rows")
+        if let row = paths.firstEmpty { throw fail(nil, "path", "the path of repository \(inventory.ids[row]) is empty") }
+        if let row = paths.firstHolding(UInt8(ascii: "\n")) {
+            throw fail(nil, "path", "a path has no line breaks (repository \(inventory.ids[row])'s has)")
+        }
+        inventory.paths = paths
+        return try finish()
     }
 
     private func checkID(_ id: RepositoryID, line: Int?) throws {

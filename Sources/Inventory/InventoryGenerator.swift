@@ -51,14 +51,85 @@ public struct InventoryGenerator: Sendable {
         precondition(!storages.isEmpty && storages.allSatisfy { $0.shareWeight >= 0 })
         let p = parameters
         let streams = RandomStreams(seed: seed)
-        var kindRNG = streams.stream("inventory.kind")
-        var sizeRNG = streams.stream("inventory.size")
-        var forkRNG = streams.stream("inventory.fork")
-        var rootRNG = streams.stream("inventory.forkRoot")
-        var storageRNG = streams.stream("inventory.storage")
-        var popularityRNG = streams.stream("inventory.popularity")
 
-        // Kinds and fork flags first, so the roots are known before forks pick one.
+        // Each stream's draws are made in row order as before; the streams that need nothing
+        // of each other are drawn on two cores (`SideBySide`): the kinds and fork flags beside
+        // the popularity ranks, then the storages beside the sizes.
+        let (kindsDrawn, ranksDrawn) = SideBySide.run({ Self.drawKinds(n, p, streams) }, beside: {
+            (Self.drawRanks(n, streams), try Zipf(count: n, exponent: p.popularityExponent))
+        })
+        let (kinds, isFork, roots) = try kindsDrawn.get()
+        let (rank, popularity) = try ranksDrawn.get()
+
+        let (storagesDrawn, sizesDrawn) = SideBySide.run({ try Self.drawStorages(n, storages, isFork: isFork, roots: roots, p, streams) },
+                                                         beside: { Self.drawSizes(kinds, p, streams) })
+        let (storageOfRow, rootOfRow) = try storagesDrawn.get()
+        var sizes = try sizesDrawn.get()
+        if p.sizesFillShares {
+            var drawn = [Double](repeating: 0, count: storages.count)
+            for i in 0..<n { drawn[Int(storageOfRow[i])] += sizes[i] }
+            for i in 0..<n where storages[Int(storageOfRow[i])].shareWeight > 0 {
+                let s = Int(storageOfRow[i])
+                let cap = kinds[i] == .project ? p.projectSizes.capBytes : p.otherSizes.capBytes
+                sizes[i] = min(cap, sizes[i] * storages[s].shareWeight / drawn[s])
+            }
+        }
+
+        // The rows beside their paths, which need only the kinds.
+        let (built, written) = SideBySide.run({
+            var builder = InventoryBuilder(file: "<generated>", knownStorages: storages.map(\.name))
+            builder.reserve(n, pathBytes: 0)
+            for i in 0..<n {
+                let share = popularity.probability(Int(rank[i]))
+                try builder.add(
+                    generated: RepositoryID(Int64(i + 1)), kind: kinds[i], knownStorage: Int(storageOfRow[i]), sizeBytes: Int64(sizes[i].rounded()),
+                    forkRoot: rootOfRow[i] >= 0 ? RepositoryID(Int64(rootOfRow[i]) + 1) : nil,
+                    readsPerDay: Self.milli(p.meanReadsPerDay * Double(n) * share),
+                    writesPerDay: Self.milli(p.meanWritesPerDay * Double(n) * share))
+            }
+            return builder
+        }, beside: { Self.paths(kinds) })
+        var builder = try built.get()
+        return try builder.finish(paths: try written.get())
+    }
+
+    /// Each row's path, written as bytes into one buffer as "group-\(i / 50)/project-\(id)" would
+    /// spell it (ten million strings of about thirty bytes were each a heap object).
+    static func paths(_ kinds: [RepositoryKind]) -> PathList {
+        let n = kinds.count
+        var paths = PathList()
+        // The longest path's bytes a row ("group-", the group, "/project-", the id, ".design"):
+        // room past what the paths take is never touched, where growing the buffer by doubling
+        // copied it and kept up to as much again.
+        paths.reserveCapacity(n, bytes: n * (6 + String(n / 50).utf8.count + 9 + String(n).utf8.count + 7))
+        var path: [UInt8] = []
+        path.reserveCapacity(64)
+        for i in 0..<n {
+            let id = Int64(i + 1)
+            path.removeAll(keepingCapacity: true)
+            if kinds[i] == .snippet {
+                path.append(contentsOf: "snippets/".utf8)
+                appendDecimal(id, to: &path)
+            } else {
+                path.append(contentsOf: "group-".utf8)
+                appendDecimal(Int64(i / 50), to: &path)
+                path.append(contentsOf: "/project-".utf8)
+                appendDecimal(id, to: &path)
+                switch kinds[i] {
+                case .project, .snippet: break
+                case .wiki: path.append(contentsOf: ".wiki".utf8)
+                case .design: path.append(contentsOf: ".design".utf8)
+                }
+            }
+            paths.append(bytes: path)
+        }
+        return paths
+    }
+
+    /// Kinds and fork flags first, so the roots are known before forks pick one.
+    static func drawKinds(_ n: Int, _ p: Parameters, _ streams: RandomStreams) -> (kinds: [RepositoryKind], isFork: [Bool], roots: [Int32]) {
+        var kindRNG = streams.stream("inventory.kind")
+        var forkRNG = streams.stream("inventory.fork")
         var kinds = [RepositoryKind](repeating: .project, count: n)
         var isFork = [Bool](repeating: false, count: n)
         var roots: [Int32] = []
@@ -76,88 +147,54 @@ public struct InventoryGenerator: Sendable {
                 if !roots.isEmpty, forkRNG.nextDouble() < p.forkShare { isFork[i] = true } else { roots.append(Int32(i)) }
             }
         }
-        let rootPopularity = try roots.isEmpty ? nil : Zipf(count: roots.count, exponent: p.forkPopularityExponent)
+        return (kinds, isFork, roots)
+    }
 
-        var cumulative: [Double] = []
-        var total = 0.0
-        let useEqual = storages.allSatisfy { $0.shareWeight == 0 }
-        for s in storages { total += useEqual ? 1 : s.shareWeight; cumulative.append(total) }
-
-        // Popularity ranks: a random permutation, so hot repositories are spread over ids.
+    /// Popularity ranks: a random permutation, so hot repositories are spread over ids.
+    static func drawRanks(_ n: Int, _ streams: RandomStreams) -> [Int32] {
+        var popularityRNG = streams.stream("inventory.popularity")
         var rank = [Int32](unsafeUninitializedCapacity: n) { b, c in
             for i in 0..<n { b[i] = Int32(i + 1) }
             c = n
         }
         for i in stride(from: n - 1, to: 0, by: -1) { rank.swapAt(i, popularityRNG.below(i + 1)) }
-        let popularity = try Zipf(count: n, exponent: p.popularityExponent)
+        return rank
+    }
 
-        // Storages: roots and unforked repositories draw one; a fork takes its root's, which may
-        // come later in id order, so every draw is made before any fork looks.
+    /// Storages: roots and unforked repositories draw one; a fork takes its root's, which may
+    /// come later in id order, so every draw is made before any fork looks.
+    static func drawStorages(_ n: Int, _ storages: [Storage], isFork: [Bool], roots: [Int32], _ p: Parameters,
+                             _ streams: RandomStreams) throws -> (storageOfRow: [Int32], rootOfRow: [Int32]) {
+        var storageRNG = streams.stream("inventory.storage")
+        var rootRNG = streams.stream("inventory.forkRoot")
+        var cumulative: [Double] = []
+        var total = 0.0
+        let useEqual = storages.allSatisfy { $0.shareWeight == 0 }
+        for s in storages { total += useEqual ? 1 : s.shareWeight; cumulative.append(total) }
         var storageOfRow = [Int32](repeating: 0, count: n)
         var rootOfRow = [Int32](repeating: -1, count: n)
         for i in 0..<n where !isFork[i] {
             let u = storageRNG.nextDouble() * total
             storageOfRow[i] = Int32(min(storages.count - 1, cumulative.partitioningIndex { $0 > u }))
         }
-        if let zipf = rootPopularity {
+        if !roots.isEmpty {
+            let zipf = try Zipf(count: roots.count, exponent: p.forkPopularityExponent)
             for i in 0..<n where isFork[i] {
                 let r = roots[zipf.sample(&rootRNG) - 1]
                 rootOfRow[i] = r
                 storageOfRow[i] = storageOfRow[Int(r)]
             }
         }
+        return (storageOfRow, rootOfRow)
+    }
 
-        // Sizes drawn in row order from their own stream, then scaled per storage when asked.
-        var sizes = [Double](unsafeUninitializedCapacity: n) { b, c in
-            for i in 0..<n { b[i] = (kinds[i] == .project ? p.projectSizes : p.otherSizes).sample(&sizeRNG) }
-            c = n
+    /// Sizes drawn in row order from their own stream (scaled per storage afterwards when asked).
+    static func drawSizes(_ kinds: [RepositoryKind], _ p: Parameters, _ streams: RandomStreams) -> [Double] {
+        var sizeRNG = streams.stream("inventory.size")
+        return [Double](unsafeUninitializedCapacity: kinds.count) { b, c in
+            for i in kinds.indices { b[i] = (kinds[i] == .project ? p.projectSizes : p.otherSizes).sample(&sizeRNG) }
+            c = kinds.count
         }
-        if p.sizesFillShares {
-            var drawn = [Double](repeating: 0, count: storages.count)
-            for i in 0..<n { drawn[Int(storageOfRow[i])] += sizes[i] }
-            for i in 0..<n where storages[Int(storageOfRow[i])].shareWeight > 0 {
-                let s = Int(storageOfRow[i])
-                let cap = kinds[i] == .project ? p.projectSizes.capBytes : p.otherSizes.capBytes
-                sizes[i] = min(cap, sizes[i] * storages[s].shareWeight / drawn[s])
-            }
-        }
-
-        var builder = InventoryBuilder(file: "<generated>", knownStorages: storages.map(\.name))
-        // The longest path's bytes a row ("group-", the group, "/project-", the id, ".design"):
-        // room past what the paths take is never touched, where growing the buffer by doubling
-        // copied it and kept up to as much again.
-        builder.reserve(n, pathBytes: n * (6 + String(n / 50).utf8.count + 9 + String(n).utf8.count + 7))
-        // Each path written as bytes into one buffer, as "group-\(i / 50)/project-\(id)" would
-        // spell it: ten million strings of about thirty bytes were each a heap object.
-        var path: [UInt8] = []
-        path.reserveCapacity(64)
-        for i in 0..<n {
-            let id = Int64(i + 1)
-            let kind = kinds[i]
-            let size = Int64(sizes[i].rounded())
-            let root = rootOfRow[i] >= 0 ? RepositoryID(Int64(rootOfRow[i]) + 1) : nil
-            let share = popularity.probability(Int(rank[i]))
-            path.removeAll(keepingCapacity: true)
-            if kind == .snippet {
-                path.append(contentsOf: "snippets/".utf8)
-                Self.appendDecimal(id, to: &path)
-            } else {
-                path.append(contentsOf: "group-".utf8)
-                Self.appendDecimal(Int64(i / 50), to: &path)
-                path.append(contentsOf: "/project-".utf8)
-                Self.appendDecimal(id, to: &path)
-                switch kind {
-                case .project, .snippet: break
-                case .wiki: path.append(contentsOf: ".wiki".utf8)
-                case .design: path.append(contentsOf: ".design".utf8)
-                }
-            }
-            try builder.add(
-                generated: RepositoryID(id), path: path, kind: kind, knownStorage: Int(storageOfRow[i]), sizeBytes: size, forkRoot: root,
-                readsPerDay: Self.milli(p.meanReadsPerDay * Double(n) * share),
-                writesPerDay: Self.milli(p.meanWritesPerDay * Double(n) * share))
-        }
-        return try builder.finish()
     }
 
     /// `x`'s decimal digits (x ≥ 0), as `String(x)` writes them.

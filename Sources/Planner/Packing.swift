@@ -96,6 +96,25 @@ struct Packing {
         }
     }
 
+    /// The phase's moves in the policy's order, each column read off the inventory in a loop of
+    /// its own: in the policy's order each move's row is a cache miss, and a loop doing nothing
+    /// else overlaps them (read in the loop below, they cost about a third of planning ten
+    /// million repositories). `unitOfMove`: each move's unit.
+    func phaseMoves(_ phaseUnits: [Int32], storageOfRow: [Int32]) -> (moves: WaveColumns, unitOfMove: [Int32]) {
+        let ranges = phaseUnits.map { units.members(Int($0)) }
+        let total = ranges.reduce(0) { $0 + $1.count }
+        var rows: [Int32] = [], unitOfMove: [Int32] = []
+        rows.reserveCapacity(total); unitOfMove.reserveCapacity(total)
+        for (k, range) in ranges.enumerated() {
+            for i in range { rows.append(units.rows[i]); unitOfMove.append(phaseUnits[k]) }
+        }
+        let moves = WaveColumns(
+            repositories: rows.map { inventory.ids[Int($0)].rawValue }, rows: rows, kinds: rows.map { inventory.kinds[Int($0)] },
+            sources: rows.map { storageOfRow[Int($0)] }, destinations: unitOfMove.map { destination[Int($0)] },
+            bytes: rows.map { inventory.sizeBytes[Int($0)] })
+        return (moves, unitOfMove)
+    }
+
     /// The phase's moves in the policy's order, cut into waves of at most `movesMax` moves and
     /// `bytesMax` bytes (a single larger move gets a wave of its own). With `columns` each
     /// wave's moves go into its `WaveColumns` and its `moves` stay empty.
@@ -103,73 +122,63 @@ struct Packing {
                columns: Bool = false) throws -> (waves: [Wave], columns: [WaveColumns]) {
         let rate = min(policy.copyBytesPerSecond, policy.bandwidthBytesPerSecond ?? .infinity)
         var estimate = WaveEstimate(storageCount: fleet.storages.count, policy: policy)
+        let (all, unitOfMove) = phaseMoves(phaseUnits, storageOfRow: storageOfRow)
         var waves: [Wave] = []
         var waveColumns: [WaveColumns] = []
-        // Each wave's list sized once (grown by doubling, ten million moves were copied twice);
-        // a list of moves is cut to size when the wave's bytes closed it early (columns are
-        // turned into the caller's moves and dropped, so theirs are left as they are).
-        var left = phaseUnits.reduce(0) { $0 + units.members(Int($1)).count }
+        // Each wave's list of moves sized once (grown by doubling, ten million moves were copied
+        // twice), and cut to size when the wave's bytes closed it early.
         var moves: [Move] = []
-        var current = WaveColumns()
-        var count = 0
+        var first = 0
         var bytes: Int64 = 0
-        func open() {
-            let size = min(policy.waves.movesMax, left)
-            if columns { current.reserve(size) } else { moves.reserveCapacity(size) }
-        }
-        func close() {
-            guard count > 0 else { return }
-            left -= count
+        func close(at end: Int) {
+            guard end > first else { return }
             if columns {
-                waveColumns.append(current)
-                current = WaveColumns()
+                waveColumns.append(all.slice(first..<end))
             } else if moves.capacity > moves.count + moves.count / 4 {
                 let full = moves
                 moves = [Move](unsafeUninitializedCapacity: full.count) { buffer, n in n = buffer.initialize(fromContentsOf: full) }
             }
             waves.append(Wave(index: waves.count + 1, bytes: bytes, estimatedSeconds: estimate.seconds(), moves: moves))
             moves = []
-            count = 0
-            open()
+            if !columns { moves.reserveCapacity(min(policy.waves.movesMax, all.count - end)) }
+            first = end
             bytes = 0
             estimate.reset()
         }
-        open()
+        if !columns { moves.reserveCapacity(min(policy.waves.movesMax, all.count)) }
         // The engine fails a move at the tighter of the two bounds (`moveDeadlineAfterSchedule`).
         let (bound, boundName, boundKind): (Double, String, Infeasibility.Kind) = policy.readOnlySecondsMax.map {
             $0 < policy.moveTimeoutSeconds ? ($0, "readOnlyMax", .readOnlyTooLong) : (policy.moveTimeoutSeconds, "moveTimeout", .moveTimesOut)
         } ?? (policy.moveTimeoutSeconds, "moveTimeout", .moveTimesOut)
-        for u32 in phaseUnits {
-            let u = Int(u32), d = Int(destination[u])
-            let root = units.networkRoots[u]
-            let reason = columns ? nil : MoveReason(
-                rule: anchored[u] ? .forkAnchor : .roomiest, headroomBytes: Double(roomBefore[u]), fillLimit: limits[d],
-                unitBytes: units.bytes[u], networkRoot: root >= 0 ? inventory.ids[Int(root)].rawValue : nil,
-                networkMembers: root >= 0 ? units.members(u).count : nil)
-            for i in units.members(u) {
-                let row = Int(units.rows[i])
-                let size = inventory.sizeBytes[row]
-                let seconds = policy.moveOverheadSeconds + Double(size) / rate
-                if seconds > bound {
-                    throw PlanError.infeasible(Infeasibility(
-                        kind: boundKind, phase: phase.name, neededBytes: Double(size),
-                        availableBytes: max(0, (bound - policy.moveOverheadSeconds) * rate), fillLimit: limits[d],
-                        message: "phase \(phase.name): repository \(inventory.ids[row]) (\(inventory.path(row)), \(ByteText.decimal(size))) would stay read-only about \(ByteText.duration(seconds)) at \(ByteText.decimal(rate))/s, over \(boundName) \(ByteText.duration(bound))"))
-                }
-                if count == policy.waves.movesMax || (policy.waves.bytesMax.map { Double(bytes + size) > $0 } ?? false) { close() }
-                let from = Int(storageOfRow[row])
-                if let reason {
-                    moves.append(Move(repository: inventory.ids[row].rawValue, path: inventory.path(row), kind: inventory.kinds[row].name,
-                                      from: fleet.storages[from].name, to: fleet.storages[d].name, bytes: size, reason: reason))
-                } else {
-                    current.append(repository: inventory.ids[row].rawValue, row: row, kind: inventory.kinds[row], source: from, destination: d, bytes: size)
-                }
-                count += 1
-                bytes += size
-                estimate.add(seconds: seconds, bytes: size, source: from, destination: d)
+        var reason: MoveReason?
+        for j in 0..<all.count {
+            let size = all.bytes[j], d = Int(all.destinations[j])
+            let seconds = policy.moveOverheadSeconds + Double(size) / rate
+            if seconds > bound {
+                let row = Int(all.rows[j])
+                throw PlanError.infeasible(Infeasibility(
+                    kind: boundKind, phase: phase.name, neededBytes: Double(size),
+                    availableBytes: max(0, (bound - policy.moveOverheadSeconds) * rate), fillLimit: limits[d],
+                    message: "phase \(phase.name): repository \(inventory.ids[row]) (\(inventory.path(row)), \(ByteText.decimal(size))) would stay read-only about \(ByteText.duration(seconds)) at \(ByteText.decimal(rate))/s, over \(boundName) \(ByteText.duration(bound))"))
             }
+            if j - first == policy.waves.movesMax || (policy.waves.bytesMax.map { Double(bytes + size) > $0 } ?? false) { close(at: j) }
+            if !columns {
+                let u = Int(unitOfMove[j])
+                if j == 0 || unitOfMove[j - 1] != unitOfMove[j] {
+                    let root = units.networkRoots[u]
+                    reason = MoveReason(
+                        rule: anchored[u] ? .forkAnchor : .roomiest, headroomBytes: Double(roomBefore[u]), fillLimit: limits[d],
+                        unitBytes: units.bytes[u], networkRoot: root >= 0 ? inventory.ids[Int(root)].rawValue : nil,
+                        networkMembers: root >= 0 ? units.members(u).count : nil)
+                }
+                let row = Int(all.rows[j])
+                moves.append(Move(repository: all.repositories[j], path: inventory.path(row), kind: all.kinds[j].name,
+                                  from: fleet.storages[Int(all.sources[j])].name, to: fleet.storages[d].name, bytes: size, reason: reason!))
+            }
+            bytes += size
+            estimate.add(seconds: seconds, bytes: size, source: Int(all.sources[j]), destination: d)
         }
-        close()
+        close(at: all.count)
         return (waves, waveColumns)
     }
 }

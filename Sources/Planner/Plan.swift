@@ -106,32 +106,30 @@ public struct Move: Codable, Equatable, Sendable {
 /// of a GitLab.com-size rehearsal. `sources` and `destinations` index `PlanColumns.storageNames`.
 public struct WaveColumns: Sendable, Equatable {
     public typealias Kind = RepositoryKind
-    public private(set) var repositories: [Int64] = []
+    public let repositories: [Int64]
     /// Each move's row in the inventory the plan was made from.
-    public private(set) var rows: [Int32] = []
-    public private(set) var kinds: [RepositoryKind] = []
-    public private(set) var sources: [Int32] = []
-    public private(set) var destinations: [Int32] = []
-    public private(set) var bytes: [Int64] = []
+    public let rows: [Int32]
+    public let kinds: [RepositoryKind]
+    public let sources: [Int32]
+    public let destinations: [Int32]
+    public let bytes: [Int64]
 
     public var count: Int { repositories.count }
 
-    mutating func reserve(_ n: Int) {
-        repositories.reserveCapacity(n)
-        rows.reserveCapacity(n)
-        kinds.reserveCapacity(n)
-        sources.reserveCapacity(n)
-        destinations.reserveCapacity(n)
-        bytes.reserveCapacity(n)
+    init(repositories: [Int64], rows: [Int32], kinds: [RepositoryKind], sources: [Int32], destinations: [Int32], bytes: [Int64]) {
+        precondition([rows.count, kinds.count, sources.count, destinations.count, bytes.count].allSatisfy { $0 == repositories.count })
+        self.repositories = repositories
+        self.rows = rows
+        self.kinds = kinds
+        self.sources = sources
+        self.destinations = destinations
+        self.bytes = bytes
     }
 
-    mutating func append(repository: Int64, row: Int, kind: RepositoryKind, source: Int, destination: Int, bytes size: Int64) {
-        repositories.append(repository)
-        rows.append(Int32(row))
-        kinds.append(kind)
-        sources.append(Int32(source))
-        destinations.append(Int32(destination))
-        bytes.append(size)
+    /// Moves `range`, in order.
+    func slice(_ range: Range<Int>) -> WaveColumns {
+        WaveColumns(repositories: Array(repositories[range]), rows: Array(rows[range]), kinds: Array(kinds[range]), sources: Array(sources[range]),
+                    destinations: Array(destinations[range]), bytes: Array(bytes[range]))
     }
 }
 

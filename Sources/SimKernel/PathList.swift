@@ -31,4 +31,26 @@ public struct PathList: Sendable, Equatable, RandomAccessCollection {
         precondition(buffer.count <= Int(UInt32.max), "paths past 4 GB")
         ends.append(UInt32(buffer.count))
     }
+
+    /// The first path with no bytes, if any.
+    public var firstEmpty: Int? {
+        var start: UInt32 = 0
+        for (i, end) in ends.enumerated() {
+            if end == start { return i }
+            start = end
+        }
+        return nil
+    }
+
+    /// The first path holding `byte`, if any: one scan of the buffer, then its path found by
+    /// bisection.
+    public func firstHolding(_ byte: UInt8) -> Int? {
+        guard let at = buffer.firstIndex(of: byte) else { return nil }
+        var lo = 0, hi = ends.count - 1
+        while lo < hi {
+            let mid = (lo + hi) / 2
+            if Int(ends[mid]) > at { hi = mid } else { lo = mid + 1 }
+        }
+        return lo
+    }
 }

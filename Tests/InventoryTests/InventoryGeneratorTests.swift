@@ -75,29 +75,39 @@ import Testing
     }
 
     /// Goal: a generated row is refused for what a read one is: an id below 1, an empty path or
-    /// one with a line break, a negative size, a rate that is not a number of at least 0, a
-    /// repeated id, each naming its field; a good row lands on the storage it names by position.
+    /// one with a line break (among others), a negative size, a rate that is not a number of at
+    /// least 0, a repeated id, each naming its field; a good row lands on the storage it names by
+    /// position, with its path.
     @Test func generatedRowsAreCheckedAsReadOnesAre() throws {
-        func refusal(_ body: (inout InventoryBuilder) throws -> Void) -> String? {
-            var b = InventoryBuilder(file: "<generated>", knownStorages: ["s0", "s1"])
-            do { try body(&b); _ = try b.finish(); return nil } catch let e as SpecError { return e.field } catch { return "\(error)" }
+        struct Rows {
+            var builder = InventoryBuilder(file: "<generated>", knownStorages: ["s0", "s1"])
+            var paths = PathList()
+            mutating func add(id: Int64 = 1, path: String = "p", size: Int64 = 1, reads: Double = 0, writes: Double = 0) throws {
+                try builder.add(generated: RepositoryID(id), kind: .project, knownStorage: 1, sizeBytes: size,
+                                forkRoot: nil, readsPerDay: reads, writesPerDay: writes)
+                paths.append(path)
+            }
+            mutating func finish() throws -> Inventory { try builder.finish(paths: paths) }
         }
-        func add(_ b: inout InventoryBuilder, id: Int64 = 1, path: String = "p", size: Int64 = 1, reads: Double = 0, writes: Double = 0) throws {
-            try b.add(generated: RepositoryID(id), path: Array(path.utf8), kind: .project, knownStorage: 1, sizeBytes: size,
-                      forkRoot: nil, readsPerDay: reads, writesPerDay: writes)
+        func refusal(_ body: (inout Rows) throws -> Void) -> String? {
+            var rows = Rows()
+            do { try body(&rows); _ = try rows.finish(); return nil } catch let e as SpecError { return e.field } catch { return "\(error)" }
         }
-        #expect(refusal { try add(&$0, id: 0) } == "id")
-        #expect(refusal { try add(&$0, path: "") } == "path")
-        #expect(refusal { try add(&$0, path: "a\nb") } == "path")
-        #expect(refusal { try add(&$0, size: -1) } == "size_bytes")
-        #expect(refusal { try add(&$0, reads: .nan) } == "reads_per_day")
-        #expect(refusal { try add(&$0, writes: -1) } == "writes_per_day")
-        #expect(refusal { try add(&$0, id: 1); try add(&$0, id: 1) } == "id")
-        #expect(refusal { try add(&$0) } == nil)
-        var b = InventoryBuilder(file: "<generated>", knownStorages: ["s0", "s1"])
-        try add(&b, id: 5, path: "g/p")
-        let inv = try b.finish()
-        #expect(inv.storageName(0) == "s1" && inv.path(0) == "g/p" && inv.row(of: RepositoryID(5)) == 0)
+        #expect(refusal { try $0.add(id: 0) } == "id")
+        #expect(refusal { try $0.add(path: "") } == "path")
+        #expect(refusal { try $0.add(path: "a\nb") } == "path")
+        #expect(refusal { try $0.add(id: 1, path: "a"); try $0.add(id: 2, path: "b"); try $0.add(id: 3, path: "") } == "path")
+        #expect(refusal { try $0.add(id: 1, path: "a"); try $0.add(id: 2, path: "b\n") } == "path")
+        #expect(refusal { try $0.add(size: -1) } == "size_bytes")
+        #expect(refusal { try $0.add(reads: .nan) } == "reads_per_day")
+        #expect(refusal { try $0.add(writes: -1) } == "writes_per_day")
+        #expect(refusal { try $0.add(id: 1); try $0.add(id: 1) } == "id")
+        #expect(refusal { try $0.add() } == nil)
+        var rows = Rows()
+        try rows.add(id: 5, path: "g/p")
+        try rows.add(id: 6, path: "g/q")
+        let inv = try rows.finish()
+        #expect(inv.storageName(0) == "s1" && inv.path(0) == "g/p" && inv.path(1) == "g/q" && inv.row(of: RepositoryID(5)) == 0)
     }
 
     @Test func forksShareTheirRootsStorageAndTheSameSeedGivesTheSameInventory() throws {
