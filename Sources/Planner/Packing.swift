@@ -53,37 +53,44 @@ struct Packing {
         var isDest = [Bool](repeating: false, count: fleet.storages.count)
         for d in dests { isDest[d] = true }
         var heap = RoomHeap(rooms, storages: dests)
-        // Largest first: worst-fit decreasing leaves the big units the most choice.
+        // Largest first: worst-fit decreasing leaves the big units the most choice. Each unit's
+        // figures are read in that order, and its results written back, in loops of their own
+        // (a cache miss a unit each, overlapped when nothing else waits on them).
         let bySize = units.bySize(phaseUnits, largestFirst: true)
-        for u32 in bySize {
-            let u = Int(u32), b = units.bytes[u]
-            let anchor = Int(units.anchors[u])
+        let sizes = bySize.map { units.bytes[Int($0)] }, anchors = bySize.map { units.anchors[Int($0)] }
+        var placed = [Int32](repeating: -1, count: bySize.count), roomsBefore = [Int64](repeating: 0, count: bySize.count)
+        for k in bySize.indices {
+            let b = sizes[k], anchor = Int(anchors[k])
             let d: Int
             if anchor >= 0, isDest[anchor] {
                 guard rooms[anchor] >= b else {
                     throw PlanError.infeasible(Infeasibility(
                         kind: .anchorFull, phase: phase.name, neededBytes: Double(b), availableBytes: Double(max(0, rooms[anchor])),
                         fillLimit: limits[anchor],
-                        message: "phase \(phase.name): \(describeUnit(u)) must join its network on \(fleet.storages[anchor].name), which has \(ByteText.decimal(max(0, rooms[anchor]))) below its \(ByteText.percent(limits[anchor])) fill limit"))
+                        message: "phase \(phase.name): \(describeUnit(Int(bySize[k]))) must join its network on \(fleet.storages[anchor].name), which has \(ByteText.decimal(max(0, rooms[anchor]))) below its \(ByteText.percent(limits[anchor])) fill limit"))
                 }
                 d = anchor
-                anchored[u] = true
             } else {
-                guard let top = heap.top(current: rooms), top.room >= b else {
-                    let top = heap.top(current: rooms)
+                guard let top = heap.top, top.room >= b else {
+                    let top = heap.top
                     let room = max(0, top?.room ?? 0), name = top.map { fleet.storages[$0.storage].name } ?? "none"
                     throw PlanError.infeasible(Infeasibility(
                         kind: .unitTooLarge, phase: phase.name, neededBytes: Double(b), availableBytes: Double(room),
                         fillLimit: top.map { limits[$0.storage] } ?? 0,
-                        message: "phase \(phase.name): \(describeUnit(u)) fits on no destination: the roomiest, \(name), has \(ByteText.decimal(room)) below \(limitText(dests))"))
+                        message: "phase \(phase.name): \(describeUnit(Int(bySize[k]))) fits on no destination: the roomiest, \(name), has \(ByteText.decimal(room)) below \(limitText(dests))"))
                 }
                 d = top.storage
             }
-            destination[u] = Int32(d)
-            roomBefore[u] = rooms[d]
+            placed[k] = Int32(d)
+            roomsBefore[k] = rooms[d]
             rooms[d] -= b
             used[d] += Double(b)
-            heap.push(room: rooms[d], storage: d)
+            heap.shrink(d, to: rooms[d])
+        }
+        for (k, u) in bySize.enumerated() {
+            destination[Int(u)] = placed[k]
+            roomBefore[Int(u)] = roomsBefore[k]
+            anchored[Int(u)] = anchors[k] >= 0 && isDest[Int(anchors[k])]
         }
         // The sources, in unit order, which is row order: in the size order above each member
         // was a cache miss or three at ten million units. Sizes are whole bytes far below 2^53,
