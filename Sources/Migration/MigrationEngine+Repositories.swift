@@ -20,8 +20,9 @@ extension MigrationEngine {
         if old.moveID != new.moveID {
             if let m = old.moveID { indexByMove[m] = nil }
             if let m = new.moveID {
-                precondition(indexByMove[m] == nil || indexByMove[m] == i, "\(m) followed for two repositories")
-                indexByMove[m] = i
+                // One look-up, not three: a move's start hashed its id each time.
+                let followed = indexByMove.updateValue(i, forKey: m)
+                precondition(followed == nil || followed == i, "\(m) followed for two repositories")
             }
         }
         let (o1, o2) = old.requestInstants, (n1, n2) = new.requestInstants
