@@ -82,7 +82,7 @@ public struct InventoryBuilder {
         precondition(paths.count == inventory.ids.count, "\(paths.count) paths for \(inventory.ids.count) rows")
         if let row = paths.firstEmpty { throw fail(nil, "path", "the path of repository \(inventory.ids[row]) is empty") }
         if let row = paths.firstHolding(UInt8(ascii: "\n")) {
-            throw fail(nil, "path", "a path has no line breaks (repository \(inventory.ids[row])'s has)")
+            throw fail(nil, "path", "a path has no line breaks; repository \(inventory.ids[row])'s has one")
         }
         inventory.paths = paths
         return try finish()

@@ -105,7 +105,7 @@ struct Packing {
 
     /// The phase's moves in the policy's order, each column read off the inventory in a loop of
     /// its own: in the policy's order each move's row is a cache miss, and a loop doing nothing
-    /// else overlaps them (read in the loop below, they cost about a third of planning ten
+    /// else overlaps them (read in the loop below, they cost about a quarter of planning ten
     /// million repositories). `unitOfMove`: each move's unit.
     func phaseMoves(_ phaseUnits: [Int32], storageOfRow: [Int32]) -> (moves: WaveColumns, unitOfMove: [Int32]) {
         let ranges = phaseUnits.map { units.members(Int($0)) }
