@@ -7,14 +7,15 @@ enum KeySort {
     /// Below this many, a comparison sort: a radix sort's counting tables cost more than it saves.
     static let radixFrom = 4096
 
-    /// Positions 0..<count ordered by their keys (`keys(i)` is position i's).
-    static func positions(count n: Int, keys: (Int) -> (primary: Int64, secondary: Int64)) -> [Int32] {
+    /// Positions 0..<count ordered by their keys (`primary(i)` and `secondary(i)` are position
+    /// i's).
+    static func positions(count n: Int, primary: (Int) -> Int64, secondary: (Int) -> Int64) -> [Int32] {
         precondition(n < Int(Int32.max))
-        return n < radixFrom ? comparing(count: n, keys: keys) : radix(count: n, keys: keys)
+        return n < radixFrom ? comparing(count: n, primary: primary, secondary: secondary) : radix(count: n, primary: primary, secondary: secondary)
     }
 
-    static func comparing(count n: Int, keys: (Int) -> (primary: Int64, secondary: Int64)) -> [Int32] {
-        var keyed = (0..<n).map { i in let k = keys(i); return (k.primary, k.secondary, Int32(i)) }
+    static func comparing(count n: Int, primary: (Int) -> Int64, secondary: (Int) -> Int64) -> [Int32] {
+        var keyed = (0..<n).map { i in (primary(i), secondary(i), Int32(i)) }
         keyed.sort { ($0.0, $0.1, $0.2) < ($1.0, $1.1, $1.2) }
         return keyed.map(\.2)
     }
@@ -33,18 +34,18 @@ enum KeySort {
     static let digitsPerKey = (64 + digitBits - 1) / digitBits
 
     /// Stable passes over the secondary key's digits, least significant first, then over the
-    /// primary's (read again for each position, in the order the secondary left); a pass whose
+    /// primary's (read position by position in the order the secondary left); a pass whose
     /// digit is the same for every key is skipped (the sign bits, the high bits of sizes and ids).
-    static func radix(count n: Int, keys: (Int) -> (primary: Int64, secondary: Int64)) -> [Int32] {
+    static func radix(count n: Int, primary: (Int) -> Int64, secondary: (Int) -> Int64) -> [Int32] {
         // Signed order as unsigned: flip the sign bit.
         func unsigned(_ x: Int64) -> UInt64 { UInt64(bitPattern: x) ^ (1 << 63) }
         var from = [Keyed](unsafeUninitializedCapacity: n) { b, c in
-            for i in 0..<n { b[i] = Keyed(key: unsigned(keys(i).secondary), position: Int32(i)) }
+            for i in 0..<n { b[i] = Keyed(key: unsigned(secondary(i)), position: Int32(i)) }
             c = n
         }
         var to = [Keyed](unsafeUninitializedCapacity: n) { _, c in c = n }
         passes(&from, &to)
-        for k in 0..<n { from[k].key = unsigned(keys(Int(from[k].position)).primary) }
+        for k in 0..<n { from[k].key = unsigned(primary(Int(from[k].position))) }
         passes(&from, &to)
         return from.map(\.position)
     }

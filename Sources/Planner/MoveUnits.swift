@@ -84,10 +84,8 @@ struct MoveUnits {
     /// `units` by size, then by key repository id, then as given: what a stable sort of
     /// `units` by (size, id) gives (`KeySort`), from keys laid side by side.
     func bySize(_ units: [Int32], largestFirst: Bool) -> [Int32] {
-        KeySort.positions(count: units.count) { i in
-            let u = Int(units[i])
-            // ~x = −x − 1 reverses the order of sizes and keeps them apart.
-            return (largestFirst ? ~bytes[u] : bytes[u], keyIDs[u])
-        }.map { units[Int($0)] }
+        // ~x = −x − 1 reverses the order of sizes and keeps them apart.
+        KeySort.positions(count: units.count, primary: { largestFirst ? ~bytes[Int(units[$0])] : bytes[Int(units[$0])] },
+                          secondary: { keyIDs[Int(units[$0])] }).map { units[Int($0)] }
     }
 }

@@ -23,7 +23,7 @@ import Testing
         await propertyCheck(count: 12, input: Gen.int(in: 0...1_000_000)) { seed in
             let n = KeySort.radixFrom + seed % (2 * KeySort.radixFrom)
             let (p, s) = Self.keys(seed: UInt64(seed), count: n)
-            let sorted = KeySort.positions(count: n) { (p[$0], s[$0]) }
+            let sorted = KeySort.positions(count: n, primary: { p[$0] }, secondary: { s[$0] })
             #expect(sorted == Self.expected(p, s), "seed \(seed), \(n) keys")
         }
     }
@@ -31,8 +31,8 @@ import Testing
     @Test func fewKeysAreOrderedAlike() {
         for n in [0, 1, 2, 7, 100] {
             let (p, s) = Self.keys(seed: UInt64(n) + 1, count: n)
-            #expect(KeySort.positions(count: n) { (p[$0], s[$0]) } == Self.expected(p, s))
-            #expect(KeySort.radix(count: n) { (p[$0], s[$0]) } == Self.expected(p, s), "the radix sort at \(n)")
+            #expect(KeySort.positions(count: n, primary: { p[$0] }, secondary: { s[$0] }) == Self.expected(p, s))
+            #expect(KeySort.radix(count: n, primary: { p[$0] }, secondary: { s[$0] }) == Self.expected(p, s), "the radix sort at \(n)")
         }
     }
 }
