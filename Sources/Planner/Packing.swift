@@ -35,9 +35,9 @@ struct Packing {
         return distinct.count == 1 ? "a \(ByteText.percent(limits[storages[0]])) fill limit" : "their fill limits"
     }
 
-    /// Packs the units of phase `p` (`phaseUnits`, in the policy's order; `phaseOfUnit` marks
+    /// Packs the units of phase `p` (`phaseUnits`, in the policy's `order`; `phaseOfUnit` marks
     /// them), taking their bytes off their sources' `used` and adding them to their destinations'.
-    mutating func pack(_ phaseUnits: [Int32], phase p: Int, _ phase: ResolvedPolicy.Phase, phaseOfUnit: [Int16], rooms: inout [Int64],
+    mutating func pack(_ phaseUnits: [Int32], in order: MoveOrder, phase p: Int, _ phase: ResolvedPolicy.Phase, phaseOfUnit: [Int16], rooms: inout [Int64],
                        used: inout [Double], storageOfRow: [Int32]) throws {
         guard !phaseUnits.isEmpty else { return }
         let dests = phase.destinations
@@ -56,7 +56,7 @@ struct Packing {
         // Largest first: worst-fit decreasing leaves the big units the most choice. Each unit's
         // figures are read in that order, and its results written back, in loops of their own
         // (a cache miss a unit each, overlapped when nothing else waits on them).
-        let bySize = units.bySize(phaseUnits, largestFirst: true)
+        let bySize = units.largestFirst(phaseUnits, from: order)
         let sizes = bySize.map { units.bytes[Int($0)] }, anchors = bySize.map { units.anchors[Int($0)] }
         var placed = [Int32](repeating: -1, count: bySize.count), roomsBefore = [Int64](repeating: 0, count: bySize.count)
         for k in bySize.indices {

@@ -46,7 +46,7 @@ extension Plan {
         var phaseColumns: [[WaveColumns]] = []
         for (p, phase) in resolved.phases.enumerated() {
             let mine = ordered.filter { phaseOfUnit[Int($0)] == Int16(p) }
-            try packing.pack(mine, phase: p, phase, phaseOfUnit: phaseOfUnit, rooms: &rooms, used: &used, storageOfRow: storageOfRow)
+            try packing.pack(mine, in: policy.order, phase: p, phase, phaseOfUnit: phaseOfUnit, rooms: &rooms, used: &used, storageOfRow: storageOfRow)
             var steps: [WeightStep] = []
             for step in phase.weightSteps {
                 let before = weights

@@ -1,4 +1,6 @@
+import Inventory
 import PropertyBased
+import SimKernel
 import Testing
 @testable import Planner
 
@@ -33,6 +35,39 @@ import Testing
             let (p, s) = Self.keys(seed: UInt64(n) + 1, count: n)
             #expect(KeySort.positions(count: n, primary: { p[$0] }, secondary: { s[$0] }) == Self.expected(p, s))
             #expect(KeySort.radix(count: n, primary: { p[$0] }, secondary: { s[$0] }) == Self.expected(p, s), "the radix sort at \(n)")
+        }
+    }
+}
+
+/// Goal: the packing's largest-first order, taken from units already in the policy's order
+/// without sorting again, is the order a sort by (size descending, id, position) gives.
+/// Method: inventories whose sizes crowd onto three values (most units tie on size), with and
+/// without fork networks kept together; a share of the units in each policy order is ordered
+/// both ways. A plain reversal of smallest-first fails it (ties would run by descending id).
+@Suite struct LargestFirstTests {
+    @Test func largestFirstFromThePolicysOrderIsTheSortedOrder() throws {
+        for seed in UInt64(1)...4 {
+            var scenario = RandomScenario(seed: seed)
+            var b = InventoryBuilder(file: "ties-\(seed)")
+            var rng = RandomStream(seed: seed &+ 100)
+            for i in 1...6_000 {
+                let root: RepositoryID? = i > 10 && rng.below(6) == 0 ? RepositoryID(Int64(1 + rng.below(10))) : nil
+                let storage = root.map { "src-\(($0.rawValue) % 2)" } ?? "src-\(i % 2)"
+                try b.add(InventoryEntry(id: RepositoryID(Int64(7_000 - i)), path: "g/p\(i)", kind: .project, storage: storage,
+                                         sizeBytes: Int64(1 + rng.below(3)) << 30, forkRoot: root.map { RepositoryID(7_000 - $0.rawValue) }), line: i + 1)
+            }
+            scenario.inventory = try b.finish()
+            scenario.policy.drainFrom = [Named("src-0"), Named("src-1")]
+            let resolved = try ResolvedPolicy(scenario.policy, fleet: scenario.fleet)
+            let storageOfRow = try Plan.fleetStorages(of: scenario.inventory, fleet: scenario.fleet, policy: scenario.policy)
+            for together in [false, true] {
+                let units = MoveUnits(inventory: scenario.inventory, storageOfRow: storageOfRow, policy: resolved, together: together)
+                for order in MoveOrder.allCases {
+                    let share = units.ordered(order).filter { $0 % 3 != 1 }
+                    #expect(units.largestFirst(share, from: order) == units.bySize(share, largestFirst: true),
+                            "seed \(seed), \(order), networks together: \(together)")
+                }
+            }
         }
     }
 }
