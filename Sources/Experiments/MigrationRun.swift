@@ -117,7 +117,6 @@ public struct MigrationRun {
         var finishedAt: SimTime?
         var aborted = false
         var movesFinished = 0, movesFailed = 0, movesTimedOut = 0, givenUp = 0, leftBehind = 0, gateFailures = 0
-        var bytesMoved: Int64 = 0
         var phases: [PhaseTiming] = []
         var samples: [WorldSample] = []
         var submitted = 0
@@ -253,7 +252,7 @@ public struct MigrationRun {
         return MigrationOutcome(
             durationSeconds: outcome.finishedAt?.seconds, aborted: outcome.aborted,
             movesFinished: outcome.movesFinished, movesFailed: outcome.movesFailed, movesTimedOut: outcome.movesTimedOut,
-            repositoriesGivenUp: outcome.givenUp, sourcesLeftBehind: outcome.leftBehind, bytesMoved: outcome.bytesMoved,
+            repositoriesGivenUp: outcome.givenUp, sourcesLeftBehind: outcome.leftBehind, bytesMoved: engine!.finishedBytes,
             maxReadOnlySeconds: world.readOnlyClock.readOnlySecondsMax(at: end),
             repositoriesLeftReadOnly: world.repositoriesLeftReadOnly.map { driver!.repositoryIDs[$0] }.sorted(),
             phases: outcome.phases, gateFailures: outcome.gateFailures, pausedBecause: engine!.isPaused ? outcome.pausedBecause : nil,
@@ -291,9 +290,8 @@ public struct MigrationRun {
         case .phaseStarted(let name): outcome.phases.append(PhaseTiming(name: name, startSeconds: t.seconds, endSeconds: nil))
         case .phaseEnded(let name):
             if let i = outcome.phases.lastIndex(where: { $0.name == name && $0.endSeconds == nil }) { outcome.phases[i].endSeconds = t.seconds }
-        case .moveFinished(let r, _):
+        case .moveFinished:
             outcome.movesFinished += 1
-            outcome.bytesMoved += engine?.plannedMove(of: r)?.sizeBytes ?? 0
         case .moveFailed: outcome.movesFailed += 1
         case .moveTimedOut: outcome.movesTimedOut += 1
         case .sourceLeftBehind: outcome.leftBehind += 1

@@ -101,3 +101,29 @@ public struct IdentifierIndex<Tag: IdentifierTag>: Sendable {
         return nil
     }
 }
+
+/// The positions of the identifiers last asked about, in a small table direct-mapped by id. An
+/// answer names the repository the engine asked about a moment before; found here, its position
+/// costs no cache miss in `IdentifierIndex`'s table, which is laid out by id and so read at
+/// random (the engine's misses there were 3% of a GitLab.com-size drain). A hit is exact: a
+/// position, once noted, never changes.
+struct RecentPositions: Sendable {
+    /// Above the requests a drain has out at once (GitLab.com's runs 220 moves at a time), and
+    /// 12 KiB: it stays in the processor's cache.
+    static var slots: Int { 1024 }
+    var ids = [Int64](repeating: 0, count: slots)
+    var positions = [Int32](repeating: -1, count: slots)
+
+    @inline(__always) func slot(_ id: Int64) -> Int { Int(truncatingIfNeeded: UInt64(bitPattern: id) & UInt64(Self.slots - 1)) }
+
+    mutating func note<Tag>(_ id: Identifier<Tag>, at position: Int) {
+        let s = slot(id.rawValue)
+        ids[s] = id.rawValue
+        positions[s] = Int32(position)
+    }
+
+    func position<Tag>(of id: Identifier<Tag>) -> Int? {
+        let s = slot(id.rawValue)
+        return positions[s] >= 0 && ids[s] == id.rawValue ? Int(positions[s]) : nil
+    }
+}

@@ -64,10 +64,10 @@ extension MigrationEngine {
         switch next {
         case .lookUp:
             setStage(i, .lookingUp(.awaiting))
-            emit(.lookUpMoves(r.repository))
+            ask(.lookUpMoves(r.repository), about: i)
         case .schedule:
             setStage(i, .scheduling)
-            emit(.scheduleMove(r.repository, source: storageNames[r.source], destination: r.destination.map { storageNames[$0] }))
+            ask(.scheduleMove(r.repository, source: storageNames[r.source], destination: r.destination.map { storageNames[$0] }), about: i)
         }
     }
 
@@ -78,7 +78,7 @@ extension MigrationEngine {
     }
 
     mutating func moveScheduled(_ repository: RepositoryID, _ move: MoveID) {
-        guard let i = indexByRepository[repository], repositories[i].stage == .scheduling else {
+        guard let i = index(of: repository), repositories[i].stage == .scheduling else {
             return ignored("moveScheduled(\(repository), \(move)) answers no schedule")
         }
         repositories[i].apiErrors = 0
@@ -89,7 +89,7 @@ extension MigrationEngine {
     }
 
     mutating func scheduleRefused(_ repository: RepositoryID, _ refusal: ScheduleRefusal) {
-        guard let i = indexByRepository[repository], repositories[i].stage == .scheduling else {
+        guard let i = index(of: repository), repositories[i].stage == .scheduling else {
             return ignored("scheduleRefused(\(repository)) answers no schedule")
         }
         repositories[i].apiErrors = 0
@@ -135,6 +135,7 @@ extension MigrationEngine {
         let repository = repositories[i].repository
         switch state {
         case .finished:
+            finishedBytes += plannedSize(i)
             notice(.moveFinished(repository, move))
             setStage(i, .done(.finished(move)))
         case .cleanupFailed:
@@ -155,7 +156,7 @@ extension MigrationEngine {
 
     mutating func clearReadOnly(_ i: Int) {
         setStage(i, .clearingReadOnly(.awaiting))
-        emit(.clearReadOnly(repositories[i].repository))
+        ask(.clearReadOnly(repositories[i].repository), about: i)
     }
 
     mutating func giveUp(_ i: Int, _ reason: String) {
@@ -164,7 +165,7 @@ extension MigrationEngine {
     }
 
     mutating func readOnlyCleared(_ repository: RepositoryID) {
-        guard let i = indexByRepository[repository], repositories[i].stage == .clearingReadOnly(.awaiting) else {
+        guard let i = index(of: repository), repositories[i].stage == .clearingReadOnly(.awaiting) else {
             return ignored("readOnlyCleared(\(repository)) answers no request")
         }
         repositories[i].apiErrors = 0
@@ -178,7 +179,7 @@ extension MigrationEngine {
     }
 
     mutating func existingMoves(_ repository: RepositoryID, _ lookup: RepositoryLookup) {
-        guard let i = indexByRepository[repository], repositories[i].stage == .lookingUp(.awaiting) else {
+        guard let i = index(of: repository), repositories[i].stage == .lookingUp(.awaiting) else {
             return ignored("existingMoves(\(repository)) answers no look-up")
         }
         repositories[i].apiErrors = 0
@@ -212,7 +213,7 @@ extension MigrationEngine {
         case .setWeights:
             preconditionFailure("weights errors are the run's")
         case .lookUpMoves(let repository):
-            guard let i = indexByRepository[repository], repositories[i].stage == .lookingUp(.awaiting) else {
+            guard let i = index(of: repository), repositories[i].stage == .lookingUp(.awaiting) else {
                 return ignored("error on lookUpMoves(\(repository)), which is not outstanding")
             }
             switch kind {
@@ -220,7 +221,7 @@ extension MigrationEngine {
             case .permanent(let reason): giveUp(i, "look-up refused: \(reason)")
             }
         case .scheduleMove(let repository):
-            guard let i = indexByRepository[repository], repositories[i].stage == .scheduling else {
+            guard let i = index(of: repository), repositories[i].stage == .scheduling else {
                 return ignored("error on scheduleMove(\(repository)), which is not outstanding")
             }
             switch kind {
@@ -242,7 +243,7 @@ extension MigrationEngine {
             case .permanent:
                 // The move is gone (404): find out from the repository what happened.
                 setStage(i, .lookingUp(.awaiting))
-                emit(.lookUpMoves(repositories[i].repository))
+                ask(.lookUpMoves(repositories[i].repository), about: i)
             }
         case .failMove(let move):
             guard let i = indexByMove[move], case .failing(var progress) = repositories[i].stage, progress.poll == .awaiting else {
@@ -261,7 +262,7 @@ extension MigrationEngine {
                 emit(.pollMove(move))
             }
         case .clearReadOnly(let repository):
-            guard let i = indexByRepository[repository], repositories[i].stage == .clearingReadOnly(.awaiting) else {
+            guard let i = index(of: repository), repositories[i].stage == .clearingReadOnly(.awaiting) else {
                 return ignored("error on clearReadOnly(\(repository)), which is not outstanding")
             }
             switch kind {
@@ -301,7 +302,7 @@ extension MigrationEngine {
             switch repositories[i].stage {
             case .lookingUp(.retryAt(let t)) where t <= now:
                 setStage(i, .lookingUp(.awaiting))
-                emit(.lookUpMoves(repositories[i].repository))
+                ask(.lookUpMoves(repositories[i].repository), about: i)
             case .moving(var progress):
                 if now >= progress.deadline {
                     // Stuck in initial/scheduled/started (or replicated) past the timeout: the
@@ -323,7 +324,7 @@ extension MigrationEngine {
                 }
             case .clearingReadOnly(.retryAt(let t)) where t <= now:
                 setStage(i, .clearingReadOnly(.awaiting))
-                emit(.clearReadOnly(repositories[i].repository))
+                ask(.clearReadOnly(repositories[i].repository), about: i)
             case .lookingUp, .scheduling, .clearingReadOnly, .waiting, .pending, .done, .givenUp:
                 break
             }
@@ -338,13 +339,13 @@ extension MigrationEngine {
             switch repositories[i].stage {
             case .lookingUp(.awaiting), .scheduling:
                 setStage(i, .lookingUp(.awaiting))
-                emit(.lookUpMoves(repository))
+                ask(.lookUpMoves(repository), about: i)
             case .moving(let progress):
                 if progress.poll == .awaiting { emit(.pollMove(progress.id)) }
             case .failing(let progress):
                 if progress.poll == .awaiting { emit(.failMove(progress.id)) }
             case .clearingReadOnly(.awaiting):
-                emit(.clearReadOnly(repository))
+                ask(.clearReadOnly(repository), about: i)
             case .lookingUp(.retryAt), .clearingReadOnly(.retryAt), .waiting, .pending, .done, .givenUp:
                 break
             }

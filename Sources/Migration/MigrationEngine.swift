@@ -19,6 +19,8 @@ public struct MigrationEngine: Sendable {
     /// Repositories in plan order (phase, wave, move): the order in which they start.
     var repositories: [RepositoryRecord] = []
     var indexByRepository: IdentifierIndex<RepositoryTag>
+    /// The repositories last asked about (`ask`), looked at before `indexByRepository`.
+    var recentlyAsked = RecentPositions()
     /// The move each in-flight repository waits on (look-up only; never iterated).
     var indexByMove: [MoveID: Int] = [:]
     /// Per phase, per wave: the repositories' index range.
@@ -47,6 +49,8 @@ public struct MigrationEngine: Sendable {
     /// Samples of the gate being soaked, in arrival order.
     var samples: [MetricSample] = []
     public private(set) var now = EngineInstant(milliseconds: 0)
+    /// The plan's sizes of the repositories whose move finished.
+    public internal(set) var finishedBytes: Int64 = 0
     var emitted: [EngineAction] = []
 
     public init(plan: MigrationPlan) throws(MigrationPlanError) {
@@ -132,15 +136,16 @@ public struct MigrationEngine: Sendable {
         return names.sorted()
     }
 
-    /// The plan's move of `repository` (source, destination, size); nil when the plan has none.
-    public func plannedMove(of repository: RepositoryID) -> MigrationPlan.Move? {
-        indexByRepository[repository].map(plannedMove)
+    /// The plan's size of repository `i`, read without copying its move (and its storage names).
+    func plannedSize(_ i: Int) -> Int64 {
+        let r = repositories[i]
+        return plan.phases[r.phase].waves[r.wave].moves[i - waveRanges[r.phase][r.wave].lowerBound].sizeBytes
     }
 
-    /// The plan's move of the engine's repository `i`.
-    func plannedMove(_ i: Int) -> MigrationPlan.Move {
-        let r = repositories[i]
-        return plan.phases[r.phase].waves[r.wave].moves[i - waveRanges[r.phase][r.wave].lowerBound]
+    /// The index of `repository`, or nil when the plan does not name it: the ones last asked
+    /// about first (`recentlyAsked`).
+    func index(of repository: RepositoryID) -> Int? {
+        recentlyAsked.position(of: repository) ?? indexByRepository[repository]
     }
 
     /// A repository's coarse status, or nil when the plan does not name it.
@@ -178,6 +183,12 @@ public struct MigrationEngine: Sendable {
     // MARK: Emitting
 
     mutating func emit(_ action: EngineAction) { emitted.append(action) }
+    /// Emits a request about repository `i` (`lookUpMoves`, `scheduleMove`, `clearReadOnly`),
+    /// noting its index for the answer.
+    mutating func ask(_ action: EngineAction, about i: Int) {
+        recentlyAsked.note(repositories[i].repository, at: i)
+        emitted.append(action)
+    }
     mutating func notice(_ notice: EngineNotice) { emitted.append(.notice(notice)) }
 
     func backoff(afterFailures n: Int) -> EngineDuration { plan.retry.backoff(afterFailures: max(n, 1)) }

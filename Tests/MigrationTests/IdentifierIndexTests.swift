@@ -76,3 +76,33 @@ struct LCGSequence {
         return state ^ (state >> 29)
     }
 }
+
+/// The engine's table of the repositories it last asked about.
+@Suite struct RecentPositionsTests {
+    /// Goal: a look-up finds an id's last noted position or nothing, never another id's or an
+    /// older one. Method: 100,000 notes of ids crowded onto few slots (ids a multiple of the
+    /// table's size apart, negative ones and the extremes among them), each followed by look-ups
+    /// of a few ids checked against a dictionary of every id's last position.
+    @Test func anIdIsFoundAtItsLastPositionOrNotAtAll() {
+        var rng = LCGSequence(state: 11)
+        let slots = Int64(RecentPositions.slots)
+        let ids: [Int64] = (0..<64).map { Int64($0 % 8) + slots * Int64($0 / 8) } + [.min, .max, -1, -slots, 0 - slots + 3]
+        var recent = RecentPositions()
+        var last: [Int64: Int] = [:]
+        var hits = 0
+        for step in 0..<100_000 {
+            let id = ids[Int(rng.next() % UInt64(ids.count))]
+            recent.note(RepositoryID(id), at: step)
+            last[id] = step
+            for _ in 0..<3 {
+                let asked = ids[Int(rng.next() % UInt64(ids.count))]
+                if let p = recent.position(of: RepositoryID(asked)) {
+                    hits += 1
+                    #expect(p == last[asked], "id \(asked) found at \(p), last noted at \(last[asked] ?? -1)")
+                }
+            }
+        }
+        #expect(hits > 10_000, "the table keeps what it was told")
+        #expect(RecentPositions().position(of: RepositoryID(0)) == nil, "an empty table knows nothing, id 0 included")
+    }
+}
