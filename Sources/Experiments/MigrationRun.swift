@@ -128,18 +128,27 @@ public struct MigrationRun {
     /// repository i.
     public init(fleet: Fleet, config: WorldConfig, plan: MigrationPlan, repositoryIDs: [Migration.RepositoryID],
                 sampleInterval: SimTime = .seconds(60)) throws {
-        // The world and the engine start from the fleet and the plan alone: built side by side,
-        // the engine's error told after the driver's as when they ran in turn.
-        let (world, engine) = SideBySide.run({ Self(fleet: fleet, config: config) }, beside: { try MigrationEngine(plan: plan) })
+        // The world on one side, the engine and its driver on the other: they start from the
+        // fleet and the plan alone. The driver's errors are told before the engine's, as when
+        // they ran in turn.
+        let (world, built) = SideBySide.run({ Self(fleet: fleet, config: config) }, beside: {
+            let engine = Result { () throws(MigrationPlanError) in try MigrationEngine(plan: plan) }
+            let driver = Result { () throws(SimulatedGitLab.SetupError) in
+                try SimulatedGitLab(fleet: fleet, repositoryCount: World.repositoryCount(fleet: fleet, config: config), repositoryIDs: repositoryIDs)
+            }
+            return (engine, driver)
+        })
         self = try world.get()
+        let (engine, driver) = try built.get()
         // A move for each of the plan's and an eighth more for retries; past that the list
         // grows as usual.
         simulation.model.reserveMoves(plan.moveCount + plan.moveCount / 8)
-        let d = try SimulatedGitLab(world: simulation.model, repositoryIDs: repositoryIDs)
+        let d = try driver.get()
+        precondition(simulation.model.repositories.count == d.repositoryIDs.count, "the driver was built for another count of repositories")
         // The storages the moves name, as the engine listed them (else listed here: the
         // driver's error is told first).
         try d.check(plan: plan, moveStorages: (try? engine.get())?.storages ?? MigrationEngine.storages(of: plan))
-        driver = d
+        self.driver = d
         self.engine = try engine.get()
         self.sampleInterval = sampleInterval
         nextSample = sampleInterval

@@ -319,13 +319,20 @@ public struct World: DiscreteEventModel {
         sim.schedule(at: .seconds(sim.model.config.windowSeconds), .windowClose)
     }
 
+    /// How many repositories a world built from `fleet` and `config` holds: the model's own and
+    /// its population's, or `config.repositoryCount` generated when it names none.
+    public static func repositoryCount(fleet: Fleet, config: WorldConfig) -> Int {
+        let placed = fleet.repositories.count + (fleet.population?.count ?? 0)
+        return placed == 0 ? config.repositoryCount : placed
+    }
+
     /// Places the model's hand-built repositories, or generates `repositoryCount` of them
     /// spread by GitLab's weights.
     mutating func populate() {
         // Every per-repository list sized once: grown by doubling, each would keep up to as
         // much again unused, a gigabyte at ten million repositories.
         let placed = fleet.repositories.count + (fleet.population?.count ?? 0)
-        let count = placed == 0 ? config.repositoryCount : placed
+        let count = Self.repositoryCount(fleet: fleet, config: config)
         let own = count - (fleet.population?.count ?? 0)
         repositories.reserveCapacity(count); dataPresent.reserveCapacity(count); repositoryPaths.reserveCapacity(own, bytes: own * 24)
         readOnly.reserveCapacity(count); inflightPushes.reserveCapacity(count); lastMoveOfRepository.reserveCapacity(count)

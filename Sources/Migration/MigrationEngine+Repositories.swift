@@ -135,7 +135,6 @@ extension MigrationEngine {
         let repository = repositories[i].repository
         switch state {
         case .finished:
-            finishedBytes += plannedSize(i)
             notice(.moveFinished(repository, move))
             setStage(i, .done(.finished(move)))
         case .cleanupFailed:

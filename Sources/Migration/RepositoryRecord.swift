@@ -77,8 +77,8 @@ struct MoveProgress: Equatable, Sendable {
 }
 
 /// One repository of the plan in the engine. The engine keeps one for each (ten million in a
-/// GitLab.com drain), so the plan's move is not copied in (the plan holds it: `plannedSize`),
-/// its storages are interned, and the counters are as narrow as their ranges.
+/// GitLab.com drain), so the plan's move is not copied in (the plan holds it), its storages are
+/// interned, and the counters are as narrow as their ranges.
 struct RepositoryRecord: Sendable {
     let repository: RepositoryID
     var stage: Stage = .pending

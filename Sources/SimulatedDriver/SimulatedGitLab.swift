@@ -38,8 +38,15 @@ public struct SimulatedGitLab: Sendable {
 
     /// `repositoryIDs[i]` is the engine's id of the world's repository i (the inventory's order).
     public init(world: World, repositoryIDs: [Migration.RepositoryID]) throws(SetupError) {
-        guard repositoryIDs.count == world.repositories.count else {
-            throw .repositoryCountMismatch(world: world.repositories.count, ids: repositoryIDs.count)
+        try self.init(fleet: world.fleet, repositoryCount: world.repositories.count, repositoryIDs: repositoryIDs)
+    }
+
+    /// The driver of a world of `repositoryCount` repositories built from `fleet`
+    /// (`World.repositoryCount`), before the world is: its index takes a second at ten million
+    /// repositories, built beside the world.
+    public init(fleet: Fleet, repositoryCount: Int, repositoryIDs: [Migration.RepositoryID]) throws(SetupError) {
+        guard repositoryIDs.count == repositoryCount else {
+            throw .repositoryCountMismatch(world: repositoryCount, ids: repositoryIDs.count)
         }
         do {
             repositoryIndex = try IdentifierIndex(repositoryIDs)
@@ -47,7 +54,7 @@ public struct SimulatedGitLab: Sendable {
             throw .duplicateRepositoryID(error.id)
         }
         self.repositoryIDs = repositoryIDs
-        storageNames = world.fleet.virtualStorages.map(\.name)
+        storageNames = fleet.virtualStorages.map(\.name)
         var storages: [String: GitLabStorageIndex] = [:]
         for (i, name) in storageNames.enumerated() { storages[name] = GitLabStorageIndex(i) }
         storageIndex = storages
