@@ -54,7 +54,7 @@ public struct MigrationEngine: Sendable {
     public init(plan: MigrationPlan) throws(MigrationPlanError) {
         self.plan = plan
         storageNames = Self.storages(of: plan)
-        let storageIndex = Dictionary(uniqueKeysWithValues: storageNames.enumerated().map { ($1, $0) })
+        let storageIndex = StorageTable(storageNames)
         slots = SlotCounts(storages: storageNames.count)
         pending = PendingQueues(storages: storageNames.count)
         do {
@@ -70,8 +70,8 @@ public struct MigrationEngine: Sendable {
                 for m in wave.moves {
                     if m.destination == m.source { throw .destinationIsSource(m.repository, m.source) }
                     repositories.append(RepositoryRecord(
-                        repository: m.repository, phase: p, wave: w, source: storageIndex[m.source]!,
-                        destination: m.destination.map { storageIndex[$0]! }))
+                        repository: m.repository, phase: p, wave: w, source: storageIndex.index(of: m.source)!,
+                        destination: m.destination.map { storageIndex.index(of: $0)! }))
                 }
                 ranges.append(first..<repositories.count)
             }
@@ -127,11 +127,11 @@ public struct MigrationEngine: Sendable {
 
     /// The storages `plan`'s moves name (sources and destinations), sorted.
     public static func storages(of plan: MigrationPlan) -> [StorageName] {
-        var names = Set<StorageName>()
+        var names = StorageTable()
         for phase in plan.phases {
-            for wave in phase.waves { for m in wave.moves { names.insert(m.source); if let d = m.destination { names.insert(d) } } }
+            for wave in phase.waves { for m in wave.moves { names.add(m.source); if let d = m.destination { names.add(d) } } }
         }
-        return names.sorted()
+        return names.names.sorted()
     }
 
     /// The plan's sizes of the repositories whose move finished. A pass over the plan, for the

@@ -70,10 +70,19 @@ enum NextRequest: Equatable, Sendable {
 
 struct MoveProgress: Equatable, Sendable {
     var id: MoveID
-    var state: MoveState
     /// When a move not yet `finished` is failed: scheduling time + min(timeout, read-only max).
     var deadline: EngineInstant
     var poll: Outstanding
+    /// Last, after the 9 bytes of `poll`: between `id` and `deadline` it took 8 bytes of
+    /// padding in each of ten million records.
+    var state: MoveState
+
+    init(id: MoveID, state: MoveState, deadline: EngineInstant, poll: Outstanding) {
+        self.id = id
+        self.deadline = deadline
+        self.poll = poll
+        self.state = state
+    }
 }
 
 /// One repository of the plan in the engine. The engine keeps one for each (ten million in a
