@@ -36,14 +36,10 @@ public struct SimulatedGitLab: Sendable {
         }
     }
 
-    /// `repositoryIDs[i]` is the engine's id of the world's repository i (the inventory's order).
-    public init(world: World, repositoryIDs: [Migration.RepositoryID]) throws(SetupError) {
-        try self.init(fleet: world.fleet, repositoryCount: world.repositories.count, repositoryIDs: repositoryIDs)
-    }
-
     /// The driver of a world of `repositoryCount` repositories built from `fleet`
-    /// (`World.repositoryCount`), before the world is: its index takes a second at ten million
-    /// repositories, built beside the world.
+    /// (`World.repositoryCount`); `repositoryIDs[i]` is the engine's id of the world's repository
+    /// i. It needs only the fleet, so it is built beside the world: its index takes a second at
+    /// ten million repositories.
     public init(fleet: Fleet, repositoryCount: Int, repositoryIDs: [Migration.RepositoryID]) throws(SetupError) {
         guard repositoryIDs.count == repositoryCount else {
             throw .repositoryCountMismatch(world: repositoryCount, ids: repositoryIDs.count)
