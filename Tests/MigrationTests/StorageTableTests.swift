@@ -6,7 +6,7 @@ import Testing
     /// Goal: every name added is found at the position it was first added at, a name added
     /// again keeps it, and no other name is found. Method: 3,000 names (empty, one byte, long
     /// ones past a small string's 15 bytes, non-ASCII ones, names differing in one byte) added
-    /// in a scrambled order with repeats, so the table grows from 16 slots eight times over.
+    /// in a scrambled order with repeats, so the table doubles from 16 slots to 16,384.
     @Test func everyNameIsFoundWhereItWasFirstAdded() {
         var names: [StorageName] = ["", "a", "é", "gitaly-pod-0001-with-a-long-name", "nfs-file01", "nfs-file10"]
         names += (0..<2_994).map { StorageName("storage-\($0 * 7919 % 2_994)") }
