@@ -50,12 +50,7 @@ public struct MigrationPlan: Codable, Sendable, Equatable {
     /// The plan's identity: its id and an FNV-1a 64 hash over a canonical encoding (sorted keys),
     /// so that a journal refuses any other plan, also one with the same id.
     public var identity: String {
-        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in canonicalDescription.utf8 {
-            hash ^= UInt64(byte)
-            hash = hash &* 0x0000_0100_0000_01b3
-        }
-        let hex = String(hash, radix: 16)
+        let hex = String(fnv1a(canonicalDescription.utf8), radix: 16)
         return "\(id)@\(String(repeating: "0", count: 16 - hex.count))\(hex)"
     }
 

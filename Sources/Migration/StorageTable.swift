@@ -16,16 +16,10 @@ struct StorageTable: Sendable {
         for name in names { add(name) }
     }
 
-    static func hash(_ name: StorageName) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for byte in name.name.utf8 { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
-        return h
-    }
-
     /// The slot `name` is in, or the empty slot where it would go.
     private func slot(of name: StorageName) -> Int {
         let mask = slots.count - 1
-        var s = Int(truncatingIfNeeded: Self.hash(name)) & mask
+        var s = Int(truncatingIfNeeded: fnv1a(name.name.utf8)) & mask
         while slots[s] >= 0 && names[Int(slots[s])] != name { s = (s + 1) & mask }
         return s
     }
@@ -50,4 +44,12 @@ struct StorageTable: Sendable {
         slots = [Int32](repeating: -1, count: count)
         for (i, name) in names.enumerated() { slots[slot(of: name)] = Int32(i) }
     }
+}
+
+/// The 64-bit FNV-1a hash of `bytes` (http://www.isthe.com/chongo/tech/comp/fnv/): a plan's
+/// identity and the storage table's slots.
+func fnv1a(_ bytes: String.UTF8View) -> UInt64 {
+    var h: UInt64 = 0xcbf2_9ce4_8422_2325
+    for byte in bytes { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+    return h
 }
