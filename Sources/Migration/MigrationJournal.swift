@@ -103,6 +103,10 @@ public struct MigrationJournal: Sendable {
         removeTemporary()
         do {
             let queue = try DatabaseQueue(path: temporary)
+            // In WAL mode from the start: the pool that opens it would otherwise switch it in
+            // place, in a transaction of SQLite's rollback journal, and a process killed during
+            // that switch leaves a hot journal beside the file.
+            try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = WAL") }
             try migrator.migrate(queue)
             let planJSON = String(decoding: try makeEncoder().encode(plan), as: UTF8.self)
             try queue.write { db in
@@ -138,14 +142,16 @@ public struct MigrationJournal: Sendable {
         return "\(error)"
     }
 
-    /// The plan a journal was started with (for `migrate status`, which has only the file).
+    /// The plan a journal was started with (for `migrate status` and `resume`, which have only
+    /// the file). Opened for writing, though it only reads: what a process killed in a write
+    /// left (a hot rollback journal, a write-ahead log's index to rebuild) is recovered only by
+    /// a connection that may write; a read-only one refused the journal for good ("attempt to
+    /// write a readonly database", SQLite's SQLITE_READONLY_ROLLBACK, https://sqlite.org/rescode.html).
     public static func plan(inJournalAt path: String) throws(MigrationJournalError) -> MigrationPlan {
         guard FileManager.default.fileExists(atPath: path) else { throw .cannotOpen(path: path, reason: "no such file") }
         let json: String?
         do {
-            var config = Configuration()
-            config.readonly = true
-            let queue = try DatabaseQueue(path: path, configuration: config)
+            let queue = try DatabaseQueue(path: path)
             json = try queue.read { db in try String.fetchOne(db, sql: "SELECT plan_json FROM plan") }
         } catch {
             throw .cannotOpen(path: path, reason: "not a migration journal: \(message(error))")

@@ -125,6 +125,48 @@ import Testing
     }
 }
 
+/// Goal: a journal left by a process killed in the middle of a write still gives back its plan
+/// and resumes. Method: a journal with inputs in it, switched to SQLite's rollback journal and
+/// copied, with that rollback journal, while a write of two thousand rows holds it (a cache of
+/// one page spills them to the file): the copy is what a SIGKILL at that instant leaves (a hot
+/// journal). Its plan comes back equal, the journal opens, and it replays to the original's
+/// state. It fails with the plan read by a read-only connection (tried: "attempt to write a
+/// readonly database"). And a new journal is in WAL mode from its first byte on disk (the
+/// header's read and write versions, bytes 18 and 19, are 2), so no in-place switch can be cut
+/// short; that check fails for a journal made in SQLite's default mode (tried).
+@Test func aJournalKilledInAWriteGivesBackItsPlanAndResumes() throws {
+    let path = temporaryJournalPath("killed-in-a-write")
+    let plan = drainPlan(count: 3)
+    do {
+        // Closed at the block's end: the switch below needs the file to itself.
+        var journalled = try JournalledEngine(path: path, plan: plan, durable: false)
+        _ = try journalled.receive(.start, at: ms(0))
+        _ = try journalled.receive(.tick, at: ms(1_000))
+    }
+    // Made (`create`), not yet opened by a pool: already in WAL mode.
+    let made = temporaryJournalPath("made-in-wal-mode")
+    try MigrationJournal.create(path: made, plan: plan)
+    let header = try Data(contentsOf: URL(fileURLWithPath: made)).prefix(20)
+    #expect(header[18] == 2 && header[19] == 2, "a new journal is not in WAL mode")
+    let expected = try MigrationJournal(path: path, plan: plan, durable: false).replay(plan: plan).tally
+    let copy = temporaryJournalPath("killed-in-a-write-copy")
+    let queue = try DatabaseQueue(path: path)
+    try queue.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA journal_mode = DELETE") }
+    try queue.inDatabase { db in
+        try db.execute(sql: "PRAGMA cache_size = 1")
+        try db.execute(sql: "BEGIN IMMEDIATE")
+        try db.execute(sql: "CREATE TABLE scratch (x BLOB)")
+        for _ in 0..<2_000 { try db.execute(sql: "INSERT INTO scratch VALUES (zeroblob(500))") }
+        #expect(FileManager.default.fileExists(atPath: path + "-journal"), "the write did not spill to a rollback journal")
+        for suffix in ["", "-journal"] { try FileManager.default.copyItem(atPath: path + suffix, toPath: copy + suffix) }
+        try db.execute(sql: "ROLLBACK")
+    }
+    let stored = try MigrationJournal.plan(inJournalAt: copy)
+    #expect(stored == plan)
+    #expect(try MigrationJournal(path: copy, plan: stored, durable: false).replay(plan: stored).tally == expected)
+    #expect(!FileManager.default.fileExists(atPath: copy + "-journal"), "the hot journal was not rolled back")
+}
+
 @Test func journalledInputsAreCompactJSON() throws {
     let encoder = JSONEncoder()
     encoder.outputFormatting = [.sortedKeys]
