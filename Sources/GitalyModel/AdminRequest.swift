@@ -80,8 +80,7 @@ public enum AdminSubject: Sendable, Equatable, CustomStringConvertible {
         case .move(let m): UInt64(m.index)
         case .gitlabStorage(let s): UInt64(s.index)
         case .gitalyStorage(let s): UInt64(s.index)
-        case .newRepository(let path):
-            path.utf8.reduce(0xcbf2_9ce4_8422_2325 as UInt64) { ($0 ^ UInt64($1)) &* 0x0000_0100_0000_01b3 }
+        case .newRepository(let path): fnv1a(path.utf8)
         }
     }
 }

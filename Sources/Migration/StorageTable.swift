@@ -47,7 +47,8 @@ struct StorageTable: Sendable {
 }
 
 /// The 64-bit FNV-1a hash of `bytes` (http://www.isthe.com/chongo/tech/comp/fnv/): a plan's
-/// identity and the storage table's slots.
+/// identity and the storage table's slots. SimKernel has the same function; this module
+/// imports no simulator module, so it keeps its own.
 func fnv1a(_ bytes: String.UTF8View) -> UInt64 {
     var h: UInt64 = 0xcbf2_9ce4_8422_2325
     for byte in bytes { h = (h ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }

@@ -118,8 +118,7 @@ public struct RandomStreams: Sendable {
     /// every platform, unlike `Hasher`), mixed with the run seed and replication index through
     /// SplitMix64's finaliser so that nearby inputs give unrelated seeds.
     public static func derive(seed: UInt64, component: String, replication: Int) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in component.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
+        let h = fnv1a(component.utf8)
         var sm = SplitMix64(state: seed)
         var x = sm.next() ^ h
         sm = SplitMix64(state: x)

@@ -183,11 +183,7 @@ public struct TraceReplay: ArrivalSource {
 
     /// FNV-1a over UTF-8 bytes: the same name lands on the same model storage or repository in
     /// every run and on every machine.
-    static func stableHash(_ s: String) -> UInt64 {
-        var h: UInt64 = 0xcbf2_9ce4_8422_2325
-        for b in s.utf8 { h = (h ^ UInt64(b)) &* 0x0000_0100_0000_01b3 }
-        return h
-    }
+    static func stableHash(_ s: String) -> UInt64 { fnv1a(s.utf8) }
 
     public mutating func next() throws -> Arrival? {
         // The common case, a plain replay with nothing held back, takes no other branch.
