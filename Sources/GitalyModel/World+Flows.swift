@@ -76,9 +76,9 @@ extension World {
         // Calls carried as a load are on the disk in a Poisson number (`World+Load`).
         // Read through `load` rather than bound to a copy, which would retain each of its tables.
         if hasLoad {
-            let inverse = { (s: Int) in 1 / Double(s) }
-            if k.reading > 0 { readShare = Double(k.reading) * LoadState.lookUp(load.readerInverse, node: n, k.reading + j.reading, mean: load.diskReaders[n], inverse) }
-            if k.writing > 0 { writeShare = Double(k.writing) * LoadState.lookUp(load.writerInverse, node: n, k.writing + j.writing, mean: load.diskWriters[n], inverse) }
+            let cores = fleet.nodes[n].cpuCores
+            if k.reading > 0 { readShare = Double(k.reading) * load.expected(.readerInverse, node: n, k.reading + j.reading, cores: cores) }
+            if k.writing > 0 { writeShare = Double(k.writing) * load.expected(.writerInverse, node: n, k.writing + j.writing, cores: cores) }
         }
         let cores = copyCores(node: n)
         pool.setCapacities((nodes[n].diskRead, fleet.nodes[n].disk.readBytesPerSecond * f * readShare),
@@ -91,24 +91,24 @@ extension World {
     /// min(1, c / (j + k)) of a core beside the j RPCs on its c cores. With no copy, what one
     /// would get (the resource is then unused).
     @inline(__always)
-    func copyCores(node n: Int) -> (sending: Double, receiving: Double) {
+    mutating func copyCores(node n: Int) -> (sending: Double, receiving: Double) {
         let c = Double(fleet.nodes[n].cpuCores), j = nodes[n].cpu.busy
         let sending = nodes[n].copies.sending, receiving = nodes[n].copies.receiving
         let k = max(1, sending + receiving)
         // Beside a load, averaged over its Poisson number of busy cores (`World+Load`).
-        let each = hasLoad ? LoadState.lookUp(load.coreShare, node: n, j + k, mean: load.busyCores[n]) { min(1, c / Double($0)) } : min(1, c / Double(j + k))
+        let each = hasLoad ? load.expected(.coreShare, node: n, j + k, cores: fleet.nodes[n].cpuCores) : min(1, c / Double(j + k))
         return (Double(max(1, sending)) * each, Double(max(1, receiving)) * each)
     }
 
     /// How much longer an RPC's CPU work takes beside the node's copies: its core is one of
     /// j + k jobs sharing c cores (1 without copies or with cores to spare).
     @inline(__always)
-    func cpuStretch(node n: Int) -> Double {
+    mutating func cpuStretch(node n: Int) -> Double {
         let k = nodes[n].copies.sending + nodes[n].copies.receiving
         guard k > 0 else { return 1 }
         let s = nodes[n].cpu.busy + k, c = Double(fleet.nodes[n].cpuCores)
         guard hasLoad else { return max(1, Double(s) / c) }
-        return LoadState.lookUp(load.coreStretch, node: n, s, mean: load.busyCores[n]) { max(1, Double($0) / c) }
+        return load.expected(.coreStretch, node: n, s, cores: fleet.nodes[n].cpuCores)
     }
 
     /// The RPCs holding a node's cores changed: the copies' CPU shares follow.

@@ -77,53 +77,83 @@ struct LoadState {
         PoissonTerms(mean: mean).expected(f)
     }
 
-    /// Per node, what flows and calls get beside the load's Poisson numbers, for s = 0 ..<
-    /// `tabulated` of their own (s = flows + calls on the disk, or calls + copies on the
-    /// cores): E[1/(s + J)] over the disk's readers and over its writers, E[min(1, c/(s + J))]
-    /// and E[max(1, (s + J)/c)] over the busy cores. Worked out when a node's figures change,
-    /// so a flow starting or ending reads a table instead of summing a Poisson series.
-    /// One row per node, one column per s.
-    var readerInverse: FlatTable<Double>
-    var writerInverse: FlatTable<Double>
-    var coreShare: FlatTable<Double>
-    var coreStretch: FlatTable<Double>
-    /// Columns worked out ahead. s counts a node's own copies and calls: a drain puts at most
-    /// 10 copies on a source (gitalyctl's per-storage concurrency, PRAEFECT.md §9) and a few on
-    /// a destination, so 24 covers them; above it a look-up sums the series itself, to the same
-    /// bits (64 columns were half the tabulating for nothing: 7.7% of the million-repository
-    /// drain, 3.4% now).
+    /// Per node, the Poisson terms of the load's disk readers, disk writers and busy cores, as
+    /// of its figures' last change (`tabulate`).
+    var readerTerms: [PoissonTerms]
+    var writerTerms: [PoissonTerms]
+    var busyTerms: [PoissonTerms]
+    /// Per node, what flows and calls get beside the load's Poisson numbers (`Expected`), for
+    /// s = 0 ..< `tabulated` of their own: one row per node, `tabulated` columns per
+    /// expectation. An entry is worked out from the node's terms when first read after its
+    /// figures changed (NaN until then), so a flow starting or ending reads a table instead of
+    /// summing a Poisson series, and a window's close sums nothing: a drain reads a few entries
+    /// of a row between two windows, where working out all 96 of every node's at each window
+    /// was 4% of a GitLab.com-scale drain (`perf`, BENCHMARKS.md).
+    var expectations: FlatTable<Double>
+    /// Columns kept per expectation. s counts a node's own copies and calls: a drain puts at
+    /// most 10 copies on a source (gitalyctl's per-storage concurrency, PRAEFECT.md §9) and a
+    /// few on a destination, so 24 cover them; above it a look-up sums the series itself, to
+    /// the same bits.
     static let tabulated = 24
 
-    /// Tabulates node `n`'s expectations from its figures, `cores` its cores.
-    mutating func tabulate(node n: Int, cores: Int) {
+    /// What a flow or a call gets on a node beside the load's Poisson number J, for s of its
+    /// own (s = flows + calls on the disk, or calls + copies on the cores).
+    enum Expected: Int, CaseIterable {
+        /// E[1/(s + J)] over the disk's readers.
+        case readerInverse
+        /// E[1/(s + J)] over the disk's writers.
+        case writerInverse
+        /// E[min(1, c/(s + J))] over the busy cores, c the node's cores.
+        case coreShare
+        /// E[max(1, (s + J)/c)] over the busy cores.
+        case coreStretch
+    }
+
+    /// Node `n`'s figures changed: its terms are worked out again, and its entries when read.
+    /// The terms and where they stop do not depend on f or s, so they are worked out once per
+    /// mean and not once per entry.
+    mutating func tabulate(node n: Int) {
+        readerTerms[n] = PoissonTerms(mean: diskReaders[n])
+        writerTerms[n] = PoissonTerms(mean: diskWriters[n])
+        busyTerms[n] = PoissonTerms(mean: busyCores[n])
+        for column in 0..<expectations.columns { expectations[n, column] = .nan }
+    }
+
+    /// `e` on node `n` (of `cores` cores) for s of its own: from the node's row when s is
+    /// within it (worked out there on its first read), else summed.
+    mutating func expected(_ e: Expected, node n: Int, _ s: Int, cores: Int) -> Double {
+        let column = e.rawValue &* Self.tabulated &+ s
+        if s < Self.tabulated {
+            let kept = expectations[n, column]
+            if !kept.isNaN { return kept }
+        }
+        let value = Self.expected(e, s, cores: cores, reader: readerTerms[n], writer: writerTerms[n], busy: busyTerms[n])
+        if s < Self.tabulated { expectations[n, column] = value }
+        return value
+    }
+
+    /// E[f(s + J)] over the terms `e` reads.
+    static func expected(_ e: Expected, _ s: Int, cores: Int, reader: PoissonTerms, writer: PoissonTerms, busy: PoissonTerms) -> Double {
         let c = Double(cores)
         // s = 0 is never read for the inverse (a flow counts itself); 1/0 stays out of the sums.
-        let inverse = { (j: Int) in j == 0 ? 0 : 1 / Double(j) }
-        Self.fill(&readerInverse, row: n, PoissonTerms(mean: diskReaders[n]), inverse)
-        Self.fill(&writerInverse, row: n, PoissonTerms(mean: diskWriters[n]), inverse)
-        let busy = PoissonTerms(mean: busyCores[n])
-        Self.fill(&coreShare, row: n, busy) { $0 == 0 ? 1 : min(1, c / Double($0)) }
-        Self.fill(&coreStretch, row: n, busy) { max(1, Double($0) / c) }
+        switch e {
+        case .readerInverse: return reader.expected { let j = s + $0; return j == 0 ? 0 : 1 / Double(j) }
+        case .writerInverse: return writer.expected { let j = s + $0; return j == 0 ? 0 : 1 / Double(j) }
+        case .coreShare: return busy.expected { let j = s + $0; return j == 0 ? 1 : min(1, c / Double(j)) }
+        case .coreStretch: return busy.expected { max(1, Double(s + $0) / c) }
+        }
     }
 
-    /// E[f(s + J)] for s = 0 ..< `tabulated` over one list of terms, into a row of `table`: the
-    /// terms and where they stop do not depend on f or s, so they are worked out once per mean
-    /// and not once per entry.
-    static func fill(_ table: inout FlatTable<Double>, row: Int, _ terms: PoissonTerms, _ f: (Int) -> Double) {
-        for s in 0..<tabulated { table[row, s] = terms.expected { f(s + $0) } }
-    }
-
-    /// An empty table of expectations for `nodes` nodes.
     /// The state of a world without a load (`World.hasLoad` false): nothing reads it.
     static let empty = LoadState(
         spec: BackgroundLoad(streams: []), figures: [], rates: FlatTable(rows: 0, columns: 0, repeating: 0), mass: [], normaliser: 1,
         repositoryCount: 0, rpcOwner: [], inFlightRandom: RandomStream(seed: 0), busyCores: [], diskReaders: [], diskWriters: [],
         served: [], failed: [], chances: FlatTable(rows: 0, columns: 0, repeating: ServiceChances()), writesRandom: RandomStream(seed: 0),
-        windowRandom: RandomStream(seed: 0), readerInverse: expectations(nodes: 0), writerInverse: expectations(nodes: 0),
-        coreShare: expectations(nodes: 0), coreStretch: expectations(nodes: 0))
+        windowRandom: RandomStream(seed: 0), readerTerms: [], writerTerms: [], busyTerms: [], expectations: expectationTable(nodes: 0))
 
-    static func expectations(nodes: Int) -> FlatTable<Double> {
-        FlatTable(rows: nodes, columns: tabulated, repeating: 0)
+    /// A table of expectations for `nodes` nodes, none worked out yet.
+    static func expectationTable(nodes: Int) -> FlatTable<Double> {
+        FlatTable(rows: nodes, columns: Expected.allCases.count * tabulated, repeating: .nan)
     }
 
     /// The Poisson probabilities `expectation` sums over for `mean`, and their total: none for
@@ -153,11 +183,6 @@ struct LoadState {
             for j in probabilities.indices { sum += probabilities[j] * f(j) }
             return sum / mass
         }
-    }
-
-    /// E[f(s + J)] from row `n` of `table` when s is tabulated, else summed.
-    static func lookUp(_ table: FlatTable<Double>, node n: Int, _ s: Int, mean: Double, _ f: (Int) -> Double) -> Double {
-        s < tabulated ? table[n, s] : expectation(mean: mean) { f(s + $0) }
     }
 
     /// What the sums read of a stream (`figures`).
@@ -224,9 +249,11 @@ extension World {
                              chances: FlatTable(rows: nodes, columns: spec.streams.count, repeating: LoadState.ServiceChances()),
                              writesRandom: streams.stream("traffic.load.writes-in-progress"),
                              windowRandom: streams.stream("traffic.load.windows"),
-                             readerInverse: LoadState.expectations(nodes: nodes), writerInverse: LoadState.expectations(nodes: nodes),
-                             coreShare: LoadState.expectations(nodes: nodes), coreStretch: LoadState.expectations(nodes: nodes))
-        for i in 0..<nodes { load.tabulate(node: i, cores: world.fleet.nodes[i].cpuCores) }
+                             readerTerms: Array(repeating: LoadState.PoissonTerms(mean: 0), count: nodes),
+                             writerTerms: Array(repeating: LoadState.PoissonTerms(mean: 0), count: nodes),
+                             busyTerms: Array(repeating: LoadState.PoissonTerms(mean: 0), count: nodes),
+                             expectations: LoadState.expectationTable(nodes: nodes))
+        for i in 0..<nodes { load.tabulate(node: i) }
         return load
     }
 
@@ -356,7 +383,7 @@ extension World {
             load.busyCores[n] = cores
             load.diskReaders[n] = readers[n]
             load.diskWriters[n] = writers[n]
-            load.tabulate(node: n, cores: fleet.nodes[n].cpuCores)
+            load.tabulate(node: n)
         }
         for n in changed where flowsOnDisk[n] != (0, 0) || nodes[n].copies != (0, 0) { refreshShares(node: n, s.now) }
         if !changed.isEmpty { scheduleFlowCheck(&s) }

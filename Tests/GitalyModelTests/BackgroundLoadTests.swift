@@ -308,22 +308,40 @@ func twoStorages(r1On storage: String) throws -> Fleet {
     #expect(Int(again.model.inflightPushes[0]) == drawn)
 }
 
-/// Goal: a node's tables give, to the bit, the sum a look-up past them works out, so how many
-/// columns are tabulated changes no result. Method: four functions the world reads, means from
-/// none to past the summed range (400), s from 0 to beyond the table.
+/// Goal: what a node's row keeps is, to the bit, the sum a look-up past the row works out,
+/// whether it is read for the first time, again, or after the node's figures changed, so
+/// neither the row's width nor the order of reads changes a result. Method: the four
+/// expectations the world reads, on a node of 8 cores beside another node, means from none to
+/// past the summed range (400), s from 0 to beyond the row, each read twice; then the means
+/// changed and every entry read again. Independent truth: `LoadState.expectation`, the series
+/// summed directly.
 @Test func aTabulatedExpectationIsTheSumItStandsFor() {
     let c = 8.0
-    let functions: [(Int) -> Double] = [
-        { $0 == 0 ? 0 : 1 / Double($0) }, { $0 == 0 ? 1 : min(1, c / Double($0)) }, { max(1, Double($0) / c) }, { Double($0 * $0) },
+    let truth: [LoadState.Expected: (Int) -> Double] = [
+        .readerInverse: { $0 == 0 ? 0 : 1 / Double($0) }, .writerInverse: { $0 == 0 ? 0 : 1 / Double($0) },
+        .coreShare: { $0 == 0 ? 1 : min(1, c / Double($0)) }, .coreStretch: { max(1, Double($0) / c) },
     ]
-    for mean in [0.0, 0.3, 2.5, 17.0, 150.0, 500.0] {
-        for f in functions {
-            var table = LoadState.expectations(nodes: 2)
-            LoadState.fill(&table, row: 1, LoadState.PoissonTerms(mean: mean), f)
-            for s in 1..<(LoadState.tabulated + 8) {
-                let direct = LoadState.expectation(mean: mean) { f(s + $0) }
-                #expect(LoadState.lookUp(table, node: 1, s, mean: mean, f) == direct, "mean \(mean), s \(s)")
+    var load = LoadState.empty
+    load.busyCores = [0, 0]; load.diskReaders = [0, 0]; load.diskWriters = [0, 0]
+    let none = LoadState.PoissonTerms(mean: 0)
+    load.readerTerms = [none, none]; load.writerTerms = [none, none]; load.busyTerms = [none, none]
+    load.expectations = LoadState.expectationTable(nodes: 2)
+    let means = [0.0, 0.3, 2.5, 17.0, 150.0, 500.0]
+    for (i, mean) in means.enumerated() {
+        // Readers, writers and cores at three different means, so a read of the wrong terms shows.
+        let other = means[(i + 1) % means.count], third = means[(i + 2) % means.count]
+        load.diskReaders[1] = mean; load.diskWriters[1] = other; load.busyCores[1] = third
+        load.tabulate(node: 1)
+        for round in 0..<2 {
+            for e in LoadState.Expected.allCases {
+                let m = e == .readerInverse ? mean : e == .writerInverse ? other : third
+                for s in 0..<(LoadState.tabulated + 8) where (e != .readerInverse && e != .writerInverse) || s > 0 {
+                    let direct = LoadState.expectation(mean: m) { truth[e]!(s + $0) }
+                    #expect(load.expected(e, node: 1, s, cores: 8) == direct, "\(e), mean \(m), s \(s), read \(round + 1)")
+                }
             }
         }
     }
+    // The other node's row was never read: nothing was worked out there.
+    for column in 0..<load.expectations.columns { #expect(load.expectations[0, column].isNaN) }
 }
