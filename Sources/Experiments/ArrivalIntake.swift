@@ -31,8 +31,7 @@ struct ArrivalIntake {
                 return false
             }
             // Traffic names repositories by place (`World.place(of:)`).
-            World.submit(&simulation, repository: simulation.model.repository(atPlace: Int(a.repository)), rpcClass: rpcClass, at: a.time,
-                         cost: TrafficRun.recordedCost(a.cost, rpcClass))
+            World.submit(&simulation, place: Int(a.repository), rpcClass: rpcClass, at: a.time, cost: TrafficRun.recordedCost(a.cost, rpcClass))
             submitted += 1
             return true
         }

@@ -104,9 +104,10 @@ public struct MigrationRun {
     /// Nil when the loop only feeds traffic (`TrafficRun`): then it ends when the traffic does.
     public private(set) var engine: MigrationEngine?
     private(set) var driver: SimulatedGitLab?
-    /// Answers on their way to the engine, sorted by (arrival, order sent).
-    var answers: [(at: SimTime, order: Int, input: EngineInput)] = []
-    var answersSent = 0
+    /// Answers on their way to the engine, taken by (arrival, order sent). A heap: a sorted
+    /// array moved its hundreds of waiting answers at every insertion and removal, 2% of a
+    /// GitLab.com-scale drain (`perf`, BENCHMARKS.md).
+    var answers = QuaternaryHeapEventQueue<EngineInput>()
     var wake: SimTime?
     /// How often monitoring samples the world (and the gates see a sample).
     public private(set) var sampleInterval: SimTime
@@ -221,7 +222,7 @@ public struct MigrationRun {
                 break
             }
             let arrivalAt = pending.map(\.time) ?? .max
-            let next = min(arrivalAt, answers.first?.at ?? .max, nextSample, wake ?? .max)
+            let next = min(arrivalAt, answers.peekTime() ?? .max, nextSample, wake ?? .max)
             if next > horizon { feed.stoppedAtHorizon = pending != nil; break }
             guard next < .max else { break }
             simulation.run(until: next)
@@ -235,9 +236,8 @@ public struct MigrationRun {
                 pending = try traffic?.next()
                 continue
             }
-            if let first = answers.first, first.at == next {
-                answers.removeFirst()
-                deliver(first.input, at: next)
+            if answers.peekTime() == next, let (_, input) = answers.pop() {
+                deliver(input, at: next)
                 continue
             }
             if nextSample == next {
@@ -282,16 +282,9 @@ public struct MigrationRun {
             case .notice(let n):
                 record(n, at: t)
             case .lookUpMoves, .scheduleMove, .pollMove, .setWeights, .failMove, .clearReadOnly:
-                if let (answer, after) = driver!.perform(action, &simulation) { enqueue(answer, at: t + after) }
+                if let (answer, after) = driver!.perform(action, &simulation) { answers.push(t + after, answer) }
             }
         }
-    }
-
-    mutating func enqueue(_ input: EngineInput, at t: SimTime) {
-        var lo = 0, hi = answers.count
-        while lo < hi { let mid = (lo + hi) / 2; if answers[mid].at <= t { lo = mid + 1 } else { hi = mid } }
-        answers.insert((t, answersSent, input), at: lo)
-        answersSent += 1
     }
 
     mutating func record(_ n: EngineNotice, at t: SimTime) {

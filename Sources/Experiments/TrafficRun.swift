@@ -36,7 +36,8 @@ public struct TrafficRun {
     var loop: MigrationRun
     public var simulation: Simulation<World> {
         get { loop.simulation }
-        set { loop.simulation = newValue }
+        // In place: a set after a get ran the world on a copy, every table of it copied anew.
+        _modify { yield &loop.simulation }
     }
 
     public init(fleet: Fleet, config: WorldConfig) {

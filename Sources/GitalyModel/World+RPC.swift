@@ -103,6 +103,13 @@ extension World {
         sim.schedule(at: time, .rpcArrival(repository: Int32(repository), rpcClass: rpcClass, cost: slot))
     }
 
+    /// The same for the repository at `place`, as traffic names repositories (`place(of:)`).
+    /// The look-up is made here, where it is inlined: from another module, each call copied
+    /// the whole world (3.7 kB) to hand it to `repository(atPlace:)`.
+    public static func submit(_ sim: inout Simulation<World>, place: Int, rpcClass: RPCClass, at time: SimTime, cost: RecordedCost? = nil) {
+        submit(&sim, repository: sim.model.repository(atPlace: place), rpcClass: rpcClass, at: time, cost: cost)
+    }
+
     /// A Praefect picked by the load balancer: uniformly among the running ones.
     mutating func pickPraefect() -> Int? {
         let n = runningPraefects.count

@@ -30,10 +30,14 @@ enum GateVerdict {
 extension MigrationEngine {
     /// New moves start only when not paused, not aborting, and inside a maintenance window (when
     /// the plan has any).
+    // Inlined, as `backoff`: a call from a mutating method copied the whole engine to hand it over.
+    @inline(__always)
     var mayStartMoves: Bool { pauseReason == nil && !aborting && inMaintenanceWindow }
 
+    @inline(__always)
     var inMaintenanceWindow: Bool {
-        plan.maintenanceWindows.isEmpty || plan.maintenanceWindows.contains { $0.start <= now && now < $0.end }
+        let now = now
+        return plan.maintenanceWindows.isEmpty || plan.maintenanceWindows.contains { $0.start <= now && now < $0.end }
     }
 
     mutating func start() {

@@ -199,6 +199,7 @@ public struct MigrationEngine: Sendable {
     }
     mutating func notice(_ notice: EngineNotice) { emitted.append(.notice(notice)) }
 
+    @inline(__always)
     func backoff(afterFailures n: Int) -> EngineDuration { plan.retry.backoff(afterFailures: max(n, 1)) }
 }
 
