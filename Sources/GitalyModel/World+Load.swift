@@ -113,9 +113,9 @@ struct LoadState {
     /// The terms and where they stop do not depend on f or s, so they are worked out once per
     /// mean and not once per entry.
     mutating func tabulate(node n: Int) {
-        readerTerms[n] = PoissonTerms(mean: diskReaders[n])
-        writerTerms[n] = PoissonTerms(mean: diskWriters[n])
-        busyTerms[n] = PoissonTerms(mean: busyCores[n])
+        readerTerms[n].reset(mean: diskReaders[n])
+        writerTerms[n].reset(mean: diskWriters[n])
+        busyTerms[n].reset(mean: busyCores[n])
         for column in 0..<expectations.columns { expectations[n, column] = .nan }
     }
 
@@ -127,20 +127,23 @@ struct LoadState {
             let kept = expectations[n, column]
             if !kept.isNaN { return kept }
         }
-        let value = Self.expected(e, s, cores: cores, reader: readerTerms[n], writer: writerTerms[n], busy: busyTerms[n])
+        let value = switch e {
+        case .readerInverse: Self.expected(e, s, cores: cores, over: readerTerms[n])
+        case .writerInverse: Self.expected(e, s, cores: cores, over: writerTerms[n])
+        case .coreShare, .coreStretch: Self.expected(e, s, cores: cores, over: busyTerms[n])
+        }
         if s < Self.tabulated { expectations[n, column] = value }
         return value
     }
 
-    /// E[f(s + J)] over the terms `e` reads.
-    static func expected(_ e: Expected, _ s: Int, cores: Int, reader: PoissonTerms, writer: PoissonTerms, busy: PoissonTerms) -> Double {
+    /// E[f(s + J)] for `e`'s f over `terms`, J's terms.
+    static func expected(_ e: Expected, _ s: Int, cores: Int, over terms: PoissonTerms) -> Double {
         let c = Double(cores)
         // s = 0 is never read for the inverse (a flow counts itself); 1/0 stays out of the sums.
-        switch e {
-        case .readerInverse: return reader.expected { let j = s + $0; return j == 0 ? 0 : 1 / Double(j) }
-        case .writerInverse: return writer.expected { let j = s + $0; return j == 0 ? 0 : 1 / Double(j) }
-        case .coreShare: return busy.expected { let j = s + $0; return j == 0 ? 1 : min(1, c / Double(j)) }
-        case .coreStretch: return busy.expected { max(1, Double(s + $0) / c) }
+        return switch e {
+        case .readerInverse, .writerInverse: terms.expected { let j = s + $0; return j == 0 ? 0 : 1 / Double(j) }
+        case .coreShare: terms.expected { let j = s + $0; return j == 0 ? 1 : min(1, c / Double(j)) }
+        case .coreStretch: terms.expected { max(1, Double(s + $0) / c) }
         }
     }
 
@@ -159,12 +162,18 @@ struct LoadState {
     /// The Poisson probabilities `expectation` sums over for `mean`, and their total: none for
     /// the means it does not sum (0, or above 400).
     struct PoissonTerms {
-        let mean: Double
-        var probabilities: [Double] = []
-        var mass = 0.0
+        private(set) var mean = 0.0
+        private(set) var probabilities: [Double] = []
+        private(set) var mass = 0.0
 
-        init(mean: Double) {
+        init(mean: Double) { reset(mean: mean) }
+
+        /// The terms for `mean`, worked out again in the storage already held: a node's terms
+        /// change at every window, and a fresh list each time was a third of tabulating them.
+        mutating func reset(mean: Double) {
             self.mean = mean
+            probabilities.removeAll(keepingCapacity: true)
+            mass = 0
             guard mean > 0 && mean <= 400 else { return }
             var p = exp(-mean), j = 0
             while true {
