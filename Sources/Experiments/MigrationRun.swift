@@ -104,10 +104,7 @@ public struct MigrationRun {
     /// Nil when the loop only feeds traffic (`TrafficRun`): then it ends when the traffic does.
     public private(set) var engine: MigrationEngine?
     private(set) var driver: SimulatedGitLab?
-    /// Answers on their way to the engine, taken by (arrival, order sent). A heap: a sorted
-    /// array moved its hundreds of waiting answers at every insertion and removal, 2% of a
-    /// GitLab.com-scale drain (`perf`, BENCHMARKS.md).
-    var answers = QuaternaryHeapEventQueue<EngineInput>()
+    var answers = AnswerQueue()
     var wake: SimTime?
     /// How often monitoring samples the world (and the gates see a sample).
     public private(set) var sampleInterval: SimTime
@@ -222,7 +219,7 @@ public struct MigrationRun {
                 break
             }
             let arrivalAt = pending.map(\.time) ?? .max
-            let next = min(arrivalAt, answers.peekTime() ?? .max, nextSample, wake ?? .max)
+            let next = min(arrivalAt, answers.nextArrival ?? .max, nextSample, wake ?? .max)
             if next > horizon { feed.stoppedAtHorizon = pending != nil; break }
             guard next < .max else { break }
             simulation.run(until: next)
@@ -236,7 +233,7 @@ public struct MigrationRun {
                 pending = try traffic?.next()
                 continue
             }
-            if answers.peekTime() == next, let (_, input) = answers.pop() {
+            if answers.nextArrival == next, let (_, input) = answers.pop() {
                 deliver(input, at: next)
                 continue
             }
@@ -282,7 +279,7 @@ public struct MigrationRun {
             case .notice(let n):
                 record(n, at: t)
             case .lookUpMoves, .scheduleMove, .pollMove, .setWeights, .failMove, .clearReadOnly:
-                if let (answer, after) = driver!.perform(action, &simulation) { answers.push(t + after, answer) }
+                if let (answer, after) = driver!.perform(action, &simulation) { answers.push(answer, at: t + after) }
             }
         }
     }

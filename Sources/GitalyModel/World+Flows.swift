@@ -76,9 +76,9 @@ extension World {
         // Calls carried as a load are on the disk in a Poisson number (`World+Load`).
         // Read through `load` rather than bound to a copy, which would retain each of its tables.
         if hasLoad {
-            let cores = fleet.nodes[n].cpuCores
-            if k.reading > 0 { readShare = Double(k.reading) * load.expected(.readerInverse, node: n, k.reading + j.reading, cores: cores) }
-            if k.writing > 0 { writeShare = Double(k.writing) * load.expected(.writerInverse, node: n, k.writing + j.writing, cores: cores) }
+            let c = fleet.nodes[n].cpuCores
+            if k.reading > 0 { readShare = Double(k.reading) * load.expected(.readerInverse, node: n, k.reading + j.reading, cores: c) }
+            if k.writing > 0 { writeShare = Double(k.writing) * load.expected(.writerInverse, node: n, k.writing + j.writing, cores: c) }
         }
         let cores = copyCores(node: n)
         pool.setCapacities((nodes[n].diskRead, fleet.nodes[n].disk.readBytesPerSecond * f * readShare),

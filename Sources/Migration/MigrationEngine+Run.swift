@@ -29,8 +29,8 @@ enum GateVerdict {
 /// The run: phases, weight steps, gates, waves, operator commands, deadlines.
 extension MigrationEngine {
     /// New moves start only when not paused, not aborting, and inside a maintenance window (when
-    /// the plan has any).
-    // Inlined, as `backoff`: a call from a mutating method copied the whole engine to hand it over.
+    /// the plan has any). Inlined, as `backoff`: a call from a mutating method copied the whole
+    /// engine to hand it over.
     @inline(__always)
     var mayStartMoves: Bool { pauseReason == nil && !aborting && inMaintenanceWindow }
 

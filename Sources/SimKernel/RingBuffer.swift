@@ -14,6 +14,7 @@ public struct RingBuffer<Element> {
 
     @inlinable public var isEmpty: Bool { count == 0 }
     @inlinable public var first: Element? { count == 0 ? nil : storage[head] }
+    @inlinable public var last: Element? { count == 0 ? nil : storage[(head + count - 1) & (storage.count - 1)] }
 
     @inlinable public mutating func append(_ x: Element) {
         if count == storage.count { grow() }
