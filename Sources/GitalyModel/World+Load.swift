@@ -78,7 +78,7 @@ struct LoadState {
     }
 
     /// Per node, the Poisson terms of the load's disk readers, disk writers and busy cores, as
-    /// of its figures' last change (`tabulate`).
+    /// of its figures' last change (`figuresChanged`).
     var readerTerms: [PoissonTerms]
     var writerTerms: [PoissonTerms]
     var busyTerms: [PoissonTerms]
@@ -112,7 +112,7 @@ struct LoadState {
     /// Node `n`'s figures changed: its terms are worked out again, and its entries when read.
     /// The terms and where they stop do not depend on f or s, so they are worked out once per
     /// mean and not once per entry.
-    mutating func tabulate(node n: Int) {
+    mutating func figuresChanged(node n: Int) {
         readerTerms[n].reset(mean: diskReaders[n])
         writerTerms[n].reset(mean: diskWriters[n])
         busyTerms[n].reset(mean: busyCores[n])
@@ -169,7 +169,7 @@ struct LoadState {
         init(mean: Double) { reset(mean: mean) }
 
         /// The terms for `mean`, worked out again in the storage already held: a node's terms
-        /// change at every window, and a fresh list each time was a third of tabulating them.
+        /// change at every window, and a fresh list each time was a third of working them out.
         mutating func reset(mean: Double) {
             self.mean = mean
             probabilities.removeAll(keepingCapacity: true)
@@ -262,7 +262,7 @@ extension World {
                              writerTerms: Array(repeating: LoadState.PoissonTerms(mean: 0), count: nodes),
                              busyTerms: Array(repeating: LoadState.PoissonTerms(mean: 0), count: nodes),
                              expectations: LoadState.expectationTable(nodes: nodes))
-        for i in 0..<nodes { load.tabulate(node: i) }
+        for i in 0..<nodes { load.figuresChanged(node: i) }
         return load
     }
 
@@ -392,7 +392,7 @@ extension World {
             load.busyCores[n] = cores
             load.diskReaders[n] = readers[n]
             load.diskWriters[n] = writers[n]
-            load.tabulate(node: n)
+            load.figuresChanged(node: n)
         }
         for n in changed where flowsOnDisk[n] != (0, 0) || nodes[n].copies != (0, 0) { refreshShares(node: n, s.now) }
         if !changed.isEmpty { scheduleFlowCheck(&s) }

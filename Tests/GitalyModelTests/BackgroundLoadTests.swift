@@ -331,7 +331,7 @@ func twoStorages(r1On storage: String) throws -> Fleet {
         // Readers, writers and cores at three different means, so a read of the wrong terms shows.
         let other = means[(i + 1) % means.count], third = means[(i + 2) % means.count]
         load.diskReaders[1] = mean; load.diskWriters[1] = other; load.busyCores[1] = third
-        load.tabulate(node: 1)
+        load.figuresChanged(node: 1)
         for round in 0..<2 {
             for e in LoadState.Expected.allCases {
                 let m = e == .readerInverse ? mean : e == .writerInverse ? other : third
